@@ -1,0 +1,180 @@
+#include "lra/commands.h"
+
+#include <iostream>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "datasets/listops/check.h"
+#include "lra/bench.h"
+#include "lra/config_io.h"
+#include "lra/runner.h"
+#include "lra/suite.h"
+#include "models/attention/builtin.h"
+#include "models/encoder.h"
+
+namespace lra {
+namespace {
+
+absl::Status ParseShard(const std::string& text, int* shard, int* count) {
+  std::vector<std::string> parts = absl::StrSplit(text, '/');
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], shard) ||
+      !absl::SimpleAtoi(parts[1], count) || *count < 1 || *shard < 0 ||
+      *shard >= *count) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shard=", text, ": allowed: I/N with 0 <= I < N, e.g. 0/4"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunCommand(const RunCommandOptions& options) {
+  if (options.suite.empty()) {
+    return absl::InvalidArgumentError(
+        "run needs --suite=FILE, e.g. --suite=configs/suites/smoke.pbtxt");
+  }
+  int shard = 0, shards = 1;
+  absl::Status status = ParseShard(options.shard, &shard, &shards);
+  if (!status.ok()) return status;
+  const std::string workspace = WorkspaceDir();
+  absl::StatusOr<Suite> suite =
+      LoadSuite(ResolvePath(workspace, options.suite), workspace);
+  if (!suite.ok()) return suite.status();
+  SuiteRunOptions run_options;
+  run_options.out_dir = ResolvePath(workspace, options.out);
+  run_options.workspace_dir = workspace;
+  run_options.resume = options.resume;
+  run_options.shard = shard;
+  run_options.shards = shards;
+  run_options.stop_after_steps = options.stop_after_steps;
+  run_options.log = &std::cerr;
+  absl::StatusOr<SuiteSummary> summary = RunSuite(*suite, run_options);
+  if (!summary.ok()) return summary.status();
+  std::cerr << "suite " << suite->name << ": " << summary->trained
+            << " trained, " << summary->skipped << " already done, "
+            << summary->failed << " failed";
+  if (summary->interrupted > 0) {
+    std::cerr << ", " << summary->interrupted
+              << " stopped early (--resume continues)";
+  }
+  std::cerr << "\n";
+  if (summary->failed > 0) {
+    return absl::AbortedError(
+        absl::StrCat(summary->failed, " run(s) of suite '", suite->name,
+                     "' failed; their errors are above and in failed.pbtxt in "
+                     "their folders"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DataCommand(const std::string& subcommand, const std::string& task,
+                         const std::string& tsv) {
+  if (subcommand != "check") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data: unknown subcommand '", subcommand, "' (allowed: check)"));
+  }
+  if (task != "listops") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data check: --task=", task,
+                     " has no file checker (allowed: listops)"));
+  }
+  if (tsv.empty()) {
+    return absl::InvalidArgumentError("data check needs --tsv=FILE");
+  }
+  absl::StatusOr<ListOpsCheckReport> report =
+      CheckListOpsTsv(ResolvePath(WorkspaceDir(), tsv));
+  if (!report.ok()) return report.status();
+  std::cout << FormatCheckReport(*report);
+  return absl::OkStatus();
+}
+
+absl::Status BenchCommand(const BenchCommandOptions& options) {
+  const std::string workspace = WorkspaceDir();
+  ModelConfig model;
+  absl::Status status =
+      LoadTextProto(ResolvePath(workspace, options.model), &model);
+  if (!status.ok()) return status;
+  if (!options.attention.empty()) {
+    model.mutable_attention()->set_name(options.attention);
+  }
+  status = ResolveModelDefaults(&model);
+  if (!status.ok()) return status;
+  if (options.format != "csv" && options.format != "md") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format=", options.format, ": allowed: csv, md"));
+  }
+  if (options.batch <= 0 || options.steps <= 0 || options.warmup < 0) {
+    return absl::InvalidArgumentError(
+        "--batch and --steps must be > 0 and --warmup >= 0");
+  }
+  std::vector<int> lengths;
+  for (absl::string_view part : absl::StrSplit(options.seq_len, ',')) {
+    int n;
+    if (!absl::SimpleAtoi(part, &n) || n <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seq_len=", options.seq_len,
+          ": allowed: positive integers separated by commas, e.g. 1024,2048"));
+    }
+    lengths.push_back(n);
+  }
+  BenchOptions bench;
+  bench.batch = options.batch;
+  bench.warmup_steps = options.warmup;
+  bench.timed_steps = options.steps;
+  bench.threads = options.threads;
+  std::vector<BenchRow> rows;
+  if (options.format == "csv")
+    std::cout << BenchCsvHeader() << "\n" << std::flush;
+  for (int n : lengths) {
+    BenchRow row = BenchTrainingStep(model, n, bench);
+    if (!row.error.empty()) {
+      std::cerr << "bench: " << row.variant << " at " << n << ": " << row.error
+                << "\n";
+    }
+    if (options.format == "csv")
+      std::cout << BenchCsvRow(row) << "\n" << std::flush;
+    rows.push_back(row);
+  }
+  if (options.format == "md") std::cout << BenchTable(rows);
+  return absl::OkStatus();
+}
+
+absl::Status ListCommand() {
+  const AttentionRegistry& registry = BuiltinAttentions();
+  std::cout << "attention variants (select with model.attention.name, set "
+               "parameters with attention.param):\n";
+  for (const std::string& name : registry.Names()) {
+    absl::StatusOr<const AttentionPlugin*> plugin = registry.Find(name);
+    if (!plugin.ok()) return plugin.status();
+    const AttentionCapabilities& caps = (*plugin)->capabilities;
+    std::cout << "\n"
+              << name << ": " << (*plugin)->description << "\n"
+              << "  complexity " << caps.complexity << "; key padding mask "
+              << (caps.key_padding_mask ? "yes" : "no") << "; causal "
+              << (caps.causal ? "yes" : "no") << "; own parameters "
+              << (caps.learnable ? "yes" : "no") << "\n";
+    if ((*plugin)->params.empty()) std::cout << "  parameters: none\n";
+    for (const AttentionParamSpec& spec : (*plugin)->params) {
+      std::string value;
+      switch (spec.type) {
+        case AttentionParamSpec::Type::kNumber:
+          value = absl::StrCat("number, default ", spec.default_number);
+          break;
+        case AttentionParamSpec::Type::kText:
+          value = absl::StrCat("text, default \"", spec.default_text, "\"");
+          break;
+        case AttentionParamSpec::Type::kFlag:
+          value = absl::StrCat("flag, default ",
+                               spec.default_flag ? "true" : "false");
+          break;
+      }
+      std::cout << "  param " << spec.name << " (" << value
+                << "): " << spec.help << "\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace lra

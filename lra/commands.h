@@ -1,0 +1,45 @@
+// The `lra` subcommands as library functions, so tests can call them.
+#ifndef LRA_COMMANDS_H_
+#define LRA_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace lra {
+
+struct RunCommandOptions {
+  std::string suite;
+  std::string out = "results";
+  bool resume = false;
+  std::string shard = "0/1";
+  int64_t stop_after_steps = 0;
+};
+
+// Validates the whole suite first (nothing is written on a config error),
+// then trains its runs. Fails when any run failed.
+absl::Status RunCommand(const RunCommandOptions& options);
+
+// `lra data check --task=listops --tsv=FILE`.
+absl::Status DataCommand(const std::string& subcommand, const std::string& task,
+                         const std::string& tsv);
+
+struct BenchCommandOptions {
+  std::string model;
+  std::string attention;
+  std::string seq_len;
+  int batch = 8;
+  int warmup = 2;
+  int steps = 5;
+  int threads = 0;
+  std::string format = "csv";
+};
+
+absl::Status BenchCommand(const BenchCommandOptions& options);
+
+absl::Status ListCommand();
+
+}  // namespace lra
+
+#endif  // LRA_COMMANDS_H_

@@ -1,0 +1,122 @@
+// The `lra` command: train suites, check data, benchmark, list variants.
+//
+//   lra run --suite=configs/suites/smoke.pbtxt [--out=results] [--resume]
+//   lra data check --task=listops --tsv=FILE
+//   lra bench --model=configs/models/bench.pbtxt --seq_len=1024,2048 --batch=8
+//   lra list
+//
+// Relative paths are resolved against the directory `bazel run` was started
+// from. Errors print one message and exit non-zero.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "lra/commands.h"
+#include "lra/config_io.h"
+
+ABSL_FLAG(std::string, suite, "", "Suite config (.pbtxt) for `run`.");
+ABSL_FLAG(std::string, out, "results", "Folder for results of `run`.");
+ABSL_FLAG(bool, resume, false,
+          "`run`: continue interrupted runs from their last checkpoint.");
+ABSL_FLAG(std::string, shard, "0/1",
+          "`run`: I/N runs the runs whose index is I modulo N.");
+ABSL_FLAG(int64_t, stop_after_steps, 0,
+          "`run`: stop each run after this many steps as if interrupted "
+          "(to test --resume); 0 = off.");
+ABSL_FLAG(std::string, task, "listops", "`data`: task name.");
+ABSL_FLAG(std::string, tsv, "", "`data check`: a TSV file in LRA's format.");
+ABSL_FLAG(std::string, model, "configs/models/bench.pbtxt",
+          "`bench`: model config (.pbtxt).");
+ABSL_FLAG(std::string, attention, "",
+          "`bench`: attention variant to use instead of the model's.");
+ABSL_FLAG(std::string, seq_len, "1024,2048,4096",
+          "`bench`: lengths, comma-separated.");
+ABSL_FLAG(int, batch, 8, "`bench`: batch size.");
+ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
+ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
+ABSL_FLAG(int, threads, 0, "`bench`: threads; 0 = all cores.");
+ABSL_FLAG(std::string, format, "csv", "`bench`: csv or md.");
+
+namespace {
+
+constexpr char kUsage[] =
+    "lra COMMAND [flags]\n"
+    "commands:\n"
+    "  run --suite=FILE [--out=DIR] [--resume] [--shard=I/N]\n"
+    "      train and evaluate every run of a suite\n"
+    "  data check --task=listops --tsv=FILE\n"
+    "      parse an LRA data file and recompute its labels\n"
+    "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
+    "[--batch=8]\n"
+    "        [--format=csv|md]\n"
+    "      time a full training step per length\n"
+    "  list\n"
+    "      print the registered attention variants\n";
+
+int Fail(const absl::Status& status) {
+  // Paths inside the workspace are shown as the user wrote them.
+  std::string message = absl::StrReplaceAll(
+      status.message(), {{absl::StrCat(lra::WorkspaceDir(), "/"), ""}});
+  std::cerr << "lra: error: " << message << "\n";
+  return status.code() == absl::StatusCode::kInvalidArgument ||
+                 status.code() == absl::StatusCode::kNotFound
+             ? 2
+             : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = args[1];
+  absl::Status status;
+  if (command == "run") {
+    lra::RunCommandOptions options;
+    options.suite = absl::GetFlag(FLAGS_suite);
+    options.out = absl::GetFlag(FLAGS_out);
+    options.resume = absl::GetFlag(FLAGS_resume);
+    options.shard = absl::GetFlag(FLAGS_shard);
+    options.stop_after_steps = absl::GetFlag(FLAGS_stop_after_steps);
+    status = lra::RunCommand(options);
+  } else if (command == "data") {
+    std::string sub = args.size() > 2 ? args[2] : "";
+    status = lra::DataCommand(sub, absl::GetFlag(FLAGS_task),
+                              absl::GetFlag(FLAGS_tsv));
+  } else if (command == "bench") {
+    lra::BenchCommandOptions options;
+    options.model = absl::GetFlag(FLAGS_model);
+    options.attention = absl::GetFlag(FLAGS_attention);
+    options.seq_len = absl::GetFlag(FLAGS_seq_len);
+    options.batch = absl::GetFlag(FLAGS_batch);
+    options.warmup = absl::GetFlag(FLAGS_warmup);
+    options.steps = absl::GetFlag(FLAGS_steps);
+    options.threads = absl::GetFlag(FLAGS_threads);
+    options.format = absl::GetFlag(FLAGS_format);
+    status = lra::BenchCommand(options);
+  } else if (command == "list") {
+    status = lra::ListCommand();
+  } else {
+    std::cerr << "lra: unknown command '" << command
+              << "' (allowed: run, data, bench, list)\n\n"
+              << kUsage;
+    return 2;
+  }
+  if (!status.ok()) return Fail(status);
+  return 0;
+}

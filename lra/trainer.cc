@@ -1,0 +1,381 @@
+#include "lra/trainer.h"
+
+#include <omp.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "datasets/dataset.h"
+#include "lra/checkpoint.h"
+#include "lra/config_io.h"
+#include "lra/optimizer.h"
+#include "lra/progress.h"
+#include "models/encoder.h"
+
+namespace lra {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// splitmix64: a tiny, well-mixed generator whose output is the same on every
+// platform (std:: distributions are not).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// The order in which training examples are visited: a fresh permutation per
+// epoch, a pure function of (seed, epoch), so any step's batch can be
+// recomputed after a resume.
+class DataOrder {
+ public:
+  DataOrder(int64_t size, uint64_t seed) : seed_(seed), perm_(size) {}
+
+  int64_t Index(int64_t position) {
+    const int64_t size = perm_.size();
+    const int64_t epoch = position / size;
+    if (epoch != epoch_) Shuffle(epoch);
+    return perm_[position % size];
+  }
+
+ private:
+  void Shuffle(int64_t epoch) {
+    std::iota(perm_.begin(), perm_.end(), 0);
+    uint64_t state = Mix(seed_ ^ Mix(static_cast<uint64_t>(epoch) + 1));
+    for (int64_t i = static_cast<int64_t>(perm_.size()) - 1; i > 0; --i) {
+      state = Mix(state);
+      int64_t j = static_cast<int64_t>(state % static_cast<uint64_t>(i + 1));
+      std::swap(perm_[i], perm_[j]);
+    }
+    epoch_ = epoch;
+  }
+
+  uint64_t seed_;
+  int64_t epoch_ = -1;
+  std::vector<int64_t> perm_;
+};
+
+struct EvalFigures {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t examples = 0;
+};
+
+// Evaluates `batches` batches of `data` in order (0 = all) without dropout.
+EvalFigures Evaluate(Encoder& encoder, const Dataset& data, int batch_size,
+                     int batches, std::vector<int32_t>& tokens,
+                     std::vector<int32_t>& labels) {
+  EvalFigures figures;
+  const int64_t total = data.size();
+  int64_t limit = batches > 0
+                      ? std::min<int64_t>(total, int64_t{batches} * batch_size)
+                      : total;
+  double loss_sum = 0;
+  int64_t correct_sum = 0;
+  const int n = data.seq_len();
+  for (int64_t start = 0; start < limit; start += batch_size) {
+    int batch = static_cast<int>(std::min<int64_t>(batch_size, limit - start));
+    for (int b = 0; b < batch; ++b) {
+      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+    }
+    encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
+    int correct = 0;
+    loss_sum += double{encoder.Loss(labels.data(), &correct)} * batch;
+    correct_sum += correct;
+  }
+  figures.examples = limit;
+  if (limit > 0) {
+    figures.loss = loss_sum / limit;
+    figures.accuracy = static_cast<double>(correct_sum) / limit;
+  }
+  return figures;
+}
+
+NamedTensors ParameterTensors(Encoder& encoder) {
+  NamedTensors tensors;
+  encoder.ForEachParameter(
+      [&tensors](const std::string& name, Tensor& value, Tensor&) {
+        tensors.push_back({name, &value});
+      });
+  return tensors;
+}
+
+std::string MetricsCsv(const RunResult& result) {
+  std::string csv =
+      "step,train_loss,train_accuracy,val_loss,val_accuracy,wall_seconds\n";
+  for (const EvalPoint& point : result.eval()) {
+    absl::StrAppendFormat(&csv, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", point.step(),
+                          point.train_loss(), point.train_accuracy(),
+                          point.val_loss(), point.val_accuracy(),
+                          point.wall_seconds());
+  }
+  return csv;
+}
+
+std::string Now() {
+  return absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+double PeakRssMb() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;
+}
+
+std::string MachineDescription() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  std::string cpu = "unknown CPU";
+  std::ifstream info("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    if (absl::StartsWith(line, "model name")) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos) {
+        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+      }
+      break;
+    }
+  }
+  return absl::StrCat(host, " (", cpu, ", ", sysconf(_SC_NPROCESSORS_ONLN),
+                      " cores)");
+}
+
+std::string GitRevision(const std::string& workspace_dir) {
+  std::string command = absl::StrCat(
+      "git -C '", workspace_dir,
+      "' rev-parse --short=12 HEAD 2>/dev/null && git -C '", workspace_dir,
+      "' status --porcelain --untracked-files=no 2>/dev/null | head -1");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "unknown";
+  char buffer[256];
+  std::string sha, dirty;
+  if (fgets(buffer, sizeof(buffer), pipe) != nullptr) {
+    sha = std::string(absl::StripAsciiWhitespace(buffer));
+  }
+  if (fgets(buffer, sizeof(buffer), pipe) != nullptr) dirty = "-dirty";
+  pclose(pipe);
+  if (sha.empty()) return "unknown";
+  return sha + dirty;
+}
+
+absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
+                                      const TrainOptions& options) {
+  const auto run_start = Clock::now();
+  const TrainConfig& train = config.train();
+  const int threads = train.threads() > 0
+                          ? train.threads()
+                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  omp_set_num_threads(threads);
+
+  absl::Status status = MakeDirs(options.run_dir);
+  if (!status.ok()) return status;
+
+  auto train_data =
+      MakeDataset(config.task(), Split::kTrain, options.workspace_dir);
+  if (!train_data.ok()) return train_data.status();
+  auto val_data =
+      MakeDataset(config.task(), Split::kVal, options.workspace_dir);
+  if (!val_data.ok()) return val_data.status();
+  auto test_data =
+      MakeDataset(config.task(), Split::kTest, options.workspace_dir);
+  if (!test_data.ok()) return test_data.status();
+
+  const int batch_size = train.batch_size();
+  const int seq_len = (*train_data)->seq_len();
+  auto encoder_or = Encoder::Create(config.model(), seq_len, batch_size);
+  if (!encoder_or.ok()) return encoder_or.status();
+  Encoder& encoder = **encoder_or;
+  encoder.InitParameters(train.seed());
+  AdamW optimizer(train, &encoder);
+
+  // Everything the step loop touches is allocated here, once.
+  std::vector<int32_t> tokens(int64_t{batch_size} * seq_len);
+  std::vector<int32_t> labels(batch_size);
+  DataOrder order((*train_data)->size(), Mix(train.seed() ^ 0x5eedda7aULL));
+
+  NamedTensors params = ParameterTensors(encoder);
+  NamedTensors full_state = params;
+  optimizer.ForEachState([&full_state](const std::string& name, Tensor& value) {
+    full_state.push_back({name, &value});
+  });
+  const std::string last_path = options.run_dir + "/checkpoint.last";
+  const std::string best_path = options.run_dir + "/checkpoint.best";
+
+  RunResult result;
+  result.set_suite(options.suite_name);
+  *result.mutable_config() = config;
+  result.set_num_parameters(encoder.NumParameters());
+  result.set_threads(threads);
+  result.set_machine(MachineDescription());
+  result.set_git_revision(GitRevision(options.workspace_dir));
+  result.set_started(Now());
+  result.set_best_step(0);
+  result.set_best_val_accuracy(-1);
+
+  int64_t step = 0;
+  double train_seconds = 0;  // Excludes evaluation and checkpointing.
+  double previous_wall = 0;  // Wall time of earlier sessions of this run.
+  if (options.resume && FileExists(last_path)) {
+    std::string metadata;
+    status = LoadCheckpoint(last_path, &step, &metadata, full_state);
+    if (!status.ok()) return status;
+    RunResult saved;
+    if (!saved.ParseFromString(metadata)) {
+      return absl::DataLossError(
+          absl::StrCat(last_path, ": corrupt run state in checkpoint"));
+    }
+    if (saved.config().SerializeAsString() != config.SerializeAsString()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          last_path, ": written by a run with a different config; delete ",
+          options.run_dir, " to start afresh"));
+    }
+    train_seconds = saved.wall_seconds();
+    previous_wall = saved.eval_size() > 0
+                        ? saved.eval(saved.eval_size() - 1).wall_seconds()
+                        : 0;
+    result = saved;
+    result.add_resumed_at(static_cast<int32_t>(step));
+    if (options.log) {
+      *options.log << "[" << options.label << "] resuming from step " << step
+                   << " (" << last_path << ")\n";
+    }
+  }
+
+  Progress progress(options.log, options.label, train.steps(),
+                    train.log_every());
+  progress.Start(step);
+  double loss_sum = 0;
+  int64_t correct_sum = 0, seen = 0;
+  bool interrupted = false;
+  while (step < train.steps()) {
+    const auto step_start = Clock::now();
+    for (int b = 0; b < batch_size; ++b) {
+      int64_t index = order.Index(step * batch_size + b);
+      labels[b] =
+          (*train_data)->Get(index, tokens.data() + int64_t{b} * seq_len);
+    }
+    ++step;
+    encoder.ZeroGrad();
+    encoder.Forward(tokens.data(), batch_size, /*training=*/true,
+                    Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
+    int correct = 0;
+    float loss = encoder.Loss(labels.data(), &correct);
+    encoder.Backward();
+    const double lr = LearningRate(train, step);
+    optimizer.Step(step, lr);
+    if (!std::isfinite(loss)) {
+      return absl::InternalError(
+          absl::StrCat("training diverged: loss is ", loss, " at step ", step,
+                       "; lower learning_rate or set grad_clip"));
+    }
+    loss_sum += loss;
+    correct_sum += correct;
+    seen += batch_size;
+    train_seconds += Seconds(step_start);
+    progress.Step(step, loss, static_cast<double>(correct) / batch_size, lr);
+
+    if (step % train.eval_every() == 0 || step == train.steps()) {
+      EvalFigures val = Evaluate(encoder, **val_data, batch_size,
+                                 train.eval_batches(), tokens, labels);
+      EvalPoint* point = result.add_eval();
+      point->set_step(static_cast<int32_t>(step));
+      int64_t steps_since = std::max<int64_t>(1, seen / batch_size);
+      point->set_train_loss(loss_sum / steps_since);
+      point->set_train_accuracy(seen > 0 ? double(correct_sum) / seen : 0);
+      point->set_val_loss(val.loss);
+      point->set_val_accuracy(val.accuracy);
+      point->set_wall_seconds(previous_wall + Seconds(run_start));
+      loss_sum = 0;
+      correct_sum = 0;
+      seen = 0;
+      // Strictly better only: ties keep the earlier checkpoint.
+      if (val.accuracy > result.best_val_accuracy()) {
+        result.set_best_val_accuracy(val.accuracy);
+        result.set_best_step(static_cast<int32_t>(step));
+        status = SaveCheckpoint(best_path, step, "", params);
+        if (!status.ok()) return status;
+      }
+      progress.Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
+                    result.best_step());
+      result.set_wall_seconds(train_seconds);
+      status = SaveCheckpoint(last_path, step, result.SerializeAsString(),
+                              full_state);
+      if (!status.ok()) return status;
+      status =
+          WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
+      if (!status.ok()) return status;
+      if (options.stop_after_steps > 0 && step >= options.stop_after_steps &&
+          step < train.steps()) {
+        interrupted = true;
+        break;
+      }
+    }
+  }
+  progress.Finish();
+  if (interrupted) {
+    TrainOutcome outcome;
+    outcome.result = result;
+    outcome.interrupted = true;
+    return outcome;
+  }
+
+  // Test the best-validation checkpoint, not the last weights.
+  int64_t best_step = 0;
+  std::string unused;
+  status = LoadCheckpoint(best_path, &best_step, &unused, params);
+  if (!status.ok()) return status;
+  EvalFigures test = Evaluate(encoder, **test_data, batch_size,
+                              train.test_batches(), tokens, labels);
+  result.set_test_accuracy(test.accuracy);
+  result.set_test_loss(test.loss);
+  result.set_wall_seconds(previous_wall + Seconds(run_start));
+  if (train_seconds > 0) {
+    result.set_steps_per_second(train.steps() / train_seconds);
+    result.set_tokens_per_second(double{train.steps()} * batch_size * seq_len /
+                                 train_seconds);
+  }
+  result.set_peak_rss_mb(PeakRssMb());
+  result.set_finished(Now());
+  result.set_status("ok");
+  status =
+      WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
+  if (!status.ok()) return status;
+  status = WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result);
+  if (!status.ok()) return status;
+  if (options.log) {
+    *options.log << absl::StrFormat(
+        "[%s] done: best val %.4f @ step %d, test %.4f (best checkpoint), "
+        "%.2f steps/s, %.1f s\n",
+        options.label, result.best_val_accuracy(), result.best_step(),
+        result.test_accuracy(), result.steps_per_second(),
+        result.wall_seconds());
+  }
+  TrainOutcome outcome;
+  outcome.result = std::move(result);
+  return outcome;
+}
+
+}  // namespace lra

@@ -1,0 +1,59 @@
+// Training one run: AdamW on the train split, evaluation on validation every
+// N steps, the best-validation checkpoint kept and tested, resumable.
+#ifndef LRA_TRAINER_H_
+#define LRA_TRAINER_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/config.pb.h"
+#include "proto/result.pb.h"
+
+namespace lra {
+
+struct TrainOptions {
+  // Folder of this run: checkpoints, result.pbtxt and metrics.csv go here.
+  std::string run_dir;
+  std::string suite_name;
+  // Label shown on progress lines, e.g. "listops/transformer".
+  std::string label;
+  // Resolves relative data paths in the task config; also where `git` looks
+  // for the revision recorded in the result.
+  std::string workspace_dir;
+  // Continue from run_dir/checkpoint.last when it exists.
+  bool resume = false;
+  // For tests of resumption: stop (as if interrupted) after this many steps,
+  // leaving the last checkpoint behind; 0 = run to the end.
+  int64_t stop_after_steps = 0;
+  // Progress lines go here (nullptr = silent).
+  std::ostream* log = nullptr;
+};
+
+// Outcome of TrainRun: the result, or `interrupted` when stop_after_steps
+// stopped it early.
+struct TrainOutcome {
+  RunResult result;
+  bool interrupted = false;
+};
+
+// Trains `config` (already resolved and validated) and writes result.pbtxt
+// and metrics.csv into options.run_dir atomically. The test figures are those
+// of the best-validation checkpoint. Deterministic for fixed configs, seed
+// and thread count, whether or not the run was interrupted and resumed.
+absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
+                                      const TrainOptions& options);
+
+// Peak resident memory of this process so far, in MiB.
+double PeakRssMb();
+
+// "hostname (CPU model)".
+std::string MachineDescription();
+
+// The workspace's git revision ("<sha>" or "<sha>-dirty"), or "unknown".
+std::string GitRevision(const std::string& workspace_dir);
+
+}  // namespace lra
+
+#endif  // LRA_TRAINER_H_

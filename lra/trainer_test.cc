@@ -1,0 +1,183 @@
+// End-to-end tests of training runs on a tiny ListOps: results written,
+// best-validation checkpoint tested, rerun skipped, resume exact.
+#include "lra/trainer.h"
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "datasets/dataset.h"
+#include "gtest/gtest.h"
+#include "lra/checkpoint.h"
+#include "lra/config_io.h"
+#include "lra/runner.h"
+#include "lra/suite.h"
+#include "models/encoder.h"
+
+namespace lra {
+namespace {
+
+std::string Workspace() {
+  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
+}
+
+std::string TempDir(const std::string& name) {
+  std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
+  EXPECT_TRUE(MakeDirs(dir).ok());
+  return dir;
+}
+
+Suite TinySuite() {
+  absl::StatusOr<Suite> suite =
+      LoadSuite(Workspace() + "/lra/testdata/tiny_suite.pbtxt", Workspace());
+  EXPECT_TRUE(suite.ok()) << suite.status();
+  return *suite;
+}
+
+SuiteRunOptions Options(const std::string& out) {
+  SuiteRunOptions options;
+  options.out_dir = out;
+  options.workspace_dir = Workspace();
+  return options;
+}
+
+RunResult ReadResult(const std::string& path) {
+  RunResult result;
+  absl::Status status = LoadTextProto(path, &result);
+  EXPECT_TRUE(status.ok()) << status;
+  return result;
+}
+
+TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
+  const std::string out = TempDir("results");
+  Suite suite = TinySuite();
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->trained, 2);
+  EXPECT_EQ(summary->failed, 0);
+
+  const std::string dir = out + "/tiny/listops/tiny";
+  RunResult result = ReadResult(dir + "/result.pbtxt");
+  EXPECT_EQ(result.status(), "ok");
+  ASSERT_EQ(result.eval_size(), 3);  // Steps 4, 8, 12.
+  // best_step is the first step with the highest validation accuracy.
+  int best = 0;
+  for (int i = 1; i < result.eval_size(); ++i) {
+    if (result.eval(i).val_accuracy() > result.eval(best).val_accuracy())
+      best = i;
+  }
+  EXPECT_EQ(result.best_step(), result.eval(best).step());
+  EXPECT_GT(result.num_parameters(), 0);
+  EXPECT_GT(result.steps_per_second(), 0);
+  EXPECT_EQ(result.threads(), 1);
+
+  // The reported test figures are those of checkpoint.best.
+  const RunConfig& config = result.config();
+  auto encoder = Encoder::Create(config.model(), config.task().seq_len(),
+                                 config.train().batch_size());
+  ASSERT_TRUE(encoder.ok());
+  NamedTensors params;
+  (*encoder)->ForEachParameter(
+      [&](const std::string& name, Tensor& v, Tensor&) {
+        params.push_back({name, &v});
+      });
+  int64_t step;
+  std::string meta;
+  ASSERT_TRUE(
+      LoadCheckpoint(dir + "/checkpoint.best", &step, &meta, params).ok());
+  EXPECT_EQ(step, result.best_step());
+  auto test = MakeDataset(config.task(), Split::kTest, Workspace());
+  ASSERT_TRUE(test.ok());
+  const int n = config.task().seq_len();
+  std::vector<int32_t> tokens((*test)->size() * n), labels((*test)->size());
+  for (int64_t i = 0; i < (*test)->size(); ++i) {
+    labels[i] = (*test)->Get(i, tokens.data() + i * n);
+  }
+  int correct_total = 0;
+  const int batch = config.train().batch_size();
+  for (int64_t start = 0; start < (*test)->size(); start += batch) {
+    (*encoder)->Forward(tokens.data() + start * n, batch, false, 0);
+    int correct = 0;
+    (*encoder)->Loss(labels.data() + start, &correct);
+    correct_total += correct;
+  }
+  EXPECT_FLOAT_EQ(result.test_accuracy(),
+                  static_cast<float>(correct_total) / (*test)->size());
+
+  std::string csv;
+  ASSERT_TRUE(ReadFile(dir + "/metrics.csv", &csv).ok());
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);  // Header + 3 evals.
+
+  // A rerun skips both runs and leaves the results as they were.
+  std::string before;
+  ASSERT_TRUE(ReadFile(dir + "/result.pbtxt", &before).ok());
+  summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->skipped, 2);
+  EXPECT_EQ(summary->trained, 0);
+  std::string after;
+  ASSERT_TRUE(ReadFile(dir + "/result.pbtxt", &after).ok());
+  EXPECT_EQ(before, after);
+}
+
+TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  const std::string run_dir = "/tiny/" + suite.runs[0].id;
+  const std::string straight = TempDir("straight");
+  ASSERT_TRUE(RunSuite(suite, Options(straight)).ok());
+
+  const std::string resumed = TempDir("resumed");
+  SuiteRunOptions stop = Options(resumed);
+  stop.stop_after_steps = 4;
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, stop);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->interrupted, 1);
+  EXPECT_FALSE(FileExists(resumed + run_dir + "/result.pbtxt"));
+  SuiteRunOptions resume = Options(resumed);
+  resume.resume = true;
+  summary = RunSuite(suite, resume);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->trained, 1);
+
+  RunResult a = ReadResult(straight + run_dir + "/result.pbtxt");
+  RunResult b = ReadResult(resumed + run_dir + "/result.pbtxt");
+  ASSERT_EQ(b.resumed_at_size(), 1);
+  EXPECT_EQ(b.resumed_at(0), 4);
+  ASSERT_EQ(a.eval_size(), b.eval_size());
+  for (int i = 0; i < a.eval_size(); ++i) {
+    EXPECT_EQ(a.eval(i).step(), b.eval(i).step());
+    EXPECT_EQ(a.eval(i).train_loss(), b.eval(i).train_loss()) << i;
+    EXPECT_EQ(a.eval(i).val_loss(), b.eval(i).val_loss()) << i;
+    EXPECT_EQ(a.eval(i).val_accuracy(), b.eval(i).val_accuracy()) << i;
+  }
+  EXPECT_EQ(a.best_step(), b.best_step());
+  EXPECT_EQ(a.test_accuracy(), b.test_accuracy());
+  EXPECT_EQ(a.test_loss(), b.test_loss());
+}
+
+TEST(TrainerTest, CorruptResumeCheckpointFailsWithoutTouchingResults) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  const std::string out = TempDir("corrupt");
+  SuiteRunOptions stop = Options(out);
+  stop.stop_after_steps = 4;
+  ASSERT_TRUE(RunSuite(suite, stop).ok());
+  const std::string dir = out + "/tiny/" + suite.runs[0].id;
+  ASSERT_TRUE(WriteFileAtomic(dir + "/checkpoint.last", "garbage").ok());
+  SuiteRunOptions resume = Options(out);
+  resume.resume = true;
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, resume);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->failed, 1);
+  RunResult failed = ReadResult(dir + "/failed.pbtxt");
+  EXPECT_EQ(failed.status(), "failed");
+  EXPECT_NE(failed.error().find("checkpoint.last"), std::string::npos)
+      << failed.error();
+  EXPECT_FALSE(FileExists(dir + "/result.pbtxt"));
+  // metrics.csv from the interrupted part is still there.
+  EXPECT_TRUE(FileExists(dir + "/metrics.csv"));
+}
+
+}  // namespace
+}  // namespace lra
