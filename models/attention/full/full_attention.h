@@ -1,0 +1,54 @@
+// "full": softmax attention over all keys with a key padding mask, computed
+// block by block (flash-attention style) so the [N, N] score matrix is never
+// stored: the forward keeps only each row's log-sum-exp, and the backward
+// recomputes scores one block at a time.
+#ifndef LRA_MODELS_ATTENTION_FULL_FULL_ATTENTION_H_
+#define LRA_MODELS_ATTENTION_FULL_FULL_ATTENTION_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "models/attention/attention.h"
+#include "models/tensor.h"
+
+namespace lra {
+
+class FullAttention : public Attention {
+ public:
+  explicit FullAttention(const AttentionShape& shape);
+
+  void Forward(const float* q, const float* k, const float* v,
+               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
+               float* out) override;
+  void Backward(const float* dout, float* dq, float* dk, float* dv) override;
+
+  // Query and key rows per block. The kernels are specialised for these.
+  static constexpr int kBlockRows = 64;
+  static constexpr int kBlockCols = 64;
+
+ private:
+  AttentionShape shape_;
+  float scale_;
+  int num_threads_;
+  int num_key_blocks_;
+  // State of the last Forward, read by Backward.
+  const float* q_ = nullptr;           // [B, H, N, Dh]
+  const float* k_ = nullptr;           // [B, H, N, Dh]
+  const float* v_ = nullptr;           // [B, H, N, Dh]
+  const float* out_ = nullptr;         // [B, H, N, Dh]
+  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
+  int batch_ = 0;
+  bool dropout_active_ = false;
+  uint64_t seed_ = 0;
+  Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's scaled scores
+  Tensor key_bias_;  // [maxB, N] 0 for real keys, -inf for padding
+  std::vector<uint8_t> block_live_;  // [maxB, key blocks] any real key in block
+  Tensor scratch_;                   // per-thread block buffers, see the .cc
+};
+
+// The registry entry for "full".
+AttentionPlugin FullAttentionPlugin();
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_FULL_FULL_ATTENTION_H_

@@ -1,0 +1,16 @@
+#include "models/dnnl_context.h"
+
+namespace lra {
+
+const dnnl::engine& DnnlEngine() {
+  static const dnnl::engine* engine =
+      new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::stream& DnnlStream() {
+  static dnnl::stream* stream = new dnnl::stream(DnnlEngine());
+  return *stream;
+}
+
+}  // namespace lra

@@ -1,0 +1,154 @@
+// The LRA transformer encoder (pre-LN, as in LRA's Flax code) with explicit
+// Forward/Loss/Backward and a parameter visitor for init, checkpoints and the
+// optimizer. The token mixer of each block is an attention plugin from the
+// registry (models/attention/).
+#ifndef LRA_MODELS_ENCODER_H_
+#define LRA_MODELS_ENCODER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "models/attention/attention.h"
+#include "models/linear.h"
+#include "models/tensor.h"
+#include "proto/config.pb.h"
+
+namespace lra {
+
+// Fills proto3-zero fields with defaults: positional -> LEARNED, pooling ->
+// CLS, attention.name -> "full", qkv_dim -> d_model, mlp_dim -> 4 * d_model,
+// head_dim -> mlp_dim. Fields without a sensible default (vocab_size,
+// d_model, num_layers, num_heads, num_classes) are left for validation.
+absl::Status ResolveModelDefaults(ModelConfig* config);
+
+// Checks a resolved config for an encoder over `seq_len` task tokens; each
+// error names the field, its value and what is allowed.
+absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
+                                 int max_batch);
+
+class Encoder {
+ public:
+  // seq_len = task tokens (without CLS). Applies ResolveModelDefaults to a
+  // copy of `config` and validates it. All workspaces are sized for
+  // max_batch here, so the training step allocates nothing afterwards except
+  // oneDNN primitives on the first call with a new batch size.
+  static absl::StatusOr<std::unique_ptr<Encoder>> Create(
+      const ModelConfig& config, int seq_len, int max_batch);
+
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+  ~Encoder();
+
+  // Deterministic by seed: token embeddings, learned positions and CLS are
+  // normal(0, 0.02); Linear weights xavier-uniform; biases 0; LayerNorm
+  // gamma 1, beta 0; attention plugins initialise their own parameters.
+  void InitParameters(uint64_t seed);
+
+  // Visits every parameter with its gradient (same shape) in a fixed order:
+  // embed.*, then per layer ln1, attn (wq bq wk bk wv bv wo bo, then plugin
+  // parameters), ln2, mlp, then final_ln and head.
+  void ForEachParameter(const ParameterVisitor& fn);
+  int64_t NumParameters() const;
+
+  // tokens: [batch, seq_len] int32 in [0, vocab_size), 0 = padding;
+  // 1 <= batch <= max_batch (see CheckInputs). Returns logits
+  // [batch, num_classes], valid until the next Forward. Dropout only when
+  // training; its masks are a pure function of dropout_seed.
+  const float* Forward(const int32_t* tokens, int batch, bool training,
+                       uint64_t dropout_seed);
+  // Mean softmax cross-entropy over the batch of the last Forward; keeps
+  // d(logits) for Backward; *correct (may be nullptr) = argmax hits.
+  float Loss(const int32_t* labels, int* correct);
+  void ZeroGrad();
+  // Adds the gradients of the last Loss into every parameter's grad. Needs a
+  // preceding Forward (training or not) and Loss.
+  void Backward();
+
+  // Checks what Forward and Loss assume but do not check (token ids in the
+  // vocabulary, labels in [0, num_classes), batch size); labels may be nullptr.
+  absl::Status CheckInputs(const int32_t* tokens, const int32_t* labels,
+                           int batch) const;
+
+  const ModelConfig& config() const { return config_; }
+  int seq_len() const { return seq_len_; }
+  int max_batch() const { return max_batch_; }
+
+ private:
+  struct ParamRef;
+  struct Layer;
+
+  Encoder(const ModelConfig& config, int seq_len, int max_batch);
+  absl::Status Build();
+  Tensor* AddParam(const std::string& name, std::vector<int64_t> shape,
+                   int init_kind);
+
+  ModelConfig config_;
+  int seq_len_;    // task tokens N
+  int positions_;  // N' = N + 1 with CLS, else N
+  int max_batch_;
+  int d_, heads_, head_dim_, qkv_, mlp_, head_hidden_, classes_;
+  bool has_cls_;
+
+  std::deque<Tensor> storage_;  // parameters and gradients (stable addresses)
+  std::vector<ParamRef> params_;
+  std::vector<std::unique_ptr<Layer>> layers_;
+
+  // Parameters outside the blocks.
+  Tensor* token_embed_ = nullptr;  // [vocab, D]
+  Tensor* d_token_embed_ = nullptr;
+  Tensor* position_embed_ = nullptr;  // [max_positions, D] (learned only)
+  Tensor* d_position_embed_ = nullptr;
+  Tensor* cls_ = nullptr;  // [D] (CLS pooling only)
+  Tensor* d_cls_ = nullptr;
+  Tensor* final_gamma_ = nullptr;  // [D]
+  Tensor* d_final_gamma_ = nullptr;
+  Tensor* final_beta_ = nullptr;  // [D]
+  Tensor* d_final_beta_ = nullptr;
+  Tensor* head_w1_ = nullptr;  // [D, Hd]
+  Tensor* d_head_w1_ = nullptr;
+  Tensor* head_b1_ = nullptr;  // [Hd]
+  Tensor* d_head_b1_ = nullptr;
+  Tensor* head_w2_ = nullptr;  // [Hd, C]
+  Tensor* d_head_w2_ = nullptr;
+  Tensor* head_b2_ = nullptr;  // [C]
+  Tensor* d_head_b2_ = nullptr;
+  std::unique_ptr<Linear> head1_, head2_;
+
+  // Activations of the last Forward, sized for max_batch.
+  Tensor sinusoid_;                  // [N', D] (sinusoidal positions only)
+  std::vector<int32_t> tokens_;      // [B, N] copy of the last Forward's input
+  std::vector<uint8_t> key_mask_;    // [B, N'] 1 = real token (CLS is real)
+  std::vector<uint8_t> embed_mask_;  // [B, N', D] embedding dropout
+  std::vector<Tensor> xs_;           // L + 1 residual streams, each [B, N', D]
+  Tensor final_ln_;                  // [B, N', D]
+  Tensor final_mean_, final_rstd_;   // [B, N']
+  Tensor pooled_;                    // [B, D]
+  Tensor head_hidden_act_;           // [B, Hd] after ReLU
+  Tensor logits_;                    // [B, C]
+  Tensor dlogits_;                   // [B, C]
+  // Shared temporaries and gradient buffers.
+  Tensor tmp_qkv_;       // [B, N', Q]
+  Tensor tmp_d_;         // [B, N', D]
+  Tensor dx_;            // [B, N', D] gradient of the stream
+  Tensor dtmp_d_;        // [B, N', D]
+  Tensor dtmp_qkv_;      // [B, N', Q]
+  Tensor d_heads_out_;   // [B, H, N', Dh]
+  Tensor dq_, dk_, dv_;  // [B, H, N', Dh]
+  Tensor dmlp_;          // [B, N', M]
+  Tensor dpooled_;       // [B, D]
+  Tensor dhead_hidden_;  // [B, Hd]
+
+  int batch_ = 0;
+  bool training_ = false;
+  bool dropout_active_ = false;
+};
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ENCODER_H_

@@ -1,0 +1,328 @@
+#include "models/encoder.h"
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "models/internal/grad_check.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+using ::testing::HasSubstr;
+
+ModelConfig SmallConfig() {
+  ModelConfig config;
+  config.set_name("small");
+  config.set_vocab_size(7);
+  config.set_d_model(8);
+  config.set_num_layers(2);
+  config.set_num_heads(2);
+  config.set_qkv_dim(8);
+  config.set_mlp_dim(12);
+  config.set_head_dim(6);
+  config.set_num_classes(3);
+  return config;
+}
+
+// Tokens [batch, seq_len] with trailing padding that differs per example.
+std::vector<int32_t> Tokens(int batch, int seq_len, int vocab, uint64_t seed) {
+  std::vector<int32_t> tokens(batch * seq_len);
+  for (int b = 0; b < batch; ++b) {
+    const int real = seq_len - 2 * b;
+    for (int t = 0; t < seq_len; ++t) {
+      tokens[b * seq_len + t] =
+          t < real ? 1 + static_cast<int32_t>(
+                             RandomBits(seed, b * seq_len + t) % (vocab - 1))
+                   : 0;
+    }
+  }
+  return tokens;
+}
+
+std::string CreateError(const ModelConfig& config, int seq_len = 9) {
+  absl::StatusOr<std::unique_ptr<Encoder>> encoder =
+      Encoder::Create(config, seq_len, 2);
+  return encoder.ok() ? "ok" : std::string(encoder.status().message());
+}
+
+TEST(EncoderConfigTest, DefaultsAreFilled) {
+  ModelConfig config;
+  config.set_d_model(16);
+  ASSERT_TRUE(ResolveModelDefaults(&config).ok());
+  EXPECT_EQ(config.positional(), POSITIONAL_LEARNED);
+  EXPECT_EQ(config.pooling(), POOLING_CLS);
+  EXPECT_EQ(config.attention().name(), "full");
+  EXPECT_EQ(config.qkv_dim(), 16);
+  EXPECT_EQ(config.mlp_dim(), 64);
+  EXPECT_EQ(config.head_dim(), 64);
+}
+
+TEST(EncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
+  EXPECT_EQ(CreateError(SmallConfig()), "ok");
+  ModelConfig c = SmallConfig();
+  c.set_d_model(-1);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("d_model = -1 is invalid; must be > 0"));
+  c = SmallConfig();
+  c.set_num_heads(0);
+  EXPECT_THAT(CreateError(c), HasSubstr("num_heads = 0"));
+  c = SmallConfig();
+  c.set_num_heads(3);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("qkv_dim = 8 is invalid; must be a multiple of "
+                        "num_heads (3)"));
+  c = SmallConfig();
+  c.set_vocab_size(0);
+  EXPECT_THAT(CreateError(c), HasSubstr("vocab_size = 0"));
+  c = SmallConfig();
+  c.set_num_classes(1);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("num_classes = 1 is invalid; must be >= 2"));
+  c = SmallConfig();
+  c.set_dropout(1.0f);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("dropout = 1 is invalid; must be in [0, 1)"));
+  c = SmallConfig();
+  c.set_attention_dropout(-0.5f);
+  EXPECT_THAT(CreateError(c), HasSubstr("attention_dropout = -0.5"));
+  c = SmallConfig();
+  c.set_max_len(5);
+  EXPECT_THAT(CreateError(c), HasSubstr("max_len = 5 is invalid; must be 0"));
+  c = SmallConfig();
+  c.mutable_attention()->set_name("nope");
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("unknown attention 'nope'; registered: full"));
+  c = SmallConfig();
+  c.mutable_attention()->set_name("full");
+  AttentionParam* p = c.mutable_attention()->add_param();
+  p->set_name("window");
+  p->set_number(2);
+  EXPECT_THAT(CreateError(c), HasSubstr("has no parameter 'window'"));
+  EXPECT_THAT(CreateError(SmallConfig(), 0), HasSubstr("seq_len (task) = 0"));
+}
+
+TEST(EncoderTest, ParameterNamesShapesAndCount) {
+  ModelConfig config = SmallConfig();
+  config.set_num_layers(1);
+  auto encoder = Encoder::Create(config, 9, 2);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  std::vector<std::string> names;
+  std::map<std::string, std::string> shapes;
+  int64_t total = 0;
+  (*encoder)->ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        names.push_back(name);
+        shapes[name] = value.ShapeString();
+        EXPECT_EQ(value.shape(), grad.shape()) << name;
+        total += value.size();
+      });
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "embed.token",      "embed.position",   "embed.cls",
+                "layer0.ln1.gamma", "layer0.ln1.beta",  "layer0.attn.wq",
+                "layer0.attn.bq",   "layer0.attn.wk",   "layer0.attn.bk",
+                "layer0.attn.wv",   "layer0.attn.bv",   "layer0.attn.wo",
+                "layer0.attn.bo",   "layer0.ln2.gamma", "layer0.ln2.beta",
+                "layer0.mlp.w1",    "layer0.mlp.b1",    "layer0.mlp.w2",
+                "layer0.mlp.b2",    "final_ln.gamma",   "final_ln.beta",
+                "head.w1",          "head.b1",          "head.w2",
+                "head.b2"}));
+  EXPECT_EQ(shapes["embed.token"], "[7, 8]");
+  EXPECT_EQ(shapes["embed.position"], "[10, 8]");  // seq_len + CLS
+  EXPECT_EQ(shapes["embed.cls"], "[8]");
+  EXPECT_EQ(shapes["layer0.attn.wq"], "[8, 8]");
+  EXPECT_EQ(shapes["layer0.attn.wo"], "[8, 8]");
+  EXPECT_EQ(shapes["layer0.mlp.w1"], "[8, 12]");
+  EXPECT_EQ(shapes["layer0.mlp.w2"], "[12, 8]");
+  EXPECT_EQ(shapes["head.w1"], "[8, 6]");
+  EXPECT_EQ(shapes["head.w2"], "[6, 3]");
+  const int64_t expected = 7 * 8 + 10 * 8 + 8 + 4 * 8 + 4 * (8 * 8 + 8) +
+                           (8 * 12 + 12) + (12 * 8 + 8) + 2 * 8 + (8 * 6 + 6) +
+                           (6 * 3 + 3);
+  EXPECT_EQ(total, expected);
+  EXPECT_EQ((*encoder)->NumParameters(), expected);
+
+  // Mean pooling and sinusoidal positions: no CLS, no position table.
+  config.set_pooling(POOLING_MEAN);
+  config.set_positional(POSITIONAL_SINUSOIDAL);
+  auto plain = Encoder::Create(config, 9, 2);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->NumParameters(), expected - 10 * 8 - 8);
+  config.set_positional(POSITIONAL_LEARNED);
+  config.set_max_len(20);
+  auto longer = Encoder::Create(config, 9, 2);
+  ASSERT_TRUE(longer.ok());
+  (*longer)->ForEachParameter(
+      [](const std::string& name, Tensor& value, Tensor&) {
+        if (name == "embed.position") {
+          EXPECT_EQ(value.ShapeString(), "[20, 8]");
+        }
+      });
+}
+
+TEST(EncoderTest, InitIsDeterministicAndFollowsTheScheme) {
+  auto a = *Encoder::Create(SmallConfig(), 9, 2);
+  auto b = *Encoder::Create(SmallConfig(), 9, 2);
+  a->InitParameters(3);
+  b->InitParameters(3);
+  std::map<std::string, std::vector<float>> values;
+  a->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    values[name].assign(v.data(), v.data() + v.size());
+  });
+  b->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    EXPECT_EQ(values[name], std::vector<float>(v.data(), v.data() + v.size()))
+        << name;
+  });
+  EXPECT_EQ(values["layer1.ln2.gamma"], std::vector<float>(8, 1.0f));
+  EXPECT_EQ(values["layer1.mlp.b1"], std::vector<float>(12, 0.0f));
+  const float bound = std::sqrt(6.0f / (8 + 12));
+  for (float w : values["layer0.mlp.w1"]) {
+    EXPECT_LE(std::fabs(w), bound);
+  }
+  double sq = 0;
+  for (float w : values["embed.token"]) sq += double(w) * w;
+  EXPECT_NEAR(std::sqrt(sq / values["embed.token"].size()), 0.02, 0.008);
+  b->InitParameters(4);
+  bool differs = false;
+  b->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    if (name == "layer0.attn.wq") differs = v[0] != values[name][0];
+  });
+  EXPECT_TRUE(differs);
+}
+
+TEST(EncoderTest, LogitsDeterministicAndDropoutReproducible) {
+  ModelConfig config = SmallConfig();
+  config.set_dropout(0.2f);
+  config.set_attention_dropout(0.1f);
+  auto encoder = *Encoder::Create(config, 9, 3);
+  encoder->InitParameters(1);
+  const std::vector<int32_t> tokens = Tokens(3, 9, 7, 5);
+  auto run = [&](bool training, uint64_t seed) {
+    const float* logits = encoder->Forward(tokens.data(), 3, training, seed);
+    return std::vector<float>(logits, logits + 9);
+  };
+  EXPECT_EQ(run(true, 10), run(true, 10));
+  EXPECT_NE(run(true, 10), run(true, 11));
+  EXPECT_EQ(run(false, 10), run(false, 11));
+  EXPECT_NE(run(false, 10), run(true, 10));
+  // A second encoder with the same seed gives bit-identical logits.
+  auto other = *Encoder::Create(config, 9, 3);
+  other->InitParameters(1);
+  const float* logits = other->Forward(tokens.data(), 3, true, 10);
+  EXPECT_EQ(std::vector<float>(logits, logits + 9), run(true, 10));
+}
+
+TEST(EncoderTest, CheckInputsRejectsBadTokensLabelsAndBatch) {
+  auto encoder = *Encoder::Create(SmallConfig(), 4, 2);
+  const std::vector<int32_t> tokens = {1, 2, 3, 7, 0, 0, 0, 0};
+  const std::vector<int32_t> labels = {0, 3};
+  EXPECT_THAT(
+      std::string(encoder->CheckInputs(tokens.data(), nullptr, 2).message()),
+      HasSubstr("token 7 at example 0 position 3"));
+  EXPECT_THAT(
+      std::string(
+          encoder->CheckInputs(tokens.data(), labels.data(), 1).message()),
+      HasSubstr("token 7"));
+  const std::vector<int32_t> good = {1, 2, 3, 6, 0, 0, 0, 0};
+  EXPECT_THAT(
+      std::string(
+          encoder->CheckInputs(good.data(), labels.data(), 2).message()),
+      HasSubstr("label 3 of example 1"));
+  EXPECT_THAT(
+      std::string(encoder->CheckInputs(good.data(), nullptr, 3).message()),
+      HasSubstr("batch = 3"));
+  const std::vector<int32_t> good_labels = {0, 2};
+  EXPECT_TRUE(encoder->CheckInputs(good.data(), good_labels.data(), 2).ok());
+}
+
+struct GradCase {
+  Pooling pooling;
+  PositionalEncoding positional;
+  float dropout;
+};
+
+class EncoderGradientTest : public ::testing::TestWithParam<GradCase> {};
+
+// Central differences on the whole encoder's loss, spot-checking entries of
+// every parameter. Dropout masks are a function of the seed, so they stay
+// fixed across the perturbed evaluations.
+TEST_P(EncoderGradientTest, AllParametersMatchCentralDifferences) {
+  const GradCase c = GetParam();
+  ModelConfig config = SmallConfig();
+  config.set_pooling(c.pooling);
+  config.set_positional(c.positional);
+  config.set_dropout(c.dropout);
+  config.set_attention_dropout(c.dropout);
+  const int batch = 3, seq_len = 9;
+  auto encoder = *Encoder::Create(config, seq_len, 4);
+  encoder->InitParameters(7);
+  // Larger embeddings than the init so the loss is not flat in them.
+  encoder->ForEachParameter([](const std::string& name, Tensor& v, Tensor&) {
+    if (name.rfind("embed.", 0) == 0) {
+      for (int64_t i = 0; i < v.size(); ++i) v[i] *= 25.0f;
+    }
+  });
+  const std::vector<int32_t> tokens = Tokens(batch, seq_len, 7, 3);
+  const std::vector<int32_t> labels = {0, 2, 1};
+  const uint64_t seed = 99;
+  auto loss = [&]() {
+    encoder->Forward(tokens.data(), batch, true, seed);
+    return double(encoder->Loss(labels.data(), nullptr));
+  };
+  encoder->ZeroGrad();
+  loss();
+  encoder->Backward();
+  std::map<std::string, Tensor> grads;
+  encoder->ForEachParameter([&](const std::string& name, Tensor&, Tensor& g) {
+    grads.emplace(name, g);
+  });
+  internal::GradCheckOptions options;
+  options.epsilon = 3e-3f;
+  options.rel_tol = 5e-2f;
+  options.abs_tol = 3e-4f;
+  options.max_entries = 12;
+  int checked = 0;
+  encoder->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    EXPECT_TRUE(internal::CheckGradient(name, loss, v.data(), v.size(),
+                                        grads.at(name).data(), options));
+    ++checked;
+  });
+  EXPECT_GT(checked, 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, EncoderGradientTest,
+    ::testing::Values(GradCase{POOLING_CLS, POSITIONAL_LEARNED, 0.0f},
+                      GradCase{POOLING_MEAN, POSITIONAL_SINUSOIDAL, 0.0f},
+                      GradCase{POOLING_CLS, POSITIONAL_LEARNED, 0.2f},
+                      GradCase{POOLING_MEAN, POSITIONAL_NONE, 0.2f}));
+
+TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
+  auto encoder = *Encoder::Create(SmallConfig(), 9, 3);
+  encoder->InitParameters(2);
+  const std::vector<int32_t> tokens = Tokens(3, 9, 7, 8);
+  const std::vector<int32_t> labels = {1, 1, 0};
+  encoder->ZeroGrad();
+  encoder->Forward(tokens.data(), 3, false, 0);
+  encoder->Loss(labels.data(), nullptr);
+  encoder->Backward();
+  std::map<std::string, Tensor> once;
+  encoder->ForEachParameter([&](const std::string& name, Tensor&, Tensor& g) {
+    once.emplace(name, g);
+  });
+  encoder->Backward();
+  encoder->ForEachParameter([&](const std::string& name, Tensor&, Tensor& g) {
+    for (int64_t i = 0; i < g.size(); ++i) {
+      ASSERT_NEAR(g[i], 2 * once.at(name)[i], 1e-6 + 1e-5 * std::fabs(g[i]))
+          << name;
+    }
+  });
+}
+
+}  // namespace
+}  // namespace lra

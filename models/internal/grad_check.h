@@ -1,0 +1,77 @@
+// Central-difference gradient checks for the layer and plugin tests.
+#ifndef LRA_MODELS_INTERNAL_GRAD_CHECK_H_
+#define LRA_MODELS_INTERNAL_GRAD_CHECK_H_
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace lra::internal {
+
+struct GradCheckOptions {
+  // Step for the central difference, in the parameter's units. Float32 math
+  // needs a larger step than double (round-off in f is divided by 2 * eps).
+  float epsilon = 1e-2f;
+  // Accept |numeric - analytic| <= abs_tol + rel_tol * max(|numeric|,
+  // |analytic|).
+  float rel_tol = 2e-2f;
+  float abs_tol = 1e-3f;
+  // Check at most this many entries, evenly spread (0 = all).
+  int max_entries = 0;
+};
+
+// Compares analytic[i] with (f(x + e_i eps) - f(x - e_i eps)) / (2 eps) for the
+// entries of `values` (n floats, perturbed in place and restored). `f`
+// recomputes the scalar objective from the current values.
+inline ::testing::AssertionResult CheckGradient(
+    const std::string& what, const std::function<double()>& f, float* values,
+    int64_t n, const float* analytic, const GradCheckOptions& options = {}) {
+  int64_t step = 1;
+  if (options.max_entries > 0 && n > options.max_entries) {
+    step = (n + options.max_entries - 1) / options.max_entries;
+  }
+  int failures = 0;
+  std::string report;
+  double worst = 0.0;
+  for (int64_t i = 0; i < n; i += step) {
+    const float saved = values[i];
+    values[i] = saved + options.epsilon;
+    const double plus = f();
+    values[i] = saved - options.epsilon;
+    const double minus = f();
+    values[i] = saved;
+    // The perturbation actually applied, which float rounding may change.
+    const double h = (static_cast<double>(saved + options.epsilon) -
+                      static_cast<double>(saved - options.epsilon));
+    const double numeric = (plus - minus) / h;
+    const double a = analytic[i];
+    const double err = std::fabs(numeric - a);
+    const double allowed =
+        options.abs_tol +
+        options.rel_tol * std::max(std::fabs(numeric), std::fabs(a));
+    worst = std::max(worst, err / allowed);
+    if (!(err <= allowed)) {
+      if (++failures <= 5) {
+        report += what + "[" + std::to_string(i) + "]: numeric " +
+                  std::to_string(numeric) + " vs analytic " +
+                  std::to_string(a) + "\n";
+      }
+    }
+  }
+  if (failures > 0) {
+    return ::testing::AssertionFailure()
+           << failures << " entries of " << what << " differ:\n"
+           << report;
+  }
+  return ::testing::AssertionSuccess()
+         << what << " worst error/allowed " << worst;
+}
+
+}  // namespace lra::internal
+
+#endif  // LRA_MODELS_INTERNAL_GRAD_CHECK_H_

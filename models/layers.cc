@@ -1,0 +1,326 @@
+#include "models/layers.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "models/internal/fast_math.h"
+#include "models/rng.h"
+
+namespace lra {
+
+using internal::FastErf;
+using internal::FastExp;
+
+void EmbeddingForward(const int32_t* tokens, int batch, int seq_len, int d,
+                      const float* table, const float* cls, float* out) {
+  const int offset = cls != nullptr ? 1 : 0;
+  const int n_out = seq_len + offset;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < batch; ++b) {
+    float* row0 = out + static_cast<int64_t>(b) * n_out * d;
+    if (cls != nullptr) std::memcpy(row0, cls, d * sizeof(float));
+    for (int t = 0; t < seq_len; ++t) {
+      const float* src =
+          table + static_cast<int64_t>(tokens[b * seq_len + t]) * d;
+      std::memcpy(row0 + static_cast<int64_t>(t + offset) * d, src,
+                  d * sizeof(float));
+    }
+  }
+}
+
+void EmbeddingBackward(const float* dout, const int32_t* tokens, int batch,
+                       int seq_len, int d, bool has_cls, float* dtable,
+                       float* dcls) {
+  const int offset = has_cls ? 1 : 0;
+  const int n_out = seq_len + offset;
+  // Serial: tokens repeat, so rows of dtable would race between threads.
+  for (int b = 0; b < batch; ++b) {
+    const float* g0 = dout + static_cast<int64_t>(b) * n_out * d;
+    if (has_cls) {
+#pragma omp simd
+      for (int j = 0; j < d; ++j) dcls[j] += g0[j];
+    }
+    for (int t = 0; t < seq_len; ++t) {
+      float* dst = dtable + static_cast<int64_t>(tokens[b * seq_len + t]) * d;
+      const float* g = g0 + static_cast<int64_t>(t + offset) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) dst[j] += g[j];
+    }
+  }
+}
+
+void AddPositionsForward(const float* table, int batch, int n, int d,
+                         float* x) {
+  const int64_t per_example = static_cast<int64_t>(n) * d;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < batch; ++b) {
+    float* xb = x + b * per_example;
+#pragma omp simd
+    for (int64_t i = 0; i < per_example; ++i) xb[i] += table[i];
+  }
+}
+
+void AddPositionsBackward(const float* dx, int batch, int n, int d,
+                          float* dtable) {
+  const int64_t per_example = static_cast<int64_t>(n) * d;
+  for (int b = 0; b < batch; ++b) {
+    const float* g = dx + b * per_example;
+#pragma omp simd
+    for (int64_t i = 0; i < per_example; ++i) dtable[i] += g[i];
+  }
+}
+
+void SinusoidalPositions(int n, int d, float* table) {
+  for (int p = 0; p < n; ++p) {
+    for (int j = 0; j < d; ++j) {
+      const int i2 = j - (j % 2);  // the 2i of the pair this dim belongs to
+      const double angle = p / std::pow(10000.0, static_cast<double>(i2) /
+                                                     static_cast<double>(d));
+      table[static_cast<int64_t>(p) * d + j] =
+          static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+  }
+}
+
+void LayerNormForward(const float* x, const float* gamma, const float* beta,
+                      int64_t rows, int d, float* out, float* mean,
+                      float* rstd) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * d;
+    float* yr = out + r * d;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int j = 0; j < d; ++j) sum += xr[j];
+    const float m = sum / d;
+    float var = 0.0f;
+#pragma omp simd reduction(+ : var)
+    for (int j = 0; j < d; ++j) {
+      const float c = xr[j] - m;
+      var += c * c;
+    }
+    const float s = 1.0f / std::sqrt(var / d + kLayerNormEpsilon);
+#pragma omp simd
+    for (int j = 0; j < d; ++j) yr[j] = (xr[j] - m) * s * gamma[j] + beta[j];
+    mean[r] = m;
+    rstd[r] = s;
+  }
+}
+
+void LayerNormBackward(const float* dout, const float* x, const float* mean,
+                       const float* rstd, const float* gamma, int64_t rows,
+                       int d, float* dx, float* dgamma, float* dbeta) {
+  // d(input): with xhat = (x - mean) * rstd and g = dout * gamma,
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)).
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* gr = dout + r * d;
+    const float* xr = x + r * d;
+    float* dxr = dx + r * d;
+    const float m = mean[r];
+    const float s = rstd[r];
+    float sum_g = 0.0f, sum_gx = 0.0f;
+#pragma omp simd reduction(+ : sum_g, sum_gx)
+    for (int j = 0; j < d; ++j) {
+      const float g = gr[j] * gamma[j];
+      sum_g += g;
+      sum_gx += g * (xr[j] - m) * s;
+    }
+    const float mean_g = sum_g / d;
+    const float mean_gx = sum_gx / d;
+#pragma omp simd
+    for (int j = 0; j < d; ++j) {
+      const float xhat = (xr[j] - m) * s;
+      dxr[j] += s * (gr[j] * gamma[j] - mean_g - xhat * mean_gx);
+    }
+  }
+  // Parameter gradients reduce over rows; a serial pass keeps them race-free
+  // and deterministic, and it is memory-bound anyway.
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* gr = dout + r * d;
+    const float* xr = x + r * d;
+    const float m = mean[r];
+    const float s = rstd[r];
+#pragma omp simd
+    for (int j = 0; j < d; ++j) {
+      dgamma[j] += gr[j] * (xr[j] - m) * s;
+      dbeta[j] += gr[j];
+    }
+  }
+}
+
+void GeluForward(const float* x, int64_t n, float* out) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    out[i] = 0.5f * v * (1.0f + FastErf(v * 0.70710678118654752f));
+  }
+}
+
+void GeluBackward(const float* x, const float* dout, int64_t n, float* dx) {
+  // GELU'(x) = Phi(x) + x * phi(x) with the standard normal cdf and pdf.
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float cdf = 0.5f * (1.0f + FastErf(v * 0.70710678118654752f));
+    const float pdf = 0.39894228040143268f * FastExp(-0.5f * v * v);
+    dx[i] = dout[i] * (cdf + v * pdf);
+  }
+}
+
+void ReluForward(const float* x, int64_t n, float* out) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void ReluBackward(const float* out, const float* dout, int64_t n, float* dx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) dx[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void DropoutMask(uint64_t seed, float p, int64_t n, uint8_t* mask) {
+  const uint32_t threshold = DropThreshold(p);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    mask[i] = KeepElement(seed, static_cast<uint64_t>(i), threshold) ? 1 : 0;
+  }
+}
+
+void DropoutApply(const float* x, const uint8_t* mask, float p, int64_t n,
+                  float* out) {
+  const float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) out[i] = mask[i] ? x[i] * scale : 0.0f;
+}
+
+void AddInPlace(const float* y, int64_t n, float* x) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void SplitHeads(const float* x, int batch, int n, int heads, int head_dim,
+                float* out) {
+  const int width = heads * head_dim;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < batch; ++b) {
+    for (int h = 0; h < heads; ++h) {
+      float* dst = out + (static_cast<int64_t>(b) * heads + h) * n * head_dim;
+      const float* src = x + static_cast<int64_t>(b) * n * width + h * head_dim;
+      for (int t = 0; t < n; ++t) {
+        std::memcpy(dst + static_cast<int64_t>(t) * head_dim,
+                    src + static_cast<int64_t>(t) * width,
+                    head_dim * sizeof(float));
+      }
+    }
+  }
+}
+
+void MergeHeads(const float* x, int batch, int n, int heads, int head_dim,
+                float* out) {
+  const int width = heads * head_dim;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < batch; ++b) {
+    for (int h = 0; h < heads; ++h) {
+      const float* src =
+          x + (static_cast<int64_t>(b) * heads + h) * n * head_dim;
+      float* dst = out + static_cast<int64_t>(b) * n * width + h * head_dim;
+      for (int t = 0; t < n; ++t) {
+        std::memcpy(dst + static_cast<int64_t>(t) * width,
+                    src + static_cast<int64_t>(t) * head_dim,
+                    head_dim * sizeof(float));
+      }
+    }
+  }
+}
+
+void PoolClsForward(const float* x, int batch, int n, int d, float* out) {
+  for (int b = 0; b < batch; ++b) {
+    std::memcpy(out + static_cast<int64_t>(b) * d,
+                x + static_cast<int64_t>(b) * n * d, d * sizeof(float));
+  }
+}
+
+void PoolClsBackward(const float* dout, int batch, int n, int d, float* dx) {
+  for (int b = 0; b < batch; ++b) {
+    float* dst = dx + static_cast<int64_t>(b) * n * d;
+    const float* g = dout + static_cast<int64_t>(b) * d;
+    for (int j = 0; j < d; ++j) dst[j] += g[j];
+  }
+}
+
+namespace {
+
+int CountReal(const uint8_t* mask, int n) {
+  int count = 0;
+  for (int t = 0; t < n; ++t) count += mask[t] != 0;
+  return count;
+}
+
+}  // namespace
+
+void PoolMeanForward(const float* x, const uint8_t* mask, int batch, int n,
+                     int d, float* out) {
+  for (int b = 0; b < batch; ++b) {
+    float* o = out + static_cast<int64_t>(b) * d;
+    std::memset(o, 0, d * sizeof(float));
+    const uint8_t* mb = mask + static_cast<int64_t>(b) * n;
+    const int count = CountReal(mb, n);
+    if (count == 0) continue;
+    const float* xb = x + static_cast<int64_t>(b) * n * d;
+    for (int t = 0; t < n; ++t) {
+      if (!mb[t]) continue;
+      const float* xr = xb + static_cast<int64_t>(t) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) o[j] += xr[j];
+    }
+    const float inv = 1.0f / count;
+    for (int j = 0; j < d; ++j) o[j] *= inv;
+  }
+}
+
+void PoolMeanBackward(const float* dout, const uint8_t* mask, int batch, int n,
+                      int d, float* dx) {
+  for (int b = 0; b < batch; ++b) {
+    const uint8_t* mb = mask + static_cast<int64_t>(b) * n;
+    const int count = CountReal(mb, n);
+    if (count == 0) continue;
+    const float inv = 1.0f / count;
+    const float* g = dout + static_cast<int64_t>(b) * d;
+    float* dxb = dx + static_cast<int64_t>(b) * n * d;
+    for (int t = 0; t < n; ++t) {
+      if (!mb[t]) continue;
+      float* dr = dxb + static_cast<int64_t>(t) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) dr[j] += g[j] * inv;
+    }
+  }
+}
+
+float SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch,
+                          int classes, float* dlogits, int* correct) {
+  double total = 0.0;
+  int hits = 0;
+  for (int b = 0; b < batch; ++b) {
+    const float* z = logits + static_cast<int64_t>(b) * classes;
+    float* dz = dlogits + static_cast<int64_t>(b) * classes;
+    int argmax = 0;
+    for (int c = 1; c < classes; ++c) {
+      if (z[c] > z[argmax]) argmax = c;
+    }
+    const double zmax = z[argmax];
+    double sum = 0.0;
+    for (int c = 0; c < classes; ++c) sum += std::exp(z[c] - zmax);
+    const double log_sum = std::log(sum) + zmax;
+    const int label = labels[b];
+    total += log_sum - z[label];
+    hits += argmax == label;
+    for (int c = 0; c < classes; ++c) {
+      const double prob = std::exp(z[c] - log_sum);
+      dz[c] = static_cast<float>((prob - (c == label ? 1.0 : 0.0)) / batch);
+    }
+  }
+  if (correct != nullptr) *correct = hits;
+  return static_cast<float>(total / batch);
+}
+
+}  // namespace lra

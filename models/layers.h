@@ -1,0 +1,104 @@
+// The encoder's non-matmul layers as explicit Forward/Backward free functions
+// (llm.c style). Conventions: buffers are row-major float32 with the shape in
+// the comment; Backward functions *add* into parameter gradients; whether
+// d(input) is added or overwritten is stated per function, because the
+// residual stream accumulates gradients from several branches.
+#ifndef LRA_MODELS_LAYERS_H_
+#define LRA_MODELS_LAYERS_H_
+
+#include <cstdint>
+
+namespace lra {
+
+// Layer norm epsilon: Flax's default, which LRA uses.
+inline constexpr float kLayerNormEpsilon = 1e-6f;
+
+// --- Embedding -------------------------------------------------------------
+
+// out [B, N', D] = table[tokens] with, when cls != nullptr, the learned CLS
+// vector prepended at position 0 (then N' = N + 1, else N' = N).
+// tokens: [B, N] int32 in [0, vocab); table: [vocab, D]; cls: [D].
+void EmbeddingForward(const int32_t* tokens, int batch, int seq_len, int d,
+                      const float* table, const float* cls, float* out);
+// dtable [vocab, D] += scatter of dout by token; dcls [D] += dout[:, 0].
+void EmbeddingBackward(const float* dout, const int32_t* tokens, int batch,
+                       int seq_len, int d, bool has_cls, float* dtable,
+                       float* dcls);
+
+// x [B, N, D] += table [N, D] broadcast over the batch.
+void AddPositionsForward(const float* table, int batch, int n, int d, float* x);
+// dtable [N, D] += sum over the batch of dx [B, N, D].
+void AddPositionsBackward(const float* dx, int batch, int n, int d,
+                          float* dtable);
+// table [N, D]: position p, dim 2i -> sin(p / 10000^(2i/D)),
+// dim 2i+1 -> cos(p / 10000^(2i/D)) (LRA's sinusoidal table).
+void SinusoidalPositions(int n, int d, float* table);
+
+// --- Layer norm ------------------------------------------------------------
+
+// out [R, D] = (x - mean) * rstd * gamma + beta per row; saves mean [R] and
+// rstd [R] (1 / sqrt(var + eps), biased variance) for Backward.
+void LayerNormForward(const float* x, const float* gamma, const float* beta,
+                      int64_t rows, int d, float* out, float* mean,
+                      float* rstd);
+// dx [R, D] += d(input); dgamma [D] += ...; dbeta [D] += ....
+void LayerNormBackward(const float* dout, const float* x, const float* mean,
+                       const float* rstd, const float* gamma, int64_t rows,
+                       int d, float* dx, float* dgamma, float* dbeta);
+
+// --- Elementwise -----------------------------------------------------------
+
+// Exact (erf) GELU: out = x * 0.5 * (1 + erf(x / sqrt(2))). out may alias x.
+void GeluForward(const float* x, int64_t n, float* out);
+// dx = dout * GELU'(x), overwritten; dx may alias dout.
+void GeluBackward(const float* x, const float* dout, int64_t n, float* dx);
+
+// out = max(x, 0); out may alias x.
+void ReluForward(const float* x, int64_t n, float* out);
+// dx = dout where out > 0 else 0, overwritten; dx may alias dout.
+void ReluBackward(const float* out, const float* dout, int64_t n, float* dx);
+
+// mask [n] = 1 with probability 1 - p, else 0, as a pure function of
+// (seed, element index) (see rng.h).
+void DropoutMask(uint64_t seed, float p, int64_t n, uint8_t* mask);
+// out = x * mask / (1 - p). The same call is the backward pass (on gradients).
+// out may alias x.
+void DropoutApply(const float* x, const uint8_t* mask, float p, int64_t n,
+                  float* out);
+
+// Residual connection: x [n] += y [n]. Its backward is the identity on the
+// stream plus a copy of the gradient into the branch.
+void AddInPlace(const float* y, int64_t n, float* x);
+
+// --- Attention head layout ---------------------------------------------------
+
+// out [B, H, N, Dh] from x [B, N, H * Dh].
+void SplitHeads(const float* x, int batch, int n, int heads, int head_dim,
+                float* out);
+// out [B, N, H * Dh] from x [B, H, N, Dh].
+void MergeHeads(const float* x, int batch, int n, int heads, int head_dim,
+                float* out);
+
+// --- Pooling and loss --------------------------------------------------------
+
+// out [B, D] = x[:, 0, :] from x [B, N, D].
+void PoolClsForward(const float* x, int batch, int n, int d, float* out);
+// dx [B, N, D]: adds dout [B, D] into position 0.
+void PoolClsBackward(const float* dout, int batch, int n, int d, float* dx);
+// out [B, D] = mean of x [B, N, D] over positions with mask [B, N] != 0; a
+// row without real positions pools to zeros.
+void PoolMeanForward(const float* x, const uint8_t* mask, int batch, int n,
+                     int d, float* out);
+// dx [B, N, D] += dout / count at the real positions.
+void PoolMeanBackward(const float* dout, const uint8_t* mask, int batch, int n,
+                      int d, float* dx);
+
+// Mean softmax cross-entropy of logits [B, C] against labels [B] in [0, C);
+// writes dlogits [B, C] = (softmax - onehot) / B and *correct = number of rows
+// whose argmax (first maximum) equals the label.
+float SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch,
+                          int classes, float* dlogits, int* correct);
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_LAYERS_H_

@@ -1,0 +1,316 @@
+#include "models/layers.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "models/internal/grad_check.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+using internal::CheckGradient;
+using internal::GradCheckOptions;
+
+std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) {
+    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return v;
+}
+
+double Dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += double(a[i]) * b[i];
+  return s;
+}
+
+TEST(EmbeddingTest, ForwardGathersAndPrependsCls) {
+  const int batch = 2, n = 3, d = 4, vocab = 5;
+  const std::vector<int32_t> tokens = {1, 0, 4, 2, 2, 3};
+  const std::vector<float> table = Random(vocab * d, 1), cls = Random(d, 2);
+  std::vector<float> out(batch * (n + 1) * d);
+  EmbeddingForward(tokens.data(), batch, n, d, table.data(), cls.data(),
+                   out.data());
+  for (int b = 0; b < batch; ++b) {
+    for (int j = 0; j < d; ++j) EXPECT_EQ(out[b * (n + 1) * d + j], cls[j]);
+    for (int t = 0; t < n; ++t) {
+      for (int j = 0; j < d; ++j) {
+        EXPECT_EQ(out[(b * (n + 1) + t + 1) * d + j],
+                  table[tokens[b * n + t] * d + j]);
+      }
+    }
+  }
+}
+
+TEST(EmbeddingTest, GradientCheckWithAndWithoutCls) {
+  const int batch = 2, n = 4, d = 3, vocab = 5;
+  const std::vector<int32_t> tokens = {1, 0, 4, 1, 2, 2, 3, 0};
+  for (bool has_cls : {true, false}) {
+    std::vector<float> table = Random(vocab * d, 3), cls = Random(d, 4);
+    const int n_out = n + (has_cls ? 1 : 0);
+    const std::vector<float> r = Random(batch * n_out * d, 5);
+    std::vector<float> out(r.size());
+    auto f = [&]() {
+      EmbeddingForward(tokens.data(), batch, n, d, table.data(),
+                       has_cls ? cls.data() : nullptr, out.data());
+      return Dot(out, r);
+    };
+    std::vector<float> dtable(table.size(), 0.0f), dcls(d, 0.0f);
+    EmbeddingBackward(r.data(), tokens.data(), batch, n, d, has_cls,
+                      dtable.data(), dcls.data());
+    EXPECT_TRUE(
+        CheckGradient("table", f, table.data(), table.size(), dtable.data()));
+    if (has_cls) {
+      EXPECT_TRUE(CheckGradient("cls", f, cls.data(), d, dcls.data()));
+    }
+  }
+}
+
+TEST(PositionsTest, LearnedGradientCheck) {
+  const int batch = 3, n = 4, d = 2;
+  std::vector<float> table = Random(n * d, 6);
+  const std::vector<float> x0 = Random(batch * n * d, 7),
+                           r = Random(x0.size(), 8);
+  std::vector<float> x(x0.size());
+  auto f = [&]() {
+    x = x0;
+    AddPositionsForward(table.data(), batch, n, d, x.data());
+    return Dot(x, r);
+  };
+  std::vector<float> dtable(table.size(), 0.0f);
+  AddPositionsBackward(r.data(), batch, n, d, dtable.data());
+  EXPECT_TRUE(
+      CheckGradient("positions", f, table.data(), table.size(), dtable.data()));
+}
+
+TEST(PositionsTest, SinusoidalValues) {
+  const int n = 5, d = 6;
+  std::vector<float> table(n * d);
+  SinusoidalPositions(n, d, table.data());
+  EXPECT_FLOAT_EQ(table[0 * d + 0], 0.0f);  // sin(0)
+  EXPECT_FLOAT_EQ(table[0 * d + 1], 1.0f);  // cos(0)
+  EXPECT_NEAR(table[3 * d + 0], std::sin(3.0), 1e-6);
+  EXPECT_NEAR(table[3 * d + 1], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(table[3 * d + 4], std::sin(3.0 / std::pow(10000.0, 4.0 / 6)),
+              1e-6);
+  EXPECT_NEAR(table[3 * d + 5], std::cos(3.0 / std::pow(10000.0, 4.0 / 6)),
+              1e-6);
+}
+
+TEST(LayerNormTest, ForwardNormalises) {
+  const int rows = 3, d = 8;
+  const std::vector<float> x = Random(rows * d, 9, 3.0f);
+  std::vector<float> gamma(d, 1.0f), beta(d, 0.0f), out(rows * d), mean(rows),
+      rstd(rows);
+  LayerNormForward(x.data(), gamma.data(), beta.data(), rows, d, out.data(),
+                   mean.data(), rstd.data());
+  for (int r = 0; r < rows; ++r) {
+    double s = 0, s2 = 0;
+    for (int j = 0; j < d; ++j) {
+      s += out[r * d + j];
+      s2 += double(out[r * d + j]) * out[r * d + j];
+    }
+    EXPECT_NEAR(s / d, 0.0, 1e-6);
+    EXPECT_NEAR(s2 / d, 1.0, 1e-4);
+  }
+}
+
+TEST(LayerNormTest, GradientCheck) {
+  const int rows = 3, d = 6;
+  std::vector<float> x = Random(rows * d, 10, 2.0f), gamma = Random(d, 11),
+                     beta = Random(d, 12);
+  const std::vector<float> r = Random(rows * d, 13);
+  std::vector<float> out(rows * d), mean(rows), rstd(rows);
+  auto f = [&]() {
+    LayerNormForward(x.data(), gamma.data(), beta.data(), rows, d, out.data(),
+                     mean.data(), rstd.data());
+    return Dot(out, r);
+  };
+  f();
+  // dx is accumulated: start from a known value and subtract it afterwards.
+  std::vector<float> dx(rows * d, 0.25f), dgamma(d, 0.0f), dbeta(d, 0.0f);
+  LayerNormBackward(r.data(), x.data(), mean.data(), rstd.data(), gamma.data(),
+                    rows, d, dx.data(), dgamma.data(), dbeta.data());
+  for (float& v : dx) v -= 0.25f;
+  GradCheckOptions options;
+  options.epsilon = 1e-3f;
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), x.size(), dx.data(), options));
+  EXPECT_TRUE(
+      CheckGradient("gamma", f, gamma.data(), d, dgamma.data(), options));
+  EXPECT_TRUE(CheckGradient("beta", f, beta.data(), d, dbeta.data(), options));
+}
+
+TEST(GeluTest, MatchesErfFormulaAndGradient) {
+  const int n = 64;
+  std::vector<float> x = Random(n, 14, 5.0f);
+  x[0] = 0.0f;
+  x[1] = -12.0f;
+  x[2] = 12.0f;
+  std::vector<float> out(n);
+  GeluForward(x.data(), n, out.data());
+  for (int i = 0; i < n; ++i) {
+    const double ref = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));
+    EXPECT_NEAR(out[i], ref, 1e-6 * (1 + std::fabs(ref))) << x[i];
+  }
+  const std::vector<float> r = Random(n, 15);
+  auto f = [&]() {
+    GeluForward(x.data(), n, out.data());
+    return Dot(out, r);
+  };
+  std::vector<float> dx(n);
+  GeluBackward(x.data(), r.data(), n, dx.data());
+  GradCheckOptions options;
+  options.epsilon = 1e-3f;
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), n, dx.data(), options));
+}
+
+TEST(ReluTest, GradientCheckAwayFromZero) {
+  const int n = 16;
+  std::vector<float> x = Random(n, 16);
+  for (float& v : x) v += v > 0 ? 0.1f : -0.1f;  // keep clear of the kink
+  const std::vector<float> r = Random(n, 17);
+  std::vector<float> out(n);
+  auto f = [&]() {
+    ReluForward(x.data(), n, out.data());
+    return Dot(out, r);
+  };
+  f();
+  std::vector<float> dx(n);
+  ReluBackward(out.data(), r.data(), n, dx.data());
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), n, dx.data()));
+}
+
+TEST(DropoutTest, MaskIsReproducibleAndHasTheRightRate) {
+  const int n = 100000;
+  std::vector<uint8_t> a(n), b(n), c(n);
+  DropoutMask(7, 0.25f, n, a.data());
+  DropoutMask(7, 0.25f, n, b.data());
+  DropoutMask(8, 0.25f, n, c.data());
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  int kept = 0;
+  for (uint8_t m : a) kept += m;
+  EXPECT_NEAR(kept / double(n), 0.75, 0.01);
+}
+
+TEST(DropoutTest, GradientCheckWithFixedMask) {
+  const int n = 20;
+  const float p = 0.4f;
+  std::vector<float> x = Random(n, 18);
+  const std::vector<float> r = Random(n, 19);
+  std::vector<uint8_t> mask(n);
+  DropoutMask(3, p, n, mask.data());
+  std::vector<float> out(n);
+  auto f = [&]() {
+    DropoutApply(x.data(), mask.data(), p, n, out.data());
+    return Dot(out, r);
+  };
+  f();
+  for (int i = 0; i < n; ++i) {
+    EXPECT_FLOAT_EQ(out[i], mask[i] ? x[i] / (1 - p) : 0.0f);
+  }
+  std::vector<float> dx(n);
+  DropoutApply(r.data(), mask.data(), p, n, dx.data());
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), n, dx.data()));
+}
+
+TEST(ResidualTest, GradientFlowsToBothInputs) {
+  const int n = 10;
+  std::vector<float> x = Random(n, 20), y = Random(n, 21);
+  const std::vector<float> r = Random(n, 22);
+  auto f = [&]() {
+    std::vector<float> s = x;
+    AddInPlace(y.data(), n, s.data());
+    return Dot(s, r);
+  };
+  // d/dx = d/dy = r.
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), n, r.data()));
+  EXPECT_TRUE(CheckGradient("y", f, y.data(), n, r.data()));
+}
+
+TEST(HeadsTest, SplitThenMergeIsIdentity) {
+  const int batch = 2, n = 3, heads = 2, dh = 4;
+  const std::vector<float> x = Random(batch * n * heads * dh, 23);
+  std::vector<float> split(x.size()), merged(x.size());
+  SplitHeads(x.data(), batch, n, heads, dh, split.data());
+  // Element (b=1, t=2, h=1, c=3) lands at [1, 1, 2, 3].
+  EXPECT_EQ(split[((1 * heads + 1) * n + 2) * dh + 3],
+            x[(1 * n + 2) * heads * dh + 1 * dh + 3]);
+  MergeHeads(split.data(), batch, n, heads, dh, merged.data());
+  EXPECT_EQ(merged, x);
+}
+
+TEST(PoolingTest, ClsGradientCheck) {
+  const int batch = 2, n = 3, d = 4;
+  std::vector<float> x = Random(batch * n * d, 24);
+  const std::vector<float> r = Random(batch * d, 25);
+  std::vector<float> out(batch * d);
+  auto f = [&]() {
+    PoolClsForward(x.data(), batch, n, d, out.data());
+    return Dot(out, r);
+  };
+  std::vector<float> dx(x.size(), 0.0f);
+  PoolClsBackward(r.data(), batch, n, d, dx.data());
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), x.size(), dx.data()));
+}
+
+TEST(PoolingTest, MeanOverRealPositionsGradientCheck) {
+  const int batch = 3, n = 4, d = 2;
+  // Example 2 is all padding and pools to zeros.
+  const std::vector<uint8_t> mask = {1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
+  std::vector<float> x = Random(batch * n * d, 26);
+  std::vector<float> out(batch * d);
+  PoolMeanForward(x.data(), mask.data(), batch, n, d, out.data());
+  EXPECT_NEAR(out[0], (x[0] + x[2] + x[6]) / 3.0, 1e-6);
+  EXPECT_NEAR(out[1 * d + 1], x[1 * n * d + 1], 1e-6);
+  EXPECT_EQ(out[2 * d], 0.0f);
+  const std::vector<float> r = Random(batch * d, 27);
+  auto f = [&]() {
+    PoolMeanForward(x.data(), mask.data(), batch, n, d, out.data());
+    return Dot(out, r);
+  };
+  std::vector<float> dx(x.size(), 0.0f);
+  PoolMeanBackward(r.data(), mask.data(), batch, n, d, dx.data());
+  EXPECT_TRUE(CheckGradient("x", f, x.data(), x.size(), dx.data()));
+}
+
+TEST(CrossEntropyTest, ValueAccuracyAndGradient) {
+  const int batch = 3, classes = 4;
+  std::vector<float> logits = Random(batch * classes, 28, 2.0f);
+  const std::vector<int32_t> labels = {0, 3, 1};
+  std::vector<float> dlogits(logits.size());
+  int correct = -1;
+  const float loss = SoftmaxCrossEntropy(logits.data(), labels.data(), batch,
+                                         classes, dlogits.data(), &correct);
+  double ref = 0;
+  int hits = 0;
+  for (int b = 0; b < batch; ++b) {
+    double z = 0;
+    int argmax = 0;
+    for (int c = 0; c < classes; ++c) {
+      z += std::exp(double(logits[b * classes + c]));
+      if (logits[b * classes + c] > logits[b * classes + argmax]) argmax = c;
+    }
+    ref += std::log(z) - logits[b * classes + labels[b]];
+    hits += argmax == labels[b];
+  }
+  EXPECT_NEAR(loss, ref / batch, 1e-6);
+  EXPECT_EQ(correct, hits);
+  std::vector<float> scratch(logits.size());
+  auto f = [&]() {
+    return double(SoftmaxCrossEntropy(logits.data(), labels.data(), batch,
+                                      classes, scratch.data(), nullptr));
+  };
+  GradCheckOptions options;
+  options.epsilon = 1e-3f;
+  options.abs_tol = 2e-4f;
+  EXPECT_TRUE(CheckGradient("logits", f, logits.data(), logits.size(),
+                            dlogits.data(), options));
+}
+
+}  // namespace
+}  // namespace lra

@@ -1,0 +1,100 @@
+#include "models/linear.h"
+
+#include <unordered_map>
+#include <utility>
+
+#include "models/dnnl_context.h"
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace lra {
+
+struct MatmulCache::Entry {
+  dnnl::matmul primitive;
+  dnnl::memory a, b, c, bias;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+MatmulCache::MatmulCache() = default;
+MatmulCache::~MatmulCache() = default;
+MatmulCache::MatmulCache(MatmulCache&&) noexcept = default;
+MatmulCache& MatmulCache::operator=(MatmulCache&&) noexcept = default;
+
+void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
+                      bool transpose_b, bool accumulate, const float* a,
+                      const float* b, const float* bias, float* c) {
+  using dt = dnnl::memory::data_type;
+  const Key key{m, k, n, transpose_a, transpose_b, accumulate, bias != nullptr};
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    const dnnl::engine& engine = DnnlEngine();
+    // Transposed operands are the same buffers described with swapped strides.
+    dnnl::memory::desc a_md(
+        {m, k}, dt::f32,
+        transpose_a ? dnnl::memory::dims{1, m} : dnnl::memory::dims{k, 1});
+    dnnl::memory::desc b_md(
+        {k, n}, dt::f32,
+        transpose_b ? dnnl::memory::dims{1, k} : dnnl::memory::dims{n, 1});
+    dnnl::memory::desc c_md({m, n}, dt::f32, dnnl::memory::dims{n, 1});
+    dnnl::memory::desc bias_md({1, n}, dt::f32, dnnl::memory::dims{n, 1});
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.0f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::desc desc =
+        bias != nullptr ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
+                        : dnnl::matmul::desc(a_md, b_md, c_md);
+    dnnl::matmul::primitive_desc pd(desc, attr, engine);
+    auto entry = std::make_unique<Entry>();
+    entry->primitive = dnnl::matmul(pd);
+    entry->a = dnnl::memory(a_md, engine, DNNL_MEMORY_NONE);
+    entry->b = dnnl::memory(b_md, engine, DNNL_MEMORY_NONE);
+    entry->c = dnnl::memory(c_md, engine, DNNL_MEMORY_NONE);
+    entry->args[DNNL_ARG_SRC] = entry->a;
+    entry->args[DNNL_ARG_WEIGHTS] = entry->b;
+    entry->args[DNNL_ARG_DST] = entry->c;
+    if (bias != nullptr) {
+      entry->bias = dnnl::memory(bias_md, engine, DNNL_MEMORY_NONE);
+      entry->args[DNNL_ARG_BIAS] = entry->bias;
+    }
+    it = entries_.emplace(key, std::move(entry)).first;
+  }
+  Entry& e = *it->second;
+  // The memory objects in `args` share their handles with these, so setting
+  // the pointers here updates the arguments without rebuilding the map.
+  e.a.set_data_handle(const_cast<float*>(a));
+  e.b.set_data_handle(const_cast<float*>(b));
+  e.c.set_data_handle(c);
+  if (bias != nullptr) e.bias.set_data_handle(const_cast<float*>(bias));
+  dnnl::stream& stream = DnnlStream();
+  e.primitive.execute(stream, e.args);
+  stream.wait();
+}
+
+void Linear::Forward(const float* x, const float* w, const float* b, float* y,
+                     int64_t m) {
+  forward_.Run(m, in_, out_, false, false, false, x, w, b, y);
+}
+
+void Linear::BackwardInput(const float* dy, const float* w, float* dx,
+                           int64_t m, bool accumulate) {
+  // dx [M, K] = dy [M, N] * (w [K, N])^T.
+  backward_input_.Run(m, out_, in_, false, true, accumulate, dy, w, nullptr,
+                      dx);
+}
+
+void Linear::BackwardParams(const float* x, const float* dy, float* dw,
+                            float* db, int64_t m) {
+  // dw [K, N] += (x [M, K])^T * dy [M, N].
+  backward_weights_.Run(in_, m, out_, true, false, true, x, dy, nullptr, dw);
+  if (db == nullptr) return;
+  // Row by row so that the loop over columns vectorises.
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = dy + i * out_;
+#pragma omp simd
+    for (int64_t j = 0; j < out_; ++j) db[j] += row[j];
+  }
+}
+
+}  // namespace lra
