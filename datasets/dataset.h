@@ -1,0 +1,60 @@
+// Builds datasets from task configs. Each task (listops, ...) is one entry
+// in a registry inside dataset.cc, mapping its name to its defaults and
+// factory; a new task joins by adding one entry.
+#ifndef LRA_DATASETS_DATASET_H_
+#define LRA_DATASETS_DATASET_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "datasets/dataset_base.h"
+#include "proto/config.pb.h"
+
+namespace lra {
+
+// Names of the registered tasks, sorted.
+std::vector<std::string> TaskNames();
+
+// Fills zero ("unset" in proto3) fields with the task's defaults (for
+// listops LRA's: seq_len 2000, sizes 96000/2000/2000, max_depth 10, min_args
+// 2, max_args 10, operator_prob 0.25, min_length 500, max_length 2000) so
+// the trainer can record the resolved config, then validates the result.
+// Errors name the field ("task.train_size", "task.listops.max_args"), its
+// value and what is allowed.
+absl::Status ResolveTaskDefaults(TaskConfig* task);
+
+// Builds the split described by `task` (defaults are resolved first).
+// `workspace_dir` resolves relative file paths in the config. Unknown task
+// names are InvalidArgument naming `task.name`, the value and the allowed
+// names.
+absl::StatusOr<std::unique_ptr<Dataset>> MakeDataset(
+    const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// Vocabulary size (including padding id 0) and class count of a task
+// without building it.
+absl::StatusOr<int> TaskVocabSize(const TaskConfig& task);
+absl::StatusOr<int> TaskNumClasses(const TaskConfig& task);
+
+// Summary statistics of a built split, for logs and `lra data`.
+struct DatasetStats {
+  int64_t size = 0;
+  int seq_len = 0;
+  // Non-padding tokens per example (up to the last non-zero id).
+  int64_t min_tokens = 0;
+  double mean_tokens = 0;
+  int64_t max_tokens = 0;
+  // Examples whose last position is not padding, i.e. that filled or were
+  // truncated to seq_len.
+  int64_t full_examples = 0;
+  std::vector<int64_t> label_histogram;  // [num_classes]
+};
+DatasetStats DescribeDataset(const Dataset& dataset);
+// One line per fact, e.g. "tokens: min 501, mean 1030.2, max 1998".
+std::string FormatDatasetStats(const DatasetStats& stats);
+
+}  // namespace lra
+
+#endif  // LRA_DATASETS_DATASET_H_
