@@ -16,6 +16,7 @@ packages=(
   protobuf-compiler     # protoc
   libgtest-dev          # GoogleTest
   zlib1g-dev            # compressed checkpoints
+  libpng-dev            # Pathfinder PNGs (official files, data render)
 )
 if [[ "${1:-}" == "--bench" || "${1:-}" == "--golden" ]]; then
   packages+=(python3 python3-torch libopenblas0-pthread)
