@@ -8,16 +8,22 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "models/internal/fast_math.h"
+#include "models/attention/full/block_kernels.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
 
-using internal::FastExp;
+using internal::AccumulateTile;
+using internal::ExpShiftRow;
+using internal::ScaleRow;
+using internal::ScoreTile;
+using internal::SoftmaxGradRow;
+using internal::SoftmaxRowUpdate;
 
 constexpr int kBr = FullAttention::kBlockRows;
 constexpr int kBc = FullAttention::kBlockCols;
+static_assert(kBc == internal::kKeyBlock, "the kernels work on 64-key blocks");
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
@@ -26,20 +32,18 @@ int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
 // 16 floats so that each starts on a 64-byte boundary.
 struct Scratch {
   float* s;    // [kBr, kBc] scores, then probabilities
-  float* ds;   // [kBr, kBc] d(scores) (backward)
+  float* ds;   // [kBr, kBc] dP, then dS (backward)
+  float* pd;   // [kBr, kBc] probabilities after dropout (backward)
   float* kt;   // [Dh, kBc] key block transposed
   float* vt;   // [Dh, kBc] value block transposed (backward)
   float* acc;  // [kBr, Dh] output accumulator (forward)
-  float* dk;   // [kBc, Dh] key-block gradient accumulator (backward)
-  float* dv;   // [kBc, Dh] value-block gradient accumulator (backward)
   float* m;    // [kBr] running row max (forward)
   float* l;    // [kBr] running row sum (forward)
   float* d;    // [N] rowsum(dout * out) (backward)
 
   static int64_t Floats(int dh, int n) {
-    return 2 * RoundUp16(kBr * kBc) + 2 * RoundUp16(dh * kBc) +
-           RoundUp16(kBr * dh) + 2 * RoundUp16(kBc * dh) + 2 * RoundUp16(kBr) +
-           RoundUp16(n);
+    return 3 * RoundUp16(kBr * kBc) + 2 * RoundUp16(dh * kBc) +
+           RoundUp16(kBr * dh) + 2 * RoundUp16(kBr) + RoundUp16(n);
   }
   Scratch(float* base, int dh, int n) {
     float* p = base;
@@ -50,11 +54,10 @@ struct Scratch {
     };
     s = take(kBr * kBc);
     ds = take(kBr * kBc);
+    pd = take(kBr * kBc);
     kt = take(dh * kBc);
     vt = take(dh * kBc);
     acc = take(kBr * dh);
-    dk = take(kBc * dh);
-    dv = take(kBc * dh);
     m = take(kBr);
     l = take(kBr);
     d = take(n);
@@ -71,32 +74,9 @@ void TransposeBlock(const float* src, int cols, int dh, float* dst) {
   }
 }
 
-// s [rows, kBc] = scale * q [rows, Dh] kt [Dh, kBc] + bias [kBc] (bias may be
-// nullptr).
-void ScoresBlock(const float* q, const float* kt, const float* bias, int rows,
-                 int dh, float scale, float* s) {
-  for (int r = 0; r < rows; ++r) {
-    float row[kBc];
-#pragma omp simd
-    for (int c = 0; c < kBc; ++c) row[c] = 0.0f;
-    for (int x = 0; x < dh; ++x) {
-      const float qv = q[r * dh + x];
-      const float* kr = kt + x * kBc;
-#pragma omp simd
-      for (int c = 0; c < kBc; ++c) row[c] += qv * kr[c];
-    }
-    if (bias != nullptr) {
-#pragma omp simd
-      for (int c = 0; c < kBc; ++c) s[r * kBc + c] = row[c] * scale + bias[c];
-    } else {
-#pragma omp simd
-      for (int c = 0; c < kBc; ++c) s[r * kBc + c] = row[c] * scale;
-    }
-  }
-}
-
-// Applies the attention-dropout keep mask of block (i0, j0) to p in place,
-// scaled by 1 / (1 - rate). Element (i, j) of head bh uses index i * N + j.
+// Applies the attention-dropout keep mask of block (i0, j0) to p [rows, kBc]
+// in place, scaled by 1 / (1 - rate). Element (i, j) of a head uses index
+// i * N + j in that head's stream.
 void DropoutBlock(uint64_t seed, uint32_t threshold, float keep_scale, int i0,
                   int j0, int rows, int cols, int n, float* p) {
   for (int r = 0; r < rows; ++r) {
@@ -119,6 +99,8 @@ FullAttention::FullAttention(const AttentionShape& shape)
       lse_({shape.max_batch, shape.num_heads, shape.seq_len}),
       key_bias_({shape.max_batch, static_cast<int64_t>(num_key_blocks_) * kBc}),
       block_live_(static_cast<size_t>(shape.max_batch) * num_key_blocks_),
+      keys_t_({shape.max_batch, shape.num_heads, shape.head_dim,
+               static_cast<int64_t>(num_key_blocks_) * kBc}),
       scratch_(
           {num_threads_ * Scratch::Floats(shape.head_dim, shape.seq_len)}) {}
 
@@ -155,6 +137,32 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
   const int nqb = (N + kBr - 1) / kBr;
   const int64_t scratch_floats = Scratch::Floats(Dh, N);
+  // Keys transposed once per head ([Dh, N] padded to whole blocks with
+  // zeros), so the score kernel streams contiguous rows of 64 keys.
+  const int kt_stride = static_cast<int>(bias_stride);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(num_threads_)
+  for (int b = 0; b < batch; ++b) {
+    for (int h = 0; h < H; ++h) {
+      const int64_t head = (static_cast<int64_t>(b) * H + h);
+      const float* kh = k + head * N * Dh;
+      float* kt = keys_t_.data() + head * Dh * kt_stride;
+      for (int jb = 0; jb < nkb; ++jb) {
+        const int j0 = jb * kBc;
+        const int cols = std::min(kBc, N - j0);
+        for (int c = 0; c < cols; ++c) {
+          for (int x = 0; x < Dh; ++x) {
+            kt[static_cast<int64_t>(x) * kt_stride + j0 + c] =
+                kh[static_cast<int64_t>(j0 + c) * Dh + x];
+          }
+        }
+        for (int x = 0; x < Dh; ++x) {
+          for (int c = cols; c < kBc; ++c) {
+            kt[static_cast<int64_t>(x) * kt_stride + j0 + c] = 0.0f;
+          }
+        }
+      }
+    }
+  }
 
 #pragma omp parallel for collapse(3) schedule(dynamic) num_threads(num_threads_)
   for (int b = 0; b < batch; ++b) {
@@ -167,6 +175,8 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
         const int rows = std::min(kBr, N - i0);
         const float* qb = q + (head + i0) * Dh;
         const uint64_t head_seed = DeriveSeed(seed, b * H + h);
+        const float* kt_head =
+            keys_t_.data() + (static_cast<int64_t>(b) * H + h) * Dh * kt_stride;
         for (int r = 0; r < rows; ++r) {
           w.m[r] = kNegInf;
           w.l[r] = 0.0f;
@@ -176,48 +186,21 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
           if (!block_live_[b * nkb + jb]) continue;
           const int j0 = jb * kBc;
           const int cols = std::min(kBc, N - j0);
-          TransposeBlock(k + (head + j0) * Dh, cols, Dh, w.kt);
-          ScoresBlock(qb, w.kt, key_bias_.data() + b * bias_stride + j0, rows,
-                      Dh, scale_, w.s);
+          ScoreTile(qb, rows, Dh, kt_head + j0, kt_stride, scale_,
+                    key_bias_.data() + b * bias_stride + j0, w.s);
           // Online softmax: rescale the running sums to the new row max.
           for (int r = 0; r < rows; ++r) {
-            float* sr = w.s + r * kBc;
-            float mx = w.m[r];
-            for (int c = 0; c < kBc; ++c) mx = std::max(mx, sr[c]);
-            if (mx == kNegInf) {
-              // No real key so far: nothing to add.
-              for (int c = 0; c < kBc; ++c) sr[c] = 0.0f;
-              continue;
-            }
-            const float alpha = FastExp(w.m[r] - mx);
-            float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-            for (int c = 0; c < kBc; ++c) {
-              sr[c] = FastExp(sr[c] - mx);
-              sum += sr[c];
-            }
-            w.l[r] = w.l[r] * alpha + sum;
-            w.m[r] = mx;
-            float* ar = w.acc + r * Dh;
-#pragma omp simd
-            for (int x = 0; x < Dh; ++x) ar[x] *= alpha;
+            const float alpha =
+                SoftmaxRowUpdate(w.s + r * kBc, &w.m[r], &w.l[r]);
+            if (alpha != 1.0f) ScaleRow(w.acc + r * Dh, Dh, alpha);
           }
           if (dropout_active_) {
             DropoutBlock(head_seed, threshold, keep_scale, i0, j0, rows, cols,
                          N, w.s);
           }
           // acc [rows, Dh] += p [rows, cols] v [cols, Dh].
-          const float* vb = v + (head + j0) * Dh;
-          for (int r = 0; r < rows; ++r) {
-            float* ar = w.acc + r * Dh;
-            const float* pr = w.s + r * kBc;
-            for (int c = 0; c < cols; ++c) {
-              const float p = pr[c];
-              const float* vr = vb + c * Dh;
-#pragma omp simd
-              for (int x = 0; x < Dh; ++x) ar[x] += p * vr[x];
-            }
-          }
+          AccumulateTile(w.s, kBc, 1, rows, cols, v + (head + j0) * Dh, Dh,
+                         w.acc);
         }
         float* ob = out + (head + i0) * Dh;
         float* lse = lse_.data() + head + i0;
@@ -275,91 +258,54 @@ void FullAttention::Backward(const float* dout, float* dq, float* dk,
       for (int jb = 0; jb < nkb; ++jb) {
         const int j0 = jb * kBc;
         const int cols = std::min(kBc, N - j0);
+        // dK and dV of this key block accumulate over all query blocks.
         float* dkb = dkh + static_cast<int64_t>(j0) * Dh;
         float* dvb = dvh + static_cast<int64_t>(j0) * Dh;
-        if (!block_live_[b * nkb + jb]) {
-          std::memset(dkb, 0, sizeof(float) * cols * Dh);
-          std::memset(dvb, 0, sizeof(float) * cols * Dh);
-          continue;
-        }
+        std::memset(dkb, 0, sizeof(float) * cols * Dh);
+        std::memset(dvb, 0, sizeof(float) * cols * Dh);
+        if (!block_live_[b * nkb + jb]) continue;
         const float* kb = kh + static_cast<int64_t>(j0) * Dh;
-        const float* vb = vh + static_cast<int64_t>(j0) * Dh;
         TransposeBlock(kb, cols, Dh, w.kt);
-        TransposeBlock(vb, cols, Dh, w.vt);
-        std::memset(w.dk, 0, sizeof(float) * kBc * Dh);
-        std::memset(w.dv, 0, sizeof(float) * kBc * Dh);
+        TransposeBlock(vh + static_cast<int64_t>(j0) * Dh, cols, Dh, w.vt);
+        const float* bias = key_bias_.data() + b * bias_stride + j0;
         for (int ib = 0; ib < nqb; ++ib) {
           const int i0 = ib * kBr;
           const int rows = std::min(kBr, N - i0);
           const float* qb = qh + static_cast<int64_t>(i0) * Dh;
           const float* dob = doh + static_cast<int64_t>(i0) * Dh;
-          ScoresBlock(qb, w.kt, key_bias_.data() + b * bias_stride + j0, rows,
-                      Dh, scale_, w.s);
-          // P = exp(S - lse): the forward's probabilities, without dropout.
-          for (int r = 0; r < rows; ++r) {
-            const float l = lse[i0 + r];
-            float* sr = w.s + r * kBc;
-#pragma omp simd
-            for (int c = 0; c < kBc; ++c) sr[c] = FastExp(sr[c] - l);
-          }
-          // dP [rows, kBc] = dO [rows, Dh] V^T, kept in w.ds.
-          ScoresBlock(dob, w.vt, nullptr, rows, Dh, 1.0f, w.ds);
+          // P = exp(S - lse): the forward's probabilities before dropout.
+          ScoreTile(qb, rows, Dh, w.kt, kBc, scale_, bias, w.s);
+          for (int r = 0; r < rows; ++r)
+            ExpShiftRow(w.s + r * kBc, lse[i0 + r]);
+          // dP [rows, kBc] = dO V^T.
+          ScoreTile(dob, rows, Dh, w.vt, kBc, 1.0f, nullptr, w.ds);
+          const float* p_used = w.s;
           if (dropout_active_) {
-            // With Pd = P * M / (1 - rate): dV uses Pd, and dP flows back
-            // through the same mask.
+            // Pd = P * M / (1 - rate) fed V in the forward, so dV uses Pd
+            // and dP flows back through the same mask.
             for (int r = 0; r < rows; ++r) {
               const uint64_t base = static_cast<uint64_t>(i0 + r) * N + j0;
-              for (int c = 0; c < cols; ++c) {
-                const bool keep = KeepElement(head_seed, base + c, threshold);
-                const float p = w.s[r * kBc + c];
-                const float dpd = w.ds[r * kBc + c];
-                const float pd = keep ? p * keep_scale : 0.0f;
-                const float dp = keep ? dpd * keep_scale : 0.0f;
-                // dV_c += Pd_rc * dO_r
-                for (int x = 0; x < Dh; ++x)
-                  w.dv[c * Dh + x] += pd * dob[r * Dh + x];
-                w.ds[r * kBc + c] = p * (dp - w.d[i0 + r]);
-              }
-              for (int c = cols; c < kBc; ++c) w.ds[r * kBc + c] = 0.0f;
-            }
-          } else {
-            // dV [cols, Dh] += P^T dO.
-            for (int r = 0; r < rows; ++r) {
-              const float* dor = dob + r * Dh;
-              for (int c = 0; c < cols; ++c) {
-                const float p = w.s[r * kBc + c];
-                float* dvr = w.dv + c * Dh;
-#pragma omp simd
-                for (int x = 0; x < Dh; ++x) dvr[x] += p * dor[x];
+              for (int c = 0; c < kBc; ++c) {
+                const bool keep =
+                    c < cols && KeepElement(head_seed, base + c, threshold);
+                const float f = keep ? keep_scale : 0.0f;
+                w.pd[r * kBc + c] = w.s[r * kBc + c] * f;
+                w.ds[r * kBc + c] *= f;
               }
             }
-            // dS = P * (dP - D).
-            for (int r = 0; r < rows; ++r) {
-              const float di = w.d[i0 + r];
-              float* dsr = w.ds + r * kBc;
-              const float* pr = w.s + r * kBc;
-#pragma omp simd
-              for (int c = 0; c < kBc; ++c) dsr[c] = pr[c] * (dsr[c] - di);
-            }
+            p_used = w.pd;
           }
-          // dK [cols, Dh] += scale * dS^T Q;  dQ [rows, Dh] += scale * dS K.
+          // dV [cols, Dh] += P^T dO.
+          AccumulateTile(p_used, 1, kBc, cols, rows, dob, Dh, dvb);
+          // dS = P * (dP - D) * scale (the score scale folded in).
           for (int r = 0; r < rows; ++r) {
-            const float* qr = qb + r * Dh;
-            float* dqr = dqh + static_cast<int64_t>(i0 + r) * Dh;
-            for (int c = 0; c < cols; ++c) {
-              const float g = w.ds[r * kBc + c] * scale_;
-              float* dkr = w.dk + c * Dh;
-              const float* kr = kb + c * Dh;
-#pragma omp simd
-              for (int x = 0; x < Dh; ++x) {
-                dkr[x] += g * qr[x];
-                dqr[x] += g * kr[x];
-              }
-            }
+            SoftmaxGradRow(w.s + r * kBc, w.d[i0 + r], scale_, w.ds + r * kBc);
           }
+          // dK [cols, Dh] += dS^T Q;  dQ [rows, Dh] += dS K.
+          AccumulateTile(w.ds, 1, kBc, cols, rows, qb, Dh, dkb);
+          AccumulateTile(w.ds, kBc, 1, rows, cols, kb, Dh,
+                         dqh + static_cast<int64_t>(i0) * Dh);
         }
-        std::memcpy(dkb, w.dk, sizeof(float) * cols * Dh);
-        std::memcpy(dvb, w.dv, sizeof(float) * cols * Dh);
       }
     }
   }

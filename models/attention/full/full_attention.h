@@ -43,7 +43,8 @@ class FullAttention : public Attention {
   Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's scaled scores
   Tensor key_bias_;  // [maxB, N] 0 for real keys, -inf for padding
   std::vector<uint8_t> block_live_;  // [maxB, key blocks] any real key in block
-  Tensor scratch_;                   // per-thread block buffers, see the .cc
+  Tensor keys_t_;   // [maxB, H, Dh, key blocks * 64] keys transposed (forward)
+  Tensor scratch_;  // per-thread block buffers, see the .cc
 };
 
 // The registry entry for "full".
