@@ -1,18 +1,24 @@
 #include "lra/commands.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "datasets/listops/check.h"
 #include "lra/bench.h"
 #include "lra/config_io.h"
 #include "lra/runner.h"
 #include "lra/suite.h"
+#include "lra/trainer.h"
 #include "models/attention/builtin.h"
 #include "models/encoder.h"
+#include "proto/result.pb.h"
 
 namespace lra {
 namespace {
@@ -90,6 +96,74 @@ absl::Status DataCommand(const std::string& subcommand, const std::string& task,
   return absl::OkStatus();
 }
 
+// Measures every registered variant at every length, smallest first. Once a
+// variant fails or exceeds the time budget, its longer lengths are recorded
+// as skipped, so the table shows them rather than dropping them.
+absl::Status BenchSweepCommand(const ModelConfig& base_model,
+                               const std::vector<int>& lengths,
+                               const BenchOptions& bench,
+                               const BenchCommandOptions& options) {
+  const std::string workspace = WorkspaceDir();
+  const std::string dir = ResolvePath(workspace, options.out) + "/bench";
+  absl::Status status = MakeDirs(dir);
+  if (!status.ok()) return status;
+  BenchSweep sweep;
+  *sweep.mutable_model() = base_model;
+  sweep.set_threads(bench.threads > 0
+                        ? bench.threads
+                        : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  sweep.set_machine(MachineDescription());
+  sweep.set_git_revision(GitRevision(workspace));
+  sweep.set_started(
+      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
+  std::vector<BenchRow> rows;
+  std::cout << BenchCsvHeader() << "\n" << std::flush;
+  for (const std::string& variant : BuiltinAttentions().Names()) {
+    ModelConfig model = base_model;
+    model.mutable_attention()->set_name(variant);
+    model.mutable_attention()->clear_param();
+    std::string skip_reason;
+    for (int n : lengths) {
+      BenchRow row;
+      row.variant = variant;
+      row.seq_len = n;
+      row.batch = bench.batch;
+      if (!skip_reason.empty()) {
+        row.error = skip_reason;
+      } else {
+        std::cerr << "bench: " << variant << " at " << n << "...\n";
+        row = BenchTrainingStep(model, n, bench);
+        if (!row.error.empty()) {
+          skip_reason = absl::StrCat("skipped: failed at ", n);
+        } else if (row.step_ms > 1000 * options.max_step_seconds) {
+          skip_reason =
+              absl::StrCat("skipped: over the ", options.max_step_seconds,
+                           " s step budget at ", n);
+        }
+      }
+      std::cout << BenchCsvRow(row) << "\n" << std::flush;
+      BenchPoint* point = sweep.add_point();
+      point->set_variant(row.variant);
+      point->set_seq_len(row.seq_len);
+      point->set_batch(row.batch);
+      point->set_step_ms(row.step_ms);
+      point->set_tokens_per_second(row.tokens_per_s);
+      point->set_peak_rss_mb(row.peak_rss_mb);
+      point->set_error(row.error);
+      rows.push_back(row);
+      // Written after every point: a sweep cut short keeps what it measured.
+      status = WriteTextProtoAtomic(dir + "/sweep.pbtxt", sweep);
+      if (!status.ok()) return status;
+    }
+  }
+  sweep.set_finished(
+      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
+  status = WriteTextProtoAtomic(dir + "/sweep.pbtxt", sweep);
+  if (!status.ok()) return status;
+  std::cerr << "bench: sweep written to " << dir << "/sweep.pbtxt\n";
+  return absl::OkStatus();
+}
+
 absl::Status BenchCommand(const BenchCommandOptions& options) {
   const std::string workspace = WorkspaceDir();
   ModelConfig model;
@@ -124,6 +198,7 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
   bench.warmup_steps = options.warmup;
   bench.timed_steps = options.steps;
   bench.threads = options.threads;
+  if (options.sweep) return BenchSweepCommand(model, lengths, bench, options);
   std::vector<BenchRow> rows;
   if (options.format == "csv")
     std::cout << BenchCsvHeader() << "\n" << std::flush;

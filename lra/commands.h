@@ -34,6 +34,12 @@ struct BenchCommandOptions {
   int steps = 5;
   int threads = 0;
   std::string format = "csv";
+  // --sweep: every registered variant over `seq_len`, stored as a
+  // BenchSweep in <out>/bench/sweep.pbtxt.
+  bool sweep = false;
+  std::string out = "results";
+  // A variant whose step takes longer than this is not run at longer lengths.
+  double max_step_seconds = 120;
 };
 
 absl::Status BenchCommand(const BenchCommandOptions& options);

@@ -47,6 +47,12 @@ ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
 ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
 ABSL_FLAG(int, threads, 0, "`bench`: threads; 0 = all cores.");
 ABSL_FLAG(std::string, format, "csv", "`bench`: csv or md.");
+ABSL_FLAG(bool, sweep, false,
+          "`bench`: measure every registered variant and store the sweep in "
+          "<out>/bench/sweep.pbtxt (lengths default to 1K..16K).");
+ABSL_FLAG(double, max_step_seconds, 120,
+          "`bench --sweep`: longer lengths of a variant are skipped once one "
+          "step takes longer than this.");
 
 namespace {
 
@@ -59,7 +65,7 @@ constexpr char kUsage[] =
     "      parse an LRA data file and recompute its labels\n"
     "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
-    "        [--format=csv|md]\n"
+    "        [--format=csv|md] [--sweep --out=DIR]\n"
     "      time a full training step per length\n"
     "  list\n"
     "      print the registered attention variants\n";
@@ -108,6 +114,12 @@ int main(int argc, char** argv) {
     options.steps = absl::GetFlag(FLAGS_steps);
     options.threads = absl::GetFlag(FLAGS_threads);
     options.format = absl::GetFlag(FLAGS_format);
+    options.sweep = absl::GetFlag(FLAGS_sweep);
+    options.out = absl::GetFlag(FLAGS_out);
+    options.max_step_seconds = absl::GetFlag(FLAGS_max_step_seconds);
+    if (options.sweep && absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
+      options.seq_len = "1024,2048,3072,4096,8192,16384";
+    }
     status = lra::BenchCommand(options);
   } else if (command == "list") {
     status = lra::ListCommand();
