@@ -9,7 +9,9 @@ const dnnl::engine& DnnlEngine() {
 }
 
 dnnl::stream& DnnlStream() {
-  static dnnl::stream* stream = new dnnl::stream(DnnlEngine());
+  // One stream per calling thread, so that encoders driven from different
+  // threads never share an in-order queue.
+  thread_local dnnl::stream* stream = new dnnl::stream(DnnlEngine());
   return *stream;
 }
 

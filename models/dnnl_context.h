@@ -6,8 +6,8 @@
 
 namespace lra {
 
-// Both are created on first use (thread-safe static initialisation) and live
-// until exit; oneDNN engines and in-order streams are cheap to share.
+// The engine is created on first use (thread-safe static initialisation) and
+// shared; the stream is per calling thread. Both live until exit.
 const dnnl::engine& DnnlEngine();
 dnnl::stream& DnnlStream();
 

@@ -1,6 +1,5 @@
 #include "models/linear.h"
 
-#include <unordered_map>
 #include <utility>
 
 #include "models/dnnl_context.h"
@@ -11,7 +10,10 @@ namespace lra {
 struct MatmulCache::Entry {
   dnnl::matmul primitive;
   dnnl::memory a, b, c, bias;
-  std::unordered_map<int, dnnl::memory> args;
+  // Arguments for the C execute call, built once: the C++ overload would
+  // convert an unordered_map into a fresh vector on every call.
+  dnnl_exec_arg_t args[4];
+  int num_args = 0;
 };
 
 MatmulCache::MatmulCache() = default;
@@ -51,24 +53,29 @@ void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
     entry->a = dnnl::memory(a_md, engine, DNNL_MEMORY_NONE);
     entry->b = dnnl::memory(b_md, engine, DNNL_MEMORY_NONE);
     entry->c = dnnl::memory(c_md, engine, DNNL_MEMORY_NONE);
-    entry->args[DNNL_ARG_SRC] = entry->a;
-    entry->args[DNNL_ARG_WEIGHTS] = entry->b;
-    entry->args[DNNL_ARG_DST] = entry->c;
+    entry->args[0] = {DNNL_ARG_SRC, entry->a.get()};
+    entry->args[1] = {DNNL_ARG_WEIGHTS, entry->b.get()};
+    entry->args[2] = {DNNL_ARG_DST, entry->c.get()};
+    entry->num_args = 3;
     if (bias != nullptr) {
       entry->bias = dnnl::memory(bias_md, engine, DNNL_MEMORY_NONE);
-      entry->args[DNNL_ARG_BIAS] = entry->bias;
+      entry->args[3] = {DNNL_ARG_BIAS, entry->bias.get()};
+      entry->num_args = 4;
     }
     it = entries_.emplace(key, std::move(entry)).first;
   }
   Entry& e = *it->second;
-  // The memory objects in `args` share their handles with these, so setting
-  // the pointers here updates the arguments without rebuilding the map.
+  // `args` holds these memory objects' handles, so setting the pointers here
+  // updates the arguments without rebuilding anything.
   e.a.set_data_handle(const_cast<float*>(a));
   e.b.set_data_handle(const_cast<float*>(b));
   e.c.set_data_handle(c);
   if (bias != nullptr) e.bias.set_data_handle(const_cast<float*>(bias));
   dnnl::stream& stream = DnnlStream();
-  e.primitive.execute(stream, e.args);
+  dnnl::error::wrap_c_api(
+      dnnl_primitive_execute(e.primitive.get(), stream.get(), e.num_args,
+                             e.args),
+      "matmul execute");
   stream.wait();
 }
 

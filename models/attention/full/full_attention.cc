@@ -110,6 +110,9 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int nkb = num_key_blocks_;
   const int64_t bias_stride = static_cast<int64_t>(nkb) * kBc;
+  // Never more threads than the scratch was sized for, nor than the caller
+  // currently allows (the trainer may lower the OpenMP thread count).
+  const int threads = std::min(num_threads_, omp_get_max_threads());
   q_ = q;
   k_ = k;
   v_ = v;
@@ -140,7 +143,7 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
   // Keys transposed once per head ([Dh, N] padded to whole blocks with
   // zeros), so the score kernel streams contiguous rows of 64 keys.
   const int kt_stride = static_cast<int>(bias_stride);
-#pragma omp parallel for collapse(2) schedule(static) num_threads(num_threads_)
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
   for (int b = 0; b < batch; ++b) {
     for (int h = 0; h < H; ++h) {
       const int64_t head = (static_cast<int64_t>(b) * H + h);
@@ -164,7 +167,7 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
     }
   }
 
-#pragma omp parallel for collapse(3) schedule(dynamic) num_threads(num_threads_)
+#pragma omp parallel for collapse(3) schedule(dynamic) num_threads(threads)
   for (int b = 0; b < batch; ++b) {
     for (int h = 0; h < H; ++h) {
       for (int ib = 0; ib < nqb; ++ib) {
@@ -229,10 +232,11 @@ void FullAttention::Backward(const float* dout, float* dq, float* dk,
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
   const int64_t scratch_floats = Scratch::Floats(Dh, N);
   const int batch = batch_;
+  const int threads = std::min(num_threads_, omp_get_max_threads());
 
   // One (b, h) per task: dq rows receive contributions from every key block,
   // so splitting a head across threads would need a reduction.
-#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(num_threads_)
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
   for (int b = 0; b < batch; ++b) {
     for (int h = 0; h < H; ++h) {
       Scratch w(scratch_.data() + omp_get_thread_num() * scratch_floats, Dh, N);

@@ -160,7 +160,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{2, 3, 70, 5, true, 0.0f},   // partial block, padding
                       Case{3, 2, 131, 32, true, 0.0f},
                       Case{2, 2, 97, 16, true, 0.3f},  // attention dropout
-                      Case{1, 1, 10, 4, true, 0.0f}));
+                      Case{1, 1, 10, 4, true, 0.0f},
+                      // Head widths for every register-tile variant: 40
+                      // (masked tail), 64, 128, and 136 (plain loops).
+                      Case{1, 2, 70, 40, true, 0.0f},
+                      Case{1, 1, 66, 64, true, 0.1f},
+                      Case{1, 1, 65, 128, false, 0.0f},
+                      Case{1, 1, 20, 136, true, 0.0f}));
 
 TEST(FullAttentionTest, GradientCheckWithPadding) {
   const int B = 2, H = 2, N = 67, Dh = 4;
