@@ -64,6 +64,11 @@ struct Scratch {
   }
 };
 
+// Row stride of the transposed keys [Dh, stride]: whole blocks plus one cache
+// line, so that the Dh rows a score tile reads do not all map to the same L1
+// set (a power-of-two stride of 4 KiB or more would alias them).
+int KeysTransposedStride(int key_blocks) { return key_blocks * kBc + 16; }
+
 // dst [Dh, kBc] = src [cols, Dh] transposed; columns past `cols` are zero.
 void TransposeBlock(const float* src, int cols, int dh, float* dst) {
   for (int c = 0; c < cols; ++c) {
@@ -100,7 +105,7 @@ FullAttention::FullAttention(const AttentionShape& shape)
       key_bias_({shape.max_batch, static_cast<int64_t>(num_key_blocks_) * kBc}),
       block_live_(static_cast<size_t>(shape.max_batch) * num_key_blocks_),
       keys_t_({shape.max_batch, shape.num_heads, shape.head_dim,
-               static_cast<int64_t>(num_key_blocks_) * kBc}),
+               KeysTransposedStride(num_key_blocks_)}),
       scratch_(
           {num_threads_ * Scratch::Floats(shape.head_dim, shape.seq_len)}) {}
 
@@ -142,7 +147,7 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
   const int64_t scratch_floats = Scratch::Floats(Dh, N);
   // Keys transposed once per head ([Dh, N] padded to whole blocks with
   // zeros), so the score kernel streams contiguous rows of 64 keys.
-  const int kt_stride = static_cast<int>(bias_stride);
+  const int kt_stride = KeysTransposedStride(nkb);
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
   for (int b = 0; b < batch; ++b) {
     for (int h = 0; h < H; ++h) {
