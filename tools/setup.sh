@@ -15,6 +15,7 @@ packages=(
   libprotobuf-dev       # Protocol Buffers runtime
   protobuf-compiler     # protoc
   libgtest-dev          # GoogleTest
+  libgmock-dev          # GoogleMock (matchers in tests)
   zlib1g-dev            # compressed checkpoints
   libpng-dev            # Pathfinder PNGs (official files, data render)
 )
