@@ -27,6 +27,10 @@ class Dataset {
   // Copies example `index`'s tokens ([seq_len] int32, 0 = padding) into
   // `tokens` and returns its label. Thread-safe, no allocation.
   virtual int32_t Get(int64_t index, int32_t* tokens) const = 0;
+  // Number of equal segments of seq_len() that are separate inputs: 2 for
+  // retrieval's document pairs ([doc 1 | doc 2], each seq_len() / 2 tokens
+  // padded on its own), which a dual encoder encodes separately; 1 otherwise.
+  virtual int num_segments() const { return 1; }
 };
 
 }  // namespace lra
