@@ -82,7 +82,7 @@ struct EvalFigures {
 };
 
 // Evaluates `batches` batches of `data` in order (0 = all) without dropout.
-EvalFigures Evaluate(Encoder& encoder, const Dataset& data, int batch_size,
+absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data, int batch_size,
                      int batches, std::vector<int32_t>& tokens,
                      std::vector<int32_t>& labels) {
   EvalFigures figures;
@@ -97,6 +97,11 @@ EvalFigures Evaluate(Encoder& encoder, const Dataset& data, int batch_size,
     int batch = static_cast<int>(std::min<int64_t>(batch_size, limit - start));
     for (int b = 0; b < batch; ++b) {
       labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+    }
+    absl::Status status = encoder.CheckInputs(tokens.data(), labels.data(), batch);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "evaluation batch at example ", start, ": ", status.message()));
     }
     encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
     int correct = 0;
@@ -277,6 +282,13 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
       labels[b] =
           (*train_data)->Get(index, tokens.data() + int64_t{b} * seq_len);
     }
+    // The dataset and the model must agree on vocabulary and classes; a
+    // bad id would otherwise read outside the embedding table.
+    status = encoder.CheckInputs(tokens.data(), labels.data(), batch_size);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "training batch of step ", step + 1, ": ", status.message()));
+    }
     ++step;
     encoder.ZeroGrad();
     encoder.Forward(tokens.data(), batch_size, /*training=*/true,
@@ -298,8 +310,10 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
     progress.Step(step, loss, static_cast<double>(correct) / batch_size, lr);
 
     if (step % train.eval_every() == 0 || step == train.steps()) {
-      EvalFigures val = Evaluate(encoder, **val_data, batch_size,
-                                 train.eval_batches(), tokens, labels);
+      absl::StatusOr<EvalFigures> val_or = Evaluate(
+          encoder, **val_data, batch_size, train.eval_batches(), tokens, labels);
+      if (!val_or.ok()) return val_or.status();
+      const EvalFigures& val = *val_or;
       EvalPoint* point = result.add_eval();
       point->set_step(static_cast<int32_t>(step));
       int64_t steps_since = std::max<int64_t>(1, seen / batch_size);
@@ -347,14 +361,16 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
   std::string unused;
   status = LoadCheckpoint(best_path, &best_step, &unused, params);
   if (!status.ok()) return status;
-  EvalFigures test = Evaluate(encoder, **test_data, batch_size,
-                              train.test_batches(), tokens, labels);
+  absl::StatusOr<EvalFigures> test_or = Evaluate(
+      encoder, **test_data, batch_size, train.test_batches(), tokens, labels);
+  if (!test_or.ok()) return test_or.status();
+  const EvalFigures& test = *test_or;
   result.set_test_accuracy(test.accuracy);
   result.set_test_loss(test.loss);
   result.set_wall_seconds(previous_wall + Seconds(run_start));
   if (train_seconds > 0) {
     result.set_steps_per_second(train.steps() / train_seconds);
-    result.set_tokens_per_second(double{train.steps()} * batch_size * seq_len /
+    result.set_tokens_per_second(static_cast<double>(train.steps()) * batch_size * seq_len /
                                  train_seconds);
   }
   result.set_peak_rss_mb(PeakRssMb());
