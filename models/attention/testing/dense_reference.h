@@ -1,0 +1,64 @@
+// A dense masked softmax attention in double precision, for tests only: every
+// plugin's own tests and the conformance suite compare against it. It
+// materialises one [N] row of scores at a time, so it is O(N^2 Dh) per head
+// and meant for small N.
+#ifndef LRA_MODELS_ATTENTION_TESTING_DENSE_REFERENCE_H_
+#define LRA_MODELS_ATTENTION_TESTING_DENSE_REFERENCE_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+// Namespace lra (not lra::testing, which would hide gtest's ::testing inside
+// namespace lra).
+namespace lra {
+
+// Whether query i of head (b, h) may attend to key j. Key padding is part of
+// this predicate (see DenseAllowWithPadding below).
+using DenseAllowedFn = std::function<bool(int b, int h, int i, int j)>;
+
+// out[b, h, i] = sum_j softmax_j(q_i . k_j / sqrt(Dh) over allowed j) v_j.
+// q, k, v, out: [B, H, N, Dh] contiguous. A row with no allowed key outputs
+// zero (and gets zero gradients), which is what every plugin must do for
+// fully padded examples.
+void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
+                          int H, int N, int Dh, const DenseAllowedFn& allowed,
+                          float* out);
+
+// The same, with the output left in double for tight comparisons.
+void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
+                          int H, int N, int Dh, const DenseAllowedFn& allowed,
+                          double* out);
+
+// Gradients of <out, dout> for the same attention. dout, dq, dk, dv:
+// [B, H, N, Dh]; dq, dk and dv are overwritten.
+void DenseMaskedAttentionBackward(const float* q, const float* k,
+                                  const float* v, int B, int H, int N, int Dh,
+                                  const DenseAllowedFn& allowed,
+                                  const float* dout, float* dq, float* dk,
+                                  float* dv);
+
+// The same, with gradients in double.
+void DenseMaskedAttentionBackward(const float* q, const float* k,
+                                  const float* v, int B, int H, int N, int Dh,
+                                  const DenseAllowedFn& allowed,
+                                  const float* dout, double* dq, double* dk,
+                                  double* dv);
+
+// Combines a pattern with a key padding mask ([B, N], 1 = real key; nullptr =
+// no padding): allowed(b, h, i, j) && key_mask[b * N + j]. `key_mask` must
+// outlive the returned function.
+DenseAllowedFn DenseAllowWithPadding(DenseAllowedFn pattern,
+                                     const uint8_t* key_mask, int N);
+
+// Patterns for the common cases.
+DenseAllowedFn DenseAllowAll();
+DenseAllowedFn DenseAllowCausal();  // j <= i
+
+// An explicit pattern: mask[i * N + j] != 0 allows (i, j), for every b and h.
+// `mask` must outlive the returned function.
+DenseAllowedFn DenseAllowFromMatrix(const uint8_t* mask, int N);
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_TESTING_DENSE_REFERENCE_H_
