@@ -22,6 +22,28 @@ const char* TypeName(AttentionParamSpec::Type type) {
 
 }  // namespace
 
+AttentionParam AttentionNumberParam(const std::string& name, double value) {
+  AttentionParam param;
+  param.set_name(name);
+  param.set_number(value);
+  return param;
+}
+
+AttentionParam AttentionTextParam(const std::string& name,
+                                  const std::string& value) {
+  AttentionParam param;
+  param.set_name(name);
+  param.set_text(value);
+  return param;
+}
+
+AttentionParam AttentionFlagParam(const std::string& name, bool value) {
+  AttentionParam param;
+  param.set_name(name);
+  param.set_flag(value);
+  return param;
+}
+
 double AttentionParams::Number(const std::string& name) const {
   auto it = numbers_.find(name);
   return it == numbers_.end() ? 0.0 : it->second;

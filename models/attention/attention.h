@@ -108,6 +108,27 @@ using AttentionFactory =
     std::function<absl::StatusOr<std::unique_ptr<Attention>>(
         const AttentionParams& params, const AttentionShape& shape)>;
 
+// One configuration in which the conformance suite
+// (models/attention/conformance/) runs a plugin. A plugin lists the parameter
+// settings worth testing: e.g. a small block so that short test sequences span
+// several blocks, each mode it has, and its causal setting.
+struct AttentionTestCase {
+  std::string label;                   // shown in failures, e.g. "sliding"
+  std::vector<AttentionParam> params;  // overrides of the declared defaults
+  // These params make the plugin causal, so the suite checks that no output
+  // depends on a later position.
+  bool causal = false;
+  // Shortest sequence this configuration supports; the suite skips shorter
+  // test lengths (it always runs at least its longest one).
+  int min_seq_len = 1;
+};
+
+// Helpers for AttentionTestCase::params (and configs built in code).
+AttentionParam AttentionNumberParam(const std::string& name, double value);
+AttentionParam AttentionTextParam(const std::string& name,
+                                  const std::string& value);
+AttentionParam AttentionFlagParam(const std::string& name, bool value);
+
 // Everything the registry knows about one variant.
 struct AttentionPlugin {
   std::string name;
@@ -116,6 +137,10 @@ struct AttentionPlugin {
   AttentionCapabilities capabilities;
   AttentionTolerances tolerances;
   AttentionFactory factory;
+  // Configurations for the conformance suite. Empty means one case with the
+  // defaults, plus (for a causal-capable plugin with a flag named "causal")
+  // one with that flag set.
+  std::vector<AttentionTestCase> test_cases;
 };
 
 class AttentionRegistry {
