@@ -256,6 +256,7 @@ absl::Status Encoder::Build() {
     shape.attention_dropout = config_.attention_dropout();
     shape.layer_index = i;
     shape.seed = DeriveSeed(0x5EED, i);
+    shape.cls_token = has_cls_;
     absl::StatusOr<std::unique_ptr<Attention>> attention =
         BuiltinAttentions().Create(config_.attention(), shape);
     if (!attention.ok()) {

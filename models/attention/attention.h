@@ -46,6 +46,9 @@ struct AttentionShape {
   float attention_dropout = 0.0f;
   int layer_index = 0;
   uint64_t seed = 0;  // for plugins with random structure fixed at creation
+  // Position 0 is the encoder's CLS token (CLS pooling), which patterns such
+  // as Longformer's make global.
+  bool cls_token = false;
 };
 
 using ParameterVisitor =
