@@ -1,0 +1,77 @@
+// The shared engine of the sparse-pattern plugins (local, sparse_transformer,
+// longformer, bigbird): softmax attention over exactly the (query, key) pairs
+// of a BlockSparsePattern, computed tile by tile with the 64-key kernels of
+// full/ and an online softmax merged across a row's tiles. Only the listed
+// tiles are multiplied and soft-maxed; the forward keeps one log-sum-exp per
+// row and the backward recomputes each tile's probabilities, so memory and
+// time grow with the number of kept tiles (about linearly in N for a fixed
+// window or block structure), never with N^2.
+#ifndef LRA_MODELS_ATTENTION_BLOCK_SPARSE_BLOCK_SPARSE_ATTENTION_H_
+#define LRA_MODELS_ATTENTION_BLOCK_SPARSE_BLOCK_SPARSE_ATTENTION_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "models/attention/attention.h"
+#include "models/attention/block_sparse/pattern.h"
+#include "models/tensor.h"
+
+namespace lra {
+
+class BlockSparseAttention : public Attention {
+ public:
+  // `patterns` holds one pattern for every head, or one per head (BigBird's
+  // random blocks differ by head); each must be built for shape.seq_len.
+  static absl::StatusOr<std::unique_ptr<BlockSparseAttention>> Create(
+      const AttentionShape& shape, std::vector<BlockSparsePattern> patterns);
+
+  // Attention dropout uses the same element stream as "full": element (i, j)
+  // of head (b, h) is kept when KeepElement(DeriveSeed(seed, b * H + h),
+  // i * N + j, threshold), so a pattern that keeps every pair reproduces
+  // full attention exactly, dropout included.
+  void Forward(const float* q, const float* k, const float* v,
+               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
+               float* out) override;
+  void Backward(const float* dout, float* dq, float* dk, float* dv) override;
+
+  const BlockSparsePattern& pattern(int head) const {
+    return patterns_[patterns_.size() == 1 ? 0 : head];
+  }
+
+ private:
+  struct Scratch;
+
+  BlockSparseAttention(const AttentionShape& shape,
+                       std::vector<BlockSparsePattern> patterns);
+  void ForwardHead(int b, int h, float* out, const Scratch& w);
+  void BackwardHead(int b, int h, const float* dout, float* dq, float* dk,
+                    float* dv, const Scratch& w);
+
+  AttentionShape shape_;
+  std::vector<BlockSparsePattern> patterns_;
+  float scale_;
+  int num_threads_;
+  int max_gather_;          // longest gather list over the patterns
+  int64_t natural_stride_;  // row stride of keys/values transposed [Dh, *]
+  int64_t gather_stride_;   // the same for the gathered copies
+  int64_t scratch_floats_;  // per thread
+
+  // State of the last Forward, read by Backward.
+  const float* q_ = nullptr;    // [B, H, N, Dh]
+  const float* k_ = nullptr;    // [B, H, N, Dh]
+  const float* v_ = nullptr;    // [B, H, N, Dh]
+  const float* out_ = nullptr;  // [B, H, N, Dh]
+  int batch_ = 0;
+  bool dropout_active_ = false;
+  uint64_t seed_ = 0;
+  Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's allowed scores
+  Tensor key_bias_;  // [maxB, natural_stride] 0 real key, -inf padding/tail
+  std::vector<int32_t> real_prefix_;  // [maxB, N + 1] real keys before j
+  Tensor scratch_;                    // per-thread buffers, see the .cc
+};
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_BLOCK_SPARSE_BLOCK_SPARSE_ATTENTION_H_
