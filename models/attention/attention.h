@@ -122,7 +122,7 @@ struct AttentionTestCase {
   // depends on a later position.
   bool causal = false;
   // Shortest sequence this configuration supports; the suite skips shorter
-  // test lengths (it always runs at least its longest one).
+  // test lengths (and runs at min_seq_len itself if that skips them all).
   int min_seq_len = 1;
 };
 

@@ -1,0 +1,881 @@
+#include "models/attention/conformance/conformance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <omp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+// Violations reported verbatim per check; the rest are only counted.
+constexpr int kMaxReported = 6;
+
+// Collects the violations one check finds in one case.
+class Violations {
+ public:
+  void Add(std::string what) {
+    if (count_++ < kMaxReported) messages_.push_back(std::move(what));
+  }
+  int count() const { return count_; }
+
+  absl::Status ToStatus(const ConformanceCase& c,
+                        const std::string& check) const {
+    if (count_ == 0) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        c.Label(), ": ", check, ": ", count_, " violation",
+        count_ == 1 ? "" : "s", ":\n    ", absl::StrJoin(messages_, "\n    "),
+        count_ > kMaxReported ? "\n    ..." : ""));
+  }
+
+ private:
+  int count_ = 0;
+  std::vector<std::string> messages_;
+};
+
+int64_t PerExample(const ConformanceSize& s) {
+  return int64_t(s.num_heads) * s.seq_len * s.head_dim;
+}
+
+// Element `e` of a [B, H, N, Dh] tensor as "name[b=1 h=0 i=5 x=2]".
+std::string Where(const std::string& name, int64_t e,
+                  const ConformanceSize& s) {
+  const int x = e % s.head_dim;
+  const int i = (e / s.head_dim) % s.seq_len;
+  const int h = (e / (int64_t(s.head_dim) * s.seq_len)) % s.num_heads;
+  const int64_t b = e / PerExample(s);
+  return absl::StrFormat("%s[b=%d h=%d i=%d x=%d]", name, b, h, i, x);
+}
+
+// Sequence position of element `e` of a [B, H, N, Dh] tensor.
+int PositionOf(int64_t e, const ConformanceSize& s) {
+  return (e / s.head_dim) % s.seq_len;
+}
+int ExampleOf(int64_t e, const ConformanceSize& s) {
+  return static_cast<int>(e / PerExample(s));
+}
+
+std::vector<float> RandomValues(int64_t n, uint64_t seed, float scale) {
+  std::vector<float> values(n);
+  for (int64_t i = 0; i < n; ++i) {
+    values[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return values;
+}
+
+// Real (unpadded) keys of example b: the full length, about two thirds, and
+// about a quarter, so that padding starts inside blocks of any usual size.
+int RealLength(int b, int n) {
+  switch (b % 3) {
+    case 0:
+      return n;
+    case 1:
+      return std::max(1, n - n / 3 - 1);
+    default:
+      return std::max(1, n / 4);
+  }
+}
+
+// Inputs for one call, sized for the instance's max_batch so that a plugin
+// that overruns the batch writes into owned memory (where CheckOutputShapes
+// sees it) rather than past the end of a buffer.
+struct Inputs {
+  std::vector<float> q, k, v;     // [maxB, H, N, Dh]
+  std::vector<uint8_t> key_mask;  // [maxB, N], 1 = real key
+  bool padded = false;
+
+  const uint8_t* mask() const { return padded ? key_mask.data() : nullptr; }
+  bool Real(int b, int j, int n) const {
+    return !padded || key_mask[int64_t(b) * n + j] != 0;
+  }
+};
+
+Inputs MakeInputs(const ConformanceSize& s, uint64_t seed, bool padded) {
+  const int64_t total = s.max_batch * PerExample(s);
+  Inputs in;
+  // Scores q.k / sqrt(Dh) of a few units: softmax weights are far from
+  // uniform, yet no single key takes all the weight.
+  in.q = RandomValues(total, DeriveSeed(seed, 1), 1.5f);
+  in.k = RandomValues(total, DeriveSeed(seed, 2), 1.5f);
+  in.v = RandomValues(total, DeriveSeed(seed, 3), 1.0f);
+  in.padded = padded;
+  in.key_mask.assign(int64_t(s.max_batch) * s.seq_len, 1);
+  if (padded) {
+    for (int b = 0; b < s.max_batch; ++b) {
+      for (int j = RealLength(b, s.seq_len); j < s.seq_len; ++j) {
+        in.key_mask[int64_t(b) * s.seq_len + j] = 0;
+      }
+    }
+  }
+  return in;
+}
+
+// Replaces q, k and v wherever `replace(e)` holds with fresh random values.
+void Scramble(Inputs& in, uint64_t seed, float scale,
+              const std::function<bool(int64_t)>& replace) {
+  const std::vector<float> fresh =
+      RandomValues(3 * int64_t(in.q.size()), seed, scale);
+  const int64_t n = in.q.size();
+  for (int64_t e = 0; e < n; ++e) {
+    if (!replace(e)) continue;
+    in.q[e] = fresh[e];
+    in.k[e] = fresh[n + e];
+    in.v[e] = fresh[2 * n + e];
+  }
+}
+
+struct Parameter {
+  std::string name;
+  Tensor* value;
+  Tensor* grad;
+};
+
+std::vector<Parameter> ParametersOf(Attention& attention) {
+  std::vector<Parameter> params;
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        params.push_back({name, &value, &grad});
+      });
+  return params;
+}
+
+// Outputs and gradients of one Forward/Backward.
+struct Result {
+  std::vector<float> out, dq, dk, dv;           // [maxB, H, N, Dh]
+  std::vector<std::vector<float>> param_grads;  // one per parameter
+};
+
+// Runs Forward and, when `dout` is given, Backward with the parameter
+// gradients zeroed first.
+Result Run(Attention& attention, const ConformanceSize& s, const Inputs& in,
+           const std::vector<float>* dout, bool training, uint64_t seed,
+           int batch = -1) {
+  if (batch < 0) batch = s.batch;
+  const int64_t total = s.max_batch * PerExample(s);
+  Result r;
+  r.out.assign(total, 0.0f);
+  attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), batch,
+                    training, seed, r.out.data());
+  if (dout == nullptr) return r;
+  r.dq.assign(total, 0.0f);
+  r.dk.assign(total, 0.0f);
+  r.dv.assign(total, 0.0f);
+  std::vector<Parameter> params = ParametersOf(attention);
+  for (Parameter& p : params) p.grad->Zero();
+  attention.Backward(dout->data(), r.dq.data(), r.dk.data(), r.dv.data());
+  for (Parameter& p : params) {
+    r.param_grads.emplace_back(p.grad->data(), p.grad->data() + p.grad->size());
+  }
+  return r;
+}
+
+bool SameBits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
+
+// Compares two [B, H, N, Dh] buffers over the first `batch` examples at the
+// elements where `where(e)` holds: bit for bit when tol < 0, else within
+// tol. Reports "<name>[...] <what>: a vs b".
+void Compare(const std::string& name, const std::vector<float>& a,
+             const std::vector<float>& b, const ConformanceSize& s, int batch,
+             double tol, const std::function<bool(int64_t)>& where,
+             const std::string& what, Violations& violations) {
+  const int64_t count = batch * PerExample(s);
+  for (int64_t e = 0; e < count; ++e) {
+    if (where && !where(e)) continue;
+    const bool differs = tol < 0 ? !SameBits(a[e], b[e])
+                                 : !(std::fabs(double(a[e]) - b[e]) <= tol);
+    if (differs) {
+      violations.Add(absl::StrFormat("%s %s: %.9g vs %.9g", Where(name, e, s),
+                                     what, a[e], b[e]));
+    }
+  }
+}
+
+// Reports elements (where `where(e)` holds) whose magnitude exceeds tol.
+void ExpectZero(const std::string& name, const std::vector<float>& a,
+                const ConformanceSize& s, int batch, double tol,
+                const std::function<bool(int64_t)>& where,
+                const std::string& what, Violations& violations) {
+  const int64_t count = batch * PerExample(s);
+  for (int64_t e = 0; e < count; ++e) {
+    if (where && !where(e)) continue;
+    if (!(std::fabs(a[e]) <= tol)) {
+      violations.Add(
+          absl::StrFormat("%s = %.9g %s", Where(name, e, s), a[e], what));
+    }
+  }
+}
+
+void CompareParamGrads(const std::vector<Parameter>& params, const Result& a,
+                       const Result& b, double tol, const std::string& what,
+                       Violations& violations) {
+  for (size_t p = 0; p < a.param_grads.size() && p < b.param_grads.size();
+       ++p) {
+    for (size_t e = 0; e < a.param_grads[p].size(); ++e) {
+      const float x = a.param_grads[p][e], y = b.param_grads[p][e];
+      const bool differs =
+          tol < 0 ? !SameBits(x, y) : !(std::fabs(double(x) - y) <= tol);
+      if (differs) {
+        violations.Add(absl::StrFormat("grad of %s[%d] %s: %.9g vs %.9g",
+                                       params[p].name, e, what, x, y));
+      }
+    }
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Attention>> MakeInstance(
+    const ConformanceCase& c, float dropout, uint64_t seed = 17) {
+  AttentionConfig config;
+  config.set_name(c.plugin->name);
+  for (const AttentionParam& param : c.test_case.params) {
+    *config.add_param() = param;
+  }
+  AttentionShape shape;
+  shape.max_batch = c.size.max_batch;
+  shape.num_heads = c.size.num_heads;
+  shape.seq_len = c.size.seq_len;
+  shape.head_dim = c.size.head_dim;
+  shape.attention_dropout = dropout;
+  shape.layer_index = 1;
+  shape.seed = seed;
+  absl::StatusOr<std::unique_ptr<Attention>> made =
+      c.registry->Create(config, shape);
+  if (!made.ok()) {
+    return absl::Status(
+        made.status().code(),
+        absl::StrCat(c.Label(),
+                     ": creating an instance with attention "
+                     "dropout ",
+                     dropout, " failed: ", made.status().message()));
+  }
+  (*made)->InitParameters(seed);
+  return made;
+}
+
+// Deterministic sample of `count` distinct indices below n (all when n is
+// small), spread over the whole tensor rather than strided, so that every
+// head, position and column can be hit.
+std::vector<int64_t> SampleIndices(int64_t n, int count, uint64_t seed) {
+  std::vector<int64_t> indices;
+  if (n <= count) {
+    for (int64_t i = 0; i < n; ++i) indices.push_back(i);
+    return indices;
+  }
+  std::set<int64_t> chosen;
+  for (uint64_t t = 0; static_cast<int>(chosen.size()) < count; ++t) {
+    chosen.insert(static_cast<int64_t>(RandomBits(seed, t) % n));
+  }
+  return {chosen.begin(), chosen.end()};
+}
+
+// Central differences of `objective` in the entries `indices` of `values`
+// against `analytic`.
+void GradientCheck(const std::string& name, const ConformanceSize* s,
+                   const std::function<double()>& objective, float* values,
+                   const std::vector<int64_t>& indices, const float* analytic,
+                   const AttentionTolerances& tol, Violations& violations) {
+  for (int64_t e : indices) {
+    const float saved = values[e];
+    values[e] = saved + tol.grad_epsilon;
+    const double plus = objective();
+    values[e] = saved - tol.grad_epsilon;
+    const double minus = objective();
+    values[e] = saved;
+    // The step actually taken, which float rounding may change.
+    const double h =
+        double(saved + tol.grad_epsilon) - double(saved - tol.grad_epsilon);
+    const double numeric = (plus - minus) / h;
+    const double a = analytic[e];
+    const double err = std::fabs(numeric - a);
+    const double allowed =
+        tol.grad_abs +
+        tol.grad_rel * std::max(std::fabs(numeric), std::fabs(a));
+    if (!(err <= allowed)) {
+      violations.Add(absl::StrFormat(
+          "d/d%s: numeric %.6g vs Backward %.6g (allowed error %.3g)",
+          s ? Where(name, e, *s) : absl::StrCat(name, "[", e, "]"), numeric, a,
+          allowed));
+    }
+  }
+}
+
+absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
+                           const std::string& check) {
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, dropout);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const AttentionTolerances& tol = c.plugin->tolerances;
+  Inputs in = MakeInputs(s, 202, c.plugin->capabilities.key_padding_mask);
+  const int64_t used = s.batch * PerExample(s);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 203, 1.0f);
+  const uint64_t seed = 31;
+  std::vector<float> out(s.max_batch * PerExample(s));
+  auto objective = [&]() {
+    attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), s.batch,
+                      /*training=*/true, seed, out.data());
+    double sum = 0.0;
+    for (int64_t e = 0; e < used; ++e) sum += double(out[e]) * r[e];
+    return sum;
+  };
+  const Result analytic = Run(attention, s, in, &r, true, seed);
+  Violations violations;
+  // The hundreds of small Forward calls of the central differences run on one
+  // thread: on a loaded machine each parallel region can wait milliseconds for
+  // a descheduled thread. Threading is checked elsewhere (determinism, batch
+  // independence), and the analytic gradients above used every thread.
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  GradientCheck("q", &s, objective, in.q.data(),
+                SampleIndices(used, entries, 1), analytic.dq.data(), tol,
+                violations);
+  GradientCheck("k", &s, objective, in.k.data(),
+                SampleIndices(used, entries, 2), analytic.dk.data(), tol,
+                violations);
+  GradientCheck("v", &s, objective, in.v.data(),
+                SampleIndices(used, entries, 3), analytic.dv.data(), tol,
+                violations);
+  std::vector<Parameter> params = ParametersOf(attention);
+  for (size_t p = 0; p < params.size(); ++p) {
+    GradientCheck(params[p].name, nullptr, objective, params[p].value->data(),
+                  SampleIndices(params[p].value->size(), entries, 4 + p),
+                  analytic.param_grads[p].data(), tol, violations);
+  }
+  omp_set_num_threads(threads);
+  return violations.ToStatus(c, check);
+}
+
+}  // namespace
+
+std::string ConformanceCase::Label() const {
+  return absl::StrCat(plugin ? plugin->name : "?", " [",
+                      test_case.label.empty() ? "default" : test_case.label,
+                      "] N=", size.seq_len);
+}
+
+absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
+    const AttentionPlugin& plugin) {
+  std::vector<AttentionTestCase> cases = plugin.test_cases;
+  if (cases.empty()) {
+    cases.emplace_back();
+    cases.back().label = "default";
+  }
+  bool any_causal = false;
+  std::set<std::string> labels;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (cases[i].label.empty()) cases[i].label = absl::StrCat("case ", i);
+    if (!labels.insert(cases[i].label).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attention '", plugin.name, "': test case label '",
+                       cases[i].label, "' is used twice"));
+    }
+    if (cases[i].causal && !plugin.capabilities.causal) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attention '", plugin.name, "': test case '", cases[i].label,
+          "' is marked causal but capabilities.causal is false"));
+    }
+    any_causal = any_causal || cases[i].causal;
+  }
+  if (plugin.capabilities.causal && !any_causal) {
+    bool has_flag = false;
+    for (const AttentionParamSpec& spec : plugin.params) {
+      has_flag = has_flag || (spec.name == "causal" &&
+                              spec.type == AttentionParamSpec::Type::kFlag);
+    }
+    if (!has_flag) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attention '", plugin.name,
+          "' declares capabilities.causal but has no test case with causal = "
+          "true and no flag param named 'causal'; add an AttentionTestCase "
+          "whose params make it causal"));
+    }
+    AttentionTestCase causal = cases.front();
+    causal.label = absl::StrCat(causal.label, ", causal");
+    causal.causal = true;
+    causal.params.push_back(AttentionFlagParam("causal", true));
+    cases.push_back(std::move(causal));
+  }
+  return cases;
+}
+
+std::vector<int> ConformanceLengths(const AttentionTestCase& test_case) {
+  std::vector<int> lengths;
+  for (int n : {1, 37, 130}) {
+    if (n >= test_case.min_seq_len) lengths.push_back(n);
+  }
+  if (lengths.empty()) lengths.push_back(test_case.min_seq_len);
+  return lengths;
+}
+
+absl::Status CheckOutputShapes(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const int64_t total = s.max_batch * PerExample(s);
+  // Unwritten elements stay NaN; elements past the batch must keep the canary.
+  const float kCanary = -12345.5f;
+  Violations violations;
+  for (int batch : {s.batch, 1}) {
+    const int64_t used = batch * PerExample(s);
+    const Inputs in =
+        MakeInputs(s, 101 + batch, c.plugin->capabilities.key_padding_mask);
+    const std::vector<float> dout = RandomValues(total, 102, 1.0f);
+    auto fresh = [&]() {
+      std::vector<float> buffer(total, kCanary);
+      std::fill(buffer.begin(), buffer.begin() + used, std::nanf(""));
+      return buffer;
+    };
+    std::vector<float> out = fresh(), dq = fresh(), dk = fresh(), dv = fresh();
+    attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), batch,
+                      false, 7, out.data());
+    attention.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+    const std::string at = absl::StrCat(" (batch ", batch, ")");
+    for (const auto& [name, buffer] :
+         {std::pair<const char*, const std::vector<float>*>{"out", &out},
+          {"dq", &dq},
+          {"dk", &dk},
+          {"dv", &dv}}) {
+      for (int64_t e = 0; e < total; ++e) {
+        const float x = (*buffer)[e];
+        if (e < used && !std::isfinite(x)) {
+          violations.Add(absl::StrCat(Where(name, e, s),
+                                      " not written or not finite", at));
+        } else if (e >= used && !SameBits(x, kCanary)) {
+          violations.Add(
+              absl::StrCat(Where(name, e, s), " written past the batch", at));
+        }
+      }
+    }
+  }
+  return violations.ToStatus(c, "output shapes");
+}
+
+absl::Status CheckGradients(const ConformanceCase& c) {
+  return GradientsImpl(c, 0.0f, 32, "gradients");
+}
+
+absl::Status CheckGradientsWithDropout(const ConformanceCase& c) {
+  return GradientsImpl(c, 0.2f, 12, "gradients with attention dropout 0.2");
+}
+
+absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
+  if (!c.plugin->capabilities.key_padding_mask) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const AttentionTolerances& tol = c.plugin->tolerances;
+  const int N = s.seq_len;
+  const Inputs in = MakeInputs(s, 303, true);
+  auto real_position = [&](int64_t e) {
+    return in.Real(ExampleOf(e, s), PositionOf(e, s), N);
+  };
+  auto padded_position = [&](int64_t e) { return !real_position(e); };
+  Inputs scrambled = in;
+  Scramble(scrambled, 304, 4.0f, padded_position);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 305, 1.0f);
+  // The same upstream gradient with the padded rows zeroed: then gradients at
+  // real positions must not depend on padded values either.
+  std::vector<float> r_real = r;
+  for (int64_t e = 0; e < int64_t(r.size()); ++e) {
+    if (padded_position(e)) r_real[e] = 0.0f;
+  }
+  Violations violations;
+  const Result a = Run(attention, s, in, &r, false, 0);
+  ExpectZero("dk", a.dk, s, s.batch, tol.forward_abs, padded_position,
+             "at a padded key (padded keys must get no gradient)", violations);
+  ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, padded_position,
+             "at a padded key (padded keys must get no gradient)", violations);
+  const Result b = Run(attention, s, scrambled, &r, false, 0);
+  Compare("out", a.out, b.out, s, s.batch, tol.forward_abs, real_position,
+          "changed when q, k, v at padded positions changed", violations);
+  const Result a_real = Run(attention, s, in, &r_real, false, 0);
+  const Result b_real = Run(attention, s, scrambled, &r_real, false, 0);
+  for (const auto& [name, x, y] :
+       {std::tuple<const char*, const std::vector<float>*,
+                   const std::vector<float>*>{"dq", &a_real.dq, &b_real.dq},
+        {"dk", &a_real.dk, &b_real.dk},
+        {"dv", &a_real.dv, &b_real.dv}}) {
+    Compare(name, *x, *y, s, s.batch, tol.grad_abs, real_position,
+            "changed when q, k, v at padded positions changed", violations);
+  }
+
+  // An example whose keys are all padding must not produce NaN or inf (its
+  // outputs are otherwise unspecified), nor disturb the other examples.
+  Inputs empty = in;
+  const int last = s.batch - 1;
+  for (int j = 0; j < N; ++j) empty.key_mask[int64_t(last) * N + j] = 0;
+  const Result e = Run(attention, s, empty, &r, false, 0);
+  for (const auto& [name, x] :
+       {std::pair<const char*, const std::vector<float>*>{"out", &e.out},
+        {"dq", &e.dq},
+        {"dk", &e.dk},
+        {"dv", &e.dv}}) {
+    for (int64_t i = 0; i < s.batch * PerExample(s); ++i) {
+      if (!std::isfinite((*x)[i])) {
+        violations.Add(absl::StrCat(Where(name, i, s),
+                                    " is not finite when example ", last,
+                                    " is entirely padding"));
+      }
+    }
+  }
+  if (last > 0) {
+    Compare(
+        "out", a.out, e.out, s, last, tol.forward_abs, nullptr,
+        absl::StrCat("changed when example ", last, " became entirely padding"),
+        violations);
+  }
+  return violations.ToStatus(c, "padding invariance");
+}
+
+absl::Status CheckCausality(const ConformanceCase& c) {
+  if (!c.test_case.causal) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const AttentionTolerances& tol = c.plugin->tolerances;
+  const int N = s.seq_len;
+  const Inputs in = MakeInputs(s, 404, false);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 405, 1.0f);
+  Violations violations;
+  std::set<int> cuts;
+  for (int t : {0, N / 2, N - 2}) {
+    if (t >= 0 && t < N - 1) cuts.insert(t);
+  }
+  for (int t : cuts) {
+    auto later = [&](int64_t e) { return PositionOf(e, s) > t; };
+    auto up_to = [&](int64_t e) { return PositionOf(e, s) <= t; };
+    Inputs changed = in;
+    Scramble(changed, 406 + t, 2.0f, later);
+    // Upstream gradient only on positions <= t.
+    std::vector<float> r_early = r;
+    for (int64_t e = 0; e < int64_t(r.size()); ++e) {
+      if (later(e)) r_early[e] = 0.0f;
+    }
+    const Result a = Run(attention, s, in, &r_early, false, 0);
+    const Result b = Run(attention, s, changed, &r_early, false, 0);
+    const std::string what =
+        absl::StrCat("changed when positions after ", t, " changed");
+    Compare("out", a.out, b.out, s, s.batch, tol.forward_abs, up_to, what,
+            violations);
+    const std::string flows =
+        absl::StrCat("(outputs at positions <= ", t, " must not depend on it)");
+    ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, later, flows,
+               violations);
+    ExpectZero("dk", a.dk, s, s.batch, tol.forward_abs, later, flows,
+               violations);
+    ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, later, flows,
+               violations);
+    Compare("dq", a.dq, b.dq, s, s.batch, tol.grad_abs, up_to, what,
+            violations);
+    Compare("dk", a.dk, b.dk, s, s.batch, tol.grad_abs, up_to, what,
+            violations);
+    Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, up_to, what,
+            violations);
+  }
+  return violations.ToStatus(c, "causality");
+}
+
+absl::Status CheckDeterminism(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> first = MakeInstance(c, 0.1f);
+  if (!first.ok()) return first.status();
+  absl::StatusOr<std::unique_ptr<Attention>> second = MakeInstance(c, 0.1f);
+  if (!second.ok()) return second.status();
+  const ConformanceSize& s = c.size;
+  const bool padded = c.plugin->capabilities.key_padding_mask;
+  const Inputs in = MakeInputs(s, 505, padded);
+  const Inputs other = MakeInputs(s, 506, padded);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 507, 1.0f);
+  const uint64_t seed = 55;
+  Violations violations;
+  const Result a = Run(**first, s, in, &r, true, seed);
+  const Result b = Run(**second, s, in, &r, true, seed);
+  const std::vector<Parameter> params = ParametersOf(**first);
+  const std::string twins = "differs between two instances built alike";
+  Compare("out", a.out, b.out, s, s.batch, -1, nullptr, twins, violations);
+  Compare("dq", a.dq, b.dq, s, s.batch, -1, nullptr, twins, violations);
+  Compare("dk", a.dk, b.dk, s, s.batch, -1, nullptr, twins, violations);
+  Compare("dv", a.dv, b.dv, s, s.batch, -1, nullptr, twins, violations);
+  CompareParamGrads(params, a, b, -1, twins, violations);
+  Run(**first, s, other, &r, true, seed + 1);
+  const Result again = Run(**first, s, in, &r, true, seed);
+  const std::string rerun = "differs when the same call is repeated";
+  Compare("out", a.out, again.out, s, s.batch, -1, nullptr, rerun, violations);
+  Compare("dq", a.dq, again.dq, s, s.batch, -1, nullptr, rerun, violations);
+  Compare("dk", a.dk, again.dk, s, s.batch, -1, nullptr, rerun, violations);
+  Compare("dv", a.dv, again.dv, s, s.batch, -1, nullptr, rerun, violations);
+  CompareParamGrads(params, a, again, -1, rerun, violations);
+  return violations.ToStatus(c, "determinism");
+}
+
+absl::Status CheckBatchIndependence(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  if (s.batch < 2) return absl::OkStatus();
+  const AttentionTolerances& tol = c.plugin->tolerances;
+  const int N = s.seq_len;
+  const int64_t per = PerExample(s);
+  const bool padded = c.plugin->capabilities.key_padding_mask;
+  // Example 1 is watched; the others change around it.
+  const int watched = 1;
+  const Inputs in = MakeInputs(s, 606, padded);
+  auto is_watched = [&](int64_t e) { return ExampleOf(e, s) == watched; };
+  auto is_other = [&](int64_t e) { return ExampleOf(e, s) != watched; };
+  Inputs changed = in;
+  Scramble(changed, 607, 2.0f, is_other);
+  for (int b = 0; b < s.max_batch; ++b) {
+    if (b == watched) continue;
+    for (int j = 0; j < N; ++j) {
+      changed.key_mask[int64_t(b) * N + j] = padded ? (j % 2) : 1;
+    }
+  }
+  // Upstream gradient on the watched example only.
+  std::vector<float> r = RandomValues(s.max_batch * per, 608, 1.0f);
+  for (int64_t e = 0; e < int64_t(r.size()); ++e) {
+    if (!is_watched(e)) r[e] = 0.0f;
+  }
+  Violations violations;
+  const Result a = Run(attention, s, in, &r, false, 0);
+  const Result b = Run(attention, s, changed, &r, false, 0);
+  const std::string what = "changed when the other examples changed";
+  Compare("out", a.out, b.out, s, s.batch, tol.forward_abs, is_watched, what,
+          violations);
+  Compare("dq", a.dq, b.dq, s, s.batch, tol.grad_abs, is_watched, what,
+          violations);
+  Compare("dk", a.dk, b.dk, s, s.batch, tol.grad_abs, is_watched, what,
+          violations);
+  Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, is_watched, what,
+          violations);
+  const std::string leak = absl::StrCat(
+      "(another example's inputs got gradient from example ", watched, ")");
+  ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, is_other, leak,
+             violations);
+  ExpectZero("dk", a.dk, s, s.batch, tol.forward_abs, is_other, leak,
+             violations);
+  ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, is_other, leak,
+             violations);
+
+  // The watched example alone, as example 0 of a batch of one.
+  Inputs alone = in;
+  std::copy_n(in.q.begin() + watched * per, per, alone.q.begin());
+  std::copy_n(in.k.begin() + watched * per, per, alone.k.begin());
+  std::copy_n(in.v.begin() + watched * per, per, alone.v.begin());
+  std::copy_n(in.key_mask.begin() + int64_t(watched) * N, N,
+              alone.key_mask.begin());
+  std::vector<float> r_alone(r.size(), 0.0f);
+  std::copy_n(r.begin() + watched * per, per, r_alone.begin());
+  const Result single = Run(attention, s, alone, &r_alone, false, 0, 1);
+  // Shift the batched results so that the watched example is example 0.
+  auto shifted = [&](const std::vector<float>& x) {
+    std::vector<float> y(x.size(), 0.0f);
+    std::copy_n(x.begin() + watched * per, per, y.begin());
+    return y;
+  };
+  const std::string solo = absl::StrCat("differs between example ", watched,
+                                        " in a batch and alone");
+  Compare("out", shifted(a.out), single.out, s, 1, tol.forward_abs, nullptr,
+          solo, violations);
+  Compare("dq", shifted(a.dq), single.dq, s, 1, tol.grad_abs, nullptr, solo,
+          violations);
+  Compare("dk", shifted(a.dk), single.dk, s, 1, tol.grad_abs, nullptr, solo,
+          violations);
+  Compare("dv", shifted(a.dv), single.dv, s, 1, tol.grad_abs, nullptr, solo,
+          violations);
+  return violations.ToStatus(c, "batch independence");
+}
+
+absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const Inputs in = MakeInputs(s, 707, c.plugin->capabilities.key_padding_mask);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 708, 1.0f);
+  const std::vector<Parameter> params = ParametersOf(attention);
+  Violations violations;
+  const Result eval = Run(attention, s, in, &r, false, 5);
+  for (uint64_t seed : {5, 6}) {
+    const Result train = Run(attention, s, in, &r, true, seed);
+    const std::string what =
+        absl::StrCat("differs between training (seed ", seed,
+                     ") and evaluation with attention dropout 0");
+    Compare("out", train.out, eval.out, s, s.batch, -1, nullptr, what,
+            violations);
+    Compare("dq", train.dq, eval.dq, s, s.batch, -1, nullptr, what, violations);
+    Compare("dk", train.dk, eval.dk, s, s.batch, -1, nullptr, what, violations);
+    Compare("dv", train.dv, eval.dv, s, s.batch, -1, nullptr, what, violations);
+    CompareParamGrads(params, train, eval, -1, what, violations);
+  }
+  return violations.ToStatus(c, "training matches evaluation");
+}
+
+absl::Status CheckDropoutApplied(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.5f);
+  if (!made.ok()) return made.status();
+  Attention& attention = **made;
+  const ConformanceSize& s = c.size;
+  const double tol = c.plugin->tolerances.forward_abs;
+  const Inputs in = MakeInputs(s, 808, c.plugin->capabilities.key_padding_mask);
+  const Result eval = Run(attention, s, in, nullptr, false, 1);
+  const Result one = Run(attention, s, in, nullptr, true, 1);
+  const Result two = Run(attention, s, in, nullptr, true, 2);
+  auto differing = [&](const Result& x, const Result& y) {
+    int count = 0;
+    for (int64_t e = 0; e < s.batch * PerExample(s); ++e) {
+      count += std::fabs(double(x.out[e]) - y.out[e]) > tol;
+    }
+    return count;
+  };
+  Violations violations;
+  if (differing(one, eval) == 0) {
+    violations.Add(
+        "attention dropout 0.5 in training left every output as in "
+        "evaluation");
+  }
+  if (differing(one, two) == 0) {
+    violations.Add(
+        "attention dropout 0.5 gave the same outputs for seeds 1 and 2 (the "
+        "mask must come from the seed passed to Forward)");
+  }
+  return violations.ToStatus(c, "attention dropout applied");
+}
+
+absl::Status CheckParameters(const ConformanceCase& c) {
+  absl::StatusOr<std::unique_ptr<Attention>> first = MakeInstance(c, 0.0f);
+  if (!first.ok()) return first.status();
+  absl::StatusOr<std::unique_ptr<Attention>> second = MakeInstance(c, 0.0f);
+  if (!second.ok()) return second.status();
+  const std::vector<Parameter> params = ParametersOf(**first);
+  const std::vector<Parameter> twins = ParametersOf(**second);
+  Violations violations;
+  if (c.plugin->capabilities.learnable != !params.empty()) {
+    violations.Add(absl::StrCat(
+        "capabilities.learnable is ", c.plugin->capabilities.learnable, " but ",
+        params.size(), " parameters are visited by ForEachParameter"));
+  }
+  if (twins.size() != params.size()) {
+    violations.Add("two instances built alike visit different parameters");
+    return violations.ToStatus(c, "parameters");
+  }
+  std::set<std::string> names;
+  for (size_t p = 0; p < params.size(); ++p) {
+    const Parameter& param = params[p];
+    if (param.name.empty() || !names.insert(param.name).second) {
+      violations.Add(absl::StrCat("parameter name '", param.name,
+                                  "' is empty or visited twice"));
+    }
+    if (param.value->size() == 0 ||
+        param.value->shape() != param.grad->shape()) {
+      violations.Add(absl::StrCat("parameter ", param.name, ": value ",
+                                  param.value->ShapeString(), " and grad ",
+                                  param.grad->ShapeString(),
+                                  " must have one non-empty shape"));
+      continue;
+    }
+    for (int64_t e = 0; e < param.value->size(); ++e) {
+      const float x = (*param.value)[e], y = (*twins[p].value)[e];
+      if (!std::isfinite(x) || !SameBits(x, y)) {
+        violations.Add(absl::StrFormat(
+            "%s[%d] after InitParameters(17): %.9g in one instance, %.9g in "
+            "another (must be finite and equal)",
+            param.name, e, x, y));
+      }
+    }
+  }
+  if (params.empty() || violations.count() > 0) {
+    return violations.ToStatus(c, "parameters");
+  }
+  // Backward adds into parameter gradients: a second Backward after the same
+  // Forward doubles them.
+  Attention& attention = **first;
+  const ConformanceSize& s = c.size;
+  const Inputs in = MakeInputs(s, 909, c.plugin->capabilities.key_padding_mask);
+  const std::vector<float> r =
+      RandomValues(s.max_batch * PerExample(s), 910, 1.0f);
+  const Result once = Run(attention, s, in, &r, true, 3);
+  std::vector<float> dq(r.size()), dk(r.size()), dv(r.size());
+  attention.Backward(r.data(), dq.data(), dk.data(), dv.data());
+  for (size_t p = 0; p < params.size(); ++p) {
+    for (int64_t e = 0; e < params[p].grad->size(); ++e) {
+      const double g1 = once.param_grads[p][e], g2 = (*params[p].grad)[e];
+      if (!(std::fabs(g2 - 2 * g1) <= 1e-5 * std::fabs(g1) + 1e-7)) {
+        violations.Add(absl::StrFormat(
+            "grad of %s[%d] is %.9g after one Backward and %.9g after two "
+            "(Backward must add into parameter gradients)",
+            params[p].name, e, g1, g2));
+      }
+    }
+  }
+  return violations.ToStatus(c, "parameters");
+}
+
+const std::vector<ConformanceCheck>& ConformanceChecks() {
+  static const auto* checks = new std::vector<ConformanceCheck>{
+      {"OutputShapes", CheckOutputShapes},
+      {"Gradients", CheckGradients},
+      {"GradientsWithDropout", CheckGradientsWithDropout},
+      {"PaddingInvariance", CheckPaddingInvariance},
+      {"Causality", CheckCausality},
+      {"Determinism", CheckDeterminism},
+      {"BatchIndependence", CheckBatchIndependence},
+      {"TrainingMatchesEval", CheckTrainingMatchesEval},
+      {"DropoutApplied", CheckDropoutApplied},
+      {"Parameters", CheckParameters},
+  };
+  return *checks;
+}
+
+const ConformanceCheck* FindConformanceCheck(const std::string& name) {
+  for (const ConformanceCheck& check : ConformanceChecks()) {
+    if (check.name == name) return &check;
+  }
+  return nullptr;
+}
+
+absl::Status RunConformanceCheck(const AttentionRegistry& registry,
+                                 const std::string& name,
+                                 const ConformanceCheck& check) {
+  absl::StatusOr<const AttentionPlugin*> plugin = registry.Find(name);
+  if (!plugin.ok()) return plugin.status();
+  absl::StatusOr<std::vector<AttentionTestCase>> cases =
+      ConformanceTestCases(**plugin);
+  if (!cases.ok()) return cases.status();
+  std::vector<std::string> failures;
+  for (const AttentionTestCase& test_case : *cases) {
+    for (int n : ConformanceLengths(test_case)) {
+      ConformanceCase c;
+      c.registry = &registry;
+      c.plugin = *plugin;
+      c.test_case = test_case;
+      c.size.seq_len = n;
+      absl::Status status = check.run(c);
+      if (!status.ok()) failures.push_back(std::string(status.message()));
+    }
+  }
+  if (failures.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("attention '", name, "' fails conformance check ",
+                   check.name, ":\n  ", absl::StrJoin(failures, "\n  ")));
+}
+
+}  // namespace lra
