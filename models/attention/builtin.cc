@@ -6,12 +6,16 @@
 
 #include <utility>
 
+#include "models/attention/example/window_attention.h"
 #include "models/attention/full/full_attention.h"
 
 namespace lra {
 
 absl::Status RegisterBuiltinAttentions(AttentionRegistry& registry) {
-  for (AttentionPlugin plugin : {FullAttentionPlugin()}) {
+  for (AttentionPlugin plugin : {
+           FullAttentionPlugin(),
+           WindowAttentionPlugin(),
+       }) {
     absl::Status status = registry.Register(std::move(plugin));
     if (!status.ok()) return status;
   }
