@@ -1,0 +1,81 @@
+#include "datasets/retrieval/aan.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace lra {
+namespace retrieval {
+namespace {
+
+absl::Status LineError(const std::string& path, int64_t line,
+                       absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+}
+
+std::string Excerpt(absl::string_view text) {
+  constexpr size_t kMax = 40;
+  std::string out = absl::CHexEscape(text.substr(0, kMax));
+  if (text.size() > kMax) absl::StrAppend(&out, "...");
+  return out;
+}
+
+std::vector<uint8_t> Cut(absl::string_view text, int max_bytes) {
+  const size_t kept = std::min<size_t>(text.size(), max_bytes);
+  return std::vector<uint8_t>(text.begin(), text.begin() + kept);
+}
+
+}  // namespace
+
+std::string AanFileName(bool train, bool eval) {
+  return absl::StrCat("new_aan_pairs.",
+                      train ? "train" : (eval ? "eval" : "test"), ".tsv");
+}
+
+absl::StatusOr<PairExamples> ReadAanTsv(const std::string& path,
+                                        int64_t max_rows, int max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("cannot open AAN TSV file '", path, "'"));
+  }
+  PairExamples out;
+  std::string raw;
+  int64_t line = 0;
+  while (static_cast<int64_t>(out.labels.size()) < max_rows &&
+         std::getline(in, raw)) {
+    ++line;
+    const absl::string_view row = absl::StripSuffix(raw, "\r");
+    const std::vector<absl::string_view> fields = absl::StrSplit(row, '\t');
+    if (fields.size() != 5) {
+      return LineError(
+          path, line,
+          absl::StrCat("has ", fields.size(),
+                       " tab-separated fields (allowed: 5, label id1 id2 "
+                       "text1 text2)"));
+    }
+    double value = 0;
+    if (!absl::SimpleAtod(fields[0], &value) || (value != 0 && value != 1)) {
+      return LineError(path, line,
+                       absl::StrCat("label is '", Excerpt(fields[0]),
+                                    "' (allowed: 0 or 1, e.g. 1 or 1.0)"));
+    }
+    out.labels.push_back(value == 1 ? 1 : 0);
+    out.first.push_back(Cut(fields[3], max_bytes));
+    out.second.push_back(Cut(fields[4], max_bytes));
+  }
+  if (in.bad()) {
+    return absl::DataLossError(
+        absl::StrCat("error reading AAN TSV file '", path, "'"));
+  }
+  return out;
+}
+
+}  // namespace retrieval
+}  // namespace lra

@@ -1,0 +1,93 @@
+#include "datasets/text/task.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "datasets/random.h"
+#include "datasets/text/byte_dataset.h"
+#include "datasets/text/generated_dataset.h"
+#include "datasets/text/generator.h"
+#include "datasets/text/imdb.h"
+#include "datasets/text/task_util.h"
+
+namespace lra {
+namespace text {
+namespace {
+
+// Seeds the order in which a loaded IMDb directory is taken.
+constexpr uint64_t kOrderTag = 0x496d64624f726472ULL;  // "ImdbOrdr"
+
+absl::StatusOr<std::unique_ptr<Dataset>> LoadImdb(const TaskConfig& task,
+                                                  Split split,
+                                                  const std::string& dir) {
+  const int64_t size = SplitSize(task, split);
+  const bool test_dir = split != Split::kTrain;
+  const absl::string_view subset = test_dir ? "test" : "train";
+  absl::StatusOr<std::vector<ImdbReview>> reviews =
+      ListImdbReviews(dir, subset);
+  if (!reviews.ok()) return reviews.status();
+  if (static_cast<int64_t>(reviews->size()) < size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "task.text.data_dir = '", dir, "' has ", reviews->size(),
+        " reviews in ", subset, "/ but task.", SplitName(split),
+        "_size = ", size, " (allowed: a size <= ", reviews->size(), ")"));
+  }
+  // A seeded Fisher-Yates shuffle, so that a subset mixes both labels.
+  Rng rng(DeriveSeed({kOrderTag, task.data_seed(), test_dir ? 1u : 0u}));
+  for (int64_t i = static_cast<int64_t>(reviews->size()) - 1; i > 0; --i) {
+    std::swap((*reviews)[i], (*reviews)[rng.UniformInt(0, i)]);
+  }
+  reviews->resize(size);
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> texts =
+      ReadImdbTexts(*reviews, task.seq_len());
+  if (!texts.ok()) return texts.status();
+  int64_t total = 0;
+  for (const auto& text : *texts) total += text.size();
+  auto dataset = std::make_unique<ByteDataset>(task.seq_len(), 1, kVocabSize,
+                                               kNumClasses, /*id_offset=*/1);
+  dataset->Reserve(size, total);
+  for (int64_t i = 0; i < size; ++i) {
+    dataset->Add(absl::MakeConstSpan((*texts)[i]), (*reviews)[i].label);
+  }
+  return dataset;
+}
+
+}  // namespace
+
+absl::Status ResolveTextParams(TaskConfig* task) {
+  absl::Status status = CheckParamsCase(*task, TaskConfig::kText, "text");
+  if (!status.ok()) return status;
+  TextConfig* config = task->mutable_text();
+  if (config->min_length() == 0) config->set_min_length(1000);
+  if (config->max_length() == 0) config->set_max_length(4000);
+  if (config->num_cues() == 0) config->set_num_cues(15);
+  if (config->max_margin() == 0) config->set_max_margin(5);
+  // The stand-in's fields do not matter when the reviews are loaded.
+  if (!config->data_dir().empty()) return absl::OkStatus();
+  return ValidateTextStandIn(*config, task->seq_len(), "task.text.");
+}
+
+absl::StatusOr<std::unique_ptr<Dataset>> MakeTextDataset(
+    const TaskConfig& task, Split split, const std::string& workspace_dir) {
+  if (!task.text().data_dir().empty()) {
+    return LoadImdb(task, split,
+                    ResolvePath(task.text().data_dir(), workspace_dir));
+  }
+  GeneratedDatasetSpec spec;
+  spec.size = SplitSize(task, split);
+  spec.segment_len = task.seq_len();
+  spec.vocab_size = kVocabSize;
+  spec.num_classes = kNumClasses;
+  spec.id_offset = 1;
+  const TextConfig config = task.text();
+  const int seq_len = task.seq_len();
+  const uint64_t seed = task.data_seed();
+  return MakeGeneratedDataset(
+      spec, [config, seq_len, seed, split](int64_t index, int32_t* tokens) {
+        return GenerateTextExample(config, seq_len, seed, split, index, tokens);
+      });
+}
+
+}  // namespace text
+}  // namespace lra
