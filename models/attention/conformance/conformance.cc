@@ -10,8 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include <omp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -249,6 +247,7 @@ absl::StatusOr<std::unique_ptr<Attention>> MakeInstance(
   shape.attention_dropout = dropout;
   shape.layer_index = 1;
   shape.seed = seed;
+  shape.cls_token = c.size.cls_token;
   absl::StatusOr<std::unique_ptr<Attention>> made =
       c.registry->Create(config, shape);
   if (!made.ok()) {
@@ -332,12 +331,6 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
   };
   const Result analytic = Run(attention, s, in, &r, true, seed);
   Violations violations;
-  // The hundreds of small Forward calls of the central differences run on one
-  // thread: on a loaded machine each parallel region can wait milliseconds for
-  // a descheduled thread. Threading is checked elsewhere (determinism, batch
-  // independence), and the analytic gradients above used every thread.
-  const int threads = omp_get_max_threads();
-  omp_set_num_threads(1);
   GradientCheck("q", &s, objective, in.q.data(),
                 SampleIndices(used, entries, 1), analytic.dq.data(), tol,
                 violations);
@@ -353,7 +346,6 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
                   SampleIndices(params[p].value->size(), entries, 4 + p),
                   analytic.param_grads[p].data(), tol, violations);
   }
-  omp_set_num_threads(threads);
   return violations.ToStatus(c, check);
 }
 
@@ -362,7 +354,7 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
 std::string ConformanceCase::Label() const {
   return absl::StrCat(plugin ? plugin->name : "?", " [",
                       test_case.label.empty() ? "default" : test_case.label,
-                      "] N=", size.seq_len);
+                      "] N=", size.seq_len, size.cls_token ? " with CLS" : "");
 }
 
 absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
@@ -417,6 +409,21 @@ std::vector<int> ConformanceLengths(const AttentionTestCase& test_case) {
   }
   if (lengths.empty()) lengths.push_back(test_case.min_seq_len);
   return lengths;
+}
+
+std::vector<ConformanceSize> ConformanceSizes(
+    const AttentionTestCase& test_case) {
+  std::vector<ConformanceSize> sizes;
+  for (int n : ConformanceLengths(test_case)) {
+    for (bool cls : {false, true}) {
+      if (cls && n == 1) continue;
+      ConformanceSize size;
+      size.seq_len = n;
+      size.cls_token = cls;
+      sizes.push_back(size);
+    }
+  }
+  return sizes;
 }
 
 absl::Status CheckOutputShapes(const ConformanceCase& c) {
@@ -862,12 +869,12 @@ absl::Status RunConformanceCheck(const AttentionRegistry& registry,
   if (!cases.ok()) return cases.status();
   std::vector<std::string> failures;
   for (const AttentionTestCase& test_case : *cases) {
-    for (int n : ConformanceLengths(test_case)) {
+    for (const ConformanceSize& size : ConformanceSizes(test_case)) {
       ConformanceCase c;
       c.registry = &registry;
       c.plugin = *plugin;
       c.test_case = test_case;
-      c.size.seq_len = n;
+      c.size = size;
       absl::Status status = check.run(c);
       if (!status.ok()) failures.push_back(std::string(status.message()));
     }

@@ -24,6 +24,9 @@ struct ConformanceSize {
   int num_heads = 2;
   int seq_len = 37;
   int head_dim = 8;
+  // AttentionShape::cls_token: position 0 is a CLS token (some patterns make
+  // it global).
+  bool cls_token = false;
 };
 
 // One plugin, in one of its test configurations, at one size.
@@ -49,6 +52,11 @@ absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
 // that are not multiples of the usual block sizes 32, 50 and 64), minus those
 // below its min_seq_len; min_seq_len itself if that leaves none.
 std::vector<int> ConformanceLengths(const AttentionTestCase& test_case);
+
+// The sizes a check runs at for `test_case`: each length without a CLS token,
+// and each length above 1 with one.
+std::vector<ConformanceSize> ConformanceSizes(
+    const AttentionTestCase& test_case);
 
 // Each check returns OK when the plugin keeps the promise (or the promise does
 // not apply, e.g. causality for a non-causal case) and otherwise an error
