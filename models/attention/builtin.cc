@@ -6,8 +6,12 @@
 
 #include <utility>
 
+#include "models/attention/bigbird/bigbird_attention.h"
 #include "models/attention/example/window_attention.h"
 #include "models/attention/full/full_attention.h"
+#include "models/attention/local/local_attention.h"
+#include "models/attention/longformer/longformer_attention.h"
+#include "models/attention/sparse_transformer/sparse_transformer_attention.h"
 
 namespace lra {
 
@@ -15,6 +19,10 @@ absl::Status RegisterBuiltinAttentions(AttentionRegistry& registry) {
   for (AttentionPlugin plugin : {
            FullAttentionPlugin(),
            WindowAttentionPlugin(),
+           LocalAttentionPlugin(),
+           SparseTransformerAttentionPlugin(),
+           LongformerAttentionPlugin(),
+           BigBirdAttentionPlugin(),
        }) {
     absl::Status status = registry.Register(std::move(plugin));
     if (!status.ok()) return status;

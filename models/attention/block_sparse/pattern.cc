@@ -1,5 +1,6 @@
 #include "models/attention/block_sparse/pattern.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -100,6 +101,22 @@ void BlockSparsePatternBuilder::AddKeys(SparseTile keys) {
   const int rows = pattern_.query_blocks.back().rows.count;
   for (int r = 0; r < rows; ++r) bits_[r] = LowBits(keys.count);
   AddMaskedKeys(keys, bits_.data());
+}
+
+void BlockSparsePatternBuilder::AddKeyRange(int begin, int end) {
+  begin = std::max(begin, 0);
+  end = std::min(end, pattern_.seq_len);
+  for (int j0 = begin; j0 < end; j0 += kSparseTile) {
+    AddKeys(SparseTile{j0, std::min(kSparseTile, end - j0), false});
+  }
+}
+
+void BlockSparsePatternBuilder::AddGatheredKeyRange(int begin, int end) {
+  begin = std::max(begin, 0);
+  end = std::min(end, static_cast<int>(pattern_.gather.size()));
+  for (int g0 = begin; g0 < end; g0 += kSparseTile) {
+    AddKeys(SparseTile{g0, std::min(kSparseTile, end - g0), true});
+  }
 }
 
 void BlockSparsePatternBuilder::AddMaskedKeys(SparseTile keys,

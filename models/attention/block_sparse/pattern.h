@@ -100,6 +100,9 @@ class BlockSparsePatternBuilder {
   // The same for entries [begin, end) of the gather list.
   template <typename Allowed>
   void AddGatheredKeyRange(int begin, int end, const Allowed& allowed);
+  // The range overloads without a predicate: every pair allowed.
+  void AddKeyRange(int begin, int end);
+  void AddGatheredKeyRange(int begin, int end);
 
   // Checks every tile against the sequence and gather list.
   absl::StatusOr<BlockSparsePattern> Build() &&;

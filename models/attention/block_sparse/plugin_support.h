@@ -1,0 +1,48 @@
+// What the sparse-pattern plugins share besides the engine: reading their
+// declared parameters with range checks and clear errors, and turning
+// patterns into an Attention instance.
+#ifndef LRA_MODELS_ATTENTION_BLOCK_SPARSE_PLUGIN_SUPPORT_H_
+#define LRA_MODELS_ATTENTION_BLOCK_SPARSE_PLUGIN_SUPPORT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "models/attention/attention.h"
+#include "models/attention/block_sparse/pattern.h"
+
+namespace lra {
+
+// Number parameter `name` of attention `plugin` as an integer in
+// [min_value, max_value]; otherwise an error naming the parameter, its value
+// and the allowed range.
+absl::StatusOr<int> IntegerParam(const AttentionParams& params,
+                                 const std::string& plugin,
+                                 const std::string& name, int min_value,
+                                 int max_value);
+
+// Text parameter `name` of attention `plugin`, which must be one of
+// `choices`.
+absl::StatusOr<std::string> ChoiceParam(
+    const AttentionParams& params, const std::string& plugin,
+    const std::string& name, const std::vector<std::string>& choices);
+
+// Comma-separated non-negative integers ("" = none), e.g. "0, 17, 300", for
+// text parameter `name` of attention `plugin`.
+absl::StatusOr<std::vector<int>> PositionListParam(
+    const AttentionParams& params, const std::string& plugin,
+    const std::string& name);
+
+// Checks the shape, builds a BlockSparseAttention from the patterns, and
+// prefixes any error with the plugin's name.
+absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
+    const std::string& plugin, const AttentionShape& shape,
+    absl::StatusOr<std::vector<BlockSparsePattern>> patterns);
+
+// Rejects non-positive shapes with the plugin's name in the message.
+absl::Status CheckShape(const std::string& plugin, const AttentionShape& shape);
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_BLOCK_SPARSE_PLUGIN_SUPPORT_H_

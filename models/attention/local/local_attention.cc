@@ -1,0 +1,134 @@
+#include "models/attention/local/local_attention.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "models/attention/block_sparse/plugin_support.h"
+
+namespace lra {
+namespace {
+constexpr char kName[] = "local";
+constexpr int kMaxSize = 1 << 24;
+}  // namespace
+
+absl::StatusOr<LocalOptions> LocalOptionsFromParams(
+    const AttentionParams& params) {
+  LocalOptions options;
+  absl::StatusOr<std::string> mode =
+      ChoiceParam(params, kName, "mode", {"blocks", "sliding"});
+  if (!mode.ok()) return mode.status();
+  options.sliding = *mode == "sliding";
+  absl::StatusOr<int> block =
+      IntegerParam(params, kName, "block_size", 1, kMaxSize);
+  if (!block.ok()) return block.status();
+  options.block_size = *block;
+  absl::StatusOr<int> window =
+      IntegerParam(params, kName, "window", 1, kMaxSize);
+  if (!window.ok()) return window.status();
+  options.window = *window;
+  options.causal = params.Flag("causal");
+  return options;
+}
+
+bool LocalAllows(const LocalOptions& options, int i, int j) {
+  if (options.causal && j > i) return false;
+  if (options.sliding) return InWindow(i, j, options.window);
+  return i / options.block_size == j / options.block_size;
+}
+
+absl::StatusOr<BlockSparsePattern> LocalPattern(const LocalOptions& options,
+                                                int seq_len) {
+  BlockSparsePatternBuilder builder(seq_len);
+  if (options.sliding) {
+    auto allowed = [&options](int i, int j) {
+      return LocalAllows(options, i, j);
+    };
+    const int right = options.causal ? 0 : WindowRight(options.window);
+    for (int i0 = 0; i0 < seq_len; i0 += kSparseTile) {
+      const int rows = std::min(kSparseTile, seq_len - i0);
+      builder.AddQueryBlock({i0, rows, false});
+      // Key tiles start at the window's left edge, so only the first and
+      // last of them are partly allowed.
+      builder.AddKeyRange(i0 - WindowLeft(options.window), i0 + rows + right,
+                          allowed);
+    }
+  } else {
+    // A block longer than a tile spans several query and key tiles; a block
+    // of at most 64 (LRA's 50) is exactly one tile pair, without masks
+    // unless causal.
+    for (int s = 0; s < seq_len; s += options.block_size) {
+      const int e = std::min(seq_len, s + options.block_size);
+      for (int r0 = s; r0 < e; r0 += kSparseTile) {
+        const int rows = std::min(kSparseTile, e - r0);
+        builder.AddQueryBlock({r0, rows, false});
+        if (options.causal) {
+          builder.AddKeyRange(s, r0 + rows,
+                              [](int i, int j) { return j <= i; });
+        } else {
+          builder.AddKeyRange(s, e);
+        }
+      }
+    }
+  }
+  return std::move(builder).Build();
+}
+
+AttentionPlugin LocalAttentionPlugin() {
+  AttentionPlugin plugin;
+  plugin.name = kName;
+  plugin.description =
+      "Local attention (LRA): each query attends to its own block of "
+      "block_size keys, or in sliding mode to a window of `window` keys "
+      "around it; computed block-sparse, O(N).";
+  plugin.params = {
+      {"mode", AttentionParamSpec::Type::kText, 0, "blocks", false,
+       "blocks: non-overlapping blocks; sliding: overlapping window"},
+      {"block_size", AttentionParamSpec::Type::kNumber, 50, "", false,
+       "keys per block (blocks mode; LRA: 50)"},
+      {"window", AttentionParamSpec::Type::kNumber, 50, "", false,
+       "keys per window in sliding mode: i-(w-w/2)+1 .. i+w/2"},
+      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
+       "attend only to keys at or before the query"},
+  };
+  plugin.capabilities.key_padding_mask = true;
+  plugin.capabilities.causal = true;
+  plugin.capabilities.learnable = false;
+  plugin.capabilities.complexity = "O(N b)";
+  plugin.test_cases = {
+      {"blocks-8", {AttentionNumberParam("block_size", 8)}, false, 1},
+      {"blocks-8-causal",
+       {AttentionNumberParam("block_size", 8),
+        AttentionFlagParam("causal", true)},
+       true,
+       1},
+      {"blocks-70", {AttentionNumberParam("block_size", 70)}, false, 1},
+      {"sliding-9",
+       {AttentionTextParam("mode", "sliding"),
+        AttentionNumberParam("window", 9)},
+       false,
+       1},
+      {"sliding-9-causal",
+       {AttentionTextParam("mode", "sliding"),
+        AttentionNumberParam("window", 9), AttentionFlagParam("causal", true)},
+       true,
+       1},
+  };
+  plugin.factory = [](const AttentionParams& params,
+                      const AttentionShape& shape)
+      -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::Status status = CheckShape(kName, shape);
+    if (!status.ok()) return status;
+    absl::StatusOr<LocalOptions> options = LocalOptionsFromParams(params);
+    if (!options.ok()) return options.status();
+    absl::StatusOr<BlockSparsePattern> pattern =
+        LocalPattern(*options, shape.seq_len);
+    if (!pattern.ok()) return pattern.status();
+    std::vector<BlockSparsePattern> patterns;
+    patterns.push_back(*std::move(pattern));
+    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
+  };
+  return plugin;
+}
+
+}  // namespace lra

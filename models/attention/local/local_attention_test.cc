@@ -1,0 +1,145 @@
+#include "models/attention/local/local_attention.h"
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "models/attention/block_sparse/pattern_testing.h"
+
+namespace lra {
+namespace {
+
+AttentionConfig Config(const std::vector<AttentionParam>& params) {
+  AttentionConfig config;
+  config.set_name("local");
+  for (const AttentionParam& p : params) *config.add_param() = p;
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<Attention>> Create(
+    const std::vector<AttentionParam>& params, const AttentionShape& shape) {
+  AttentionRegistry registry;
+  EXPECT_TRUE(registry.Register(LocalAttentionPlugin()).ok());
+  return registry.Create(Config(params), shape);
+}
+
+TEST(LocalPatternTest, CoversExactlyTheAllowedPairs) {
+  for (int n : {1, 7, 50, 64, 99, 130, 200}) {
+    for (bool causal : {false, true}) {
+      for (int block : {1, 8, 50, 64, 70, 130}) {
+        LocalOptions options{false, block, 50, causal};
+        absl::StatusOr<BlockSparsePattern> p = LocalPattern(options, n);
+        ASSERT_TRUE(p.ok()) << p.status();
+        EXPECT_TRUE(PatternCoversExactly(
+            *p, [&](int i, int j) { return LocalAllows(options, i, j); }))
+            << "blocks of " << block << ", N " << n << ", causal " << causal;
+      }
+      for (int window : {1, 2, 9, 50, 128, 129, 500}) {
+        LocalOptions options{true, 50, window, causal};
+        absl::StatusOr<BlockSparsePattern> p = LocalPattern(options, n);
+        ASSERT_TRUE(p.ok()) << p.status();
+        EXPECT_TRUE(PatternCoversExactly(
+            *p, [&](int i, int j) { return LocalAllows(options, i, j); }))
+            << "window " << window << ", N " << n << ", causal " << causal;
+      }
+    }
+  }
+}
+
+TEST(LocalPatternTest, DefaultIsLraBlocksOfFifty) {
+  LocalOptions options;
+  EXPECT_TRUE(LocalAllows(options, 0, 49));
+  EXPECT_FALSE(LocalAllows(options, 49, 50));
+  EXPECT_TRUE(LocalAllows(options, 120, 100));
+  absl::StatusOr<BlockSparsePattern> p = LocalPattern(options, 130);
+  ASSERT_TRUE(p.ok());
+  // One tile pair per block, no element masks: the last block is 30 wide.
+  ASSERT_EQ(p->query_blocks.size(), 3u);
+  ASSERT_EQ(p->key_blocks.size(), 3u);
+  EXPECT_TRUE(p->masks.empty());
+  EXPECT_EQ(p->key_blocks[2].keys.begin, 100);
+  EXPECT_EQ(p->key_blocks[2].keys.count, 30);
+  EXPECT_EQ(p->AllowedPairs(), 50 * 50 * 2 + 30 * 30);
+}
+
+TEST(LocalPatternTest, SlidingWindowFollowsLongformerConvention) {
+  LocalOptions options{true, 50, 4, false};  // offsets -1 .. +2
+  EXPECT_FALSE(LocalAllows(options, 10, 8));
+  EXPECT_TRUE(LocalAllows(options, 10, 9));
+  EXPECT_TRUE(LocalAllows(options, 10, 12));
+  EXPECT_FALSE(LocalAllows(options, 10, 13));
+}
+
+TEST(LocalPatternTest, WorkGrowsLinearlyInLength) {
+  for (bool sliding : {false, true}) {
+    LocalOptions options;
+    options.sliding = sliding;
+    absl::StatusOr<BlockSparsePattern> a = LocalPattern(options, 4096);
+    absl::StatusOr<BlockSparsePattern> b = LocalPattern(options, 16384);
+    ASSERT_TRUE(a.ok() && b.ok());
+    const double ratio = static_cast<double>(b->ScoreTiles()) / a->ScoreTiles();
+    EXPECT_NEAR(ratio, 4.0, 0.05) << "sliding " << sliding;
+    EXPECT_LE(a->AllowedPairs(), 4096 * 50);
+  }
+}
+
+struct Case {
+  std::vector<AttentionParam> params;
+  LocalOptions options;
+  int n;
+};
+
+TEST(LocalAttentionTest, MatchesDenseReference) {
+  const std::vector<Case> cases = {
+      {{}, LocalOptions{}, 130},
+      {{AttentionNumberParam("block_size", 8)}, {false, 8, 50, false}, 37},
+      {{AttentionNumberParam("block_size", 70),
+        AttentionFlagParam("causal", true)},
+       {false, 70, 50, true},
+       150},
+      {{AttentionTextParam("mode", "sliding"),
+        AttentionNumberParam("window", 9)},
+       {true, 50, 9, false},
+       100},
+      {{AttentionTextParam("mode", "sliding"),
+        AttentionNumberParam("window", 100),
+        AttentionFlagParam("causal", true)},
+       {true, 50, 100, true},
+       201},
+  };
+  for (const Case& c : cases) {
+    AttentionShape shape;
+    shape.max_batch = 2;
+    shape.num_heads = 2;
+    shape.seq_len = c.n;
+    shape.head_dim = 8;
+    auto attention = Create(c.params, shape);
+    ASSERT_TRUE(attention.ok()) << attention.status();
+    DenseComparison dc;
+    dc.seq_len = c.n;
+    EXPECT_TRUE(MatchesDenseReference(
+        **attention, dc,
+        [&](int, int i, int j) { return LocalAllows(c.options, i, j); }))
+        << "N " << c.n;
+  }
+}
+
+TEST(LocalAttentionTest, RejectsBadParameters) {
+  AttentionShape shape;
+  shape.seq_len = 10;
+  shape.head_dim = 4;
+  for (const auto& [param, text] :
+       std::vector<std::pair<AttentionParam, std::string>>{
+           {AttentionNumberParam("block_size", 0), "block_size"},
+           {AttentionNumberParam("block_size", 2.5), "block_size"},
+           {AttentionNumberParam("window", -3), "window"},
+           {AttentionTextParam("mode", "strided"), "blocks, sliding"}}) {
+    auto attention = Create({param}, shape);
+    ASSERT_FALSE(attention.ok());
+    EXPECT_NE(attention.status().message().find(text), std::string::npos)
+        << attention.status();
+  }
+}
+
+}  // namespace
+}  // namespace lra

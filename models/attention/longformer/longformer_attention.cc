@@ -1,0 +1,158 @@
+#include "models/attention/longformer/longformer_attention.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "models/attention/block_sparse/plugin_support.h"
+
+namespace lra {
+namespace {
+constexpr char kName[] = "longformer";
+constexpr int kMaxWindow = 1 << 24;
+}  // namespace
+
+absl::StatusOr<LongformerOptions> LongformerOptionsFromParams(
+    const AttentionParams& params, const AttentionShape& shape) {
+  LongformerOptions options;
+  absl::StatusOr<int> window =
+      IntegerParam(params, kName, "window", 1, kMaxWindow);
+  if (!window.ok()) return window.status();
+  options.window = *window;
+  options.causal = params.Flag("causal");
+  absl::StatusOr<std::vector<int>> tokens =
+      PositionListParam(params, kName, "global_positions");
+  if (!tokens.ok()) return tokens.status();
+  const int offset = shape.cls_token ? 1 : 0;
+  const int num_tokens = shape.seq_len - offset;
+  for (int t : *tokens) {
+    if (t >= num_tokens) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model.attention.param 'global_positions' of attention '", kName,
+          "': token position ", t, " is past the sequence of ", num_tokens,
+          " tokens (positions count from 0, not counting CLS)"));
+    }
+    options.global.push_back(t + offset);
+  }
+  if (shape.cls_token && params.Flag("cls_global")) options.global.push_back(0);
+  std::sort(options.global.begin(), options.global.end());
+  options.global.erase(
+      std::unique(options.global.begin(), options.global.end()),
+      options.global.end());
+  return options;
+}
+
+bool LongformerAllows(const LongformerOptions& options, int i, int j) {
+  if (options.causal && j > i) return false;
+  auto global = [&options](int p) {
+    return std::binary_search(options.global.begin(), options.global.end(), p);
+  };
+  return InWindow(i, j, options.window) || global(i) || global(j);
+}
+
+absl::StatusOr<BlockSparsePattern> LongformerPattern(
+    const LongformerOptions& options, int seq_len) {
+  std::vector<uint8_t> is_global(seq_len, 0);
+  for (int p : options.global) {
+    if (p < 0 || p >= seq_len) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "global position ", p, " is outside [0, ", seq_len, ")"));
+    }
+    is_global[p] = 1;
+  }
+  const std::vector<int32_t> gather(options.global.begin(),
+                                    options.global.end());
+  const int num_global = static_cast<int>(gather.size());
+  const bool causal = options.causal;
+  const int window = options.window;
+  BlockSparsePatternBuilder builder(seq_len, gather);
+  // Each allowed pair is covered once: a global row takes all its keys from
+  // the gathered query tiles; any other row takes its window (without global
+  // keys) from natural tiles and the global keys from the gathered tiles.
+  auto window_pairs = [&](int i, int j) {
+    return !is_global[i] && !is_global[j] && InWindow(i, j, window) &&
+           (!causal || j <= i);
+  };
+  auto global_keys = [&](int i, int j) {
+    return !is_global[i] && (!causal || j <= i);
+  };
+  const int right = causal ? 0 : WindowRight(window);
+  for (int i0 = 0; i0 < seq_len; i0 += kSparseTile) {
+    const int rows = std::min(kSparseTile, seq_len - i0);
+    builder.AddQueryBlock({i0, rows, false});
+    builder.AddKeyRange(i0 - WindowLeft(window), i0 + rows + right,
+                        window_pairs);
+    if (num_global > 0) builder.AddGatheredKeyRange(0, num_global, global_keys);
+  }
+  for (int g0 = 0; g0 < num_global; g0 += kSparseTile) {
+    const int rows = std::min(kSparseTile, num_global - g0);
+    builder.AddQueryBlock({g0, rows, true});
+    if (causal) {
+      builder.AddKeyRange(0, gather[g0 + rows - 1] + 1,
+                          [](int i, int j) { return j <= i; });
+    } else {
+      builder.AddKeyRange(0, seq_len);
+    }
+  }
+  return std::move(builder).Build();
+}
+
+AttentionPlugin LongformerAttentionPlugin() {
+  AttentionPlugin plugin;
+  plugin.name = kName;
+  plugin.description =
+      "Longformer (LRA): sliding window of `window` keys plus global tokens "
+      "(listed positions, and CLS under CLS pooling) that attend to and are "
+      "attended by all; computed block-sparse, O(N (w + g)).";
+  plugin.params = {
+      {"window", AttentionParamSpec::Type::kNumber, 512, "", false,
+       "keys per window: i-(w-w/2)+1 .. i+w/2 (LRA: 512)"},
+      {"global_positions", AttentionParamSpec::Type::kText, 0, "", false,
+       "comma-separated token positions made global (0 = first token "
+       "after CLS)"},
+      {"cls_global", AttentionParamSpec::Type::kFlag, 0, "", true,
+       "make the CLS token global when the encoder uses CLS pooling"},
+      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
+       "attend only to keys at or before the query"},
+  };
+  plugin.capabilities.key_padding_mask = true;
+  plugin.capabilities.causal = true;
+  plugin.capabilities.learnable = false;
+  plugin.capabilities.complexity = "O(N (w + g))";
+  plugin.test_cases = {
+      {"window-9", {AttentionNumberParam("window", 9)}, false, 1},
+      {"window-9-causal",
+       {AttentionNumberParam("window", 9), AttentionFlagParam("causal", true)},
+       true,
+       1},
+      {"window-8-global",
+       {AttentionNumberParam("window", 8),
+        AttentionTextParam("global_positions", "0,5")},
+       false,
+       6},
+      {"window-8-global-causal",
+       {AttentionNumberParam("window", 8),
+        AttentionTextParam("global_positions", "0,5"),
+        AttentionFlagParam("causal", true)},
+       true,
+       6},
+  };
+  plugin.factory = [](const AttentionParams& params,
+                      const AttentionShape& shape)
+      -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::Status status = CheckShape(kName, shape);
+    if (!status.ok()) return status;
+    absl::StatusOr<LongformerOptions> options =
+        LongformerOptionsFromParams(params, shape);
+    if (!options.ok()) return options.status();
+    absl::StatusOr<BlockSparsePattern> pattern =
+        LongformerPattern(*options, shape.seq_len);
+    if (!pattern.ok()) return pattern.status();
+    std::vector<BlockSparsePattern> patterns;
+    patterns.push_back(*std::move(pattern));
+    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
+  };
+  return plugin;
+}
+
+}  // namespace lra

@@ -1,0 +1,228 @@
+#include "models/attention/sparse_transformer/sparse_transformer_attention.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "models/attention/block_sparse/plugin_support.h"
+
+namespace lra {
+namespace {
+
+constexpr char kName[] = "sparse_transformer";
+constexpr int kMaxBlock = 1 << 24;
+
+// Summary positions of the fixed pattern: offset 0 and the last c offsets of
+// every block.
+bool IsSummary(const SparseTransformerOptions& o, int q) {
+  const int r = q % o.block_size;
+  return r == 0 || r >= o.block_size - o.summary;
+}
+
+// The pattern on token positions p, q (CLS excluded).
+bool TokenPairAllowed(const SparseTransformerOptions& o, int p, int q) {
+  if (o.causal && q > p) return false;
+  const int l = o.block_size;
+  if (o.strided) return std::abs(p - q) < l || (p - q) % l == 0;
+  return p / l == q / l || IsSummary(o, q);
+}
+
+// The fixed pattern: per block of l tokens, its own block (natural tiles)
+// and every other block's summary columns (gathered tiles).
+void BuildFixed(const SparseTransformerOptions& o, int seq_len, int offset,
+                BlockSparsePatternBuilder& builder, int num_gathered) {
+  const int tokens = seq_len - offset;
+  const int l = o.block_size;
+  for (int s = 0; s < tokens; s += l) {
+    const int e = std::min(tokens, s + l);
+    const int block = s / l;
+    for (int r0 = s; r0 < e; r0 += kSparseTile) {
+      const int rows = std::min(kSparseTile, e - r0);
+      builder.AddQueryBlock({offset + r0, rows, false});
+      if (o.causal) {
+        builder.AddKeyRange(offset + s, offset + r0 + rows,
+                            [](int i, int j) { return j <= i; });
+      } else {
+        builder.AddKeyRange(offset + s, offset + e);
+      }
+      // CLS (gathered first when global) and the summary columns of the
+      // other blocks; this block's own summaries came with its block.
+      builder.AddGatheredKeyRange(0, num_gathered, [&](int i, int j) {
+        if (j < offset) return true;
+        const int q = j - offset;
+        return q / l != block && (!o.causal || j <= i);
+      });
+    }
+  }
+}
+
+// The strided pattern: a band |p - q| < l (natural tiles) and, per residue
+// class mod l, the class against itself without the diagonal (gathered).
+void BuildStrided(const SparseTransformerOptions& o, int seq_len, int offset,
+                  BlockSparsePatternBuilder& builder,
+                  const std::vector<int>& class_start) {
+  const int tokens = seq_len - offset;
+  const int l = o.block_size;
+  auto band = [&](int i, int j) {
+    if (j < offset) return true;  // the global CLS column
+    return std::abs(i - j) < l && (!o.causal || j <= i);
+  };
+  for (int r0 = 0; r0 < tokens; r0 += kSparseTile) {
+    const int rows = std::min(kSparseTile, tokens - r0);
+    builder.AddQueryBlock({offset + r0, rows, false});
+    const int lo = offset + r0 - (l - 1);
+    const int hi = offset + r0 + rows + (o.causal ? 0 : l - 1);
+    if (offset > 0 && lo > 0) builder.AddKeys({0, 1, false});
+    builder.AddKeyRange(std::max(lo, 0), hi, band);
+  }
+  auto same_class = [&](int i, int j) {
+    return i != j && (!o.causal || j <= i);
+  };
+  for (size_t c = 0; c + 1 < class_start.size(); ++c) {
+    const int begin = class_start[c], end = class_start[c + 1];
+    for (int g0 = begin; g0 < end; g0 += kSparseTile) {
+      builder.AddQueryBlock({g0, std::min(kSparseTile, end - g0), true});
+      builder.AddGatheredKeyRange(begin, end, same_class);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<SparseTransformerOptions> SparseTransformerOptionsFromParams(
+    const AttentionParams& params, const AttentionShape& shape) {
+  SparseTransformerOptions options;
+  absl::StatusOr<std::string> pattern =
+      ChoiceParam(params, kName, "pattern", {"fixed", "strided"});
+  if (!pattern.ok()) return pattern.status();
+  options.strided = *pattern == "strided";
+  absl::StatusOr<int> block =
+      IntegerParam(params, kName, "block_size", 1, kMaxBlock);
+  if (!block.ok()) return block.status();
+  options.block_size = *block;
+  // c only shapes the fixed pattern, so a strided config keeps the default.
+  absl::StatusOr<int> summary = IntegerParam(
+      params, kName, "c", 0, options.strided ? kMaxBlock : options.block_size);
+  if (!summary.ok()) return summary.status();
+  options.summary = *summary;
+  options.causal = params.Flag("causal");
+  options.cls_global = shape.cls_token && params.Flag("cls_global");
+  return options;
+}
+
+bool SparseTransformerAllows(const SparseTransformerOptions& options, int i,
+                             int j) {
+  if (options.cls_global) {
+    if (i == 0) return !options.causal || j == 0;
+    if (j == 0) return true;
+    return TokenPairAllowed(options, i - 1, j - 1);
+  }
+  return TokenPairAllowed(options, i, j);
+}
+
+absl::StatusOr<BlockSparsePattern> SparseTransformerPattern(
+    const SparseTransformerOptions& options, int seq_len) {
+  const int offset = options.cls_global ? 1 : 0;
+  const int tokens = seq_len - offset;
+  const int l = options.block_size;
+  std::vector<int32_t> gather;
+  std::vector<int> class_start;
+  if (offset > 0 && !options.strided) gather.push_back(0);
+  if (options.strided) {
+    // Positions grouped by residue class, each class contiguous.
+    for (int r = 0; r < std::min(l, tokens); ++r) {
+      class_start.push_back(static_cast<int>(gather.size()));
+      for (int p = r; p < tokens; p += l) gather.push_back(offset + p);
+    }
+    class_start.push_back(static_cast<int>(gather.size()));
+  } else {
+    for (int q = 0; q < tokens; ++q) {
+      if (IsSummary(options, q)) gather.push_back(offset + q);
+    }
+  }
+  const int num_gathered = static_cast<int>(gather.size());
+  BlockSparsePatternBuilder builder(seq_len, std::move(gather));
+  if (offset > 0) {
+    builder.AddQueryBlock({0, 1, false});
+    if (options.causal) {
+      builder.AddKeys({0, 1, false});
+    } else {
+      builder.AddKeyRange(0, seq_len);
+    }
+  }
+  if (options.strided) {
+    BuildStrided(options, seq_len, offset, builder, class_start);
+  } else {
+    BuildFixed(options, seq_len, offset, builder, num_gathered);
+  }
+  return std::move(builder).Build();
+}
+
+AttentionPlugin SparseTransformerAttentionPlugin() {
+  AttentionPlugin plugin;
+  plugin.name = kName;
+  plugin.description =
+      "Sparse Transformer (Child et al.; LRA): fixed pattern (own block of l "
+      "plus every block's last c and first positions) or strided pattern "
+      "(band of l plus every l-th position); bidirectional, causal option; "
+      "computed block-sparse.";
+  plugin.params = {
+      {"pattern", AttentionParamSpec::Type::kText, 0, "fixed", false,
+       "fixed or strided"},
+      {"block_size", AttentionParamSpec::Type::kNumber, 50, "", false,
+       "l: block length (fixed) or stride (strided); LRA: 50"},
+      {"c", AttentionParamSpec::Type::kNumber, 10, "", false,
+       "summary positions at the end of each block (fixed); LRA: 10"},
+      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
+       "attend only to keys at or before the query"},
+      {"cls_global", AttentionParamSpec::Type::kFlag, 0, "", true,
+       "make the CLS token global when the encoder uses CLS pooling (LRA)"},
+  };
+  plugin.capabilities.key_padding_mask = true;
+  plugin.capabilities.causal = true;
+  plugin.capabilities.learnable = false;
+  plugin.capabilities.complexity =
+      "O(N^2 c / l) fixed, O(N (l + N / l)) strided";
+  plugin.test_cases = {
+      {"fixed-8-2",
+       {AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2)},
+       false,
+       1},
+      {"fixed-8-2-causal",
+       {AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2),
+        AttentionFlagParam("causal", true)},
+       true,
+       1},
+      {"strided-6",
+       {AttentionTextParam("pattern", "strided"),
+        AttentionNumberParam("block_size", 6)},
+       false,
+       1},
+      {"strided-6-causal",
+       {AttentionTextParam("pattern", "strided"),
+        AttentionNumberParam("block_size", 6),
+        AttentionFlagParam("causal", true)},
+       true,
+       1},
+  };
+  plugin.factory = [](const AttentionParams& params,
+                      const AttentionShape& shape)
+      -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::Status status = CheckShape(kName, shape);
+    if (!status.ok()) return status;
+    absl::StatusOr<SparseTransformerOptions> options =
+        SparseTransformerOptionsFromParams(params, shape);
+    if (!options.ok()) return options.status();
+    absl::StatusOr<BlockSparsePattern> pattern =
+        SparseTransformerPattern(*options, shape.seq_len);
+    if (!pattern.ok()) return pattern.status();
+    std::vector<BlockSparsePattern> patterns;
+    patterns.push_back(*std::move(pattern));
+    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
+  };
+  return plugin;
+}
+
+}  // namespace lra
