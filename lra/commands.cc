@@ -7,9 +7,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "datasets/dataset.h"
 #include "datasets/listops/check.h"
 #include "lra/bench.h"
 #include "lra/config_io.h"
@@ -75,25 +77,87 @@ absl::Status RunCommand(const RunCommandOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status DataCommand(const std::string& subcommand, const std::string& task,
-                         const std::string& tsv) {
-  if (subcommand != "check") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "data: unknown subcommand '", subcommand, "' (allowed: check)"));
+namespace {
+
+// The task to look at: a .pbtxt when given, else the named task's defaults.
+absl::StatusOr<TaskConfig> DataTask(const DataCommandOptions& options) {
+  TaskConfig task;
+  if (!options.task_file.empty()) {
+    absl::Status status =
+        LoadTextProto(ResolvePath(WorkspaceDir(), options.task_file), &task);
+    if (!status.ok()) return status;
+  } else {
+    task.set_name(options.task);
   }
-  if (task != "listops") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data check: --task=", task,
-                     " has no file checker (allowed: listops)"));
+  absl::Status status = ResolveTaskDefaults(&task);
+  if (!status.ok()) return status;
+  return task;
+}
+
+}  // namespace
+
+absl::Status DataCommand(const std::string& subcommand,
+                         const DataCommandOptions& options) {
+  if (subcommand == "check") {
+    if (options.task != "listops") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data check: --task=", options.task,
+                       " has no file checker (allowed: listops)"));
+    }
+    if (options.tsv.empty()) {
+      return absl::InvalidArgumentError("data check needs --tsv=FILE");
+    }
+    absl::StatusOr<ListOpsCheckReport> report =
+        CheckListOpsTsv(ResolvePath(WorkspaceDir(), options.tsv));
+    if (!report.ok()) return report.status();
+    std::cout << FormatCheckReport(*report);
+    return absl::OkStatus();
   }
-  if (tsv.empty()) {
-    return absl::InvalidArgumentError("data check needs --tsv=FILE");
+  if (subcommand == "stats") {
+    absl::StatusOr<TaskConfig> task = DataTask(options);
+    if (!task.ok()) return task.status();
+    for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
+      auto start = absl::Now();
+      auto data = MakeDataset(*task, split, WorkspaceDir());
+      if (!data.ok()) return data.status();
+      std::cout << "== " << task->name() << " " << SplitName(split) << " ("
+                << absl::StrFormat("%.3f s",
+                                   absl::ToDoubleSeconds(absl::Now() - start))
+                << " to build)\n"
+                << FormatDatasetStats(DescribeDataset(**data));
+    }
+    return absl::OkStatus();
   }
-  absl::StatusOr<ListOpsCheckReport> report =
-      CheckListOpsTsv(ResolvePath(WorkspaceDir(), tsv));
-  if (!report.ok()) return report.status();
-  std::cout << FormatCheckReport(*report);
-  return absl::OkStatus();
+  if (subcommand == "bench") {
+    absl::StatusOr<TaskConfig> task = DataTask(options);
+    if (!task.ok()) return task.status();
+    auto start = absl::Now();
+    auto data = MakeDataset(*task, Split::kTrain, WorkspaceDir());
+    if (!data.ok()) return data.status();
+    const double build = absl::ToDoubleSeconds(absl::Now() - start);
+    const int64_t count =
+        options.count > 0 ? std::min<int64_t>(options.count, (*data)->size())
+                          : (*data)->size();
+    std::vector<int32_t> tokens((*data)->seq_len());
+    int64_t label_sum = 0;  // Used below so the reads cannot be optimised away.
+    start = absl::Now();
+    for (int64_t i = 0; i < count; ++i)
+      label_sum += (*data)->Get(i, tokens.data());
+    const double read = absl::ToDoubleSeconds(absl::Now() - start);
+    const int64_t size = (*data)->size();
+    std::cout << task->name() << " train: " << size << " examples of "
+              << (*data)->seq_len() << " tokens built in "
+              << absl::StrFormat("%.2f s (%.0f examples/s)", build,
+                                 build > 0 ? size / build : 0.0)
+              << "; " << count << " read in "
+              << absl::StrFormat("%.3f s (%.0f examples/s)", read,
+                                 read > 0 ? count / read : 0.0)
+              << (label_sum < 0 ? "?" : "") << std::endl;
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("data: unknown subcommand '", subcommand,
+                   "' (allowed: check, stats, bench)"));
 }
 
 // Measures every registered variant at every length, smallest first. Once a

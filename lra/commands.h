@@ -21,9 +21,16 @@ struct RunCommandOptions {
 // then trains its runs. Fails when any run failed.
 absl::Status RunCommand(const RunCommandOptions& options);
 
-// `lra data check --task=listops --tsv=FILE`.
-absl::Status DataCommand(const std::string& subcommand, const std::string& task,
-                         const std::string& tsv);
+struct DataCommandOptions {
+  std::string task = "listops";  // Task name (defaults of that task) ...
+  std::string task_file;         // ... or a TaskConfig .pbtxt.
+  std::string tsv;               // `check`: the file to check.
+  int64_t count = 0;             // `bench`: examples to time (0 = a split).
+};
+
+// `lra data check|stats|bench`.
+absl::Status DataCommand(const std::string& subcommand,
+                         const DataCommandOptions& options);
 
 struct BenchCommandOptions {
   std::string model;

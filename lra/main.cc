@@ -36,6 +36,10 @@ ABSL_FLAG(int64_t, stop_after_steps, 0,
           "(to test --resume); 0 = off.");
 ABSL_FLAG(std::string, task, "listops", "`data`: task name.");
 ABSL_FLAG(std::string, tsv, "", "`data check`: a TSV file in LRA's format.");
+ABSL_FLAG(
+    std::string, task_file, "",
+    "`data stats|bench`: a TaskConfig .pbtxt instead of --task's defaults.");
+ABSL_FLAG(int64_t, count, 0, "`data bench`: examples to read (0 = the split).");
 ABSL_FLAG(std::string, model, "configs/models/bench.pbtxt",
           "`bench`: model config (.pbtxt).");
 ABSL_FLAG(std::string, attention, "",
@@ -63,6 +67,10 @@ constexpr char kUsage[] =
     "      train and evaluate every run of a suite\n"
     "  data check --task=listops --tsv=FILE\n"
     "      parse an LRA data file and recompute its labels\n"
+    "  data stats --task=NAME | --task_file=FILE\n"
+    "      split sizes, lengths and label distributions\n"
+    "  data bench --task=NAME | --task_file=FILE [--count=N]\n"
+    "      examples generated and read per second\n"
     "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
     "        [--format=csv|md] [--sweep --out=DIR]\n"
@@ -102,8 +110,12 @@ int main(int argc, char** argv) {
     status = lra::RunCommand(options);
   } else if (command == "data") {
     std::string sub = args.size() > 2 ? args[2] : "";
-    status = lra::DataCommand(sub, absl::GetFlag(FLAGS_task),
-                              absl::GetFlag(FLAGS_tsv));
+    lra::DataCommandOptions options;
+    options.task = absl::GetFlag(FLAGS_task);
+    options.task_file = absl::GetFlag(FLAGS_task_file);
+    options.tsv = absl::GetFlag(FLAGS_tsv);
+    options.count = absl::GetFlag(FLAGS_count);
+    status = lra::DataCommand(sub, options);
   } else if (command == "bench") {
     lra::BenchCommandOptions options;
     options.model = absl::GetFlag(FLAGS_model);
