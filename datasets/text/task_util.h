@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "datasets/dataset_base.h"
 #include "proto/config.pb.h"
 
@@ -27,6 +28,10 @@ std::string ResolvePath(const std::string& path,
 absl::Status CheckParamsCase(const TaskConfig& task,
                              TaskConfig::ParamsCase expected,
                              absl::string_view block_name);
+
+// A stable fingerprint of a token sequence under `seed`, for assigning
+// generated sequences to splits (see random.h's Fingerprint64).
+uint64_t FingerprintIds(absl::Span<const int32_t> ids, uint64_t seed);
 
 // The error of a config field: "FIELD = VALUE is invalid (allowed: ...)".
 absl::Status FieldError(absl::string_view field, absl::string_view value,
