@@ -1,0 +1,159 @@
+#include "datasets/recall/generator.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "datasets/text/probe.h"
+#include "datasets/text/task_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace lra {
+namespace recall {
+namespace {
+
+using ::testing::HasSubstr;
+
+RecallConfig Config(int num_pairs, int key_length) {
+  RecallConfig config;
+  config.set_num_pairs(num_pairs);
+  config.set_key_length(key_length);
+  return config;
+}
+
+std::vector<int32_t> Generate(const RecallConfig& config, int seq_len,
+                              uint64_t seed, Split split, int64_t index,
+                              int32_t* label) {
+  std::vector<int32_t> tokens(seq_len, -1);
+  *label =
+      GenerateRecallExample(config, seq_len, seed, split, index, tokens.data());
+  return tokens;
+}
+
+TEST(RecallGeneratorTest, LayoutAndDeterminism) {
+  const RecallConfig config = Config(12, 2);
+  int32_t label, again;
+  const auto tokens = Generate(config, 48, 1, Split::kTrain, 0, &label);
+  EXPECT_EQ(Generate(config, 48, 1, Split::kTrain, 0, &again), tokens);
+  EXPECT_EQ(again, label);
+  EXPECT_NE(Generate(config, 48, 1, Split::kTrain, 1, &again), tokens);
+  EXPECT_NE(Generate(config, 48, 2, Split::kTrain, 0, &again), tokens);
+  // 12 * 3 + 1 + 2 = 39 tokens, then padding.
+  ASSERT_EQ(RecallLength(12, 2), 39);
+  std::set<std::vector<int32_t>> keys;
+  for (int i = 0; i < 12; ++i) {
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_GE(tokens[3 * i + k], kFirstKeyId);
+      EXPECT_LT(tokens[3 * i + k], kFirstValueId);
+    }
+    EXPECT_GE(tokens[3 * i + 2], kFirstValueId);
+    EXPECT_LT(tokens[3 * i + 2], kVocabSize);
+    keys.insert({tokens[3 * i], tokens[3 * i + 1]});
+  }
+  EXPECT_EQ(keys.size(), 12u) << "keys are distinct";
+  EXPECT_EQ(tokens[36], kQueryId);
+  EXPECT_NE(tokens[38], 0);
+  for (int i = 39; i < 48; ++i) EXPECT_EQ(tokens[i], 0);
+}
+
+TEST(RecallGeneratorTest, TheOracleFindsEveryLabelAnywhere) {
+  const RecallConfig config = Config(100, 2);
+  std::vector<int> by_label(kNumValues, 0);
+  std::vector<int> by_quarter(4, 0);
+  const int n = 2000;
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t label;
+    const auto tokens = Generate(config, 303, 3, Split::kVal, i, &label);
+    ASSERT_EQ(RecallAnswer(tokens, 2), label) << i;
+    ++by_label[label];
+    // Where the queried pair sits.
+    for (int pair = 0; pair < 100; ++pair) {
+      if (tokens[3 * pair] == tokens[301] &&
+          tokens[3 * pair + 1] == tokens[302]) {
+        ++by_quarter[pair / 25];
+      }
+    }
+  }
+  for (int count : by_label) EXPECT_GT(count, n / 10 * 0.8);
+  for (int count : by_quarter) EXPECT_GT(count, n / 4 * 0.85);
+}
+
+TEST(RecallGeneratorTest, SplitsNeverShareASequence) {
+  // Short keys and few pairs make repeats likely within a split, but a
+  // sequence only ever lands in the split its fingerprint picks.
+  const RecallConfig config = Config(10, 1);
+  std::set<std::vector<int32_t>> seen[kNumSplits];
+  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
+    for (int64_t i = 0; i < 300; ++i) {
+      int32_t label;
+      seen[static_cast<int>(split)].insert(
+          Generate(config, 22, 4, split, i, &label));
+    }
+  }
+  for (const auto& tokens : seen[0]) {
+    EXPECT_EQ(seen[1].count(tokens), 0u);
+    EXPECT_EQ(seen[2].count(tokens), 0u);
+  }
+  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+}
+
+probe::Matrix Bags(const RecallConfig& config, Split split, int n,
+                   bool plant_leak, std::vector<int>* labels) {
+  probe::Matrix bags;
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t label;
+    auto tokens = Generate(config, 28, 5, split, i, &label);
+    // The leak of a naive generator: an extra copy of the answer's value.
+    if (plant_leak) tokens[27] = kFirstValueId + label;
+    bags.push_back(probe::TokenHistogram(tokens, kVocabSize));
+    labels->push_back(label);
+  }
+  return bags;
+}
+
+TEST(RecallGeneratorTest, TheBagOfTokensCarriesNoLabel) {
+  // Short sequences (12 pairs) are where unbalanced values would show most.
+  const RecallConfig config = Config(12, 1);
+  std::vector<int> train_y, test_y;
+  const probe::Matrix train =
+      Bags(config, Split::kTrain, 2000, false, &train_y);
+  const probe::Matrix test = Bags(config, Split::kTest, 2000, false, &test_y);
+  const double accuracy =
+      probe::LinearProbeAccuracy(train, train_y, test, test_y, kNumValues);
+  EXPECT_LT(accuracy, 0.125);
+
+  std::vector<int> leaky_train_y, leaky_test_y;
+  const probe::Matrix leaky_train =
+      Bags(config, Split::kTrain, 1000, true, &leaky_train_y);
+  const probe::Matrix leaky_test =
+      Bags(config, Split::kTest, 1000, true, &leaky_test_y);
+  EXPECT_GT(probe::LinearProbeAccuracy(leaky_train, leaky_train_y, leaky_test,
+                                       leaky_test_y, kNumValues),
+            0.3);
+}
+
+TEST(RecallGeneratorTest, ValidationNamesTheField) {
+  EXPECT_TRUE(ValidateRecallConfig(Config(340, 2), 1024, "task.recall.").ok());
+  EXPECT_THAT(
+      std::string(
+          ValidateRecallConfig(Config(341, 2), 1024, "task.recall.").message()),
+      HasSubstr("task.recall.num_pairs = 341 is invalid (allowed: 10..340"));
+  EXPECT_THAT(
+      std::string(
+          ValidateRecallConfig(Config(9, 2), 1024, "task.recall.").message()),
+      HasSubstr("task.recall.num_pairs = 9 is invalid"));
+  // One-symbol keys allow at most 16 pairs.
+  EXPECT_THAT(
+      std::string(
+          ValidateRecallConfig(Config(17, 1), 1024, "task.recall.").message()),
+      HasSubstr("(allowed: 10..16"));
+  EXPECT_THAT(
+      std::string(
+          ValidateRecallConfig(Config(20, 5), 1024, "task.recall.").message()),
+      HasSubstr("task.recall.key_length = 5 is invalid (allowed: 1..4)"));
+}
+
+}  // namespace
+}  // namespace recall
+}  // namespace lra

@@ -1,0 +1,44 @@
+#include "datasets/recall/task.h"
+
+#include <algorithm>
+
+#include "datasets/text/generated_dataset.h"
+#include "datasets/text/task_util.h"
+
+namespace lra {
+namespace recall {
+
+absl::Status ResolveRecallParams(TaskConfig* task) {
+  absl::Status status = CheckParamsCase(*task, TaskConfig::kRecall, "recall");
+  if (!status.ok()) return status;
+  RecallConfig* config = task->mutable_recall();
+  if (config->key_length() == 0) config->set_key_length(2);
+  if (config->num_pairs() == 0 && config->key_length() > 0) {
+    // As many pairs as fit, leaving the rest of validation to report a
+    // seq_len too short for even the fewest pairs.
+    const int fit = (task->seq_len() - 1 - config->key_length()) /
+                    (config->key_length() + 1);
+    config->set_num_pairs(std::max(fit, 1));
+  }
+  return ValidateRecallConfig(*config, task->seq_len(), "task.recall.");
+}
+
+absl::StatusOr<std::unique_ptr<Dataset>> MakeRecallDataset(
+    const TaskConfig& task, Split split, const std::string& workspace_dir) {
+  GeneratedDatasetSpec spec;
+  spec.size = SplitSize(task, split);
+  spec.segment_len = task.seq_len();
+  spec.vocab_size = kVocabSize;
+  spec.num_classes = kNumClasses;
+  spec.id_offset = 0;
+  const RecallConfig config = task.recall();
+  const int seq_len = task.seq_len();
+  const uint64_t seed = task.data_seed();
+  return MakeGeneratedDataset(spec, [config, seq_len, seed, split](
+                                        int64_t index, int32_t* tokens) {
+    return GenerateRecallExample(config, seq_len, seed, split, index, tokens);
+  });
+}
+
+}  // namespace recall
+}  // namespace lra
