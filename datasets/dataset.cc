@@ -5,8 +5,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "datasets/brackets/task.h"
+#include "datasets/image/task.h"
 #include "datasets/listops/task.h"
 #include "datasets/listops/tokens.h"
+#include "datasets/recall/task.h"
+#include "datasets/retrieval/task.h"
+#include "datasets/text/task.h"
 
 namespace lra {
 namespace {
@@ -30,10 +35,29 @@ struct TaskEntry {
 
 // The registry. Keep it sorted by name; a new task is one more line.
 constexpr TaskEntry kTasks[] = {
+    {"brackets", brackets::kDefaultSeqLen, brackets::kDefaultTrainSize,
+     brackets::kDefaultValSize, brackets::kDefaultTestSize,
+     brackets::kVocabSize, brackets::kNumClasses,
+     &brackets::ResolveBracketsParams, &brackets::MakeBracketsDataset},
+    {"image", image::kDefaultSeqLen, image::kDefaultTrainSize,
+     image::kDefaultValSize, image::kDefaultTestSize, image::kVocabSize,
+     image::kNumClasses, &image::ResolveImageParams, &image::MakeImageDataset},
     {"listops", listops::kDefaultSeqLen, listops::kDefaultTrainSize,
      listops::kDefaultValSize, listops::kDefaultTestSize, listops::kVocabSize,
      listops::kNumClasses, &listops::ResolveListOpsParams,
      &listops::MakeListOpsDataset},
+    {"recall", recall::kDefaultSeqLen, recall::kDefaultTrainSize,
+     recall::kDefaultValSize, recall::kDefaultTestSize, recall::kVocabSize,
+     recall::kNumClasses, &recall::ResolveRecallParams,
+     &recall::MakeRecallDataset},
+    // seq_len is per document; examples are two documents (num_segments 2).
+    {"retrieval", retrieval::kDefaultSeqLen, retrieval::kDefaultTrainSize,
+     retrieval::kDefaultValSize, retrieval::kDefaultTestSize,
+     retrieval::kVocabSize, retrieval::kNumClasses,
+     &retrieval::ResolveRetrievalParams, &retrieval::MakeRetrievalDataset},
+    {"text", text::kDefaultSeqLen, text::kDefaultTrainSize,
+     text::kDefaultValSize, text::kDefaultTestSize, text::kVocabSize,
+     text::kNumClasses, &text::ResolveTextParams, &text::MakeTextDataset},
 };
 
 absl::StatusOr<const TaskEntry*> FindTask(const TaskConfig& task) {
