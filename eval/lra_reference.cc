@@ -1,0 +1,92 @@
+#include "eval/lra_reference.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace lra {
+
+const std::vector<std::string>& LraTaskNames() {
+  static const auto* names = new std::vector<std::string>{
+      "listops", "text", "retrieval", "image", "pathfinder"};
+  return *names;
+}
+
+std::string LraTaskTitle(const std::string& task) {
+  if (task == "listops") return "ListOps";
+  if (task == "text") return "Text";
+  if (task == "retrieval") return "Retrieval";
+  if (task == "image") return "Image";
+  if (task == "pathfinder") return "Pathfinder";
+  return task;
+}
+
+// Copied by hand from the paper (see /work/shared/lra-reference.md).
+const std::vector<LraAccuracyRow>& LraTable1() {
+  static const auto* rows = new std::vector<LraAccuracyRow>{
+      {"Transformer", {36.37, 64.27, 57.46, 42.44, 71.40}, 54.39},
+      {"Local Attention", {15.82, 52.98, 53.39, 41.46, 66.63}, 46.06},
+      {"Sparse Transformer", {17.07, 63.58, 59.59, 44.24, 71.71}, 51.24},
+      {"Longformer", {35.63, 62.85, 56.89, 42.22, 69.71}, 53.46},
+      {"Linformer", {35.70, 53.94, 52.27, 38.56, 76.34}, 51.36},
+      {"Reformer", {37.27, 56.10, 53.40, 38.07, 68.50}, 50.67},
+      {"Sinkhorn", {33.67, 61.20, 53.83, 41.23, 67.45}, 51.39},
+      {"Synthesizer", {36.99, 61.68, 54.67, 41.61, 69.45}, 52.88},
+      {"BigBird", {36.05, 64.02, 59.29, 40.83, 74.87}, 55.01},
+      {"Linear Transformer", {16.13, 65.90, 53.09, 42.34, 75.30}, 50.55},
+      {"Performer", {18.01, 65.40, 53.82, 42.77, 77.05}, 51.41},
+  };
+  return *rows;
+}
+
+const std::vector<LraEfficiencyRow>& LraTable2() {
+  static const auto* rows = new std::vector<LraEfficiencyRow>{
+      {"Transformer", {8.1, 4.9, 2.3, 1.4}, {0.85, 2.65, 5.51, 9.48}},
+      {"Local Attention", {9.2, 8.4, 7.4, 7.4}, {0.42, 0.76, 1.06, 1.37}},
+      {"Linformer", {9.3, 9.1, 8.5, 7.7}, {0.37, 0.55, 0.99, 0.99}},
+      {"Reformer", {4.4, 2.2, 1.5, 1.1}, {0.48, 0.99, 1.53, 2.28}},
+      {"Sinkhorn", {9.1, 7.9, 6.6, 5.3}, {0.47, 0.83, 1.13, 1.48}},
+      {"Synthesizer", {8.7, 5.7, 6.6, 1.9}, {0.65, 1.98, 4.09, 6.99}},
+      {"BigBird", {7.4, 3.9, 2.7, 1.5}, {0.77, 1.49, 2.18, 2.88}},
+      {"Linear Transformer", {9.1, 9.3, 8.6, 7.8}, {0.37, 0.57, 0.80, 1.03}},
+      {"Performer", {9.5, 9.4, 8.7, 8.0}, {0.37, 0.59, 0.82, 1.06}},
+  };
+  return *rows;
+}
+
+const std::vector<int>& LraTable2Lengths() {
+  static const auto* lengths = new std::vector<int>{1000, 2000, 3000, 4000};
+  return *lengths;
+}
+
+std::vector<int> LraSequenceLengths(const std::string& task) {
+  if (task == "listops") return {2000};
+  if (task == "text") return {1000, 4000};
+  if (task == "retrieval") return {4000, 8000};
+  if (task == "image") return {1024};
+  if (task == "pathfinder") return {1024};
+  return {};
+}
+
+std::string WhyNotLraComparable(const std::string& label,
+                                const TaskConfig& task) {
+  const std::vector<std::string>& names = LraTaskNames();
+  if (std::find(names.begin(), names.end(), label) == names.end()) {
+    return absl::StrCat("label '", label, "' is not one of LRA's tasks (",
+                        absl::StrJoin(names, ", "), ")");
+  }
+  if (task.name() != label) {
+    return absl::StrCat("label '", label, "' names task '", task.name(),
+                        "', not LRA's '", label, "'");
+  }
+  std::vector<int> lengths = LraSequenceLengths(label);
+  if (std::find(lengths.begin(), lengths.end(), task.seq_len()) ==
+      lengths.end()) {
+    return absl::StrCat("seq_len ", task.seq_len(), " is not LRA's (",
+                        absl::StrJoin(lengths, " or "), ")");
+  }
+  return "";
+}
+
+}  // namespace lra

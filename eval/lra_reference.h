@@ -1,0 +1,56 @@
+// The Long Range Arena paper's published figures (Tay et al. 2020, arXiv
+// 2011.04006: Table 1 accuracies, Table 2 efficiency) and the rule that
+// decides which of our task columns they may stand beside.
+#ifndef EVAL_LRA_REFERENCE_H_
+#define EVAL_LRA_REFERENCE_H_
+
+#include <string>
+#include <vector>
+
+#include "proto/config.pb.h"
+
+namespace lra {
+
+// LRA's five tasks in the paper's column order (Path-X is left out: every
+// model of the paper is at chance there, so it has no column in Table 1).
+const std::vector<std::string>& LraTaskNames();
+
+// Display name of an LRA task column, e.g. "listops" -> "ListOps".
+std::string LraTaskTitle(const std::string& task);
+
+// One row of Table 1: test accuracy in percent per LRA task (same order as
+// LraTaskNames()) and the paper's average.
+struct LraAccuracyRow {
+  std::string model;
+  std::vector<double> accuracy;
+  double average;
+};
+const std::vector<LraAccuracyRow>& LraTable1();
+
+// One row of Table 2 (Text task, batch 32, TPU v3): steps per second and peak
+// memory in GB at 1K, 2K, 3K and 4K tokens.
+struct LraEfficiencyRow {
+  std::string model;
+  std::vector<double> steps_per_second;
+  std::vector<double> memory_gb;
+};
+const std::vector<LraEfficiencyRow>& LraTable2();
+// The lengths of Table 2's columns.
+const std::vector<int>& LraTable2Lengths();
+
+// The lengths LRA trains each task at; retrieval's is per document (either
+// the per-document or the pair length is accepted), text has the released
+// config's 1000 and the paper's 4000.
+std::vector<int> LraSequenceLengths(const std::string& task);
+
+// Decides whether a task of ours is LRA's task `label`, so that the paper's
+// figures may be shown beside it. The rule: the label must be exactly an LRA
+// task name ("listops", not "listops-short"), the task must be that task
+// (TaskConfig.name), and its seq_len one LRA uses. Returns "" when the task
+// is comparable, else why not (for a note under the table).
+std::string WhyNotLraComparable(const std::string& label,
+                                const TaskConfig& task);
+
+}  // namespace lra
+
+#endif  // EVAL_LRA_REFERENCE_H_

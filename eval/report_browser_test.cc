@@ -1,0 +1,152 @@
+// The HTML report in a real browser (Debian's headless Chromium): it loads
+// without a console error, every chart has data points inside its drawing,
+// and the report and a screenshot are kept in the test's outputs
+// (bazel-testlogs/eval/report_browser_test/test.outputs/outputs.zip).
+// Without Chromium the test fails and says how to install it.
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "eval/commands.h"
+#include "eval/headless_chromium.h"
+#include "eval/test_fixtures.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "lra/config_io.h"
+
+namespace lra {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+std::string TempDir(const std::string& name) {
+  const char* root = std::getenv("TEST_TMPDIR");
+  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
+}
+
+// Where Bazel keeps files a test leaves behind.
+std::string OutputsDir() {
+  const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
+  return dir != nullptr ? dir : TempDir("outputs");
+}
+
+// Runs in the page: for every chart, how many data points it has and how
+// many of them are not drawn inside the chart's box (zero-sized, outside or
+// not finite). Also whether "NaN" or "Infinity" was rendered anywhere.
+constexpr char kCheckScript[] = R"js(
+(() => {
+  const charts = [...document.querySelectorAll('svg.chart')].map(svg => {
+    const box = svg.getBoundingClientRect();
+    const points = [...svg.querySelectorAll('[data-point]')];
+    const outside = points.filter(p => {
+      const r = p.getBoundingClientRect();
+      return !(r.width > 0 && r.height > 0 && Number.isFinite(r.x) &&
+               Number.isFinite(r.y) && r.left >= box.left - 1 &&
+               r.right <= box.right + 1 && r.top >= box.top - 1 &&
+               r.bottom <= box.bottom + 1);
+    }).length;
+    return {id: svg.id, points: points.length, outside: outside,
+            width: box.width};
+  });
+  const text = document.body.innerText;
+  return JSON.stringify({charts: charts,
+                         tables: document.querySelectorAll('table').length,
+                         badNumbers: /\bNaN\b|Infinity/.test(text) ||
+                             /NaN|Infinity/.test(
+                                 document.documentElement.outerHTML)});
+})()
+)js";
+
+Struct ParseJson(const std::string& json) {
+  Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok())
+      << json;
+  return parsed;
+}
+
+BrowserOptions Browser(const std::string& name) {
+  BrowserOptions options;
+  options.user_data_dir = TempDir("profile-" + name);
+  options.timeout_seconds = 60;
+  return options;
+}
+
+TEST(ReportBrowserTest, DemoReportRendersWithoutErrorsAndWithData) {
+  const std::string results = TempDir("results");
+  ASSERT_TRUE(WriteDemoResults(results).ok());
+  LeaderboardOptions leaderboard;
+  leaderboard.results_dir = results;
+  leaderboard.format = "html";
+  leaderboard.out = OutputsDir() + "/report.html";
+  ASSERT_TRUE(MakeDirs(OutputsDir()).ok());
+  ASSERT_TRUE(LeaderboardCommand(leaderboard).ok());
+
+  absl::StatusOr<PageReport> page = LoadPageInHeadlessChromium(
+      leaderboard.out, kCheckScript, Browser("demo"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_TRUE(
+      WriteFileAtomic(OutputsDir() + "/report.png", page->screenshot_png).ok());
+  std::cerr << "screenshot: " << OutputsDir() << "/report.png ("
+            << page->screenshot_png.size() << " bytes)\n";
+
+  EXPECT_TRUE(page->errors.empty()) << absl::StrJoin(page->errors, "\n");
+  Struct check = ParseJson(page->evaluation);
+  const Value& charts = check.fields().at("charts");
+  ASSERT_TRUE(charts.has_list_value()) << page->evaluation;
+  // Bubble chart, six learning-curve charts, time and memory vs length.
+  EXPECT_EQ(charts.list_value().values_size(), 9) << page->evaluation;
+  for (const Value& chart : charts.list_value().values()) {
+    const auto& fields = chart.struct_value().fields();
+    const std::string id = fields.at("id").string_value();
+    EXPECT_GT(fields.at("points").number_value(), 0) << id;
+    EXPECT_EQ(fields.at("outside").number_value(), 0) << id;
+    EXPECT_GT(fields.at("width").number_value(), 200) << id;
+  }
+  EXPECT_EQ(check.fields().at("tables").number_value(), 3);
+  EXPECT_FALSE(check.fields().at("badNumbers").bool_value());
+  // A real PNG of a page taller than the viewport.
+  ASSERT_GT(page->screenshot_png.size(), 24u);
+  EXPECT_EQ(page->screenshot_png.substr(1, 3), "PNG");
+}
+
+// The checks can fail: a page with a script error, a console error, a
+// missing image and a chart without points is caught on every count.
+TEST(ReportBrowserTest, BrokenPageIsCaught) {
+  const std::string path = TempDir("broken.html");
+  ASSERT_TRUE(
+      WriteFileAtomic(path,
+                      "<!DOCTYPE html><html><body>"
+                      "<img src=\"missing.png\">"
+                      "<svg class=\"chart\" id=\"empty\" width=\"300\" "
+                      "height=\"100\"></svg>"
+                      "<script>console.error('drawn wrong'); undefinedCall();"
+                      "</script></body></html>")
+          .ok());
+  absl::StatusOr<PageReport> page =
+      LoadPageInHeadlessChromium(path, kCheckScript, Browser("broken"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  std::string errors = absl::StrJoin(page->errors, "\n");
+  EXPECT_NE(errors.find("drawn wrong"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("undefinedCall"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("missing.png"), std::string::npos) << errors;
+  Struct check = ParseJson(page->evaluation);
+  const Value& chart = check.fields().at("charts").list_value().values(0);
+  EXPECT_EQ(chart.struct_value().fields().at("points").number_value(), 0);
+}
+
+TEST(ReportBrowserTest, MissingChromiumFailsWithHowToInstall) {
+  BrowserOptions options = Browser("none");
+  options.chromium = "/nonexistent/chromium";
+  absl::StatusOr<PageReport> page =
+      LoadPageInHeadlessChromium(TempDir("broken.html"), "1", options);
+  ASSERT_FALSE(page.ok());
+  EXPECT_NE(page.status().message().find("apt-get install -y chromium"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace lra

@@ -1,0 +1,181 @@
+#include "eval/results.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "eval/test_fixtures.h"
+#include "gtest/gtest.h"
+#include "lra/config_io.h"
+
+namespace lra {
+namespace {
+
+std::string TempDir(const std::string& name) {
+  const char* root = std::getenv("TEST_TMPDIR");
+  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
+}
+
+FakeRunSpec Spec(const std::string& suite, const std::string& label,
+                 const std::string& model, double accuracy) {
+  FakeRunSpec spec;
+  spec.suite = suite;
+  spec.task_label = label;
+  spec.model = model;
+  spec.attention = model == "transformer" ? "full" : model;
+  spec.test_accuracy = accuracy;
+  return spec;
+}
+
+// Two suites with a finished, a failed, an interrupted and an unreadable run,
+// and a sweep.
+std::string WriteMixedResults(const std::string& name) {
+  const std::string dir = TempDir(name);
+  EXPECT_TRUE(
+      WriteFinishedRun(dir, Spec("lra", "listops", "transformer", 0.3)).ok());
+  EXPECT_TRUE(WriteFailedRun(dir, Spec("lra", "listops", "local", 0),
+                             "TrainRun: out of memory at step 3")
+                  .ok());
+  EXPECT_TRUE(WriteUnfinishedRun(
+                  dir, Spec("smoke", "listops-short", "linformer", 0.5), 400)
+                  .ok());
+  EXPECT_TRUE(MakeDirs(dir + "/lra/text/broken").ok());
+  EXPECT_TRUE(
+      WriteFileAtomic(dir + "/lra/text/broken/result.pbtxt", "test_acc: {")
+          .ok());
+  // A folder without run files is not a run.
+  EXPECT_TRUE(MakeDirs(dir + "/lra/text/empty").ok());
+  EXPECT_TRUE(WriteSweep(dir, FakeSweep({{"full", 1024, 100, 200, ""},
+                                         {"local", 1024, 50, 100, ""}}))
+                  .ok());
+  return dir;
+}
+
+TEST(LoadResultsTest, ReadsEveryKindOfRunFolder) {
+  const std::string dir = WriteMixedResults("mixed");
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->runs.size(), 4u);
+  // Sorted by id.
+  EXPECT_EQ(results->runs[0].Id(), "lra/listops/local");
+  EXPECT_EQ(results->runs[1].Id(), "lra/listops/transformer");
+  EXPECT_EQ(results->runs[2].Id(), "lra/text/broken");
+  EXPECT_EQ(results->runs[3].Id(), "smoke/listops-short/linformer");
+
+  const RunRecord& failed = results->runs[0];
+  EXPECT_EQ(failed.state, RunState::kFailed);
+  EXPECT_EQ(failed.error, "TrainRun: out of memory at step 3");
+  EXPECT_EQ(failed.ModelName(), "local");
+
+  const RunRecord& done = results->runs[1];
+  EXPECT_EQ(done.state, RunState::kDone);
+  EXPECT_FLOAT_EQ(done.result.test_accuracy(), 0.3f);
+  EXPECT_EQ(done.result.eval_size(), 10);
+
+  const RunRecord& broken = results->runs[2];
+  EXPECT_EQ(broken.state, RunState::kFailed);
+  EXPECT_NE(broken.error.find("unreadable result"), std::string::npos)
+      << broken.error;
+
+  const RunRecord& unfinished = results->runs[3];
+  EXPECT_EQ(unfinished.state, RunState::kUnfinished);
+  EXPECT_EQ(unfinished.result.eval_size(), 4);  // Steps 100..400.
+  EXPECT_EQ(unfinished.ModelName(), "linformer");
+
+  ASSERT_EQ(results->sweeps.size(), 1u);
+  EXPECT_EQ(results->sweeps[0].sweep.point_size(), 2);
+}
+
+TEST(LoadResultsTest, MissingFolderIsNotFound) {
+  absl::StatusOr<ResultSet> results = LoadResults(TempDir("does-not-exist"));
+  EXPECT_TRUE(absl::IsNotFound(results.status())) << results.status();
+}
+
+TEST(LoadResultsTest, ResultWinsOverAnOlderFailure) {
+  const std::string dir = TempDir("both");
+  FakeRunSpec spec = Spec("lra", "listops", "transformer", 0.3);
+  ASSERT_TRUE(WriteFailedRun(dir, spec, "old failure").ok());
+  ASSERT_TRUE(WriteFinishedRun(dir, spec).ok());
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->runs.size(), 1u);
+  EXPECT_EQ(results->runs[0].state, RunState::kDone);
+}
+
+TEST(LoadResultsTest, ModelNameFromFolderWithoutConfig) {
+  RunRecord record;
+  record.run_folder = "transformer.s2";
+  EXPECT_EQ(record.ModelName(), "transformer");
+  record.run_folder = "local";
+  EXPECT_EQ(record.ModelName(), "local");
+}
+
+TEST(ParseMetricsCsvTest, SkipsHeaderAndMalformedLines) {
+  std::vector<EvalPoint> points = ParseMetricsCsv(
+      "step,train_loss,train_accuracy,val_loss,val_accuracy,wall_seconds\n"
+      "100,2.0,0.2,2.1,0.25,10.5\n"
+      "garbage\n"
+      "200,1.5,0.3,1.6,0.35,21.0\n");
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[1].step(), 200);
+  EXPECT_FLOAT_EQ(points[1].val_accuracy(), 0.35f);
+  EXPECT_DOUBLE_EQ(points[0].wall_seconds(), 10.5);
+}
+
+TEST(FilterResultsTest, BySuiteTaskAndModel) {
+  absl::StatusOr<ResultSet> all = LoadResults(WriteMixedResults("filter"));
+  ASSERT_TRUE(all.ok());
+
+  ResultFilter by_suite;
+  by_suite.suites = {"smoke"};
+  absl::StatusOr<ResultSet> smoke = FilterResults(*all, by_suite);
+  ASSERT_TRUE(smoke.ok()) << smoke.status();
+  ASSERT_EQ(smoke->runs.size(), 1u);
+  EXPECT_EQ(smoke->runs[0].suite, "smoke");
+  EXPECT_EQ(smoke->sweeps.size(), 1u);  // Sweeps are not in suites.
+
+  // A task filter matches the label or the task's name.
+  ResultFilter by_task;
+  by_task.tasks = {"listops"};
+  absl::StatusOr<ResultSet> listops = FilterResults(*all, by_task);
+  ASSERT_TRUE(listops.ok()) << listops.status();
+  EXPECT_EQ(listops->runs.size(), 2u);  // The unfinished run has no config.
+
+  // A model filter matches the model name or the attention variant, and
+  // keeps the sweep's matching variants only.
+  ResultFilter by_model;
+  by_model.models = {"full"};
+  absl::StatusOr<ResultSet> full = FilterResults(*all, by_model);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_EQ(full->runs.size(), 1u);
+  EXPECT_EQ(full->runs[0].ModelName(), "transformer");
+  ASSERT_EQ(full->sweeps.size(), 1u);
+  ASSERT_EQ(full->sweeps[0].sweep.point_size(), 1);
+  EXPECT_EQ(full->sweeps[0].sweep.point(0).variant(), "full");
+}
+
+TEST(FilterResultsTest, AValueThatMatchesNothingIsAnError) {
+  absl::StatusOr<ResultSet> all = LoadResults(WriteMixedResults("typo"));
+  ASSERT_TRUE(all.ok());
+  ResultFilter filter;
+  filter.models = {"transfromer"};
+  absl::StatusOr<ResultSet> none = FilterResults(*all, filter);
+  ASSERT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_NE(none.status().message().find("--models=transfromer"),
+            std::string::npos);
+  EXPECT_NE(none.status().message().find("transformer"), std::string::npos);
+}
+
+TEST(ConfigDifferencesTest, NamesLeafFields) {
+  RunConfig a = FakeRunResult(FakeRunSpec()).config();
+  RunConfig b = a;
+  EXPECT_TRUE(ConfigDifferences(a, b).empty());
+  b.mutable_train()->set_learning_rate(0.001f);
+  b.mutable_model()->mutable_attention()->set_name("local");
+  std::vector<std::string> differences = ConfigDifferences(a, b);
+  ASSERT_EQ(differences.size(), 2u);
+  EXPECT_EQ(differences[0], "model.attention.name=local");
+  EXPECT_EQ(differences[1], "train.learning_rate=0.001");
+}
+
+}  // namespace
+}  // namespace lra

@@ -1,0 +1,639 @@
+#include "eval/tables.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "eval/lra_reference.h"
+
+namespace lra {
+namespace {
+
+// Two doubles equal up to rounding, for ties in best marks.
+bool SameValue(double a, double b) { return std::fabs(a - b) < 1e-9; }
+
+double Mean(const std::vector<double>& values) {
+  if (values.empty()) return kNoValue;
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / values.size();
+}
+
+double SampleStd(const std::vector<double>& values) {
+  if (values.size() < 2) return kNoValue;
+  double mean = Mean(values);
+  double sum = 0;
+  for (double v : values) sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / (values.size() - 1));
+}
+
+// The config without the fields that only choose a seed, name a recipe or
+// set the thread count, so that seeds of one recipe group together.
+RunConfig WithoutSeed(const RunConfig& config) {
+  RunConfig copy = config;
+  copy.mutable_train()->clear_seed();
+  copy.mutable_train()->clear_name();
+  copy.mutable_train()->clear_threads();
+  copy.mutable_train()->clear_log_every();
+  return copy;
+}
+
+std::string GroupingFingerprint(const RunConfig& config) {
+  return WithoutSeed(config).SerializeAsString();
+}
+
+// Runs of one cell that share a grouping fingerprint.
+struct Group {
+  std::vector<const RunRecord*> runs;
+  int done = 0;
+  std::set<std::string> suites;
+  const RunConfig* config = nullptr;  // Of the first run with a config.
+  std::string qualifier;              // "" for the cell's primary group.
+};
+
+bool HasConfig(const RunRecord& run) { return run.result.has_config(); }
+
+// The display name of a machine: its host name, without the CPU.
+std::string ShortMachine(const std::string& machine) {
+  if (machine.empty()) return "unknown machine";
+  size_t paren = machine.find(" (");
+  return paren == std::string::npos ? machine : machine.substr(0, paren);
+}
+
+// The order of task columns: LRA's tasks in the paper's order, each followed
+// by the labels that extend it ("listops-short"), then the rest by name.
+std::tuple<int, std::string> ColumnOrder(const std::string& label) {
+  const std::vector<std::string>& names = LraTaskNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (absl::StartsWith(label, names[i])) return {static_cast<int>(i), label};
+  }
+  return {static_cast<int>(names.size()), label};
+}
+
+Curve MeanCurve(const std::vector<const RunRecord*>& runs) {
+  // Prefer finished runs; fall back to whatever has points.
+  std::vector<const RunRecord*> sources;
+  for (const RunRecord* run : runs) {
+    if (run->state == RunState::kDone && run->result.eval_size() > 0)
+      sources.push_back(run);
+  }
+  if (sources.empty()) {
+    for (const RunRecord* run : runs) {
+      if (run->result.eval_size() > 0) sources.push_back(run);
+    }
+  }
+  std::map<int, std::vector<double>> by_step;
+  for (const RunRecord* run : sources) {
+    for (const EvalPoint& point : run->result.eval()) {
+      by_step[point.step()].push_back(100.0 * point.val_accuracy());
+    }
+  }
+  Curve curve;
+  for (const auto& [step, values] : by_step) {
+    // Only steps every run reached, so the mean does not jump where one
+    // seed's curve ends.
+    if (values.size() == sources.size()) curve.push_back({step, Mean(values)});
+  }
+  return curve;
+}
+
+void FillCell(const std::vector<const RunRecord*>& runs, AccuracyCell* cell) {
+  for (const RunRecord* run : runs) {
+    cell->run_ids.push_back(run->Id());
+    switch (run->state) {
+      case RunState::kDone:
+        cell->values.push_back(100.0 * run->result.test_accuracy());
+        break;
+      case RunState::kFailed:
+        if (cell->failed++ == 0) cell->error = run->error;
+        break;
+      case RunState::kUnfinished:
+        ++cell->unfinished;
+        break;
+    }
+  }
+  cell->mean = Mean(cell->values);
+  cell->std = SampleStd(cell->values);
+}
+
+// Marks the largest value(s) among at least two candidates.
+template <typename Get, typename Mark>
+void MarkBest(std::vector<AccuracyRow>* rows, Get get, Mark mark) {
+  double best = -1;
+  int candidates = 0;
+  for (AccuracyRow& row : *rows) {
+    double value = get(row);
+    if (std::isnan(value)) continue;
+    ++candidates;
+    best = std::max(best, value);
+  }
+  if (candidates < 2) return;
+  for (AccuracyRow& row : *rows) {
+    double value = get(row);
+    if (!std::isnan(value) && SameValue(value, best)) mark(row);
+  }
+}
+
+}  // namespace
+
+std::string FormatPercent(double value) {
+  if (std::isnan(value)) return "";
+  return absl::StrFormat("%.2f", value);
+}
+
+std::string FormatMeanStd(const AccuracyCell& cell) {
+  if (!cell.has_value()) return "";
+  if (std::isnan(cell.std)) return FormatPercent(cell.mean);
+  return absl::StrCat(FormatPercent(cell.mean), " ± ", FormatPercent(cell.std));
+}
+
+std::string ErrorTail(const std::string& error, size_t max_chars) {
+  std::string flat = absl::StrReplaceAll(error, {{"\r", " "}, {"\n", " "}});
+  flat = std::string(absl::StripAsciiWhitespace(flat));
+  if (flat.size() <= max_chars) return flat;
+  size_t start = flat.size() - max_chars;
+  // Do not cut a UTF-8 sequence in half.
+  while (start < flat.size() && (flat[start] & 0xC0) == 0x80) ++start;
+  return absl::StrCat("…", flat.substr(start));
+}
+
+std::string FormatSignificant(double value, int digits) {
+  if (std::isnan(value)) return "";
+  if (value == 0) return "0";
+  int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(value))));
+  int decimals = std::max(0, digits - 1 - magnitude);
+  return absl::StrFormat("%.*f", decimals, value);
+}
+
+std::string FormatDuration(double seconds) {
+  if (!(seconds > 0)) return "";
+  if (seconds < 60) return absl::StrFormat("%.1f s", seconds);
+  int total = static_cast<int>(std::lround(seconds));
+  if (total < 3600) return absl::StrFormat("%dm %02ds", total / 60, total % 60);
+  return absl::StrFormat("%dh %02dm", total / 3600, (total % 3600) / 60);
+}
+
+std::string FormatLength(int length) {
+  if (length >= 1024 && length % 1024 == 0) {
+    return absl::StrCat(length / 1024, "K");
+  }
+  if (length >= 1000 && length % 1000 == 0) {
+    return absl::StrCat(length / 1000, "K");
+  }
+  if (length >= 1000) return absl::StrFormat("%.1fK", length / 1000.0);
+  return absl::StrCat(length);
+}
+
+AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
+                                 const AccuracyOptions& options) {
+  AccuracyTable table;
+
+  // Columns, in paper order, with their comparability to LRA.
+  std::map<std::string, std::vector<const RunRecord*>> by_label;
+  for (const RunRecord& run : runs) by_label[run.task_label].push_back(&run);
+  std::vector<std::string> labels;
+  for (const auto& entry : by_label) labels.push_back(entry.first);
+  std::sort(labels.begin(), labels.end(),
+            [](const std::string& a, const std::string& b) {
+              return ColumnOrder(a) < ColumnOrder(b);
+            });
+  std::map<std::string, int> column_index;
+  const std::vector<std::string>& lra_names = LraTaskNames();
+  for (const std::string& label : labels) {
+    AccuracyColumn column;
+    column.label = label;
+    auto lra = std::find(lra_names.begin(), lra_names.end(), label);
+    if (lra != lra_names.end()) {
+      std::string why;
+      bool checked = false;
+      for (const RunRecord* run : by_label[label]) {
+        if (!HasConfig(*run)) continue;
+        checked = true;
+        why = WhyNotLraComparable(label, run->result.config().task());
+        if (!why.empty()) break;
+      }
+      if (!checked) why = "no run with a config to check it against LRA's";
+      if (why.empty()) {
+        column.lra_index = static_cast<int>(lra - lra_names.begin());
+      } else {
+        column.not_comparable = why;
+        table.notes.push_back(
+            absl::StrCat("Column ", label,
+                         " is not compared with the LRA paper: ", why, "."));
+      }
+    }
+    column_index[label] = static_cast<int>(table.columns.size());
+    table.columns.push_back(column);
+  }
+  const int num_columns = static_cast<int>(table.columns.size());
+
+  // Cells: (label, model, machine) -> fingerprint -> runs.
+  using CellKey = std::tuple<std::string, std::string, std::string>;
+  std::map<CellKey, std::map<std::string, Group>> cells;
+  std::vector<const RunRecord*> configless;
+  for (const RunRecord& run : runs) {
+    if (!HasConfig(run)) {
+      configless.push_back(&run);
+      continue;
+    }
+    std::string machine =
+        options.group_by_machine ? run.result.machine() : std::string();
+    Group& group = cells[{run.task_label, run.ModelName(), machine}]
+                        [GroupingFingerprint(run.result.config())];
+    group.runs.push_back(&run);
+    group.suites.insert(run.suite);
+    if (run.state == RunState::kDone) ++group.done;
+    if (group.config == nullptr) group.config = &run.result.config();
+  }
+  // Interrupted runs left no config: they join the cell of their model and
+  // task (on any machine), or start one of their own.
+  for (const RunRecord* run : configless) {
+    auto it = std::find_if(cells.begin(), cells.end(), [&](const auto& entry) {
+      return std::get<0>(entry.first) == run->task_label &&
+             std::get<1>(entry.first) == run->ModelName();
+    });
+    if (it == cells.end()) {
+      Group& group = cells[{run->task_label, run->ModelName(), ""}][""];
+      group.runs.push_back(run);
+      group.suites.insert(run->suite);
+      continue;
+    }
+    // The primary group is chosen below; add to the largest now.
+    Group* largest = nullptr;
+    for (auto& [fingerprint, group] : it->second) {
+      if (largest == nullptr || group.runs.size() > largest->runs.size())
+        largest = &group;
+    }
+    largest->runs.push_back(run);
+    largest->suites.insert(run->suite);
+  }
+
+  // Rows: (name, machine) -> row.
+  std::map<std::pair<std::string, std::string>, AccuracyRow> rows;
+  std::set<std::string> qualifier_notes;
+  for (auto& [key, groups] : cells) {
+    const auto& [label, model, machine] = key;
+    // The primary group has the most finished runs (then the most runs, then
+    // the first run folder by name); the others are named by what sets them
+    // apart from it.
+    Group* primary = nullptr;
+    auto rank = [](const Group& group) {
+      return std::make_tuple(group.done, group.runs.size());
+    };
+    for (auto& [fingerprint, group] : groups) {
+      if (primary == nullptr || rank(group) > rank(*primary) ||
+          (rank(group) == rank(*primary) &&
+           group.runs[0]->Id() < primary->runs[0]->Id())) {
+        primary = &group;
+      }
+    }
+    for (auto& [fingerprint, group] : groups) {
+      if (&group == primary) continue;
+      bool disjoint_suites = true;
+      for (const std::string& suite : group.suites) {
+        if (primary->suites.count(suite) > 0) disjoint_suites = false;
+      }
+      if (disjoint_suites) {
+        group.qualifier = absl::StrJoin(group.suites, ", ");
+      } else if (group.config != nullptr && primary->config != nullptr) {
+        std::vector<std::string> differences = ConfigDifferences(
+            WithoutSeed(*primary->config), WithoutSeed(*group.config));
+        if (differences.size() > 2) {
+          differences.resize(2);
+          differences.push_back("…");
+        }
+        group.qualifier = absl::StrJoin(differences, ", ");
+      }
+      if (group.qualifier.empty()) group.qualifier = "other config";
+      qualifier_notes.insert(
+          absl::StrCat(model, " on ", label,
+                       ": runs with another config than the main "
+                       "group are shown as row \"",
+                       model, " (", group.qualifier, ")\"."));
+    }
+    for (auto& [fingerprint, group] : groups) {
+      std::string name = model;
+      if (!group.qualifier.empty()) {
+        absl::StrAppend(&name, " (", group.qualifier, ")");
+      }
+      AccuracyRow& row = rows[{name, machine}];
+      if (row.cells.empty()) {
+        row.name = name;
+        row.model = model;
+        row.machine = machine;
+        row.cells.resize(num_columns);
+        row.curves.resize(num_columns);
+      }
+      if (row.attention.empty() && group.config != nullptr) {
+        row.attention = group.config->model().attention().name();
+      }
+      int column = column_index[label];
+      FillCell(group.runs, &row.cells[column]);
+      row.curves[column] = MeanCurve(group.runs);
+    }
+  }
+  for (const std::string& note : qualifier_notes) table.notes.push_back(note);
+
+  // Averages.
+  table.has_lra_average = true;
+  for (size_t t = 0; t < lra_names.size(); ++t) {
+    bool present = false;
+    for (const AccuracyColumn& column : table.columns) {
+      if (column.lra_index == static_cast<int>(t)) present = true;
+    }
+    if (!present) table.has_lra_average = false;
+  }
+  for (auto& [key, row] : rows) {
+    std::vector<double> means, lra_means;
+    for (int c = 0; c < num_columns; ++c) {
+      if (!row.cells[c].has_value()) continue;
+      means.push_back(row.cells[c].mean);
+      if (table.columns[c].lra_index >= 0) {
+        lra_means.push_back(row.cells[c].mean);
+      }
+    }
+    row.average = Mean(means);
+    row.average_tasks = static_cast<int>(means.size());
+    if (table.has_lra_average && lra_means.size() == lra_names.size()) {
+      row.lra_average = Mean(lra_means);
+    }
+    if (options.group_by_machine) {
+      row.name = absl::StrCat(row.name, " @ ", ShortMachine(row.machine));
+    }
+    table.rows.push_back(std::move(row));
+  }
+  std::sort(table.rows.begin(), table.rows.end(),
+            [](const AccuracyRow& a, const AccuracyRow& b) {
+              auto key = [](const AccuracyRow& row) {
+                return std::make_tuple(
+                    std::isnan(row.lra_average) ? -1.0 : row.lra_average,
+                    std::isnan(row.average) ? -1.0 : row.average);
+              };
+              if (key(a) != key(b)) return key(a) > key(b);
+              return a.name < b.name;
+            });
+
+  // Best marks: our rows only, and only where there is a choice.
+  for (int c = 0; c < num_columns; ++c) {
+    MarkBest(
+        &table.rows, [c](const AccuracyRow& row) { return row.cells[c].mean; },
+        [c](AccuracyRow& row) { row.cells[c].best = true; });
+  }
+  MarkBest(
+      &table.rows,
+      [num_columns](const AccuracyRow& row) {
+        return row.average_tasks == num_columns ? row.average : kNoValue;
+      },
+      [](AccuracyRow& row) { row.best_average = true; });
+  MarkBest(
+      &table.rows, [](const AccuracyRow& row) { return row.lra_average; },
+      [](AccuracyRow& row) { row.best_lra_average = true; });
+
+  // The paper's rows, placed in the comparable columns.
+  bool any_comparable = false;
+  bool all_comparable = num_columns > 0;
+  for (const AccuracyColumn& column : table.columns) {
+    if (column.lra_index >= 0) {
+      any_comparable = true;
+    } else {
+      all_comparable = false;
+    }
+  }
+  if (any_comparable) {
+    for (const LraAccuracyRow& paper : LraTable1()) {
+      ReferenceAccuracyRow row;
+      row.name = paper.model;
+      std::vector<double> present;
+      for (const AccuracyColumn& column : table.columns) {
+        double value =
+            column.lra_index >= 0 ? paper.accuracy[column.lra_index] : kNoValue;
+        row.cells.push_back(value);
+        if (!std::isnan(value)) present.push_back(value);
+      }
+      if (all_comparable) row.average = Mean(present);
+      if (table.has_lra_average) row.lra_average = paper.average;
+      table.reference_rows.push_back(std::move(row));
+    }
+  }
+  return table;
+}
+
+std::string ShortBenchError(const std::string& error) {
+  if (error.empty()) return "";
+  if (absl::StartsWith(error, "skipped")) {
+    return absl::StrContains(error, "budget") ? "> budget" : "skipped";
+  }
+  if (absl::StrContains(error, "out of memory") ||
+      absl::StrContains(error, "signal 9") ||
+      absl::StrContains(error, "bad_alloc")) {
+    return "OOM";
+  }
+  if (absl::StrContains(error, "budget") || absl::StrContains(error, "time")) {
+    return "> budget";
+  }
+  return "failed";
+}
+
+int LraTable2Column(int length) {
+  for (int i = 1; i <= 4; ++i) {
+    if (length == 1000 * i || length == 1024 * i) return i - 1;
+  }
+  return -1;
+}
+
+EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
+  const BenchSweep& sweep = record.sweep;
+  EfficiencyTable table;
+  table.path = record.path;
+  table.machine = sweep.machine();
+  table.git_revision = sweep.git_revision();
+  table.threads = sweep.threads();
+  table.model = sweep.model();
+  std::set<int> lengths;
+  std::vector<std::string> variants;
+  for (const BenchPoint& point : sweep.point()) {
+    lengths.insert(point.seq_len());
+    if (std::find(variants.begin(), variants.end(), point.variant()) ==
+        variants.end()) {
+      variants.push_back(point.variant());
+    }
+    if (table.batch == 0) table.batch = point.batch();
+  }
+  table.lengths.assign(lengths.begin(), lengths.end());
+  // The baseline first, then the sweep's (registry) order.
+  auto baseline = std::find(variants.begin(), variants.end(), table.baseline);
+  table.has_baseline = baseline != variants.end();
+  if (table.has_baseline) std::rotate(variants.begin(), baseline, baseline + 1);
+  std::map<std::string, int> row_index;
+  for (const std::string& variant : variants) {
+    row_index[variant] = static_cast<int>(table.rows.size());
+    EfficiencyRow row;
+    row.variant = variant;
+    row.cells.resize(table.lengths.size());
+    table.rows.push_back(std::move(row));
+  }
+  for (const BenchPoint& point : sweep.point()) {
+    int column = static_cast<int>(std::lower_bound(table.lengths.begin(),
+                                                   table.lengths.end(),
+                                                   point.seq_len()) -
+                                  table.lengths.begin());
+    EfficiencyCell& cell = table.rows[row_index[point.variant()]].cells[column];
+    cell = EfficiencyCell();
+    if (point.error().empty() && point.step_ms() > 0) {
+      cell.measured = true;
+      cell.step_ms = point.step_ms();
+      cell.steps_per_second = 1000.0 / point.step_ms();
+      cell.memory_gb = point.peak_rss_mb() / 1024.0;
+    } else {
+      cell.error = point.error().empty() ? "no time recorded" : point.error();
+      cell.short_error = ShortBenchError(cell.error);
+    }
+  }
+  if (table.has_baseline) {
+    const EfficiencyRow& base = table.rows[0];
+    for (EfficiencyRow& row : table.rows) {
+      for (size_t c = 0; c < table.lengths.size(); ++c) {
+        EfficiencyCell& cell = row.cells[c];
+        const EfficiencyCell& reference = base.cells[c];
+        if (!cell.measured || !reference.measured) continue;
+        cell.relative_speed =
+            cell.steps_per_second / reference.steps_per_second;
+        if (reference.memory_gb > 0) {
+          cell.relative_memory = cell.memory_gb / reference.memory_gb;
+        }
+      }
+    }
+  }
+  return table;
+}
+
+BubbleChart BuildBubbleChart(const AccuracyTable& accuracy,
+                             const EfficiencyTable& efficiency) {
+  BubbleChart chart;
+  if (efficiency.lengths.empty()) return chart;
+  // The length: 4K as in LRA's Figure 3 when the baseline was measured
+  // there, else the longest length the baseline (or anyone) was measured at.
+  int column = -1;
+  if (efficiency.has_baseline) {
+    const EfficiencyRow& base = efficiency.rows[0];
+    for (size_t c = 0; c < efficiency.lengths.size(); ++c) {
+      if (!base.cells[c].measured) continue;
+      if (column < 0 || efficiency.lengths[c] == 4096 ||
+          efficiency.lengths[column] != 4096) {
+        column = static_cast<int>(c);
+      }
+    }
+  }
+  chart.relative = column >= 0;
+  if (column < 0) {
+    int best_count = -1;
+    for (size_t c = 0; c < efficiency.lengths.size(); ++c) {
+      int count = 0;
+      for (const EfficiencyRow& row : efficiency.rows) {
+        if (row.cells[c].measured) ++count;
+      }
+      if (count > 0 && count >= best_count) {
+        best_count = count;
+        column = static_cast<int>(c);
+      }
+    }
+  }
+  if (column < 0) {
+    chart.notes.push_back("The sweep has no measured point.");
+    return chart;
+  }
+  chart.length = efficiency.lengths[column];
+
+  // Rows that can be drawn: a measured point and at least one accuracy.
+  std::vector<std::pair<const AccuracyRow*, const EfficiencyCell*>> drawn;
+  for (const AccuracyRow& row : accuracy.rows) {
+    if (row.average_tasks == 0) {
+      chart.notes.push_back(
+          absl::StrCat(row.name, ": no finished run to average."));
+      continue;
+    }
+    const EfficiencyCell* cell = nullptr;
+    for (const EfficiencyRow& variant : efficiency.rows) {
+      if (variant.variant == row.attention) cell = &variant.cells[column];
+    }
+    if (cell == nullptr) {
+      chart.notes.push_back(absl::StrCat(row.name, ": its attention '",
+                                         row.attention,
+                                         "' is not in the sweep."));
+      continue;
+    }
+    if (!cell->measured) {
+      chart.notes.push_back(absl::StrCat(
+          row.name, ": not measured at ", FormatLength(chart.length),
+          cell->error.empty()
+              ? ""
+              : absl::StrCat(" (", ErrorTail(cell->error, 80), ")"),
+          "."));
+      continue;
+    }
+    drawn.push_back({&row, cell});
+  }
+  // Average over the columns every drawn row has, so the bubbles compare.
+  std::vector<int> common;
+  for (size_t c = 0; c < accuracy.columns.size(); ++c) {
+    bool all = !drawn.empty();
+    for (const auto& [row, cell] : drawn) {
+      if (!row->cells[c].has_value()) all = false;
+    }
+    if (all) common.push_back(static_cast<int>(c));
+  }
+  chart.same_tasks = !common.empty();
+  for (int c : common) chart.tasks.push_back(accuracy.columns[c].label);
+  for (const auto& [row, cell] : drawn) {
+    Bubble bubble;
+    bubble.label = row->name;
+    bubble.variant = row->attention;
+    bubble.speed =
+        chart.relative ? cell->relative_speed : cell->steps_per_second;
+    bubble.memory_gb = cell->memory_gb;
+    if (chart.same_tasks) {
+      std::vector<double> values;
+      for (int c : common) values.push_back(row->cells[c].mean);
+      bubble.accuracy = Mean(values);
+    } else {
+      bubble.accuracy = row->average;
+    }
+    chart.bubbles.push_back(bubble);
+  }
+  return chart;
+}
+
+Report BuildReport(const std::string& results_dir, const ResultSet& results,
+                   const AccuracyOptions& options) {
+  Report report;
+  report.results_dir = results_dir;
+  report.runs = results.runs;
+  for (const RunRecord& run : results.runs) {
+    switch (run.state) {
+      case RunState::kDone:
+        ++report.done;
+        break;
+      case RunState::kFailed:
+        ++report.failed;
+        break;
+      case RunState::kUnfinished:
+        ++report.unfinished;
+        break;
+    }
+  }
+  report.accuracy = BuildAccuracyTable(results.runs, options);
+  for (const SweepRecord& sweep : results.sweeps) {
+    report.efficiency.push_back(BuildEfficiencyTable(sweep));
+  }
+  return report;
+}
+
+}  // namespace lra

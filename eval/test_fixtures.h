@@ -1,0 +1,75 @@
+// Fake results for tests: runs and sweeps written in the trainer's layout,
+// with figures chosen by the test (nothing is trained).
+#ifndef EVAL_TEST_FIXTURES_H_
+#define EVAL_TEST_FIXTURES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "proto/result.pb.h"
+
+namespace lra {
+
+struct FakeRunSpec {
+  std::string suite = "suite";
+  std::string task_label = "listops";
+  std::string task_name = "listops";
+  int seq_len = 2000;
+  std::string model = "transformer";
+  std::string attention = "full";
+  std::string train_name = "default";
+  uint64_t seed = 1;
+  float learning_rate = 0.05f;
+  int steps = 1000;
+  double test_accuracy = 0.36;  // Fraction, as the trainer writes it.
+  std::string machine = "host-a (Test CPU, 2 cores)";
+};
+
+// A finished RunResult with a learning curve that rises to about the test
+// accuracy (deterministic in the spec).
+RunResult FakeRunResult(const FakeRunSpec& spec);
+
+// Writes `result` as <dir>/<suite>/<task label>/<folder>/result.pbtxt, or
+// failed.pbtxt when its status is "failed".
+absl::Status WriteFakeRun(const std::string& results_dir,
+                          const std::string& folder, const RunResult& result);
+
+// Writes a finished run (folder = model name, or model.train_name when
+// `with_train_name`).
+absl::Status WriteFinishedRun(const std::string& results_dir,
+                              const FakeRunSpec& spec,
+                              bool with_train_name = false);
+
+// Writes a failed run with `error`.
+absl::Status WriteFailedRun(const std::string& results_dir,
+                            const FakeRunSpec& spec, const std::string& error,
+                            bool with_train_name = false);
+
+// Writes only metrics.csv with evaluations up to `last_step`, as an
+// interrupted run leaves it.
+absl::Status WriteUnfinishedRun(const std::string& results_dir,
+                                const FakeRunSpec& spec, int last_step);
+
+struct FakeBenchPoint {
+  std::string variant;
+  int seq_len;
+  double step_ms;  // Ignored when `error` is set.
+  double peak_rss_mb;
+  std::string error;
+};
+
+BenchSweep FakeSweep(const std::vector<FakeBenchPoint>& points, int batch = 8);
+
+absl::Status WriteSweep(const std::string& results_dir, const BenchSweep& sweep,
+                        const std::string& name = "sweep.pbtxt");
+
+// A full demonstration: an "lra" suite over LRA's five tasks with four
+// variants (three seeds of one, a failed run, an unfinished run), a "smoke"
+// suite with a short ListOps, and a sweep over 1K-16K with out-of-memory and
+// over-budget points. Used by the browser test and for screenshots.
+absl::Status WriteDemoResults(const std::string& results_dir);
+
+}  // namespace lra
+
+#endif  // EVAL_TEST_FIXTURES_H_
