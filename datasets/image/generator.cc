@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "datasets/random.h"
@@ -209,12 +210,27 @@ void Place(Scene& scene, int size, Rng& rng) {
   }
 }
 
-double Gaussian(Rng& rng) {
-  // Box-Muller; 1 - u keeps the logarithm finite.
-  const double u = 1 - rng.UniformDouble();
-  const double v = rng.UniformDouble();
-  return std::sqrt(-2 * std::log(u)) * std::cos(2 * kPi * v);
-}
+// Standard normal draws by Box-Muller, using both values of each pair.
+class Normal {
+ public:
+  explicit Normal(Rng& rng) : rng_(rng) {}
+  double Next() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double radius = std::sqrt(-2 * std::log(1 - rng_.UniformDouble()));
+    const double angle = 2 * kPi * rng_.UniformDouble();
+    spare_ = radius * std::sin(angle);
+    has_spare_ = true;
+    return radius * std::cos(angle);
+  }
+
+ private:
+  Rng& rng_;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
 
 }  // namespace
 
@@ -264,24 +280,40 @@ int32_t GenerateImageExample(const ImageConfig& config, uint64_t data_seed,
   const double texture_angle = kPi * rng.UniformDouble();
   const double phase = 2 * kPi * rng.UniformDouble();
 
+  // The grating sin(kx x + ky y + phase), split into per-column and per-row
+  // factors: sin(a + b) = sin a cos b + cos a sin b.
+  const double kx = std::cos(texture_angle) * 2 * kPi / period;
+  const double ky = std::sin(texture_angle) * 2 * kPi / period;
+  std::array<double, kMaxImageSize> sin_x, cos_x, sin_y, cos_y;
+  for (int i = 0; i < size; ++i) {
+    sin_x[i] = std::sin(kx * i);
+    cos_x[i] = std::cos(kx * i);
+    sin_y[i] = std::sin(ky * i + phase);
+    cos_y[i] = std::cos(ky * i + phase);
+  }
+  auto grating = [&](int x, int y) {
+    return texture * (sin_x[x] * cos_y[y] + cos_x[x] * sin_y[y]);
+  };
+
   // The target histogram: `pixels` sorted draws of the same model with a
-  // rounded A pixels of ink.
+  // rounded A pixels of ink, the grating taken at random pixels.
+  Normal normal(rng);
   std::array<float, kMaxPixels> target;
   const int ink = static_cast<int>(std::lround(area));
   for (int i = 0; i < pixels; ++i) {
-    target[i] =
-        static_cast<float>(background + (i < ink ? contrast : 0) +
-                           texture * std::sin(2 * kPi * rng.UniformDouble()) +
-                           sigma * Gaussian(rng));
+    const int at = static_cast<int>(rng.UniformInt(0, pixels - 1));
+    target[i] = static_cast<float>(background + (i < ink ? contrast : 0) +
+                                   grating(at % size, at / size) +
+                                   sigma * normal.Next());
   }
   std::sort(target.begin(), target.begin() + pixels);
 
-  // The picture.
+  // The picture, as sort keys: the value's bits made to order like the
+  // value, then the pixel index, so that one integer sort ranks the pixels
+  // (ties by index).
   Scene scene = Compose(label, area, rng);
   Place(scene, size, rng);
-  const double kx = std::cos(texture_angle) * 2 * kPi / period;
-  const double ky = std::sin(texture_angle) * 2 * kPi / period;
-  std::array<float, kMaxPixels> value;
+  std::array<uint64_t, kMaxPixels> keys;
   for (int y = 0; y < size; ++y) {
     for (int x = 0; x < size; ++x) {
       // Objects whose bounding circle misses this pixel are skipped.
@@ -289,8 +321,10 @@ int32_t GenerateImageExample(const ImageConfig& config, uint64_t data_seed,
       bool any = false;
       for (int o = 0; o < scene.num_objects; ++o) {
         const Object& object = scene.objects[o];
-        near[o] = std::hypot(x + 0.5 - object.cx, y + 0.5 - object.cy) <=
-                  object.radius + 0.75;
+        const double dx = x + 0.5 - object.cx;
+        const double dy = y + 0.5 - object.cy;
+        const double reach = object.radius + 0.75;
+        near[o] = dx * dx + dy * dy <= reach * reach;
         any |= near[o];
       }
       int covered = 0;
@@ -311,22 +345,24 @@ int32_t GenerateImageExample(const ImageConfig& config, uint64_t data_seed,
       }
       const double coverage =
           static_cast<double>(covered) / (kSupersample * kSupersample);
-      value[y * size + x] = static_cast<float>(
-          background + contrast * coverage +
-          texture * std::sin(kx * x + ky * y + phase) + sigma * Gaussian(rng));
+      const float value =
+          static_cast<float>(background + contrast * coverage + grating(x, y) +
+                             sigma * normal.Next());
+      uint32_t bits;
+      std::memcpy(&bits, &value, sizeof(bits));
+      // Negative floats order in reverse as integers: flip all their bits;
+      // positive ones only need the sign bit set above them.
+      bits = (bits & 0x80000000u) ? ~bits : bits | 0x80000000u;
+      const int index = y * size + x;
+      keys[index] = uint64_t{bits} << 32 | static_cast<uint32_t>(index);
     }
   }
 
   // Rank for rank: the k-th smallest pixel gets the k-th smallest target.
-  std::array<uint16_t, kMaxPixels> order;
-  for (int i = 0; i < pixels; ++i) order[i] = static_cast<uint16_t>(i);
-  std::sort(order.begin(), order.begin() + pixels,
-            [&value](uint16_t a, uint16_t b) {
-              return value[a] < value[b] || (value[a] == value[b] && a < b);
-            });
+  std::sort(keys.begin(), keys.begin() + pixels);
   for (int k = 0; k < pixels; ++k) {
     const float v = std::clamp(target[k], 0.0f, 255.0f);
-    tokens[order[k]] = static_cast<int32_t>(std::lround(v)) + 1;
+    tokens[keys[k] & 0xffffffffu] = static_cast<int32_t>(std::lround(v)) + 1;
   }
   return label;
 }
