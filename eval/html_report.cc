@@ -511,7 +511,7 @@ std::string RunsSection(const Report& report) {
     html += Td(done && r.steps_per_second() > 0
                    ? absl::StrFormat("%.2f", r.steps_per_second())
                    : "");
-    html += Td(FormatDuration(r.wall_seconds()));
+    html += Td(FormatWallTime(r.wall_seconds()));
     html += Td(r.num_parameters() > 0 ? absl::StrCat(r.num_parameters()) : "");
     html += Td(r.threads() > 0 ? absl::StrCat(r.threads()) : "");
     // The host name; the CPU and cores are in the tooltip.

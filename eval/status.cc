@@ -21,7 +21,7 @@ std::string DoneDetail(const RunResult& result) {
   return absl::StrFormat("test %.2f%%, best val %.2f%% at step %d, %s",
                          100 * result.test_accuracy(),
                          100 * result.best_val_accuracy(), result.best_step(),
-                         FormatDuration(result.wall_seconds()));
+                         FormatWallTime(result.wall_seconds()));
 }
 
 // Every "<task>/<run>" folder under `suite_dir` that holds run files.

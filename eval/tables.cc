@@ -173,7 +173,7 @@ std::string FormatSignificant(double value, int digits) {
   return absl::StrFormat("%.*f", decimals, value);
 }
 
-std::string FormatDuration(double seconds) {
+std::string FormatWallTime(double seconds) {
   if (!(seconds > 0)) return "";
   if (seconds < 60) return absl::StrFormat("%.1f s", seconds);
   int total = static_cast<int>(std::lround(seconds));

@@ -188,7 +188,7 @@ std::string ErrorTail(const std::string& error, size_t max_chars = 60);
 // 0.0312, 1234; "" for NaN. For speeds and memory, which span decades.
 std::string FormatSignificant(double value, int digits = 3);
 // "12.3 s", "4m 05s", "2h 13m"; "" for zero.
-std::string FormatDuration(double seconds);
+std::string FormatWallTime(double seconds);
 // "1K", "2K", "1.5K", "16K", or the number itself below 1000.
 std::string FormatLength(int length);
 

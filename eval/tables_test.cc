@@ -416,10 +416,10 @@ TEST(FormatTest, ErrorTailKeepsTheEnd) {
   EXPECT_EQ(FormatSignificant(8), "8.00");
   EXPECT_EQ(FormatSignificant(0.031234), "0.0312");
   EXPECT_EQ(FormatSignificant(1234.4), "1234");
-  EXPECT_EQ(FormatDuration(0), "");
-  EXPECT_EQ(FormatDuration(12.34), "12.3 s");
-  EXPECT_EQ(FormatDuration(245), "4m 05s");
-  EXPECT_EQ(FormatDuration(7980), "2h 13m");
+  EXPECT_EQ(FormatWallTime(0), "");
+  EXPECT_EQ(FormatWallTime(12.34), "12.3 s");
+  EXPECT_EQ(FormatWallTime(245), "4m 05s");
+  EXPECT_EQ(FormatWallTime(7980), "2h 13m");
 }
 
 }  // namespace

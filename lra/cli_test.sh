@@ -56,6 +56,14 @@ check "earlier result intact" cmp -s "$result" "$TEST_TMPDIR/result.before"
 "$lra" run --suite=lra/testdata/tiny_suite.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 check "rerun skips" grep -q "2 already done" "$TEST_TMPDIR/e"
 
+# 4b. Leaderboard and status read what the run wrote.
+"$lra" leaderboard --results="$out" >"$TEST_TMPDIR/o" 2>&1
+check "leaderboard shows the run" grep -q "| tiny |" "$TEST_TMPDIR/o"
+"$lra" leaderboard --results="$out" --format=html --out="$TEST_TMPDIR/report.html" 2>&1
+check "html report written" grep -q "<svg" "$TEST_TMPDIR/report.html"
+"$lra" status --suite=lra/testdata/tiny_suite.pbtxt --results="$out" >"$TEST_TMPDIR/o" 2>&1
+check "status shows both runs done" grep -q "2 done" "$TEST_TMPDIR/o"
+
 # 5. Missing suite file.
 "$lra" run --suite=lra/testdata/nope.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 rc=$?

@@ -22,11 +22,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "eval/commands.h"
 #include "lra/commands.h"
 #include "lra/config_io.h"
 
 ABSL_FLAG(std::string, suite, "", "Suite config (.pbtxt) for `run`.");
-ABSL_FLAG(std::string, out, "results", "Folder for results of `run`.");
+ABSL_FLAG(std::string, out, "",
+          "`run`, `bench --sweep`: results folder (default results); "
+          "`leaderboard`: output file (default stdout).");
 ABSL_FLAG(bool, resume, false,
           "`run`: continue interrupted runs from their last checkpoint.");
 ABSL_FLAG(std::string, shard, "0/1",
@@ -50,7 +53,19 @@ ABSL_FLAG(int, batch, 8, "`bench`: batch size.");
 ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
 ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
 ABSL_FLAG(int, threads, 0, "`bench`: threads; 0 = all cores.");
-ABSL_FLAG(std::string, format, "csv", "`bench`: csv or md.");
+ABSL_FLAG(std::string, format, "",
+          "`bench`: csv (default) or md; `leaderboard`: md (default), csv or "
+          "html.");
+ABSL_FLAG(std::string, results, "results",
+          "`leaderboard`, `status`: the results folder.");
+ABSL_FLAG(std::vector<std::string>, suites, {},
+          "`leaderboard`: only these suites (comma-separated).");
+ABSL_FLAG(std::vector<std::string>, tasks, {},
+          "`leaderboard`: only these task labels or task names.");
+ABSL_FLAG(std::vector<std::string>, models, {},
+          "`leaderboard`: only these model names or attention variants.");
+ABSL_FLAG(bool, group_by_machine, false,
+          "`leaderboard`: one row per model and machine.");
 ABSL_FLAG(bool, sweep, false,
           "`bench`: measure every registered variant and store the sweep in "
           "<out>/bench/sweep.pbtxt (lengths default to 1K..16K).");
@@ -76,7 +91,17 @@ constexpr char kUsage[] =
     "        [--format=csv|md] [--sweep --out=DIR]\n"
     "      time a full training step per length\n"
     "  list\n"
-    "      print the registered attention variants\n";
+    "      print the registered attention variants\n"
+    "  leaderboard [--results=DIR] [--format=md|csv|html] [--out=FILE]\n"
+    "              [--suites=A,B] [--tasks=...] [--models=...] "
+    "[--group_by_machine]\n"
+    "      accuracy and efficiency tables beside the published LRA numbers\n"
+    "  status --suite=FILE [--results=DIR]\n"
+    "      done, failed, unfinished and missing runs of a suite\n";
+
+std::string OrDefault(const std::string& value, const char* fallback) {
+  return value.empty() ? fallback : value;
+}
 
 int Fail(const absl::Status& status) {
   // Paths inside the workspace are shown as the user wrote them.
@@ -103,7 +128,7 @@ int main(int argc, char** argv) {
   if (command == "run") {
     lra::RunCommandOptions options;
     options.suite = absl::GetFlag(FLAGS_suite);
-    options.out = absl::GetFlag(FLAGS_out);
+    options.out = OrDefault(absl::GetFlag(FLAGS_out), "results");
     options.resume = absl::GetFlag(FLAGS_resume);
     options.shard = absl::GetFlag(FLAGS_shard);
     options.stop_after_steps = absl::GetFlag(FLAGS_stop_after_steps);
@@ -125,9 +150,9 @@ int main(int argc, char** argv) {
     options.warmup = absl::GetFlag(FLAGS_warmup);
     options.steps = absl::GetFlag(FLAGS_steps);
     options.threads = absl::GetFlag(FLAGS_threads);
-    options.format = absl::GetFlag(FLAGS_format);
+    options.format = OrDefault(absl::GetFlag(FLAGS_format), "csv");
     options.sweep = absl::GetFlag(FLAGS_sweep);
-    options.out = absl::GetFlag(FLAGS_out);
+    options.out = OrDefault(absl::GetFlag(FLAGS_out), "results");
     options.max_step_seconds = absl::GetFlag(FLAGS_max_step_seconds);
     if (options.sweep && absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
       options.seq_len = "1024,2048,3072,4096,8192,16384";
@@ -135,9 +160,30 @@ int main(int argc, char** argv) {
     status = lra::BenchCommand(options);
   } else if (command == "list") {
     status = lra::ListCommand();
+  } else if (command == "leaderboard") {
+    lra::LeaderboardOptions options;
+    options.results_dir = absl::GetFlag(FLAGS_results);
+    options.format = OrDefault(absl::GetFlag(FLAGS_format), "md");
+    options.out = absl::GetFlag(FLAGS_out);
+    options.suites = absl::GetFlag(FLAGS_suites);
+    options.tasks = absl::GetFlag(FLAGS_tasks);
+    options.models = absl::GetFlag(FLAGS_models);
+    options.group_by_machine = absl::GetFlag(FLAGS_group_by_machine);
+    status = lra::LeaderboardCommand(options);
+  } else if (command == "status") {
+    if (absl::GetFlag(FLAGS_suite).empty()) {
+      status = absl::InvalidArgumentError(
+          "status needs --suite=FILE (and --results=DIR, default results)");
+    } else {
+      lra::StatusOptions options;
+      options.results_dir = absl::GetFlag(FLAGS_results);
+      options.suite_path = absl::GetFlag(FLAGS_suite);
+      options.workspace_dir = lra::WorkspaceDir();
+      status = lra::StatusCommand(options);
+    }
   } else {
     std::cerr << "lra: unknown command '" << command
-              << "' (allowed: run, data, bench, list)\n\n"
+              << "' (allowed: run, data, bench, list, leaderboard, status)\n\n"
               << kUsage;
     return 2;
   }

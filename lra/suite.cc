@@ -204,10 +204,12 @@ absl::StatusOr<Suite> LoadSuite(const std::string& path,
   suite.path = path;
   suite.name = config.name();
   ConfigOrigin suite_origin{source, ""};
-  if (suite.name.empty() ||
+  // "bench" is where `lra bench --sweep` stores its sweeps.
+  if (suite.name.empty() || suite.name == "bench" ||
       suite.name.find_first_of("/ \t") != std::string::npos) {
     return FieldError(suite_origin, "name", absl::StrCat("'", suite.name, "'"),
-                      "a non-empty name without '/' or spaces");
+                      "a non-empty name without '/' or spaces, other than "
+                      "'bench' (reserved for bench sweeps)");
   }
   for (int i = 0; i < config.run_size(); ++i) {
     PlannedRun run;

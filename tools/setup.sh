@@ -18,6 +18,7 @@ packages=(
   libgmock-dev          # GoogleMock (matchers in tests)
   zlib1g-dev            # compressed checkpoints
   libpng-dev            # Pathfinder PNGs (official files, data render)
+  chromium              # the HTML report's browser test (headless)
 )
 if [[ "${1:-}" == "--bench" || "${1:-}" == "--golden" ]]; then
   packages+=(python3 python3-torch libopenblas0-pthread)
