@@ -134,6 +134,13 @@ absl::StatusOr<int> TaskNumClasses(const TaskConfig& task) {
   return (*entry)->num_classes;
 }
 
+absl::StatusOr<int> TaskNumSegments(const TaskConfig& task) {
+  absl::StatusOr<const TaskEntry*> entry = FindTask(task);
+  if (!entry.ok()) return entry.status();
+  // Only retrieval pairs two documents; a table column would be overkill.
+  return std::string((*entry)->name) == "retrieval" ? 2 : 1;
+}
+
 DatasetStats DescribeDataset(const Dataset& dataset) {
   DatasetStats stats;
   stats.size = dataset.size();

@@ -37,6 +37,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeDataset(
 // without building it.
 absl::StatusOr<int> TaskVocabSize(const TaskConfig& task);
 absl::StatusOr<int> TaskNumClasses(const TaskConfig& task);
+// Documents per example (Dataset::num_segments): 2 for retrieval, else 1.
+absl::StatusOr<int> TaskNumSegments(const TaskConfig& task);
 
 // Summary statistics of a built split, for logs and `lra data`.
 struct DatasetStats {

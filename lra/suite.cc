@@ -181,6 +181,15 @@ absl::Status ResolveAndValidateRun(PlannedRun* run) {
     if (!classes.ok()) return WithOrigin(run->task_origin, classes.status());
     model->set_num_classes(*classes);
   }
+  absl::StatusOr<int> segments = TaskNumSegments(*task);
+  if (!segments.ok()) return WithOrigin(run->task_origin, segments.status());
+  if (model->num_segments() == 0) model->set_num_segments(*segments);
+  if (model->num_segments() != *segments) {
+    return FieldError(
+        run->model_origin, "num_segments", absl::StrCat(model->num_segments()),
+        absl::StrCat(*segments, ", the documents per example of task '",
+                     task->name(), "' (0 = take the task's)"));
+  }
   status = WithOrigin(run->model_origin, ResolveModelDefaults(model));
   if (!status.ok()) return status;
   if (model->name().empty()) {
