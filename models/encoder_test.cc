@@ -95,8 +95,10 @@ TEST(EncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
   EXPECT_THAT(CreateError(c), HasSubstr("max_len = 5 is invalid; must be 0"));
   c = SmallConfig();
   c.mutable_attention()->set_name("nope");
+  // The registered list grows with every plugin; "full" is always in it.
   EXPECT_THAT(CreateError(c),
-              HasSubstr("unknown attention 'nope'; registered: full"));
+              HasSubstr("unknown attention 'nope'; registered: "));
+  EXPECT_THAT(CreateError(c), HasSubstr("full"));
   c = SmallConfig();
   c.mutable_attention()->set_name("full");
   AttentionParam* p = c.mutable_attention()->add_param();
