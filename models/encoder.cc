@@ -35,6 +35,42 @@ enum DropoutSite {
   kSiteAttention
 };
 
+// The dual encoder's head input (the paper's; LRA's released code uses only
+// [u, v]): features [B, 4D] = [u, v, u*v, u-v] per example, where u and v are
+// the pooled encodings of its two documents, rows 2b and 2b+1 of
+// pooled [2B, D].
+void DualFeaturesForward(const float* pooled, int batch, int d,
+                         float* features) {
+  for (int b = 0; b < batch; ++b) {
+    const float* u = pooled + static_cast<int64_t>(2 * b) * d;
+    const float* v = u + d;
+    float* f = features + static_cast<int64_t>(b) * 4 * d;
+    for (int i = 0; i < d; ++i) {
+      f[i] = u[i];
+      f[d + i] = v[i];
+      f[2 * d + i] = u[i] * v[i];
+      f[3 * d + i] = u[i] - v[i];
+    }
+  }
+}
+
+// dpooled [2B, D] (overwritten) from dfeatures [B, 4D]:
+// du = df_u + df_uv * v + df_diff, dv = df_v + df_uv * u - df_diff.
+void DualFeaturesBackward(const float* dfeatures, const float* pooled,
+                          int batch, int d, float* dpooled) {
+  for (int b = 0; b < batch; ++b) {
+    const float* u = pooled + static_cast<int64_t>(2 * b) * d;
+    const float* v = u + d;
+    const float* df = dfeatures + static_cast<int64_t>(b) * 4 * d;
+    float* du = dpooled + static_cast<int64_t>(2 * b) * d;
+    float* dv = du + d;
+    for (int i = 0; i < d; ++i) {
+      du[i] = df[i] + df[2 * d + i] * v[i] + df[3 * d + i];
+      dv[i] = df[d + i] + df[2 * d + i] * u[i] - df[3 * d + i];
+    }
+  }
+}
+
 }  // namespace
 
 struct Encoder::ParamRef {
@@ -44,7 +80,8 @@ struct Encoder::ParamRef {
   int init;
 };
 
-// One pre-LN block's parameters, layers and saved activations.
+// One pre-LN block's parameters, layers and saved activations; B' = S * B
+// sequences (see encoder.h).
 struct Encoder::Layer {
   Tensor *ln1_gamma, *ln1_beta, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
   Tensor *ln2_gamma, *ln2_beta, *w1, *b1, *w2, *b2;
@@ -54,19 +91,19 @@ struct Encoder::Layer {
   std::unique_ptr<Linear> q, k, v, o, fc1, fc2;
   std::unique_ptr<Attention> attention;
 
-  Tensor ln1;                 // [B, N', D]
-  Tensor ln1_mean, ln1_rstd;  // [B, N']
-  Tensor qh, kh, vh;          // [B, H, N', Dh]
-  Tensor attn;                // [B, H, N', Dh]
-  Tensor merged;              // [B, N', Q]
-  Tensor x_mid;               // [B, N', D] stream after the attention branch
-  Tensor ln2;                 // [B, N', D]
-  Tensor ln2_mean, ln2_rstd;  // [B, N']
-  Tensor mlp_pre;             // [B, N', M] before GELU
-  Tensor mlp_act;             // [B, N', M] after GELU and dropout
-  std::vector<uint8_t> attn_out_mask;  // [B, N', D]
-  std::vector<uint8_t> mlp_act_mask;   // [B, N', M]
-  std::vector<uint8_t> mlp_out_mask;   // [B, N', D]
+  Tensor ln1;                 // [B', N', D]
+  Tensor ln1_mean, ln1_rstd;  // [B', N']
+  Tensor qh, kh, vh;          // [B', H, N', Dh]
+  Tensor attn;                // [B', H, N', Dh]
+  Tensor merged;              // [B', N', Q]
+  Tensor x_mid;               // [B', N', D] stream after the attention branch
+  Tensor ln2;                 // [B', N', D]
+  Tensor ln2_mean, ln2_rstd;  // [B', N']
+  Tensor mlp_pre;             // [B', N', M] before GELU
+  Tensor mlp_act;             // [B', N', M] after GELU and dropout
+  std::vector<uint8_t> attn_out_mask;  // [B', N', D]
+  std::vector<uint8_t> mlp_act_mask;   // [B', N', M]
+  std::vector<uint8_t> mlp_out_mask;   // [B', N', D]
 };
 
 absl::Status ResolveModelDefaults(ModelConfig* config) {
@@ -82,6 +119,9 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
   if (config->qkv_dim() == 0) config->set_qkv_dim(config->d_model());
   if (config->mlp_dim() == 0) config->set_mlp_dim(4 * config->d_model());
   if (config->head_dim() == 0) config->set_head_dim(config->mlp_dim());
+  // The suite sets the task's count; a model used on its own (tests, bench)
+  // sees one document per example.
+  if (config->num_segments() == 0) config->set_num_segments(1);
   return absl::OkStatus();
 }
 
@@ -133,22 +173,43 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
     return FieldError(config, "pooling", Pooling_Name(config.pooling()),
                       "must be POOLING_CLS or POOLING_MEAN");
   }
+  if (config.num_segments() != 1 && config.num_segments() != 2) {
+    return FieldError(config, "num_segments",
+                      absl::StrCat(config.num_segments()),
+                      "must be 1 (one document per example) or 2 (a dual "
+                      "encoder over document pairs)");
+  }
   if (seq_len <= 0) {
     return FieldError(config, "seq_len (task)", absl::StrCat(seq_len),
                       "must be > 0");
+  }
+  if (seq_len % config.num_segments() != 0) {
+    return FieldError(config, "seq_len (task)", absl::StrCat(seq_len),
+                      absl::StrCat("must be a multiple of num_segments (",
+                                   config.num_segments(),
+                                   "): each example holds that many "
+                                   "documents of equal padded length"));
   }
   if (max_batch <= 0) {
     return FieldError(config, "max_batch", absl::StrCat(max_batch),
                       "must be > 0");
   }
-  const int positions = seq_len + (config.pooling() == POOLING_CLS ? 1 : 0);
+  // Learned positions index one document: with two segments each starts at
+  // position 0 again.
+  const int segment_len = seq_len / config.num_segments();
+  const int positions = segment_len + (config.pooling() == POOLING_CLS ? 1 : 0);
   if (config.max_len() < 0 ||
       (config.max_len() > 0 && config.max_len() < positions)) {
     return FieldError(
         config, "max_len", absl::StrCat(config.max_len()),
-        absl::StrCat("must be 0 (use the task length) or >= ", positions,
-                     " (task seq_len ", seq_len,
-                     config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
+        absl::StrCat(
+            "must be 0 (use the task length) or >= ", positions,
+            config.num_segments() == 1
+                ? absl::StrCat(" (task seq_len ", seq_len)
+                : absl::StrCat(" (document length ", segment_len,
+                               " = task seq_len ", seq_len, " / num_segments ",
+                               config.num_segments()),
+            config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
   }
   absl::StatusOr<AttentionParams> params =
       BuiltinAttentions().ResolveParams(config.attention());
@@ -176,7 +237,11 @@ absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Create(
 Encoder::Encoder(const ModelConfig& config, int seq_len, int max_batch)
     : config_(config),
       seq_len_(seq_len),
-      positions_(seq_len + (config.pooling() == POOLING_CLS ? 1 : 0)),
+      segments_(config.num_segments()),
+      segment_len_(seq_len / config.num_segments()),
+      positions_(segment_len_ + (config.pooling() == POOLING_CLS ? 1 : 0)),
+      feature_dim_(config.num_segments() == 2 ? 4 * config.d_model()
+                                              : config.d_model()),
       max_batch_(max_batch),
       d_(config.d_model()),
       heads_(config.num_heads()),
@@ -200,8 +265,10 @@ Tensor* Encoder::AddParam(const std::string& name, std::vector<int64_t> shape,
 }
 
 absl::Status Encoder::Build() {
-  const int64_t B = max_batch_, N = positions_, D = d_, H = heads_,
-                Dh = head_dim_, Q = qkv_, M = mlp_;
+  // Workspaces inside the blocks hold B' = S * max_batch sequences.
+  const int64_t B = static_cast<int64_t>(segments_) * max_batch_,
+                N = positions_, D = d_, H = heads_, Dh = head_dim_, Q = qkv_,
+                M = mlp_;
   const bool dropout = config_.dropout() > 0.0f;
   // Each AddParam appends (value, grad); the grad is the last tensor stored.
   auto grad_of_last = [this]() { return params_.back().grad; };
@@ -249,7 +316,7 @@ absl::Status Encoder::Build() {
     l.d_bo = grad_of_last();
 
     AttentionShape shape;
-    shape.max_batch = max_batch_;
+    shape.max_batch = static_cast<int>(B);
     shape.num_heads = heads_;
     shape.seq_len = positions_;
     shape.head_dim = head_dim_;
@@ -317,7 +384,7 @@ absl::Status Encoder::Build() {
   d_final_gamma_ = grad_of_last();
   final_beta_ = AddParam("final_ln.beta", {D}, kInitZero);
   d_final_beta_ = grad_of_last();
-  head_w1_ = AddParam("head.w1", {D, head_hidden_}, kInitXavier);
+  head_w1_ = AddParam("head.w1", {feature_dim_, head_hidden_}, kInitXavier);
   d_head_w1_ = grad_of_last();
   head_b1_ = AddParam("head.b1", {head_hidden_}, kInitZero);
   d_head_b1_ = grad_of_last();
@@ -325,10 +392,10 @@ absl::Status Encoder::Build() {
   d_head_w2_ = grad_of_last();
   head_b2_ = AddParam("head.b2", {classes_}, kInitZero);
   d_head_b2_ = grad_of_last();
-  head1_ = std::make_unique<Linear>(D, head_hidden_);
+  head1_ = std::make_unique<Linear>(feature_dim_, head_hidden_);
   head2_ = std::make_unique<Linear>(head_hidden_, classes_);
 
-  tokens_.resize(B * seq_len_);
+  tokens_.resize(B * segment_len_);
   key_mask_.resize(B * N);
   if (dropout) embed_mask_.resize(B * N * D);
   for (int i = 0; i <= config_.num_layers(); ++i)
@@ -337,9 +404,15 @@ absl::Status Encoder::Build() {
   final_mean_ = Tensor({B, N});
   final_rstd_ = Tensor({B, N});
   pooled_ = Tensor({B, D});
-  head_hidden_act_ = Tensor({B, head_hidden_});
-  logits_ = Tensor({B, classes_});
-  dlogits_ = Tensor({B, classes_});
+  // The head runs on examples, not sequences.
+  const int64_t examples = max_batch_;
+  if (segments_ == 2) {
+    features_ = Tensor({examples, feature_dim_});
+    dfeatures_ = Tensor({examples, feature_dim_});
+  }
+  head_hidden_act_ = Tensor({examples, head_hidden_});
+  logits_ = Tensor({examples, classes_});
+  dlogits_ = Tensor({examples, classes_});
   tmp_qkv_ = Tensor({B, N, Q});
   tmp_d_ = Tensor({B, N, D});
   dx_ = Tensor({B, N, D});
@@ -351,7 +424,7 @@ absl::Status Encoder::Build() {
   dv_ = Tensor({B, H, N, Dh});
   dmlp_ = Tensor({B, N, M});
   dpooled_ = Tensor({B, D});
-  dhead_hidden_ = Tensor({B, head_hidden_});
+  dhead_hidden_ = Tensor({examples, head_hidden_});
   return absl::OkStatus();
 }
 
@@ -417,10 +490,15 @@ absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,
   }
   for (int64_t i = 0; i < static_cast<int64_t>(batch) * seq_len_; ++i) {
     if (tokens[i] < 0 || tokens[i] >= config_.vocab_size()) {
+      const int position = static_cast<int>(i % seq_len_);
       return absl::InvalidArgumentError(absl::StrCat(
           "token ", tokens[i], " at example ", i / seq_len_, " position ",
-          i % seq_len_, " is outside the vocabulary [0, ", config_.vocab_size(),
-          ")"));
+          position,
+          segments_ > 1
+              ? absl::StrCat(" (document ", position / segment_len_ + 1,
+                             " position ", position % segment_len_, ")")
+              : "",
+          " is outside the vocabulary [0, ", config_.vocab_size(), ")"));
     }
   }
   if (labels != nullptr) {
@@ -438,7 +516,9 @@ absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,
 const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
                               uint64_t dropout_seed) {
   const int N = positions_, D = d_, H = heads_, Dh = head_dim_, M = mlp_;
-  const int64_t rows = static_cast<int64_t>(batch) * N;
+  // The blocks see S * batch sequences of N tokens each.
+  const int seqs = segments_ * batch;
+  const int64_t rows = static_cast<int64_t>(seqs) * N;
   const float p = config_.dropout();
   batch_ = batch;
   training_ = training;
@@ -449,21 +529,22 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   std::memcpy(tokens_.data(), tokens,
               sizeof(int32_t) * static_cast<size_t>(batch) * seq_len_);
   // Key padding mask; CLS is always a real key.
-  for (int b = 0; b < batch; ++b) {
+  const int L = segment_len_;
+  for (int b = 0; b < seqs; ++b) {
     uint8_t* m = key_mask_.data() + static_cast<int64_t>(b) * N;
     if (has_cls_) m[0] = 1;
-    for (int t = 0; t < seq_len_; ++t) {
-      m[t + (has_cls_ ? 1 : 0)] = tokens[b * seq_len_ + t] != 0;
+    for (int t = 0; t < L; ++t) {
+      m[t + (has_cls_ ? 1 : 0)] = tokens[static_cast<int64_t>(b) * L + t] != 0;
     }
   }
 
-  float* x = xs_[0].data();  // [B, N', D]
-  EmbeddingForward(tokens, batch, seq_len_, D, token_embed_->data(),
+  float* x = xs_[0].data();  // [B', N', D]
+  EmbeddingForward(tokens, seqs, L, D, token_embed_->data(),
                    has_cls_ ? cls_->data() : nullptr, x);
   if (position_embed_ != nullptr) {
-    AddPositionsForward(position_embed_->data(), batch, N, D, x);
+    AddPositionsForward(position_embed_->data(), seqs, N, D, x);
   } else if (sinusoid_.size() > 0) {
-    AddPositionsForward(sinusoid_.data(), batch, N, D, x);
+    AddPositionsForward(sinusoid_.data(), seqs, N, D, x);
   }
   if (dropout_active_) {
     DropoutMask(SiteSeed(dropout_seed, -1, kSiteEmbed), p, rows * D,
@@ -481,17 +562,17 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
                      l.ln1.data(), l.ln1_mean.data(), l.ln1_rstd.data());
     l.q->Forward(l.ln1.data(), l.wq->data(), l.bq->data(), tmp_qkv_.data(),
                  rows);
-    SplitHeads(tmp_qkv_.data(), batch, N, H, Dh, l.qh.data());
+    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.qh.data());
     l.k->Forward(l.ln1.data(), l.wk->data(), l.bk->data(), tmp_qkv_.data(),
                  rows);
-    SplitHeads(tmp_qkv_.data(), batch, N, H, Dh, l.kh.data());
+    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.kh.data());
     l.v->Forward(l.ln1.data(), l.wv->data(), l.bv->data(), tmp_qkv_.data(),
                  rows);
-    SplitHeads(tmp_qkv_.data(), batch, N, H, Dh, l.vh.data());
+    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.vh.data());
     l.attention->Forward(
-        l.qh.data(), l.kh.data(), l.vh.data(), key_mask_.data(), batch,
-        training, SiteSeed(dropout_seed, li, kSiteAttention), l.attn.data());
-    MergeHeads(l.attn.data(), batch, N, H, Dh, l.merged.data());
+        l.qh.data(), l.kh.data(), l.vh.data(), key_mask_.data(), seqs, training,
+        SiteSeed(dropout_seed, li, kSiteAttention), l.attn.data());
+    MergeHeads(l.attn.data(), seqs, N, H, Dh, l.merged.data());
     l.o->Forward(l.merged.data(), l.wo->data(), l.bo->data(), tmp_d_.data(),
                  rows);
     if (dropout_active_) {
@@ -533,12 +614,17 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
                    rows, D, final_ln_.data(), final_mean_.data(),
                    final_rstd_.data());
   if (has_cls_) {
-    PoolClsForward(final_ln_.data(), batch, N, D, pooled_.data());
+    PoolClsForward(final_ln_.data(), seqs, N, D, pooled_.data());
   } else {
-    PoolMeanForward(final_ln_.data(), key_mask_.data(), batch, N, D,
+    PoolMeanForward(final_ln_.data(), key_mask_.data(), seqs, N, D,
                     pooled_.data());
   }
-  head1_->Forward(pooled_.data(), head_w1_->data(), head_b1_->data(),
+  const float* head_in = pooled_.data();  // [B, F]
+  if (segments_ == 2) {
+    DualFeaturesForward(pooled_.data(), batch, D, features_.data());
+    head_in = features_.data();
+  }
+  head1_->Forward(head_in, head_w1_->data(), head_b1_->data(),
                   head_hidden_act_.data(), batch);
   ReluForward(head_hidden_act_.data(),
               static_cast<int64_t>(batch) * head_hidden_,
@@ -556,10 +642,12 @@ float Encoder::Loss(const int32_t* labels, int* correct) {
 void Encoder::Backward() {
   const int batch = batch_;
   const int N = positions_, D = d_, H = heads_, Dh = head_dim_, M = mlp_;
-  const int64_t rows = static_cast<int64_t>(batch) * N;
+  const int seqs = segments_ * batch;
+  const int64_t rows = static_cast<int64_t>(seqs) * N;
   const float p = config_.dropout();
 
-  // Head: logits = ReLU(pooled W1 + b1) W2 + b2.
+  // Head: logits = ReLU(features W1 + b1) W2 + b2, where features = pooled,
+  // or [u, v, u*v, u-v] of the two documents' pooled rows.
   head2_->BackwardParams(head_hidden_act_.data(), dlogits_.data(),
                          d_head_w2_->data(), d_head_b2_->data(), batch);
   head2_->BackwardInput(dlogits_.data(), head_w2_->data(), dhead_hidden_.data(),
@@ -567,17 +655,24 @@ void Encoder::Backward() {
   ReluBackward(head_hidden_act_.data(), dhead_hidden_.data(),
                static_cast<int64_t>(batch) * head_hidden_,
                dhead_hidden_.data());
-  head1_->BackwardParams(pooled_.data(), dhead_hidden_.data(),
-                         d_head_w1_->data(), d_head_b1_->data(), batch);
-  head1_->BackwardInput(dhead_hidden_.data(), head_w1_->data(), dpooled_.data(),
-                        batch, false);
+  const bool dual = segments_ == 2;
+  head1_->BackwardParams(dual ? features_.data() : pooled_.data(),
+                         dhead_hidden_.data(), d_head_w1_->data(),
+                         d_head_b1_->data(), batch);
+  head1_->BackwardInput(dhead_hidden_.data(), head_w1_->data(),
+                        dual ? dfeatures_.data() : dpooled_.data(), batch,
+                        false);
+  if (dual) {
+    DualFeaturesBackward(dfeatures_.data(), pooled_.data(), batch, D,
+                         dpooled_.data());
+  }
 
   // Pooling and final LN: dx = d(stream after the last block).
   std::memset(dtmp_d_.data(), 0, sizeof(float) * rows * D);
   if (has_cls_) {
-    PoolClsBackward(dpooled_.data(), batch, N, D, dtmp_d_.data());
+    PoolClsBackward(dpooled_.data(), seqs, N, D, dtmp_d_.data());
   } else {
-    PoolMeanBackward(dpooled_.data(), key_mask_.data(), batch, N, D,
+    PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D,
                      dtmp_d_.data());
   }
   float* dx = dx_.data();
@@ -620,20 +715,20 @@ void Encoder::Backward() {
     l.o->BackwardParams(l.merged.data(), dbranch, l.d_wo->data(),
                         l.d_bo->data(), rows);
     l.o->BackwardInput(dbranch, l.wo->data(), dtmp_qkv_.data(), rows, false);
-    SplitHeads(dtmp_qkv_.data(), batch, N, H, Dh, d_heads_out_.data());
+    SplitHeads(dtmp_qkv_.data(), seqs, N, H, Dh, d_heads_out_.data());
     l.attention->Backward(d_heads_out_.data(), dq_.data(), dk_.data(),
                           dv_.data());
-    MergeHeads(dq_.data(), batch, N, H, Dh, dtmp_qkv_.data());
+    MergeHeads(dq_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
     l.q->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wq->data(),
                         l.d_bq->data(), rows);
     l.q->BackwardInput(dtmp_qkv_.data(), l.wq->data(), dtmp_d_.data(), rows,
                        false);
-    MergeHeads(dk_.data(), batch, N, H, Dh, dtmp_qkv_.data());
+    MergeHeads(dk_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
     l.k->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wk->data(),
                         l.d_bk->data(), rows);
     l.k->BackwardInput(dtmp_qkv_.data(), l.wk->data(), dtmp_d_.data(), rows,
                        true);
-    MergeHeads(dv_.data(), batch, N, H, Dh, dtmp_qkv_.data());
+    MergeHeads(dv_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
     l.v->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wv->data(),
                         l.d_bv->data(), rows);
     l.v->BackwardInput(dtmp_qkv_.data(), l.wv->data(), dtmp_d_.data(), rows,
@@ -648,9 +743,9 @@ void Encoder::Backward() {
     DropoutApply(dx, embed_mask_.data(), p, rows * D, dx);
   }
   if (position_embed_ != nullptr) {
-    AddPositionsBackward(dx, batch, N, D, d_position_embed_->data());
+    AddPositionsBackward(dx, seqs, N, D, d_position_embed_->data());
   }
-  EmbeddingBackward(dx, tokens_.data(), batch, seq_len_, D, has_cls_,
+  EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
                     d_token_embed_->data(),
                     has_cls_ ? d_cls_->data() : nullptr);
 }

@@ -1,7 +1,9 @@
 // The LRA transformer encoder (pre-LN, as in LRA's Flax code) with explicit
 // Forward/Loss/Backward and a parameter visitor for init, checkpoints and the
 // optimizer. The token mixer of each block is an attention plugin from the
-// registry (models/attention/).
+// registry (models/attention/). With num_segments = 2 it is LRA's dual
+// encoder for Retrieval: both documents of an example pass through the same
+// weights and the head classifies [u, v, u*v, u-v] of their pooled vectors.
 #ifndef LRA_MODELS_ENCODER_H_
 #define LRA_MODELS_ENCODER_H_
 
@@ -23,19 +25,24 @@ namespace lra {
 
 // Fills proto3-zero fields with defaults: positional -> LEARNED, pooling ->
 // CLS, attention.name -> "full", qkv_dim -> d_model, mlp_dim -> 4 * d_model,
-// head_dim -> mlp_dim. Fields without a sensible default (vocab_size,
-// d_model, num_layers, num_heads, num_classes) are left for validation.
+// head_dim -> mlp_dim, num_segments -> 1. Fields without a sensible default
+// (vocab_size, d_model, num_layers, num_heads, num_classes) are left for
+// validation.
 absl::Status ResolveModelDefaults(ModelConfig* config);
 
-// Checks a resolved config for an encoder over `seq_len` task tokens; each
-// error names the field, its value and what is allowed.
+// Checks a resolved config for an encoder over `seq_len` task tokens (all
+// segments together); each error names the field, its value and what is
+// allowed.
 absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                  int max_batch);
 
 class Encoder {
  public:
-  // seq_len = task tokens (without CLS). Applies ResolveModelDefaults to a
-  // copy of `config` and validates it. All workspaces are sized for
+  // seq_len = task tokens of one example (without CLS); with num_segments = 2
+  // that is both documents, [doc 1 | doc 2], so it must be even and each
+  // document is seq_len / 2 tokens, encoded on its own with its own CLS and
+  // positions 0.. seq_len / 2 (+ CLS). Applies ResolveModelDefaults to a copy
+  // of `config` and validates it. All workspaces are sized for
   // max_batch here, so the training step allocates nothing afterwards except
   // oneDNN primitives on the first call with a new batch size.
   static absl::StatusOr<std::unique_ptr<Encoder>> Create(
@@ -52,12 +59,14 @@ class Encoder {
 
   // Visits every parameter with its gradient (same shape) in a fixed order:
   // embed.*, then per layer ln1, attn (wq bq wk bk wv bv wo bo, then plugin
-  // parameters), ln2, mlp, then final_ln and head.
+  // parameters), ln2, mlp, then final_ln and head. Names are the same for
+  // both num_segments; only head.w1 differs in shape ([D, Hd] or [4D, Hd]).
   void ForEachParameter(const ParameterVisitor& fn);
   int64_t NumParameters() const;
 
-  // tokens: [batch, seq_len] int32 in [0, vocab_size), 0 = padding;
-  // 1 <= batch <= max_batch (see CheckInputs). Returns logits
+  // tokens: [batch, seq_len] int32 in [0, vocab_size), 0 = padding (for
+  // the dual encoder [batch, 2, seq_len / 2], each document padded on its
+  // own); 1 <= batch <= max_batch (see CheckInputs). Returns logits
   // [batch, num_classes], valid until the next Forward. Dropout only when
   // training; its masks are a pure function of dropout_seed.
   const float* Forward(const int32_t* tokens, int batch, bool training,
@@ -70,6 +79,11 @@ class Encoder {
   // preceding Forward (training or not) and Loss.
   void Backward();
 
+  // The pooled encodings of the last Forward, [num_segments * batch, D]: row
+  // S * b + s is segment s of example b (for the dual encoder, rows 2b and
+  // 2b + 1 are u and v). Valid until the next Forward.
+  const float* pooled() const { return pooled_.data(); }
+
   // Checks what Forward and Loss assume but do not check (token ids in the
   // vocabulary, labels in [0, num_classes), batch size); labels may be nullptr.
   absl::Status CheckInputs(const int32_t* tokens, const int32_t* labels,
@@ -77,6 +91,7 @@ class Encoder {
 
   const ModelConfig& config() const { return config_; }
   int seq_len() const { return seq_len_; }
+  int num_segments() const { return segments_; }
   int max_batch() const { return max_batch_; }
 
  private:
@@ -89,8 +104,11 @@ class Encoder {
                    int init_kind);
 
   ModelConfig config_;
-  int seq_len_;    // task tokens N
-  int positions_;  // N' = N + 1 with CLS, else N
+  int seq_len_;      // task tokens per example, all segments
+  int segments_;     // S: documents per example, each encoded separately
+  int segment_len_;  // N = seq_len_ / S tokens per encoded sequence
+  int positions_;    // N' = N + 1 with CLS, else N
+  int feature_dim_;  // F: head input width, D (S = 1) or 4 D (S = 2)
   int max_batch_;
   int d_, heads_, head_dim_, qkv_, mlp_, head_hidden_, classes_;
   bool has_cls_;
@@ -110,7 +128,7 @@ class Encoder {
   Tensor* d_final_gamma_ = nullptr;
   Tensor* final_beta_ = nullptr;  // [D]
   Tensor* d_final_beta_ = nullptr;
-  Tensor* head_w1_ = nullptr;  // [D, Hd]
+  Tensor* head_w1_ = nullptr;  // [F, Hd]
   Tensor* d_head_w1_ = nullptr;
   Tensor* head_b1_ = nullptr;  // [Hd]
   Tensor* d_head_b1_ = nullptr;
@@ -120,28 +138,32 @@ class Encoder {
   Tensor* d_head_b2_ = nullptr;
   std::unique_ptr<Linear> head1_, head2_;
 
-  // Activations of the last Forward, sized for max_batch.
+  // Activations of the last Forward, sized for max_batch. Inside the blocks
+  // the batch is of sequences: B' = S * B, where sequence S * b + s is
+  // segment s of example b (the tokens' own layout, so no copy is needed).
   Tensor sinusoid_;                  // [N', D] (sinusoidal positions only)
-  std::vector<int32_t> tokens_;      // [B, N] copy of the last Forward's input
-  std::vector<uint8_t> key_mask_;    // [B, N'] 1 = real token (CLS is real)
-  std::vector<uint8_t> embed_mask_;  // [B, N', D] embedding dropout
-  std::vector<Tensor> xs_;           // L + 1 residual streams, each [B, N', D]
-  Tensor final_ln_;                  // [B, N', D]
-  Tensor final_mean_, final_rstd_;   // [B, N']
-  Tensor pooled_;                    // [B, D]
+  std::vector<int32_t> tokens_;      // [B', N] copy of the last Forward's input
+  std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
+  std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout
+  std::vector<Tensor> xs_;           // L + 1 residual streams, each [B', N', D]
+  Tensor final_ln_;                  // [B', N', D]
+  Tensor final_mean_, final_rstd_;   // [B', N']
+  Tensor pooled_;                    // [B', D]
+  Tensor features_;                  // [B, F] (S = 2 only): [u, v, u*v, u-v]
   Tensor head_hidden_act_;           // [B, Hd] after ReLU
   Tensor logits_;                    // [B, C]
   Tensor dlogits_;                   // [B, C]
   // Shared temporaries and gradient buffers.
-  Tensor tmp_qkv_;       // [B, N', Q]
-  Tensor tmp_d_;         // [B, N', D]
-  Tensor dx_;            // [B, N', D] gradient of the stream
-  Tensor dtmp_d_;        // [B, N', D]
-  Tensor dtmp_qkv_;      // [B, N', Q]
-  Tensor d_heads_out_;   // [B, H, N', Dh]
-  Tensor dq_, dk_, dv_;  // [B, H, N', Dh]
-  Tensor dmlp_;          // [B, N', M]
-  Tensor dpooled_;       // [B, D]
+  Tensor tmp_qkv_;       // [B', N', Q]
+  Tensor tmp_d_;         // [B', N', D]
+  Tensor dx_;            // [B', N', D] gradient of the stream
+  Tensor dtmp_d_;        // [B', N', D]
+  Tensor dtmp_qkv_;      // [B', N', Q]
+  Tensor d_heads_out_;   // [B', H, N', Dh]
+  Tensor dq_, dk_, dv_;  // [B', H, N', Dh]
+  Tensor dmlp_;          // [B', N', M]
+  Tensor dpooled_;       // [B', D]
+  Tensor dfeatures_;     // [B, F] (S = 2 only)
   Tensor dhead_hidden_;  // [B, Hd]
 
   int batch_ = 0;
