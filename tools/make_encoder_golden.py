@@ -33,6 +33,12 @@ rounding:
     mean pooling must divide by the real length); token ids reach vocab - 1.
   * Weights normal(0, 0.3) so that GELU and the head's ReLU see both signs
     (the exact erf GELU differs from the tanh one by up to ~1e-3).
+  * The dual case (num_segments 2, Retrieval's model): every example is two
+    documents [doc 1 | doc 2] with different real lengths (one document full,
+    one nearly empty), each encoded on its own with its own CLS and positions
+    from 0, and the head reads [u, v, u*v, u-v]. Its seq_len (as in the file
+    and in Encoder::Create) is the total, 2 * doc_len. Smaller widths than
+    the other cases keep the file small; the others already pin the layers.
 
 The script also runs the same computation in float32 and prints the worst
 error of that float32 run under the C++ test's tolerance rule, to show the
@@ -94,7 +100,36 @@ CASES = [
         embed_std=0.5,
         seed=5678,
     ),
+    dict(
+        file="dual_cls_learned.txt",
+        name="golden_dual_cls_learned",
+        vocab_size=16,
+        d_model=8,
+        num_layers=2,
+        num_heads=2,
+        qkv_dim=16,
+        mlp_dim=16,
+        head_dim=12,
+        num_classes=2,
+        positional="POSITIONAL_LEARNED",
+        pooling="POOLING_CLS",
+        num_segments=2,
+        seq_len=18,  # two documents of 9 tokens
+        lengths=[[9, 4], [1, 9], [6, 7]],  # real tokens of (doc 1, doc 2)
+        labels=[0, 1, 1],
+        embed_std=0.3,
+        seed=4242,
+    ),
 ]
+
+
+def segments(c):
+    return c.get("num_segments", 1)
+
+
+def doc_len(c):
+    """Tokens per encoded sequence: one document of the example."""
+    return c["seq_len"] // segments(c)
 
 
 def parameter_shapes(c):
@@ -104,7 +139,7 @@ def parameter_shapes(c):
     cls = c["pooling"] == "POOLING_CLS"
     shapes = [("embed.token", [c["vocab_size"], d])]
     if c["positional"] == "POSITIONAL_LEARNED":
-        shapes.append(("embed.position", [c["seq_len"] + (1 if cls else 0), d]))
+        shapes.append(("embed.position", [doc_len(c) + (1 if cls else 0), d]))
     if cls:
         shapes.append(("embed.cls", [d]))
     for i in range(c["num_layers"]):
@@ -120,7 +155,8 @@ def parameter_shapes(c):
             (p + "mlp.w2", [m, d]), (p + "mlp.b2", [d]),
         ]
     shapes += [("final_ln.gamma", [d]), ("final_ln.beta", [d]),
-               ("head.w1", [d, hd]), ("head.b1", [hd]),
+               ("head.w1", [d * (4 if segments(c) == 2 else 1), hd]),
+               ("head.b1", [hd]),
                ("head.w2", [hd, nc]), ("head.b2", [nc])]
     return shapes
 
@@ -161,6 +197,10 @@ def layer_norm(x, gamma, beta):
 
 def forward(c, p, tokens):
     """Returns logits [B, C] of the pre-LN encoder; p maps names to tensors."""
+    examples = tokens.shape[0]
+    # Each document is its own sequence: [B, S * L] -> [B * S, L], so rows
+    # 2b and 2b + 1 are the two documents of example b.
+    tokens = tokens.reshape(examples * segments(c), doc_len(c))
     batch, n = tokens.shape
     d, h = c["d_model"], c["num_heads"]
     dh = c["qkv_dim"] // h
@@ -199,6 +239,10 @@ def forward(c, p, tokens):
     else:
         w = real.to(x.dtype)[:, :, None]  # [B, N, 1]
         pooled = (x * w).sum(1) / w.sum(1)
+    if segments(c) == 2:
+        pairs = pooled.reshape(examples, 2, d)
+        u, v = pairs[:, 0], pairs[:, 1]  # [B, D] each
+        pooled = torch.cat([u, v, u * v, u - v], dim=1)  # [B, 4D]
     hidden = torch.relu(pooled @ p["head.w1"] + p["head.b1"])
     return hidden @ p["head.w2"] + p["head.b2"]
 
@@ -214,10 +258,16 @@ def run(c, params, tokens, labels, dtype):
 
 
 def make_tokens(c, gen):
+    """[B, seq_len]; with two segments each document is padded on its own."""
     batch, n = len(c["lengths"]), c["seq_len"]
     tokens = torch.zeros(batch, n, dtype=torch.long)
-    for b, length in enumerate(c["lengths"]):
-        tokens[b, :length] = torch.randint(1, c["vocab_size"], (length,), generator=gen)
+    for b, lengths in enumerate(c["lengths"]):
+        if segments(c) == 1:
+            lengths = [lengths]
+        for s, length in enumerate(lengths):
+            start = s * doc_len(c)
+            tokens[b, start:start + length] = torch.randint(
+                1, c["vocab_size"], (length,), generator=gen)
     # Make sure the largest id is used, to catch an off-by-one in the table.
     tokens[0, 1] = c["vocab_size"] - 1
     return tokens
@@ -230,7 +280,8 @@ def config_text(c):
             f'mlp_dim: {c["mlp_dim"]} dropout: 0 attention_dropout: 0 '
             f'positional: {c["positional"]} pooling: {c["pooling"]} '
             f'num_classes: {c["num_classes"]} head_dim: {c["head_dim"]} '
-            f'attention {{ name: "full" }}')
+            f'attention {{ name: "full" }}' +
+            (f' num_segments: {segments(c)}' if segments(c) != 1 else ''))
 
 
 def tensor_lines(name, t, fmt):

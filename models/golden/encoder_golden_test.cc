@@ -1,6 +1,8 @@
 // Pins lra::Encoder's numerics to a PyTorch float64 reference: logits, loss,
-// argmax hits and every parameter's gradient on two tiny configurations (CLS
-// pooling with learned positions; mean pooling with sinusoidal positions).
+// argmax hits and every parameter's gradient on three tiny configurations
+// (CLS pooling with learned positions; mean pooling with sinusoidal
+// positions; the dual encoder of Retrieval, num_segments 2, with CLS pooling
+// and learned positions).
 // The data files are made by tools/make_encoder_golden.py, which documents
 // their format and why each case looks the way it does.
 //
@@ -410,7 +412,8 @@ TEST_P(EncoderGoldenTest, EvalWithLargerMaxBatchMatchesPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, EncoderGoldenTest,
                          testing::Values("cls_learned.txt",
-                                         "mean_sinusoidal.txt"),
+                                         "mean_sinusoidal.txt",
+                                         "dual_cls_learned.txt"),
                          [](const testing::TestParamInfo<const char*>& info) {
                            std::string name = info.param;
                            return name.substr(0, name.find('.'));
