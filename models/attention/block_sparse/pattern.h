@@ -95,11 +95,25 @@ class BlockSparsePatternBuilder {
   void AddKeys(SparseTile keys, const Allowed& allowed);
   // Adds the natural positions [begin, end) as consecutive tiles of up to 64
   // keys (clipped to the sequence), keeping the pairs with allowed(i, j).
+  // The first tile starts at begin rounded down to a multiple of 16 when
+  // that needs no extra tile: the extra keys are masked by the predicate, and
+  // tiles aligned to a cache line keep the score kernel's 64-byte loads from
+  // splitting across two lines.
   template <typename Allowed>
   void AddKeyRange(int begin, int end, const Allowed& allowed);
   // The same for entries [begin, end) of the gather list.
   template <typename Allowed>
   void AddGatheredKeyRange(int begin, int end, const Allowed& allowed);
+  // Where AddKeyRange(begin, end, allowed) starts its first tile: begin
+  // clipped to 0, then rounded down to a multiple of 16 unless that needs
+  // one more tile.
+  static int AlignedBegin(int begin, int end) {
+    if (begin < 0) begin = 0;
+    const int aligned = begin - begin % 16;
+    const bool same_tiles = (end - aligned + kSparseTile - 1) / kSparseTile ==
+                            (end - begin + kSparseTile - 1) / kSparseTile;
+    return same_tiles ? aligned : begin;
+  }
   // The range overloads without a predicate: every pair allowed.
   void AddKeyRange(int begin, int end);
   void AddGatheredKeyRange(int begin, int end);
@@ -157,8 +171,8 @@ void BlockSparsePatternBuilder::AddKeys(SparseTile keys,
 template <typename Allowed>
 void BlockSparsePatternBuilder::AddKeyRange(int begin, int end,
                                             const Allowed& allowed) {
-  if (begin < 0) begin = 0;
   if (end > pattern_.seq_len) end = pattern_.seq_len;
+  begin = AlignedBegin(begin, end);
   for (int j0 = begin; j0 < end; j0 += kSparseTile) {
     const int count = end - j0 < kSparseTile ? end - j0 : kSparseTile;
     AddKeys(SparseTile{j0, count, false}, allowed);

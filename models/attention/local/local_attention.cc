@@ -55,19 +55,19 @@ absl::StatusOr<BlockSparsePattern> LocalPattern(const LocalOptions& options,
     }
   } else {
     // A block longer than a tile spans several query and key tiles; a block
-    // of at most 64 (LRA's 50) is exactly one tile pair, without masks
-    // unless causal.
-    for (int s = 0; s < seq_len; s += options.block_size) {
-      const int e = std::min(seq_len, s + options.block_size);
+    // of at most 64 (LRA's 50) is one tile pair: its key tile starts at the
+    // cache line holding the block's first key, with the few keys before
+    // the block masked, which is cheaper than unaligned loads.
+    const int bs = options.block_size;
+    auto allowed = [&options](int i, int j) {
+      return LocalAllows(options, i, j);
+    };
+    for (int s = 0; s < seq_len; s += bs) {
+      const int e = std::min(seq_len, s + bs);
       for (int r0 = s; r0 < e; r0 += kSparseTile) {
         const int rows = std::min(kSparseTile, e - r0);
         builder.AddQueryBlock({r0, rows, false});
-        if (options.causal) {
-          builder.AddKeyRange(s, r0 + rows,
-                              [](int i, int j) { return j <= i; });
-        } else {
-          builder.AddKeyRange(s, e);
-        }
+        builder.AddKeyRange(s, options.causal ? r0 + rows : e, allowed);
       }
     }
   }

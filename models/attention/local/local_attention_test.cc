@@ -53,12 +53,15 @@ TEST(LocalPatternTest, DefaultIsLraBlocksOfFifty) {
   EXPECT_TRUE(LocalAllows(options, 120, 100));
   absl::StatusOr<BlockSparsePattern> p = LocalPattern(options, 130);
   ASSERT_TRUE(p.ok());
-  // One tile pair per block, no element masks: the last block is 30 wide.
+  // One tile pair per block; key tiles start on a cache line (16 keys), the
+  // keys before the block masked: [0, 50), [48, 100) and [96, 130).
   ASSERT_EQ(p->query_blocks.size(), 3u);
   ASSERT_EQ(p->key_blocks.size(), 3u);
-  EXPECT_TRUE(p->masks.empty());
-  EXPECT_EQ(p->key_blocks[2].keys.begin, 100);
-  EXPECT_EQ(p->key_blocks[2].keys.count, 30);
+  EXPECT_EQ(p->key_blocks[0].mask, -1);
+  EXPECT_EQ(p->key_blocks[1].keys.begin, 48);
+  EXPECT_EQ(p->key_blocks[1].keys.count, 52);
+  EXPECT_EQ(p->key_blocks[2].keys.begin, 96);
+  EXPECT_EQ(p->key_blocks[2].keys.count, 34);
   EXPECT_EQ(p->AllowedPairs(), 50 * 50 * 2 + 30 * 30);
 }
 

@@ -41,12 +41,12 @@ void BuildFixed(const SparseTransformerOptions& o, int seq_len, int offset,
     for (int r0 = s; r0 < e; r0 += kSparseTile) {
       const int rows = std::min(kSparseTile, e - r0);
       builder.AddQueryBlock({offset + r0, rows, false});
-      if (o.causal) {
-        builder.AddKeyRange(offset + s, offset + r0 + rows,
-                            [](int i, int j) { return j <= i; });
-      } else {
-        builder.AddKeyRange(offset + s, offset + e);
-      }
+      // The block's own keys; the range starts at a cache line, the keys
+      // before the block masked.
+      builder.AddKeyRange(
+          offset + s, offset + (o.causal ? r0 + rows : e), [&](int i, int j) {
+            return j >= offset + s && j < offset + e && (!o.causal || j <= i);
+          });
       // CLS (gathered first when global) and the summary columns of the
       // other blocks; this block's own summaries came with its block.
       builder.AddGatheredKeyRange(0, num_gathered, [&](int i, int j) {
@@ -74,8 +74,12 @@ void BuildStrided(const SparseTransformerOptions& o, int seq_len, int offset,
     builder.AddQueryBlock({offset + r0, rows, false});
     const int lo = offset + r0 - (l - 1);
     const int hi = offset + r0 + rows + (o.causal ? 0 : l - 1);
-    if (offset > 0 && lo > 0) builder.AddKeys({0, 1, false});
-    builder.AddKeyRange(std::max(lo, 0), hi, band);
+    // The CLS column comes with the band when the band's first tile reaches
+    // it, else as a tile of its own.
+    if (offset > 0 && BlockSparsePatternBuilder::AlignedBegin(lo, hi) > 0) {
+      builder.AddKeys({0, 1, false});
+    }
+    builder.AddKeyRange(lo, hi, band);
   }
   auto same_class = [&](int i, int j) {
     return i != j && (!o.causal || j <= i);
