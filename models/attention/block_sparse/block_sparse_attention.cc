@@ -59,6 +59,85 @@ inline void MaskRow(float* s, uint64_t allowed) {
 #endif
 }
 
+#if defined(__AVX512F__)
+// R rows of the score tile for the first C 16-key chunks of a tile; the
+// other chunks are zeroed (they are masked to -inf or multiplied by zero
+// probabilities afterwards, so only their finiteness matters).
+template <int C, int R>
+inline void NarrowScoreRows(const float* a, int dh, const float* bt,
+                            int bt_stride, __m512 scale, const float* bias,
+                            float* c) {
+  __m512 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  for (int x = 0; x < dh; ++x) {
+    const float* b = bt + x * bt_stride;
+    __m512 bv[C];
+#pragma GCC unroll 4
+    for (int j = 0; j < C; ++j) bv[j] = _mm512_loadu_ps(b + 16 * j);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * dh + x]);
+#pragma GCC unroll 4
+      for (int j = 0; j < C; ++j)
+        acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      __m512 v = _mm512_setzero_ps();
+      if (j < C) {
+        v = _mm512_mul_ps(acc[r][j], scale);
+        if (bias != nullptr) {
+          v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
+        }
+      }
+      _mm512_storeu_ps(c + r * kT + 16 * j, v);
+    }
+  }
+}
+
+template <int C>
+void NarrowScoreTile(const float* a, int rows, int dh, const float* bt,
+                     int bt_stride, float scale, const float* bias, float* c) {
+  // More rows per register tile when fewer chunks: about 16 accumulators.
+  constexpr int R = C == 1 ? 12 : C == 2 ? 8 : 5;
+  const __m512 s = _mm512_set1_ps(scale);
+  int r = 0;
+  for (; r + R <= rows; r += R) {
+    NarrowScoreRows<C, R>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kT);
+  }
+  for (; r < rows; ++r) {
+    NarrowScoreRows<C, 1>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kT);
+  }
+}
+#endif
+
+// ScoreTile for a tile of `count` keys: tiles of at most 48 keys (the last
+// tile of a gathered list, a lone CLS column, a short last block) compute
+// only the 16-key chunks they use.
+void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
+               float scale, const float* bias, int count, float* c) {
+#if defined(__AVX512F__)
+  switch ((count + 15) / 16) {
+    case 1:
+      return NarrowScoreTile<1>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    case 2:
+      return NarrowScoreTile<2>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    case 3:
+      return NarrowScoreTile<3>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    default:
+      break;
+  }
+#endif
+  ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
+}
+
 // Applies the pattern's element mask of key block `kb` (or, for a tile of
 // fewer than 64 keys, the tile width) to scores s [rows, 64].
 void ApplyMask(const BlockSparsePattern& p, const SparseKeyBlock& kb, int rows,
@@ -325,8 +404,8 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
         vp = vh + static_cast<int64_t>(t.begin) * Dh;
       }
       // s [rows, 64] = q k^T * scale + key bias, then the pattern's mask.
-      ScoreTile(qp, rows, Dh, bt, static_cast<int>(stride), scale_, tile_bias,
-                w.s);
+      ScoreKeys(qp, rows, Dh, bt, static_cast<int>(stride), scale_, tile_bias,
+                t.count, w.s);
       ApplyMask(p, kb, rows, w.s);
       // Online softmax over this query block's tiles.
       for (int r = 0; r < rows; ++r) {
@@ -480,13 +559,13 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
         dvp = dvh + key_off;
       }
       // P = exp(S - lse): the forward's probabilities before dropout.
-      ScoreTile(qp, rows, Dh, bt, static_cast<int>(stride), scale_, tile_bias,
-                w.s);
+      ScoreKeys(qp, rows, Dh, bt, static_cast<int>(stride), scale_, tile_bias,
+                t.count, w.s);
       ApplyMask(p, kb, rows, w.s);
       for (int r = 0; r < rows; ++r) ExpShiftRow(w.s + r * kT, w.tile_lse[r]);
       // dP [rows, 64] = dO V^T.
-      ScoreTile(dop, rows, Dh, vtp, static_cast<int>(stride), 1.0f, nullptr,
-                w.ds);
+      ScoreKeys(dop, rows, Dh, vtp, static_cast<int>(stride), 1.0f, nullptr,
+                t.count, w.ds);
       const float* p_used = w.s;
       if (dropout_active_) {
         // Pd = P * M / (1 - rate) fed V in the forward, so dV uses Pd and
