@@ -53,18 +53,20 @@ void Draw(const RecallConfig& config, Rng& rng, int seq_len, Scratch& s,
   for (int i = 0; i < n; ++i) {
     s.used[s.keys[i] / 64] &= ~(uint64_t{1} << (s.keys[i] % 64));
   }
-  // Balanced values: a random order of the 10 values repeated, shuffled.
+  // Balanced values: a random order of the values in use repeated,
+  // shuffled.
+  const int num_values = config.num_values();
   std::array<int8_t, kNumValues> order;
-  for (int v = 0; v < kNumValues; ++v) order[v] = static_cast<int8_t>(v);
-  for (int v = kNumValues - 1; v > 0; --v) {
+  for (int v = 0; v < num_values; ++v) order[v] = static_cast<int8_t>(v);
+  for (int v = num_values - 1; v > 0; --v) {
     std::swap(order[v], order[rng.UniformInt(0, v)]);
   }
-  for (int i = 0; i < n; ++i) s.values[i] = order[i % kNumValues];
+  for (int i = 0; i < n; ++i) s.values[i] = order[i % num_values];
   for (int i = n - 1; i > 0; --i) {
     std::swap(s.values[i], s.values[rng.UniformInt(0, i)]);
   }
   // The label first, then a uniform pair holding it.
-  *label = static_cast<int32_t>(rng.UniformInt(0, kNumValues - 1));
+  *label = static_cast<int32_t>(rng.UniformInt(0, num_values - 1));
   int holders = 0;
   for (int i = 0; i < n; ++i) holders += s.values[i] == *label;
   int64_t pick = rng.UniformInt(0, holders - 1);
@@ -103,13 +105,18 @@ absl::Status ValidateRecallConfig(const RecallConfig& config, int seq_len,
     return FieldError(field_prefix + "key_length", absl::StrCat(length),
                       absl::StrCat("1..", kMaxKeyLength));
   }
+  const int values = config.num_values();
+  if (values < 2 || values > kNumValues) {
+    return FieldError(field_prefix + "num_values", absl::StrCat(values),
+                      absl::StrCat("2..", kNumValues));
+  }
   const int64_t most_by_keys = KeySpace(length) / 2;
   const int64_t most_by_length = (seq_len - 1 - length) / (length + 1);
   const int64_t most = std::min(most_by_keys, most_by_length);
-  if (config.num_pairs() < kNumValues || config.num_pairs() > most) {
+  if (config.num_pairs() < values || config.num_pairs() > most) {
     return FieldError(
         field_prefix + "num_pairs", absl::StrCat(config.num_pairs()),
-        absl::StrCat(kNumValues, "..", most,
+        absl::StrCat(values, "..", most,
                      " (every value must occur; at "
                      "most half of the ",
                      KeySpace(length), " keys of key_length ", length,

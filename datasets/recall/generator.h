@@ -4,20 +4,20 @@
 // queried pair may be anywhere, and nothing but its key points to it.
 //
 // Tokens: 0 padding, 1 the query marker "?", 2..33 key symbols (32),
-// 34..43 values (10, the classes). A key is key_length symbols; keys are
-// distinct within an example. Layout:
+// 34..43 values (10, the classes; num_values of them in use). A key is
+// key_length symbols; keys are distinct within an example. Layout:
 //   k_1 v_1 k_2 v_2 ... k_N v_N ? q     (N = num_pairs)
 // so an example has N * (key_length + 1) + 1 + key_length tokens.
 //
 // Construction of example (data_seed, split, index): N distinct keys,
-// uniformly; values as balanced as N allows (each of the 10 appears
-// floor(N / 10) or ceil(N / 10) times, which ones get the extra is random)
-// in random order; the label y uniform; the query is a uniformly chosen
-// key among those whose value is y. Since y is drawn independently of the
-// values, the bag of tokens (value counts, key symbols) says nothing about
-// the label; the length is fixed. A sequence belongs to one split only: a
-// seeded fingerprint of its tokens picks the split, and an example draws
-// again until it lands in its own.
+// uniformly; values as balanced as N allows (each of the V = num_values in
+// use appears floor(N / V) or ceil(N / V) times, which ones get the extra
+// is random) in random order; the label y uniform over the V; the query is
+// a uniformly chosen key among those whose value is y. Since y is drawn
+// independently of the values, the bag of tokens (value counts, key symbols)
+// says nothing about the label; the length is fixed. A sequence belongs to one
+// split only: a seeded fingerprint of its tokens picks the split, and an
+// example draws again until it lands in its own.
 #ifndef LRA_DATASETS_RECALL_GENERATOR_H_
 #define LRA_DATASETS_RECALL_GENERATOR_H_
 

@@ -15,10 +15,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-RecallConfig Config(int num_pairs, int key_length) {
+RecallConfig Config(int num_pairs, int key_length, int num_values = 10) {
   RecallConfig config;
   config.set_num_pairs(num_pairs);
   config.set_key_length(key_length);
+  config.set_num_values(num_values);
   return config;
 }
 
@@ -133,6 +134,23 @@ TEST(RecallGeneratorTest, TheBagOfTokensCarriesNoLabel) {
             0.3);
 }
 
+TEST(RecallGeneratorTest, FewerValuesMakeAShortVersion) {
+  // Four pairs over four values: each value once, the label any of them.
+  const RecallConfig config = Config(4, 1, 4);
+  std::set<int> labels;
+  for (int64_t i = 0; i < 200; ++i) {
+    int32_t label;
+    const auto tokens = Generate(config, 10, 6, Split::kTrain, i, &label);
+    ASSERT_EQ(RecallAnswer(tokens, 1), label);
+    std::set<int32_t> values;
+    for (int pair = 0; pair < 4; ++pair) values.insert(tokens[2 * pair + 1]);
+    EXPECT_EQ(values.size(), 4u);
+    EXPECT_LT(*values.rbegin(), kFirstValueId + 4);
+    labels.insert(label);
+  }
+  EXPECT_EQ(labels, (std::set<int>{0, 1, 2, 3}));
+}
+
 TEST(RecallGeneratorTest, ValidationNamesTheField) {
   EXPECT_TRUE(ValidateRecallConfig(Config(340, 2), 1024, "task.recall.").ok());
   EXPECT_THAT(
@@ -152,6 +170,16 @@ TEST(RecallGeneratorTest, ValidationNamesTheField) {
       std::string(
           ValidateRecallConfig(Config(20, 5), 1024, "task.recall.").message()),
       HasSubstr("task.recall.key_length = 5 is invalid (allowed: 1..4)"));
+  EXPECT_THAT(
+      std::string(ValidateRecallConfig(Config(20, 2, 11), 1024, "task.recall.")
+                      .message()),
+      HasSubstr("task.recall.num_values = 11 is invalid (allowed: "
+                "2..10)"));
+  EXPECT_THAT(
+      std::string(ValidateRecallConfig(Config(3, 1, 4), 1024, "task.recall.")
+                      .message()),
+      HasSubstr("task.recall.num_pairs = 3 is invalid (allowed: "
+                "4..16"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ absl::Status ResolveRecallParams(TaskConfig* task) {
   if (!status.ok()) return status;
   RecallConfig* config = task->mutable_recall();
   if (config->key_length() == 0) config->set_key_length(2);
+  if (config->num_values() == 0) config->set_num_values(kNumValues);
   if (config->num_pairs() == 0 && config->key_length() > 0) {
     // As many pairs as fit, leaving the rest of validation to report a
     // seq_len too short for even the fewest pairs.

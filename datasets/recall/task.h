@@ -22,9 +22,9 @@ inline constexpr int kDefaultValSize = 5000;
 inline constexpr int kDefaultTestSize = 5000;
 inline constexpr int kNumClasses = kNumValues;
 
-// Fills zero fields of task.recall (key_length 2; num_pairs as many as fit
-// in task.seq_len, e.g. 340 for 1024) and validates them. Errors name the
-// field as "task.recall.FIELD".
+// Fills zero fields of task.recall (key_length 2, num_values 10; num_pairs
+// as many as fit in task.seq_len, e.g. 340 for 1024) and validates them. Errors
+// name the field as "task.recall.FIELD".
 absl::Status ResolveRecallParams(TaskConfig* task);
 
 // Builds one split of a resolved config.

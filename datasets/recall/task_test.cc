@@ -18,6 +18,7 @@ TEST(RecallTaskTest, DefaultsFillSeqLen) {
   ASSERT_TRUE(ResolveRecallParams(&task).ok());
   EXPECT_EQ(task.recall().key_length(), 2);
   EXPECT_EQ(task.recall().num_pairs(), 340);
+  EXPECT_EQ(task.recall().num_values(), 10);
   EXPECT_EQ(RecallLength(340, 2), 1023);
 
   TaskConfig tiny;
