@@ -9,6 +9,7 @@
 #include "datasets/image/task.h"
 #include "datasets/listops/task.h"
 #include "datasets/listops/tokens.h"
+#include "datasets/pathfinder/task.h"
 #include "datasets/recall/task.h"
 #include "datasets/retrieval/task.h"
 #include "datasets/text/task.h"
@@ -46,6 +47,16 @@ constexpr TaskEntry kTasks[] = {
      listops::kDefaultValSize, listops::kDefaultTestSize, listops::kVocabSize,
      listops::kNumClasses, &listops::ResolveListOpsParams,
      &listops::MakeListOpsDataset},
+    // seq_len follows the resolution (resolution^2); "pathx" is pathfinder
+    // at 128 pixels by default.
+    {"pathfinder", pathfinder::kDefaultSeqLen, pathfinder::kDefaultTrainSize,
+     pathfinder::kDefaultValSize, pathfinder::kDefaultTestSize,
+     pathfinder::kVocabSize, pathfinder::kNumClasses,
+     &pathfinder::ResolvePathfinderParams, &pathfinder::MakePathfinderDataset},
+    {"pathx", pathfinder::kPathXSeqLen, pathfinder::kDefaultTrainSize,
+     pathfinder::kDefaultValSize, pathfinder::kDefaultTestSize,
+     pathfinder::kVocabSize, pathfinder::kNumClasses,
+     &pathfinder::ResolvePathXParams, &pathfinder::MakePathfinderDataset},
     {"recall", recall::kDefaultSeqLen, recall::kDefaultTrainSize,
      recall::kDefaultValSize, recall::kDefaultTestSize, recall::kVocabSize,
      recall::kNumClasses, &recall::ResolveRecallParams,
