@@ -82,6 +82,13 @@ check "malformed data exits non-zero (got $rc)" test "$rc" -ne 0
 check "malformed data names a line" grep -q "basic_malformed.tsv:[0-9]" "$TEST_TMPDIR/o"
 cat "$TEST_TMPDIR/o"
 
+# 6b. Pathfinder images a person can look at.
+"$lra" data render --task=pathfinder --resolution=32 --count=4 --out="$TEST_TMPDIR/render" >/dev/null 2>&1
+check "render writes PNGs" test -s "$TEST_TMPDIR/render/sample_3.png"
+check "render writes a contact sheet" test -s "$TEST_TMPDIR/render/contact_sheet.png"
+"$lra" data stats --task=nope >"$TEST_TMPDIR/o" 2>&1
+check "unknown task lists tasks" grep -q "allowed: .*listops.*pathfinder" "$TEST_TMPDIR/o"
+
 # 7. list and unknown commands.
 "$lra" list >"$TEST_TMPDIR/o" 2>&1
 check "list shows full attention" grep -q "^full" "$TEST_TMPDIR/o"

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "datasets/dataset.h"
 #include "datasets/listops/check.h"
+#include "datasets/pathfinder/render.h"
 #include "lra/bench.h"
 #include "lra/config_io.h"
 #include "lra/runner.h"
@@ -155,9 +156,39 @@ absl::Status DataCommand(const std::string& subcommand,
               << (label_sum < 0 ? "?" : "") << std::endl;
     return absl::OkStatus();
   }
+  if (subcommand == "render") {
+    TaskConfig task;
+    if (!options.task_file.empty()) {
+      absl::Status status =
+          LoadTextProto(ResolvePath(WorkspaceDir(), options.task_file), &task);
+      if (!status.ok()) return status;
+    } else {
+      task.set_name(options.task);
+    }
+    if (task.name() != "pathfinder" && task.name() != "pathx") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data render: task '", task.name(),
+          "' has no images to render (allowed: pathfinder, pathx)"));
+    }
+    if (options.resolution > 0) {
+      task.mutable_pathfinder()->set_resolution(options.resolution);
+      task.set_seq_len(options.resolution * options.resolution);
+    }
+    if (options.out.empty()) {
+      return absl::InvalidArgumentError("data render needs --out=DIR");
+    }
+    const int64_t count = options.count > 0 ? options.count : 16;
+    const std::string out = ResolvePath(WorkspaceDir(), options.out);
+    absl::Status status = pathfinder::WritePathfinderPngs(
+        task, Split::kTrain, count, out, WorkspaceDir());
+    if (!status.ok()) return status;
+    std::cout << "wrote " << count
+              << " images, labels.txt and contact_sheet.png to " << out << "\n";
+    return absl::OkStatus();
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("data: unknown subcommand '", subcommand,
-                   "' (allowed: check, stats, bench)"));
+                   "' (allowed: check, stats, bench, render)"));
 }
 
 // Measures every registered variant at every length, smallest first. Once a

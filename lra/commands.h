@@ -25,10 +25,13 @@ struct DataCommandOptions {
   std::string task = "listops";  // Task name (defaults of that task) ...
   std::string task_file;         // ... or a TaskConfig .pbtxt.
   std::string tsv;               // `check`: the file to check.
-  int64_t count = 0;             // `bench`: examples to time (0 = a split).
+  int64_t count = 0;             // `bench`: examples to time (0 = a split);
+                                 // `render`: images to write (default 16).
+  int resolution = 0;            // `render`: Pathfinder side (0 = task's).
+  std::string out;               // `render`: output folder.
 };
 
-// `lra data check|stats|bench`.
+// `lra data check|stats|bench|render`.
 absl::Status DataCommand(const std::string& subcommand,
                          const DataCommandOptions& options);
 

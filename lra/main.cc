@@ -42,7 +42,11 @@ ABSL_FLAG(std::string, tsv, "", "`data check`: a TSV file in LRA's format.");
 ABSL_FLAG(
     std::string, task_file, "",
     "`data stats|bench`: a TaskConfig .pbtxt instead of --task's defaults.");
-ABSL_FLAG(int64_t, count, 0, "`data bench`: examples to read (0 = the split).");
+ABSL_FLAG(int64_t, count, 0,
+          "`data bench`: examples to read (0 = the split); `data render`: "
+          "images to write (0 = 16).");
+ABSL_FLAG(int, resolution, 0,
+          "`data render`: Pathfinder image side (32, 64, 128, 256).");
 ABSL_FLAG(std::string, model, "configs/models/bench.pbtxt",
           "`bench`: model config (.pbtxt).");
 ABSL_FLAG(std::string, attention, "",
@@ -86,6 +90,8 @@ constexpr char kUsage[] =
     "      split sizes, lengths and label distributions\n"
     "  data bench --task=NAME | --task_file=FILE [--count=N]\n"
     "      examples generated and read per second\n"
+    "  data render --task=pathfinder [--resolution=32] [--count=16] --out=DIR\n"
+    "      write Pathfinder images as PNGs and a contact sheet\n"
     "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
     "        [--format=csv|md] [--sweep --out=DIR]\n"
@@ -140,6 +146,8 @@ int main(int argc, char** argv) {
     options.task_file = absl::GetFlag(FLAGS_task_file);
     options.tsv = absl::GetFlag(FLAGS_tsv);
     options.count = absl::GetFlag(FLAGS_count);
+    options.resolution = absl::GetFlag(FLAGS_resolution);
+    options.out = absl::GetFlag(FLAGS_out);
     status = lra::DataCommand(sub, options);
   } else if (command == "bench") {
     lra::BenchCommandOptions options;
