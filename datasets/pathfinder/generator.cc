@@ -21,9 +21,9 @@ constexpr int kMaxTurnSteps = 32;
 // back at once.
 constexpr int kBacktracksPerPaddle = 2;
 constexpr int kMaxBacktrack = 4;
-// Tries to grow each long contour (or continuation), and draws of the kept
-// pieces of a broken contour.
-constexpr int kLongContourTries = 4;
+// Draws of the kept pieces of a broken contour, each grown once; a pair of
+// long contours is grown once per scene attempt (retrying a hard pair costs
+// more than drawing a new one).
 constexpr int kBreakRounds = 8;
 // Random first paddles drawn while looking for a free spot to start a
 // contour.
@@ -97,23 +97,12 @@ void OccupancyGrid::Reset(int resolution) {
   const int cells_per_pixel = resolution <= 64 ? 2 : 1;
   scale_ = cells_per_pixel;
   side_ = resolution * cells_per_pixel;
-  cell_.assign(static_cast<size_t>(side_) * side_, Claim{});
-  zone_.assign(static_cast<size_t>(side_) * side_, Claim{});
-}
-
-bool OccupancyGrid::CellIsFree(size_t cell, uint16_t ignore_a,
-                               uint16_t ignore_b) const {
-  const auto free = [&](const Claim& claim) {
-    return claim.count == 0 || (claim.count == 1 && (claim.owner == ignore_a ||
-                                                     claim.owner == ignore_b));
-  };
-  return free(cell_[cell]) && free(zone_[cell]);
+  cells_.assign(static_cast<size_t>(side_) * side_, Cell{});
 }
 
 template <typename Visit>
 void OccupancyGrid::ForEachCell(double x0, double y0, double x1, double y1,
-                                double radius, std::vector<Claim>& layer,
-                                Visit visit) {
+                                double radius, bool zone_layer, Visit visit) {
   // Cell (r, c) has its centre at ((c + 0.5) / scale, (r + 0.5) / scale).
   // The capsule (points within `radius` of the segment) is convex, so each
   // row of cell centres meets it in one interval: the hull of the row's
@@ -121,6 +110,10 @@ void OccupancyGrid::ForEachCell(double x0, double y0, double x1, double y1,
   const double dx = x1 - x0, dy = y1 - y0;
   const double length2 = dx * dx + dy * dy;
   const double length = std::sqrt(length2);
+  const double radius2 = radius * radius;
+  // Reciprocals of the slab coefficients below (0 when one vanishes).
+  const double inv_dx = std::abs(dx) < 1e-12 ? 0 : 1 / dx;
+  const double inv_dy = std::abs(dy) < 1e-12 ? 0 : -1 / dy;
   const int r_lo = std::max(
       0,
       static_cast<int>(std::ceil((std::min(y0, y1) - radius) * scale_ - 0.5)));
@@ -132,7 +125,7 @@ void OccupancyGrid::ForEachCell(double x0, double y0, double x1, double y1,
     double lo = 1e30, hi = -1e30;
     for (int end = 0; end < 2; ++end) {
       const double cx = end == 0 ? x0 : x1, cy = end == 0 ? y0 : y1;
-      const double h2 = radius * radius - (y - cy) * (y - cy);
+      const double h2 = radius2 - (y - cy) * (y - cy);
       if (h2 >= 0) {
         const double h = std::sqrt(h2);
         lo = std::min(lo, cx - h);
@@ -141,22 +134,22 @@ void OccupancyGrid::ForEachCell(double x0, double y0, double x1, double y1,
     }
     if (length2 > 0) {
       // Slabs 0 <= (p - a).d <= |d|^2 and |(p - a) x d| <= radius |d|,
-      // each linear in x along the row.
+      // each linear in x along the row: min <= x / inv_coef + offset <= max.
       double a = -1e30, b = 1e30;
-      const auto slab = [&](double coef, double offset, double min_value,
+      const auto slab = [&](double inv_coef, double offset, double min_value,
                             double max_value) {
-        // min_value <= coef * x + offset <= max_value.
-        if (std::abs(coef) < 1e-12) {
+        if (inv_coef == 0) {
           if (offset < min_value || offset > max_value) b = -1e30;
           return;
         }
-        double u = (min_value - offset) / coef, v = (max_value - offset) / coef;
+        double u = (min_value - offset) * inv_coef;
+        double v = (max_value - offset) * inv_coef;
         if (u > v) std::swap(u, v);
         a = std::max(a, u);
         b = std::min(b, v);
       };
-      slab(dx, -x0 * dx + (y - y0) * dy, 0, length2);
-      slab(-dy, x0 * dy + (y - y0) * dx, -radius * length, radius * length);
+      slab(inv_dx, -x0 * dx + (y - y0) * dy, 0, length2);
+      slab(inv_dy, x0 * dy + (y - y0) * dx, -radius * length, radius * length);
       if (a <= b) {
         lo = std::min(lo, a);
         hi = std::max(hi, b);
@@ -167,47 +160,50 @@ void OccupancyGrid::ForEachCell(double x0, double y0, double x1, double y1,
         std::max(0, static_cast<int>(std::ceil(lo * scale_ - 0.5)));
     const int c_hi =
         std::min(side_ - 1, static_cast<int>(std::floor(hi * scale_ - 0.5)));
-    Claim* row = layer.data() + static_cast<size_t>(r) * side_;
-    for (int c = c_lo; c <= c_hi; ++c) visit(row[c]);
+    Cell* row = cells_.data() + static_cast<size_t>(r) * side_;
+    for (int c = c_lo; c <= c_hi; ++c) {
+      visit(zone_layer ? row[c].zone : row[c].paddle);
+    }
   }
 }
 
 void OccupancyGrid::Stamp(double x0, double y0, double x1, double y1,
                           double radius, uint16_t owner) {
-  std::vector<Claim>& layer = owner >= kFirstZoneOwner ? zone_ : cell_;
-  ForEachCell(x0, y0, x1, y1, radius, layer, [owner](Claim& claim) {
-    if (claim.count == 0) claim.owner = owner;
-    ++claim.count;
-  });
+  ForEachCell(x0, y0, x1, y1, radius, owner >= kFirstZoneOwner,
+              [owner](Claim& claim) {
+                if (claim.count == 0) claim.owner = owner;
+                ++claim.count;
+              });
 }
 
 void OccupancyGrid::Erase(double x0, double y0, double x1, double y1,
                           double radius, uint16_t owner) {
-  std::vector<Claim>& layer = owner >= kFirstZoneOwner ? zone_ : cell_;
-  ForEachCell(x0, y0, x1, y1, radius, layer, [owner](Claim& claim) {
-    if (claim.count == 0) return;
-    if (--claim.count == 0) {
-      claim.owner = kNoOwner;
-    } else if (claim.owner == owner) {
-      // Still claimed by shapes whose owners are not known any more.
-      claim.owner = kSharedOwner;
-    }
-  });
+  ForEachCell(x0, y0, x1, y1, radius, owner >= kFirstZoneOwner,
+              [owner](Claim& claim) {
+                if (claim.count == 0) return;
+                if (--claim.count == 0) {
+                  claim.owner = kNoOwner;
+                } else if (claim.owner == owner) {
+                  // Still claimed by shapes whose owners are not known.
+                  claim.owner = kSharedOwner;
+                }
+              });
 }
 
 bool OccupancyGrid::IsFree(double x0, double y0, double x1, double y1,
                            uint16_t ignore_a, uint16_t ignore_b) const {
+  const double cx = x0 * scale_, cy = y0 * scale_;
+  const double ex = x1 * scale_, ey = y1 * scale_;
   const double length =
-      std::sqrt((x1 - x0) * (x1 - x0) + (y1 - y0) * (y1 - y0)) * scale_;
+      std::sqrt((ex - cx) * (ex - cx) + (ey - cy) * (ey - cy));
   const int samples = 1 + static_cast<int>(std::ceil(length));
+  const double step_x = (ex - cx) / samples, step_y = (ey - cy) / samples;
   for (int i = 0; i <= samples; ++i) {
-    const double t = static_cast<double>(i) / samples;
-    const int c = static_cast<int>((x0 + t * (x1 - x0)) * scale_);
-    const int r = static_cast<int>((y0 + t * (y1 - y0)) * scale_);
-    if (c < 0 || r < 0 || c >= side_ || r >= side_) return false;
-    if (!CellIsFree(static_cast<size_t>(r) * side_ + c, ignore_a, ignore_b)) {
-      return false;
-    }
+    const double sx = cx + i * step_x, sy = cy + i * step_y;
+    if (sx < 0 || sy < 0 || sx >= side_ || sy >= side_) return false;
+    const size_t cell =
+        static_cast<size_t>(sy) * side_ + static_cast<size_t>(sx);
+    if (!CellIsFree(cell, ignore_a, ignore_b)) return false;
   }
   return true;
 }
@@ -565,38 +561,29 @@ bool PathfinderGenerator::GrowPair(SceneBuilder* pair, double margin,
   // turn. Each may come near its own ends (with the two paddles next to
   // them), never near the other's.
   pair->paddles.resize(2 * length);
-  bool grown = false;
-  for (int attempt = 0; attempt < kLongContourTries && !grown; ++attempt) {
-    bool seeded = true;
-    for (int c = 0; c < 2 && seeded; ++c) {
-      seeded = TryPlace(
-          pair,
-          RandomPaddleFrom(start_x[c], start_y[c], style.paddle_length, rng),
-          c * length, kEndOwner[2 * c], kNoOwner, margin,
-          /*end_room=*/0);
-      if (!seeded && c == 1) RemovePaddle(pair, 0, margin);
-    }
-    if (!seeded) continue;
-    Strand strands[2];
-    for (int c = 0; c < 2; ++c) {
-      strands[c].previous_slot = c * length;
-      strands[c].first_slot = c * length + 1;
-      strands[c].count = length - 1;
-      Growth& growth = strands[c].growth;
-      growth.start_zone = kEndOwner[2 * c];
-      growth.first_index = 1;
-      growth.zone_paddles = 2;
-      growth.end_room = MarkerKeepOut(margin) - PaddleKeepOut(margin);
-      growth.end_zone = kEndOwner[2 * c + 1];
-      growth.end_zone_radius = MarkerKeepOut(margin);
-    }
-    grown = GrowStrands(pair, strands, 2, margin, rng);
-    if (!grown) {
-      RemovePaddle(pair, 0, margin);
-      RemovePaddle(pair, length, margin);
+  for (int c = 0; c < 2; ++c) {
+    if (!TryPlace(
+            pair,
+            RandomPaddleFrom(start_x[c], start_y[c], style.paddle_length, rng),
+            c * length, kEndOwner[2 * c], kNoOwner, margin,
+            /*end_room=*/0)) {
+      return false;
     }
   }
-  if (!grown) return false;
+  Strand strands[2];
+  for (int c = 0; c < 2; ++c) {
+    strands[c].previous_slot = c * length;
+    strands[c].first_slot = c * length + 1;
+    strands[c].count = length - 1;
+    Growth& growth = strands[c].growth;
+    growth.start_zone = kEndOwner[2 * c];
+    growth.first_index = 1;
+    growth.zone_paddles = 2;
+    growth.end_room = MarkerKeepOut(margin) - PaddleKeepOut(margin);
+    growth.end_zone = kEndOwner[2 * c + 1];
+    growth.end_zone_radius = MarkerKeepOut(margin);
+  }
+  if (!GrowStrands(pair, strands, 2, margin, rng)) return false;
   double end_x[4], end_y[4];
   for (int c = 0; c < 2; ++c) {
     for (int e = 0; e < 2; ++e) {
@@ -683,11 +670,7 @@ bool PathfinderGenerator::BuildScene(const SceneBuilder& pair, int whole,
       strands[k].growth.end_zone = FreeEndOwner(1 + k);
       strands[k].growth.end_zone_radius = FreeEndZone(margin);
     }
-    bool grown = false;
-    for (int attempt = 0; attempt < kLongContourTries && !grown; ++attempt) {
-      grown = GrowStrands(builder, strands, 2, margin, rng);
-    }
-    if (!grown) continue;
+    if (!GrowStrands(builder, strands, 2, margin, rng)) continue;
     builder->contours.push_back({0, length});
     builder->contours.push_back({length, length});
     builder->contours.push_back({2 * length, length});

@@ -114,15 +114,30 @@ class OccupancyGrid {
     uint16_t owner = 0;  // The first claimant, 0 when free.
     uint16_t count = 0;  // Claims on the cell.
   };
+  // The two layers of one cell side by side, so a test reads one word.
+  struct Cell {
+    Claim paddle;
+    Claim zone;
+  };
+  static bool ClaimIsFree(const Claim& claim, uint16_t ignore_a,
+                          uint16_t ignore_b) {
+    return claim.count == 0 || (claim.count == 1 && (claim.owner == ignore_a ||
+                                                     claim.owner == ignore_b));
+  }
+  bool CellIsFree(size_t cell, uint16_t ignore_a, uint16_t ignore_b) const {
+    const Cell& c = cells_[cell];
+    return ClaimIsFree(c.paddle, ignore_a, ignore_b) &&
+           ClaimIsFree(c.zone, ignore_a, ignore_b);
+  }
+  // Calls visit(claim) for the claim of `zone_layer` of every cell whose
+  // centre lies within `radius` of the segment.
   template <typename Visit>
   void ForEachCell(double x0, double y0, double x1, double y1, double radius,
-                   std::vector<Claim>& layer, Visit visit);
-  bool CellIsFree(size_t cell, uint16_t ignore_a, uint16_t ignore_b) const;
+                   bool zone_layer, Visit visit);
 
   double scale_ = 1;         // cells per pixel
   int side_ = 0;             // cells per side
-  std::vector<Claim> cell_;  // [side, side] paddle claims
-  std::vector<Claim> zone_;  // [side, side] zone claims
+  std::vector<Cell> cells_;  // [side, side]
 };
 
 // A scene under construction: its paddles, contours and grid.
