@@ -29,11 +29,13 @@ TEST(SmokeTest, SmokeSuiteLearnsClearlyAboveChance) {
   ASSERT_TRUE(suite.ok()) << suite.status();
   ASSERT_EQ(suite->runs.size(), 1u);
 
-  auto test = MakeDataset(suite->runs[0].config.task(), Split::kTest, workspace);
+  auto test =
+      MakeDataset(suite->runs[0].config.task(), Split::kTest, workspace);
   ASSERT_TRUE(test.ok()) << test.status();
   std::array<int64_t, 10> counts = {};
   std::vector<int32_t> tokens((*test)->seq_len());
-  for (int64_t i = 0; i < (*test)->size(); ++i) ++counts[(*test)->Get(i, tokens.data())];
+  for (int64_t i = 0; i < (*test)->size(); ++i)
+    ++counts[(*test)->Get(i, tokens.data())];
   const double majority =
       static_cast<double>(*std::max_element(counts.begin(), counts.end())) /
       (*test)->size();

@@ -82,9 +82,10 @@ struct EvalFigures {
 };
 
 // Evaluates `batches` batches of `data` in order (0 = all) without dropout.
-absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data, int batch_size,
-                     int batches, std::vector<int32_t>& tokens,
-                     std::vector<int32_t>& labels) {
+absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
+                                     int batch_size, int batches,
+                                     std::vector<int32_t>& tokens,
+                                     std::vector<int32_t>& labels) {
   EvalFigures figures;
   const int64_t total = data.size();
   int64_t limit = batches > 0
@@ -98,7 +99,8 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data, int 
     for (int b = 0; b < batch; ++b) {
       labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
     }
-    absl::Status status = encoder.CheckInputs(tokens.data(), labels.data(), batch);
+    absl::Status status =
+        encoder.CheckInputs(tokens.data(), labels.data(), batch);
     if (!status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "evaluation batch at example ", start, ": ", status.message()));
@@ -310,8 +312,9 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
     progress.Step(step, loss, static_cast<double>(correct) / batch_size, lr);
 
     if (step % train.eval_every() == 0 || step == train.steps()) {
-      absl::StatusOr<EvalFigures> val_or = Evaluate(
-          encoder, **val_data, batch_size, train.eval_batches(), tokens, labels);
+      absl::StatusOr<EvalFigures> val_or =
+          Evaluate(encoder, **val_data, batch_size, train.eval_batches(),
+                   tokens, labels);
       if (!val_or.ok()) return val_or.status();
       const EvalFigures& val = *val_or;
       EvalPoint* point = result.add_eval();
@@ -370,8 +373,8 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
   result.set_wall_seconds(previous_wall + Seconds(run_start));
   if (train_seconds > 0) {
     result.set_steps_per_second(train.steps() / train_seconds);
-    result.set_tokens_per_second(static_cast<double>(train.steps()) * batch_size * seq_len /
-                                 train_seconds);
+    result.set_tokens_per_second(static_cast<double>(train.steps()) *
+                                 batch_size * seq_len / train_seconds);
   }
   result.set_peak_rss_mb(PeakRssMb());
   result.set_finished(Now());
