@@ -38,42 +38,61 @@ std::string AanFileName(bool train, bool eval) {
                       train ? "train" : (eval ? "eval" : "test"), ".tsv");
 }
 
-absl::StatusOr<PairExamples> ReadAanTsv(const std::string& path,
-                                        int64_t max_rows, int max_bytes) {
+absl::Status ForEachAanTsvRow(
+    const std::string& path, int64_t max_rows,
+    const std::function<absl::Status(const AanRow&)>& row_fn) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(
         absl::StrCat("cannot open AAN TSV file '", path, "'"));
   }
-  PairExamples out;
   std::string raw;
-  int64_t line = 0;
-  while (static_cast<int64_t>(out.labels.size()) < max_rows &&
-         std::getline(in, raw)) {
-    ++line;
-    const absl::string_view row = absl::StripSuffix(raw, "\r");
-    const std::vector<absl::string_view> fields = absl::StrSplit(row, '\t');
+  int64_t rows = 0;
+  AanRow row;
+  while (rows < max_rows && std::getline(in, raw)) {
+    ++row.line;
+    const absl::string_view text = absl::StripSuffix(raw, "\r");
+    const std::vector<absl::string_view> fields = absl::StrSplit(text, '\t');
     if (fields.size() != 5) {
       return LineError(
-          path, line,
+          path, row.line,
           absl::StrCat("has ", fields.size(),
                        " tab-separated fields (allowed: 5, label id1 id2 "
                        "text1 text2)"));
     }
     double value = 0;
     if (!absl::SimpleAtod(fields[0], &value) || (value != 0 && value != 1)) {
-      return LineError(path, line,
+      return LineError(path, row.line,
                        absl::StrCat("label is '", Excerpt(fields[0]),
                                     "' (allowed: 0 or 1, e.g. 1 or 1.0)"));
     }
-    out.labels.push_back(value == 1 ? 1 : 0);
-    out.first.push_back(Cut(fields[3], max_bytes));
-    out.second.push_back(Cut(fields[4], max_bytes));
+    row.label = value == 1 ? 1 : 0;
+    row.id1 = fields[1];
+    row.id2 = fields[2];
+    row.text1 = fields[3];
+    row.text2 = fields[4];
+    absl::Status status = row_fn(row);
+    if (!status.ok()) return status;
+    ++rows;
   }
   if (in.bad()) {
     return absl::DataLossError(
         absl::StrCat("error reading AAN TSV file '", path, "'"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PairExamples> ReadAanTsv(const std::string& path,
+                                        int64_t max_rows, int max_bytes) {
+  PairExamples out;
+  absl::Status status =
+      ForEachAanTsvRow(path, max_rows, [&](const AanRow& row) {
+        out.labels.push_back(row.label);
+        out.first.push_back(Cut(row.text1, max_bytes));
+        out.second.push_back(Cut(row.text2, max_bytes));
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -45,6 +46,32 @@ TEST(AanTest, ReadsPairsAndCutsTexts) {
   EXPECT_EQ(AanFileName(true, false), "new_aan_pairs.train.tsv");
   EXPECT_EQ(AanFileName(false, true), "new_aan_pairs.eval.tsv");
   EXPECT_EQ(AanFileName(false, false), "new_aan_pairs.test.tsv");
+}
+
+TEST(AanTest, RowsCarryIdsAndWholeTexts) {
+  const std::string path =
+      WriteTemp("rows.tsv",
+                "1\taan/P01\taan/P02\tFirst paper text\tSecond\r\n"
+                "0.0\taan/P03\taan/P04\tshort\tAnother long text\n");
+  std::vector<std::string> seen;
+  absl::Status status = ForEachAanTsvRow(path, 10, [&](const AanRow& row) {
+    seen.push_back(absl::StrCat(row.line, " ", row.label, " ", row.id1, " ",
+                                row.id2, " [", row.text1, "] [", row.text2,
+                                "]"));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      "1 1 aan/P01 aan/P02 [First paper text] [Second]",
+                      "2 0 aan/P03 aan/P04 [short] [Another long text]"}));
+  // An error from the callback stops the reading and is returned.
+  int calls = 0;
+  status = ForEachAanTsvRow(path, 10, [&](const AanRow&) {
+    ++calls;
+    return absl::CancelledError("stop");
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(calls, 1);
 }
 
 TEST(AanTest, MalformedLinesNameFileAndLine) {
