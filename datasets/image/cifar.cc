@@ -70,19 +70,24 @@ absl::StatusOr<GrayImages> ReadCifarBatch(const std::string& path) {
   return images;
 }
 
+std::string CifarBatchPath(const std::string& dir, int batch) {
+  if (batch == 0) return absl::StrCat(dir, "/test_batch.bin");
+  return absl::StrCat(dir, "/data_batch_", batch, ".bin");
+}
+
 absl::StatusOr<GrayImages> ReadCifarSplit(const std::string& dir, int split) {
-  if (split == 2) return ReadCifarBatch(absl::StrCat(dir, "/test_batch.bin"));
+  if (split == 2) return ReadCifarBatch(CifarBatchPath(dir, 0));
   GrayImages pool;
-  for (int batch = 1; batch <= 5; ++batch) {
+  for (int batch = 1; batch <= kCifarTrainBatches; ++batch) {
     absl::StatusOr<GrayImages> part =
-        ReadCifarBatch(absl::StrCat(dir, "/data_batch_", batch, ".bin"));
+        ReadCifarBatch(CifarBatchPath(dir, batch));
     if (!part.ok()) return part.status();
     pool.pixels.insert(pool.pixels.end(), part->pixels.begin(),
                        part->pixels.end());
     pool.labels.insert(pool.labels.end(), part->labels.begin(),
                        part->labels.end());
   }
-  const int64_t train = pool.size() - pool.size() / 10;
+  const int64_t train = CifarTrainImages(pool.size());
   const int64_t begin = split == 0 ? 0 : train;
   const int64_t end = split == 0 ? train : pool.size();
   GrayImages out;

@@ -25,6 +25,15 @@ inline constexpr int kCifarSide = 32;
 inline constexpr int kCifarPixels = kCifarSide * kCifarSide;
 inline constexpr int kCifarRecordBytes = 1 + 3 * kCifarPixels;
 inline constexpr int kCifarClasses = 10;
+// data_batch_1.bin .. data_batch_5.bin form the training pool.
+inline constexpr int kCifarTrainBatches = 5;
+
+// DIR/data_batch_<batch>.bin for batch 1..5, DIR/test_batch.bin for 0.
+std::string CifarBatchPath(const std::string& dir, int batch);
+
+// Images of a training pool of `pool` images that go to train (the first
+// 90%); the rest are val.
+inline int64_t CifarTrainImages(int64_t pool) { return pool - pool / 10; }
 
 // LRA's grayscale value of one RGB pixel.
 uint8_t LraGray(uint8_t red, uint8_t green, uint8_t blue);
