@@ -11,9 +11,11 @@
 
 namespace lra {
 
-absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path) {
+absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path,
+                                                   int seq_len) {
   ListOpsCheckReport report;
   report.path = path;
+  report.seq_len = seq_len;
   int64_t total_tokens = 0;
   int64_t total_depth = 0;
   // Whole rows as strings: exact duplicate detection, about one byte per
@@ -33,7 +35,14 @@ absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path) {
         total_tokens += tokens;
         total_depth += row.depth;
         ++report.label_histogram[row.label];
-        if (row.label == row.value) ++report.labels_agree;
+        if (row.label == row.value) {
+          ++report.labels_agree;
+        } else if (report.first_disagreement_line == 0) {
+          report.first_disagreement_line = row.line;
+          report.first_disagreement_label = row.label;
+          report.first_disagreement_value = row.value;
+        }
+        if (seq_len > 0 && tokens > seq_len) ++report.truncated_rows;
         if (!seen.emplace(row.ids.begin(), row.ids.end()).second) {
           ++report.duplicate_rows;
         }
@@ -62,7 +71,18 @@ std::string FormatCheckReport(const ListOpsCheckReport& report) {
     absl::StrAppend(&out, " ", label, "=", report.label_histogram[label]);
   }
   absl::StrAppend(&out, "\n");
+  if (report.seq_len > 0) {
+    absl::StrAppend(&out, "rows longer than seq_len ", report.seq_len, ": ",
+                    report.truncated_rows, "\n");
+  }
   absl::StrAppend(&out, "duplicate rows: ", report.duplicate_rows, "\n");
+  if (report.first_disagreement_line > 0) {
+    absl::StrAppend(&out, "first disagreement: ", report.path, ":",
+                    report.first_disagreement_line, ": Target ",
+                    report.first_disagreement_label,
+                    ", the expression evaluates to ",
+                    report.first_disagreement_value, "\n");
+  }
   absl::StrAppend(&out, "labels agree: ", report.labels_agree, "/", report.rows,
                   "\n");
   return out;

@@ -30,14 +30,26 @@ struct ListOpsCheckReport {
   int64_t duplicate_rows = 0;
   // Rows whose Target equals the evaluator's value.
   int64_t labels_agree = 0;
+  // The first row whose Target differs from the evaluator's value (line 0
+  // when every label agrees), so a report can point at it.
+  int64_t first_disagreement_line = 0;
+  int32_t first_disagreement_label = 0;
+  int first_disagreement_value = 0;
+  // When a seq_len was given: rows with more tokens, which the model sees
+  // cut to seq_len.
+  int seq_len = 0;
+  int64_t truncated_rows = 0;
 };
 
 // Reads the whole file. Malformed rows are errors "PATH:LINE: ..."; a
-// disagreeing label is not an error but is counted.
-absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path);
+// disagreeing label is not an error but is counted. `seq_len` > 0 counts
+// the rows longer than it.
+absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path,
+                                                   int seq_len = 0);
 
 // Human-readable summary, one fact per line, ending with the line
-// "labels agree: N/M" (and a newline).
+// "labels agree: N/M" (and a newline); the first disagreeing row, if any,
+// is named on the line before it as "PATH:LINE".
 std::string FormatCheckReport(const ListOpsCheckReport& report);
 
 }  // namespace lra

@@ -45,8 +45,25 @@ TEST(CheckTest, CountsDisagreementsAndDuplicates) {
   EXPECT_EQ(report->rows, 3);
   EXPECT_EQ(report->labels_agree, 2);
   EXPECT_EQ(report->duplicate_rows, 1);
-  EXPECT_TRUE(
-      absl::EndsWith(FormatCheckReport(*report), "\nlabels agree: 2/3\n"));
+  EXPECT_EQ(report->first_disagreement_line, 3);
+  EXPECT_EQ(report->first_disagreement_label, 2);
+  EXPECT_EQ(report->first_disagreement_value, 9);
+  const std::string text = FormatCheckReport(*report);
+  EXPECT_THAT(text, HasSubstr("first disagreement: " + path +
+                              ":3: Target 2, the expression evaluates to 9\n"));
+  EXPECT_TRUE(absl::EndsWith(text, "\nlabels agree: 2/3\n"));
+}
+
+TEST(CheckTest, CountsRowsLongerThanSeqLen) {
+  // The sample's rows have 10..30 tokens.
+  absl::StatusOr<ListOpsCheckReport> report = CheckListOpsTsv(kSample, 30);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->truncated_rows, 0);
+  report = CheckListOpsTsv(kSample, 9);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->truncated_rows, 20);
+  EXPECT_THAT(FormatCheckReport(*report),
+              HasSubstr("rows longer than seq_len 9: 20\n"));
 }
 
 TEST(CheckTest, MalformedFileIsAnError) {
