@@ -152,39 +152,60 @@ absl::StatusOr<int> TaskNumSegments(const TaskConfig& task) {
   return std::string((*entry)->name) == "retrieval" ? 2 : 1;
 }
 
-DatasetStats DescribeDataset(const Dataset& dataset) {
+DatasetStats DescribeDataset(const Dataset& dataset, int64_t max_examples) {
   DatasetStats stats;
-  stats.size = dataset.size();
+  stats.size = max_examples < 0
+                   ? dataset.size()
+                   : std::min<int64_t>(dataset.size(), max_examples);
   stats.seq_len = dataset.seq_len();
+  stats.num_segments = std::max(dataset.num_segments(), 1);
   stats.label_histogram.assign(dataset.num_classes(), 0);
+  const int segment_len = dataset.seq_len() / stats.num_segments;
   std::vector<int32_t> tokens(dataset.seq_len());  // [seq_len]
   int64_t total = 0;
-  for (int64_t i = 0; i < dataset.size(); ++i) {
+  for (int64_t i = 0; i < stats.size; ++i) {
     const int32_t label = dataset.Get(i, tokens.data());
     if (label >= 0 && label < dataset.num_classes()) {
       ++stats.label_histogram[label];
     }
-    int64_t length = dataset.seq_len();
-    while (length > 0 && tokens[length - 1] == 0) --length;
-    if (i == 0) stats.min_tokens = stats.max_tokens = length;
-    stats.min_tokens = std::min(stats.min_tokens, length);
-    stats.max_tokens = std::max(stats.max_tokens, length);
-    if (length == dataset.seq_len()) ++stats.full_examples;
-    total += length;
+    for (int s = 0; s < stats.num_segments; ++s) {
+      const int32_t* segment = tokens.data() + int64_t{s} * segment_len;
+      int64_t length = segment_len;
+      while (length > 0 && segment[length - 1] == 0) --length;
+      if (i == 0 && s == 0) stats.min_tokens = stats.max_tokens = length;
+      stats.min_tokens = std::min(stats.min_tokens, length);
+      stats.max_tokens = std::max(stats.max_tokens, length);
+      if (length == segment_len) ++stats.full_examples;
+      total += length;
+    }
   }
-  if (stats.size > 0)
-    stats.mean_tokens = static_cast<double>(total) / stats.size;
+  if (stats.size > 0) {
+    stats.mean_tokens =
+        static_cast<double>(total) / (stats.size * stats.num_segments);
+  }
   return stats;
 }
 
 std::string FormatDatasetStats(const DatasetStats& stats) {
   std::string out;
   absl::StrAppend(&out, "examples: ", stats.size, "\n");
-  absl::StrAppend(&out, "seq_len: ", stats.seq_len, "\n");
-  absl::StrAppendFormat(&out, "tokens: min %d, mean %.1f, max %d\n",
-                        stats.min_tokens, stats.mean_tokens, stats.max_tokens);
-  absl::StrAppend(&out, "examples filling seq_len: ", stats.full_examples,
-                  "\n");
+  if (stats.num_segments > 1) {
+    absl::StrAppend(&out, "seq_len: ", stats.seq_len, " (", stats.num_segments,
+                    " documents of ", stats.seq_len / stats.num_segments,
+                    ")\n");
+    absl::StrAppendFormat(
+        &out, "tokens per document: min %d, mean %.1f, max %d\n",
+        stats.min_tokens, stats.mean_tokens, stats.max_tokens);
+    absl::StrAppend(
+        &out, "documents filling their length: ", stats.full_examples, "\n");
+  } else {
+    absl::StrAppend(&out, "seq_len: ", stats.seq_len, "\n");
+    absl::StrAppendFormat(&out, "tokens: min %d, mean %.1f, max %d\n",
+                          stats.min_tokens, stats.mean_tokens,
+                          stats.max_tokens);
+    absl::StrAppend(&out, "examples filling seq_len: ", stats.full_examples,
+                    "\n");
+  }
   absl::StrAppend(&out, "labels:");
   for (size_t label = 0; label < stats.label_histogram.size(); ++label) {
     absl::StrAppend(&out, " ", label, "=", stats.label_histogram[label]);

@@ -40,20 +40,26 @@ absl::StatusOr<int> TaskNumClasses(const TaskConfig& task);
 // Documents per example (Dataset::num_segments): 2 for retrieval, else 1.
 absl::StatusOr<int> TaskNumSegments(const TaskConfig& task);
 
-// Summary statistics of a built split, for logs and `lra data`.
+// Summary statistics of a built split (or of its first examples), for logs
+// and `lra data`. Lengths are per document: an example of a two-segment
+// dataset (retrieval's pairs) is two documents of seq_len / 2 positions,
+// each padded on its own.
 struct DatasetStats {
-  int64_t size = 0;
-  int seq_len = 0;
-  // Non-padding tokens per example (up to the last non-zero id).
+  int64_t size = 0;      // Examples described.
+  int seq_len = 0;       // Positions per example.
+  int num_segments = 1;  // Documents per example.
+  // Non-padding tokens per document (up to its last non-zero id).
   int64_t min_tokens = 0;
   double mean_tokens = 0;
   int64_t max_tokens = 0;
-  // Examples whose last position is not padding, i.e. that filled or were
-  // truncated to seq_len.
+  // Documents whose last position is not padding, i.e. that filled or were
+  // truncated to their segment's length.
   int64_t full_examples = 0;
   std::vector<int64_t> label_histogram;  // [num_classes]
 };
-DatasetStats DescribeDataset(const Dataset& dataset);
+// Describes the first `max_examples` examples (all when < 0 or larger than
+// the split).
+DatasetStats DescribeDataset(const Dataset& dataset, int64_t max_examples = -1);
 // One line per fact, e.g. "tokens: min 501, mean 1030.2, max 1998".
 std::string FormatDatasetStats(const DatasetStats& stats);
 
