@@ -1,10 +1,13 @@
 #!/bin/bash
 # The `lra` command end to end: config errors exit non-zero with one message
-# naming file, line and field; earlier results survive failed runs; data check
-# and list work.
+# naming file, line and field; earlier results survive failed runs; `data
+# check` passes a small well-formed folder of every loader and names the file
+# (and line or record) of a malformed one; `data stats` and `data bench` run
+# for every registered task; list works.
 set -u
 ws="$TEST_SRCDIR/lra_harness"
 lra="$ws/lra/lra"
+pathfinder_tool="$ws/datasets/pathfinder/pathfinder_tool"
 export BUILD_WORKSPACE_DIRECTORY="$ws"
 out="$TEST_TMPDIR/out"
 failures=0
@@ -82,7 +85,159 @@ check "malformed data exits non-zero (got $rc)" test "$rc" -ne 0
 check "malformed data names a line" grep -q "basic_malformed.tsv:[0-9]" "$TEST_TMPDIR/o"
 cat "$TEST_TMPDIR/o"
 
-# 6b. Pathfinder images a person can look at.
+# 6a. data check on a folder of every loader: exit 0 with the counts; a
+#     malformed or missing file exits non-zero naming it.
+data="$TEST_TMPDIR/data"
+expect_ok() {  # expect_ok NAME PATTERN... (on $TEST_TMPDIR/o, rc in $rc)
+  local name=$1
+  shift
+  check "$name exits 0 (got $rc)" test "$rc" -eq 0
+  for pattern in "$@"; do
+    check "$name prints '$pattern'" grep -q -e "$pattern" "$TEST_TMPDIR/o"
+  done
+  check "$name ends with the verdict" sh -c "tail -n 1 '$TEST_TMPDIR/o' | grep -q '^verdict: OK'"
+}
+expect_error() {  # expect_error NAME PATTERN (one error line naming a file)
+  check "$1 exits non-zero (got $rc)" test "$rc" -ne 0
+  check "$1 names '$2'" grep -q -e "$2" "$TEST_TMPDIR/o"
+  check "$1 is one line" test "$(wc -l <"$TEST_TMPDIR/o")" -eq 1
+}
+
+# ListOps: basic_{train,val,test}.tsv in a folder.
+mkdir -p "$data/listops"
+for split in train val test; do
+  cp "$ws/datasets/listops/testdata/basic_sample.tsv" "$data/listops/basic_$split.tsv"
+done
+"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_ok "listops check" "^== val: .*basic_val.tsv$" "^examples: 20$" \
+  "^labels agree with our evaluator: 20/20$" "^files read: 3$" \
+  "warning: task.train_size = 96000 but"
+cp "$ws/datasets/listops/testdata/basic_malformed.tsv" "$data/listops/basic_test.tsv"
+"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "malformed listops" "basic_test.tsv:3: "
+rm "$data/listops/basic_test.tsv"
+"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "missing listops file" "basic_test.tsv"
+
+# Text: aclImdb's layout.
+imdb="$data/aclImdb"
+mkdir -p "$imdb"/{train,test}/{pos,neg}
+printf 'A great film.' >"$imdb/train/pos/1_9.txt"
+printf 'Loved it.' >"$imdb/train/pos/2_8.txt"
+printf 'Dull.' >"$imdb/train/neg/3_2.txt"
+printf 'Fine.' >"$imdb/test/pos/4_7.txt"
+printf 'Bad.' >"$imdb/test/neg/5_1.txt"
+"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_ok "text check" "^== train: .*aclImdb/train/{pos,neg}$" "^examples: 3$" \
+  "^reviews: neg 1 (ratings 1-4), pos 2 (ratings 7-10)$" "^== val, test: " \
+  "^tokens: min 5, mean 9.0, max 13; 0 of 3 cut to seq_len$" "^files read: 5$"
+printf 'x' >"$imdb/test/neg/notes.md"
+"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "malformed text" "aclImdb/test/neg/notes.md"
+rm "$imdb/test/neg/notes.md"
+: >"$imdb/train/neg/6_3.txt"
+"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "empty review" "aclImdb/train/neg/6_3.txt' is empty"
+rm "$imdb/train/neg/6_3.txt"
+
+# Retrieval: new_aan_pairs.{train,eval,test}.tsv.
+aan="$data/aan"
+mkdir -p "$aan"
+for split in train eval test; do
+  printf '1\taan/A\taan/B\tFirst paper\tSecond paper\n0\taan/A\taan/C\tshort\tlonger text\n' \
+    >"$aan/new_aan_pairs.$split.tsv"
+done
+"$lra" data check --task=retrieval --data_dir="$aan" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_ok "retrieval check" "^== val: .*new_aan_pairs.eval.tsv$" "^examples: 2$" \
+  "^labels: 0=1 1=1$" "^tokens per document: min 5, mean 9.8, max 12; 0 of 4 cut" \
+  "^distinct document ids: 3"
+printf '1\taan/A\taan/B\tok\tok\n1\taan/A\ttext only\n' >"$aan/new_aan_pairs.eval.tsv"
+"$lra" data check --task=retrieval --data_dir="$aan" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "malformed retrieval" "new_aan_pairs.eval.tsv:2: has 3 tab-separated fields"
+
+# Image: CIFAR-10 batches, 10 records each (labels 0..9), test 20.
+cifar="$data/cifar"
+mkdir -p "$cifar"
+cifar_batch() {  # cifar_batch FILE RECORDS
+  : >"$1"
+  for ((r = 0; r < $2; r++)); do
+    printf "\\x0$((r % 10))" >>"$1"
+    head -c 3072 /dev/zero >>"$1"
+  done
+}
+for b in 1 2 3 4 5; do cifar_batch "$cifar/data_batch_$b.bin" 10; done
+cifar_batch "$cifar/test_batch.bin" 20
+"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_ok "image check" "^examples: 45$" "^examples: 5$" "^examples: 20$" \
+  "^labels: 0=2 1=2 2=2 3=2 4=2 5=2 6=2 7=2 8=2 9=2$" \
+  "^records per batch: data_batch_1.bin 10, .*data_batch_5.bin 10$" "^files read: 6$"
+head -c $((3073 * 4 + 100)) "$cifar/test_batch.bin" >"$cifar/cut.bin"
+mv "$cifar/cut.bin" "$cifar/data_batch_2.bin"
+"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "truncated CIFAR batch" "data_batch_2.bin: record 4 is cut short"
+rm "$cifar/test_batch.bin"
+"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "missing CIFAR batch" "data_batch_2.bin"
+
+# Pathfinder: LRA's layout written by pathfinder_tool (20 images, 8 per batch).
+pf="$data/pathfinder32/curv_contour_length_14"
+"$pathfinder_tool" export --resolution=32 --count=20 --images_per_batch=8 --out="$pf" >/dev/null 2>&1
+"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_ok "pathfinder check" "^examples: 16$" "^PNGs decoded: 16, all 32x32 8-bit grayscale$" \
+  "^files read: 23$" "^data: .*curv_contour_length_14$"
+"$pathfinder_tool" render --resolution=64 --count=1 --out="$TEST_TMPDIR/big" >/dev/null 2>&1
+cp "$TEST_TMPDIR/big/sample_0.png" "$pf/imgs/1/sample_3.png"
+"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "wrong-size PNG" "imgs/1/sample_3.png: image is 64x64 pixels (allowed: 32x32) (listed at .*metadata/1.npy:4)"
+echo "not a png" >"$pf/imgs/1/sample_3.png"
+"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "non-PNG" "imgs/1/sample_3.png"
+"$lra" data check --task=pathx --data_dir="$data/nowhere" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "missing pathfinder folder" "nowhere/metadata"
+
+# A task without files, and the old one-file form.
+"$lra" data check --task=recall --data_dir="$data" >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+expect_error "recall has no files" "allowed: image, listops, pathfinder, pathx, retrieval, text"
+
+# 6b. stats and bench for every registered task (the list from the error
+#     that names them), on a few examples; official files too.
+tasks=$("$lra" data stats --task=nope 2>&1 | sed -n 's/.*(allowed: \(.*\))$/\1/p' | tr -d ',')
+check "tasks listed" test "$(echo $tasks | wc -w)" -ge 8
+for task in $tasks; do
+  "$lra" data stats --task="$task" --count=12 >"$TEST_TMPDIR/o" 2>&1
+  rc=$?
+  check "stats $task exits 0 (got $rc)" test "$rc" -eq 0
+  check "stats $task reports three prefixes" test "$(grep -c "^== $task .* (first 12 of [0-9]* examples, built in" "$TEST_TMPDIR/o")" -eq 3
+  check "stats $task shows labels" grep -q "^labels: 0=" "$TEST_TMPDIR/o"
+  "$lra" data bench --task="$task" --count=12 >"$TEST_TMPDIR/o" 2>&1
+  rc=$?
+  check "bench $task exits 0 (got $rc)" test "$rc" -eq 0
+  check "bench $task prints the rates" grep -Eq "^$task train: 12 of [0-9]+ examples generated on 1 thread in .* examples/s, .* tokens/s" "$TEST_TMPDIR/o"
+done
+"$lra" data stats --task=retrieval --data_dir="$aan" --count=1 >"$TEST_TMPDIR/o" 2>&1
+check "stats of official files" grep -q "^== retrieval train (first 1 of 147086 examples" "$TEST_TMPDIR/o"
+check "stats says the data is files" grep -q "^data: official files$" "$TEST_TMPDIR/o"
+"$lra" data bench --task=text --data_dir="$imdb" --count=2 >"$TEST_TMPDIR/o" 2>&1
+check "bench of official files" grep -q "^text train: 2 of 25000 examples loaded from files" "$TEST_TMPDIR/o"
+cat "$TEST_TMPDIR/o"
+
+# 6c. Pathfinder images a person can look at.
 "$lra" data render --task=pathfinder --resolution=32 --count=4 --out="$TEST_TMPDIR/render" >/dev/null 2>&1
 check "render writes PNGs" test -s "$TEST_TMPDIR/render/sample_3.png"
 check "render writes a contact sheet" test -s "$TEST_TMPDIR/render/contact_sheet.png"

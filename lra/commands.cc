@@ -11,6 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "datasets/data_check.h"
+#include "datasets/data_tools.h"
 #include "datasets/dataset.h"
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/render.h"
@@ -80,7 +82,8 @@ absl::Status RunCommand(const RunCommandOptions& options) {
 
 namespace {
 
-// The task to look at: a .pbtxt when given, else the named task's defaults.
+// The task to look at: a .pbtxt when given, else the named task's defaults,
+// pointed at --data_dir when given.
 absl::StatusOr<TaskConfig> DataTask(const DataCommandOptions& options) {
   TaskConfig task;
   if (!options.task_file.empty()) {
@@ -90,72 +93,109 @@ absl::StatusOr<TaskConfig> DataTask(const DataCommandOptions& options) {
   } else {
     task.set_name(options.task);
   }
+  if (!options.data_dir.empty()) {
+    // Checked first, so that an unknown task name gets the registry's
+    // message with every task rather than the list of tasks with files.
+    absl::Status status = ResolveTaskDefaults(&task);
+    if (!status.ok()) return status;
+    status = SetOfficialDataDir(options.data_dir, &task);
+    if (!status.ok()) return status;
+  }
   absl::Status status = ResolveTaskDefaults(&task);
   if (!status.ok()) return status;
   return task;
+}
+
+// `data check --tsv=FILE`: one ListOps file, as before --data_dir existed.
+absl::Status CheckOneListOpsTsv(const DataCommandOptions& options) {
+  if (options.task != "listops" || !options.task_file.empty() ||
+      !options.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "data check: --tsv=FILE is a ListOps file and goes alone with "
+        "--task=listops (allowed: --tsv, or --data_dir / --task_file for "
+        "every split)");
+  }
+  const std::string path = ResolvePath(WorkspaceDir(), options.tsv);
+  absl::StatusOr<ListOpsCheckReport> report = CheckListOpsTsv(path);
+  if (!report.ok()) return report.status();
+  std::cout << FormatCheckReport(*report);
+  std::cout << "verdict: OK: " << report->rows << " rows of " << path
+            << " are well-formed";
+  if (report->labels_agree < report->rows) {
+    std::cout << "; " << report->rows - report->labels_agree
+              << " Target labels differ from our evaluator's (first "
+              << "disagreement above)";
+  }
+  std::cout << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status DataCheck(const DataCommandOptions& options) {
+  if (!options.tsv.empty()) return CheckOneListOpsTsv(options);
+  absl::StatusOr<TaskConfig> task = DataTask(options);
+  if (!task.ok()) return task.status();
+  absl::StatusOr<DataCheckReport> report = CheckTaskData(*task, WorkspaceDir());
+  if (!report.ok()) return report.status();
+  std::cout << FormatDataCheckReport(*report);
+  return absl::OkStatus();
+}
+
+std::string TaskLabel(const TaskConfig& task) {
+  return task.label().empty() ? task.name() : task.label();
+}
+
+absl::Status DataStats(const DataCommandOptions& options) {
+  absl::StatusOr<TaskConfig> task = DataTask(options);
+  if (!task.ok()) return task.status();
+  const int64_t count =
+      options.count > 0 ? options.count : DefaultSampleCount(*task);
+  absl::StatusOr<int> vocab = TaskVocabSize(*task);
+  absl::StatusOr<int> classes = TaskNumClasses(*task);
+  if (!vocab.ok()) return vocab.status();
+  if (!classes.ok()) return classes.status();
+  std::cout << "task: " << TaskLabel(*task) << " (" << task->name()
+            << "), seq_len " << task->seq_len() << ", vocabulary " << *vocab
+            << ", " << *classes << " classes, data_seed " << task->data_seed()
+            << "\n"
+            << "data: "
+            << (ReadsOfficialFiles(*task, Split::kTrain) ||
+                        ReadsOfficialFiles(*task, Split::kTest)
+                    ? "official files"
+                    : "generated")
+            << "\n"
+            << "splits: train " << task->train_size() << ", val "
+            << task->val_size() << ", test " << task->test_size()
+            << " examples; statistics of the first " << count
+            << " of each (--count)\n"
+            << std::flush;
+  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
+    absl::StatusOr<SplitSample> sample =
+        SampleSplit(*task, split, count, WorkspaceDir());
+    if (!sample.ok()) return sample.status();
+    std::cout << FormatSplitSample(TaskLabel(*task), *sample) << std::flush;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DataBench(const DataCommandOptions& options) {
+  absl::StatusOr<TaskConfig> task = DataTask(options);
+  if (!task.ok()) return task.status();
+  absl::StatusOr<GenerationBench> bench = BenchGeneration(
+      *task, options.count > 0 ? options.count : DefaultSampleCount(*task),
+      options.threads > 0 ? options.threads : 1, WorkspaceDir());
+  if (!bench.ok()) return bench.status();
+  bench->task = TaskLabel(*task);
+  std::cout << FormatGenerationBench(*bench);
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status DataCommand(const std::string& subcommand,
                          const DataCommandOptions& options) {
-  if (subcommand == "check") {
-    if (options.task != "listops") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("data check: --task=", options.task,
-                       " has no file checker (allowed: listops)"));
-    }
-    if (options.tsv.empty()) {
-      return absl::InvalidArgumentError("data check needs --tsv=FILE");
-    }
-    absl::StatusOr<ListOpsCheckReport> report =
-        CheckListOpsTsv(ResolvePath(WorkspaceDir(), options.tsv));
-    if (!report.ok()) return report.status();
-    std::cout << FormatCheckReport(*report);
-    return absl::OkStatus();
-  }
-  if (subcommand == "stats") {
-    absl::StatusOr<TaskConfig> task = DataTask(options);
-    if (!task.ok()) return task.status();
-    for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-      auto start = absl::Now();
-      auto data = MakeDataset(*task, split, WorkspaceDir());
-      if (!data.ok()) return data.status();
-      std::cout << "== " << task->name() << " " << SplitName(split) << " ("
-                << absl::StrFormat("%.3f s",
-                                   absl::ToDoubleSeconds(absl::Now() - start))
-                << " to build)\n"
-                << FormatDatasetStats(DescribeDataset(**data));
-    }
-    return absl::OkStatus();
-  }
-  if (subcommand == "bench") {
-    absl::StatusOr<TaskConfig> task = DataTask(options);
-    if (!task.ok()) return task.status();
-    auto start = absl::Now();
-    auto data = MakeDataset(*task, Split::kTrain, WorkspaceDir());
-    if (!data.ok()) return data.status();
-    const double build = absl::ToDoubleSeconds(absl::Now() - start);
-    const int64_t count =
-        options.count > 0 ? std::min<int64_t>(options.count, (*data)->size())
-                          : (*data)->size();
-    std::vector<int32_t> tokens((*data)->seq_len());
-    int64_t label_sum = 0;  // Used below so the reads cannot be optimised away.
-    start = absl::Now();
-    for (int64_t i = 0; i < count; ++i)
-      label_sum += (*data)->Get(i, tokens.data());
-    const double read = absl::ToDoubleSeconds(absl::Now() - start);
-    const int64_t size = (*data)->size();
-    std::cout << task->name() << " train: " << size << " examples of "
-              << (*data)->seq_len() << " tokens built in "
-              << absl::StrFormat("%.2f s (%.0f examples/s)", build,
-                                 build > 0 ? size / build : 0.0)
-              << "; " << count << " read in "
-              << absl::StrFormat("%.3f s (%.0f examples/s)", read,
-                                 read > 0 ? count / read : 0.0)
-              << (label_sum < 0 ? "?" : "") << std::endl;
-    return absl::OkStatus();
-  }
+  if (subcommand == "check") return DataCheck(options);
+  if (subcommand == "stats") return DataStats(options);
+  if (subcommand == "bench") return DataBench(options);
   if (subcommand == "render") {
     TaskConfig task;
     if (!options.task_file.empty()) {

@@ -24,11 +24,18 @@ absl::Status RunCommand(const RunCommandOptions& options);
 struct DataCommandOptions {
   std::string task = "listops";  // Task name (defaults of that task) ...
   std::string task_file;         // ... or a TaskConfig .pbtxt.
-  std::string tsv;               // `check`: the file to check.
-  int64_t count = 0;             // `bench`: examples to time (0 = a split);
-                                 // `render`: images to write (default 16).
-  int resolution = 0;            // `render`: Pathfinder side (0 = task's).
-  std::string out;               // `render`: output folder.
+  // `check`, `stats`, `bench`: official data of the task (text, retrieval,
+  // image: the loader's folder; pathfinder, pathx: official_dir; listops: a
+  // folder holding basic_{train,val,test}.tsv), replacing the config's.
+  std::string data_dir;
+  std::string tsv;  // `check`: one ListOps TSV file to check.
+  // `stats`: examples described per split; `bench`: examples timed (0 =
+  // DefaultSampleCount: 2000, or 500 for Pathfinder); `render`: images to
+  // write (0 = 16). Capped at the split's size.
+  int64_t count = 0;
+  int threads = 0;     // `bench`: threads (0 = 1).
+  int resolution = 0;  // `render`: Pathfinder side (0 = task's).
+  std::string out;     // `render`: output folder.
 };
 
 // `lra data check|stats|bench|render`.

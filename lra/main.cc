@@ -1,7 +1,8 @@
 // The `lra` command: train suites, check data, benchmark, list variants.
 //
 //   lra run --suite=configs/suites/smoke.pbtxt [--out=results] [--resume]
-//   lra data check --task=listops --tsv=FILE
+//   lra data check --task=text --data_dir=DIR | --task_file=FILE
+//   lra data stats|bench --task=NAME [--count=N]
 //   lra bench --model=configs/models/bench.pbtxt --seq_len=1024,2048 --batch=8
 //   lra list
 //
@@ -38,13 +39,19 @@ ABSL_FLAG(int64_t, stop_after_steps, 0,
           "`run`: stop each run after this many steps as if interrupted "
           "(to test --resume); 0 = off.");
 ABSL_FLAG(std::string, task, "listops", "`data`: task name.");
-ABSL_FLAG(std::string, tsv, "", "`data check`: a TSV file in LRA's format.");
-ABSL_FLAG(
-    std::string, task_file, "",
-    "`data stats|bench`: a TaskConfig .pbtxt instead of --task's defaults.");
+ABSL_FLAG(std::string, tsv, "",
+          "`data check`: one ListOps TSV file in LRA's format.");
+ABSL_FLAG(std::string, task_file, "",
+          "`data`: a TaskConfig .pbtxt instead of --task's defaults.");
+ABSL_FLAG(std::string, data_dir, "",
+          "`data check|stats|bench`: the task's official data (text: "
+          "aclImdb; retrieval: the folder of new_aan_pairs.*.tsv; image: "
+          "cifar-10-batches-bin; pathfinder, pathx: a difficulty folder or "
+          "its parent; listops: the folder of basic_{train,val,test}.tsv).");
 ABSL_FLAG(int64_t, count, 0,
-          "`data bench`: examples to read (0 = the split); `data render`: "
-          "images to write (0 = 16).");
+          "`data stats`: examples described per split; `data bench`: "
+          "examples timed (0 = 2000, or 500 for pathfinder and pathx); "
+          "`data render`: images to write (0 = 16).");
 ABSL_FLAG(int, resolution, 0,
           "`data render`: Pathfinder image side (32, 64, 128, 256).");
 ABSL_FLAG(std::string, model, "configs/models/bench.pbtxt",
@@ -56,7 +63,8 @@ ABSL_FLAG(std::string, seq_len, "1024,2048,4096",
 ABSL_FLAG(int, batch, 8, "`bench`: batch size.");
 ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
 ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
-ABSL_FLAG(int, threads, 0, "`bench`: threads; 0 = all cores.");
+ABSL_FLAG(int, threads, 0,
+          "`bench`: threads, 0 = all cores; `data bench`: threads, 0 = 1.");
 ABSL_FLAG(std::string, format, "",
           "`bench`: csv (default) or md; `leaderboard`: md (default), csv or "
           "html.");
@@ -84,12 +92,17 @@ constexpr char kUsage[] =
     "commands:\n"
     "  run --suite=FILE [--out=DIR] [--resume] [--shard=I/N]\n"
     "      train and evaluate every run of a suite\n"
+    "  data check --task=NAME --data_dir=DIR | --task_file=FILE\n"
     "  data check --task=listops --tsv=FILE\n"
-    "      parse an LRA data file and recompute its labels\n"
-    "  data stats --task=NAME | --task_file=FILE\n"
-    "      split sizes, lengths and label distributions\n"
-    "  data bench --task=NAME | --task_file=FILE [--count=N]\n"
-    "      examples generated and read per second\n"
+    "      read every official data file of a task (text, retrieval, image,\n"
+    "      pathfinder, pathx, listops) with its loader: examples, labels,\n"
+    "      lengths, task checks; exit 1 or 2 naming the file on bad data\n"
+    "  data stats --task=NAME | --task_file=FILE [--data_dir=DIR] "
+    "[--count=N]\n"
+    "      split sizes; lengths and labels of each split's first N examples\n"
+    "  data bench --task=NAME | --task_file=FILE [--count=N] "
+    "[--threads=1]\n"
+    "      examples and tokens made per second (generated, or loaded)\n"
     "  data render --task=pathfinder [--resolution=32] [--count=16] --out=DIR\n"
     "      write Pathfinder images as PNGs and a contact sheet\n"
     "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
@@ -145,7 +158,9 @@ int main(int argc, char** argv) {
     options.task = absl::GetFlag(FLAGS_task);
     options.task_file = absl::GetFlag(FLAGS_task_file);
     options.tsv = absl::GetFlag(FLAGS_tsv);
+    options.data_dir = absl::GetFlag(FLAGS_data_dir);
     options.count = absl::GetFlag(FLAGS_count);
+    options.threads = absl::GetFlag(FLAGS_threads);
     options.resolution = absl::GetFlag(FLAGS_resolution);
     options.out = absl::GetFlag(FLAGS_out);
     status = lra::DataCommand(sub, options);
