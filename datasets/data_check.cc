@@ -14,6 +14,7 @@
 #include "datasets/pathfinder/image_store.h"
 #include "datasets/pathfinder/official.h"
 #include "datasets/pathfinder/params.h"
+#include "datasets/random.h"
 #include "datasets/retrieval/aan.h"
 #include "datasets/text/imdb.h"
 #include "datasets/text/task_util.h"
@@ -73,12 +74,23 @@ absl::Status CheckListOps(const TaskConfig& task,
       {Split::kVal, config.val_tsv()},
       {Split::kTest, config.test_tsv()}};
   std::vector<std::string> named;
+  // Fingerprints of the training rows, so that val and test rows also in
+  // train (leakage) are counted.
+  absl::flat_hash_set<uint64_t> train_rows;
   for (const auto& [split, file] : files) {
     if (file.empty()) continue;
     const std::string path = ResolvePath(file, workspace_dir);
     named.push_back(path);
+    int64_t in_train = 0;
     absl::StatusOr<ListOpsCheckReport> tsv =
-        CheckListOpsTsv(path, task.seq_len());
+        CheckListOpsTsv(path, task.seq_len(), [&](const listops::TsvRow& row) {
+          const uint64_t fingerprint = Fingerprint64(row.ids, /*seed=*/0);
+          if (split == Split::kTrain) {
+            train_rows.insert(fingerprint);
+          } else {
+            in_train += train_rows.contains(fingerprint);
+          }
+        });
     if (!tsv.ok()) return tsv.status();
     ++report->files_read;
     SplitCheck check;
@@ -97,6 +109,9 @@ absl::Status CheckListOps(const TaskConfig& task,
                                           tsv->max_depth));
     check.facts.push_back(
         absl::StrCat("duplicate rows: ", tsv->duplicate_rows));
+    if (split != Split::kTrain && !config.train_tsv().empty()) {
+      check.facts.push_back(absl::StrCat("rows also in train: ", in_train));
+    }
     check.facts.push_back(absl::StrCat("labels agree with our evaluator: ",
                                        tsv->labels_agree, "/", tsv->rows));
     if (tsv->first_disagreement_line > 0) {
@@ -180,6 +195,9 @@ absl::Status CheckText(const TaskConfig& task, const std::string& dir,
 absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
                             DataCheckReport* report) {
   report->data = dir;
+  // The training pairs as "id1<TAB>id2", so that val and test pairs also in
+  // train (leakage) are counted.
+  absl::flat_hash_set<std::string> train_pairs;
   for (const Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
     const std::string path = absl::StrCat(
         dir, "/",
@@ -190,7 +208,7 @@ absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
     check.label_histogram.assign(2, 0);
     Lengths lengths(task.seq_len());
     absl::flat_hash_set<std::string> ids;
-    int64_t self_pairs = 0;
+    int64_t self_pairs = 0, in_train = 0;
     absl::Status status = retrieval::ForEachAanTsvRow(
         path, std::numeric_limits<int64_t>::max(),
         [&](const retrieval::AanRow& row) -> absl::Status {
@@ -208,6 +226,12 @@ absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
           ids.emplace(row.id1);
           ids.emplace(row.id2);
           self_pairs += row.id1 == row.id2;
+          std::string pair = absl::StrCat(row.id1, "\t", row.id2);
+          if (split == Split::kTrain) {
+            train_pairs.insert(std::move(pair));
+          } else {
+            in_train += train_pairs.contains(pair);
+          }
           return absl::OkStatus();
         });
     if (!status.ok()) return status;
@@ -222,6 +246,10 @@ absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
     check.facts.push_back(
         absl::StrCat("distinct document ids: ", ids.size(),
                      "; pairs of a document with itself: ", self_pairs));
+    if (split != Split::kTrain) {
+      check.facts.push_back(
+          absl::StrCat("pairs (id1, id2) also in train: ", in_train));
+    }
     CheckSize(SizeField(split), SplitSize(task, split), check, report);
     report->splits.push_back(std::move(check));
   }

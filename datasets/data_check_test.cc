@@ -72,6 +72,11 @@ TEST(DataCheckTest, ListOpsReadsEverySplitAndRecomputesLabels) {
             (std::vector<int64_t>{1, 2, 3, 2, 1, 4, 1, 2, 2, 2}));
   EXPECT_THAT(train.facts,
               ::testing::Contains("labels agree with our evaluator: 20/20"));
+  // The three files are the same rows: every val and test row leaks.
+  EXPECT_THAT(report->splits[1].facts,
+              ::testing::Contains("rows also in train: 20"));
+  EXPECT_THAT(train.facts,
+              ::testing::Not(::testing::Contains(HasSubstr("also in train"))));
   // LRA's sizes (96000/2000/2000) exceed the 20 rows: warnings, not errors.
   EXPECT_EQ(report->warnings.size(), 3u);
   const std::string text = FormatDataCheckReport(*report);
@@ -140,6 +145,10 @@ TEST(DataCheckTest, RetrievalReadsThreeFilesAndRejectsEmptyDocuments) {
   for (const char* split : {"train", "eval", "test"}) {
     WriteFile(absl::StrCat(dir, "/new_aan_pairs.", split, ".tsv"), rows);
   }
+  // One test pair is new (C, A is not A, C).
+  WriteFile(dir + "/new_aan_pairs.test.tsv",
+            "1\taan/A\taan/B\tFirst paper text\tSecond paper\n"
+            "0\taan/C\taan/A\tshort\tAnother text that is long\n");
   TaskConfig task = Task("retrieval", dir, 16);
   absl::StatusOr<DataCheckReport> report = CheckTaskData(task, "");
   ASSERT_TRUE(report.ok()) << report.status();
@@ -156,6 +165,10 @@ TEST(DataCheckTest, RetrievalReadsThreeFilesAndRejectsEmptyDocuments) {
   EXPECT_THAT(val.facts,
               ::testing::Contains("distinct document ids: 3; pairs of a "
                                   "document with itself: 0"));
+  EXPECT_THAT(val.facts,
+              ::testing::Contains("pairs (id1, id2) also in train: 2"));
+  EXPECT_THAT(report->splits[2].facts,
+              ::testing::Contains("pairs (id1, id2) also in train: 1"));
   EXPECT_THAT(FormatDataCheckReport(*report),
               HasSubstr("tokens per document: min 5, mean "));
 

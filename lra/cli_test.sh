@@ -112,7 +112,7 @@ done
 rc=$?
 expect_ok "listops check" "^== val: .*basic_val.tsv$" "^examples: 20$" \
   "^labels agree with our evaluator: 20/20$" "^files read: 3$" \
-  "warning: task.train_size = 96000 but"
+  "warning: task.train_size = 96000 but" "^rows also in train: 20$"
 cp "$ws/datasets/listops/testdata/basic_malformed.tsv" "$data/listops/basic_test.tsv"
 "$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
 rc=$?

@@ -11,8 +11,9 @@
 
 namespace lra {
 
-absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path,
-                                                   int seq_len) {
+absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(
+    const std::string& path, int seq_len,
+    const std::function<void(const listops::TsvRow&)>& on_row) {
   ListOpsCheckReport report;
   report.path = path;
   report.seq_len = seq_len;
@@ -43,6 +44,7 @@ absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path,
           report.first_disagreement_value = row.value;
         }
         if (seq_len > 0 && tokens > seq_len) ++report.truncated_rows;
+        if (on_row) on_row(row);
         if (!seen.emplace(row.ids.begin(), row.ids.end()).second) {
           ++report.duplicate_rows;
         }

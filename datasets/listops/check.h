@@ -6,9 +6,11 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "datasets/listops/tsv.h"
 
 namespace lra {
 
@@ -43,9 +45,11 @@ struct ListOpsCheckReport {
 
 // Reads the whole file. Malformed rows are errors "PATH:LINE: ..."; a
 // disagreeing label is not an error but is counted. `seq_len` > 0 counts
-// the rows longer than it.
-absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(const std::string& path,
-                                                   int seq_len = 0);
+// the rows longer than it. `on_row`, when set, also sees every row (e.g. to
+// compare splits).
+absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(
+    const std::string& path, int seq_len = 0,
+    const std::function<void(const listops::TsvRow&)>& on_row = nullptr);
 
 // Human-readable summary, one fact per line, ending with the line
 // "labels agree: N/M" (and a newline); the first disagreeing row, if any,

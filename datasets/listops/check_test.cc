@@ -59,7 +59,12 @@ TEST(CheckTest, CountsRowsLongerThanSeqLen) {
   absl::StatusOr<ListOpsCheckReport> report = CheckListOpsTsv(kSample, 30);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->truncated_rows, 0);
-  report = CheckListOpsTsv(kSample, 9);
+  int64_t rows = 0;
+  report = CheckListOpsTsv(kSample, 9, [&](const listops::TsvRow& row) {
+    EXPECT_EQ(row.line, rows + 2);  // After the header.
+    ++rows;
+  });
+  EXPECT_EQ(rows, 20);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->truncated_rows, 20);
   EXPECT_THAT(FormatCheckReport(*report),
