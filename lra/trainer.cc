@@ -13,7 +13,9 @@
 #include <numeric>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -145,7 +147,26 @@ std::string Now() {
 
 }  // namespace
 
+void ResetPeakRss() {
+  // Linux resets the VmHWM high-water mark on "5"; elsewhere this is a no-op
+  // and PeakRssMb() falls back to the whole process's peak.
+  std::ofstream clear("/proc/self/clear_refs");
+  if (clear) clear << "5";
+}
+
 double PeakRssMb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "VmHWM:")) {
+      int64_t kib = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
+                               absl::StripPrefix(line, "VmHWM:"), "kB")),
+                           &kib)) {
+        return kib / 1024.0;
+      }
+    }
+  }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   return usage.ru_maxrss / 1024.0;
@@ -191,6 +212,7 @@ std::string GitRevision(const std::string& workspace_dir) {
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
                                       const TrainOptions& options) {
   const auto run_start = Clock::now();
+  ResetPeakRss();
   const TrainConfig& train = config.train();
   const int threads = train.threads() > 0
                           ? train.threads()

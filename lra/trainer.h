@@ -45,8 +45,11 @@ struct TrainOutcome {
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
                                       const TrainOptions& options);
 
-// Peak resident memory of this process so far, in MiB.
+// Peak resident memory of this process since the last ResetPeakRss() (or
+// since it started), in MiB. TrainRun resets it first, so a suite's later
+// runs do not report an earlier run's peak.
 double PeakRssMb();
+void ResetPeakRss();
 
 // "hostname (CPU model)".
 std::string MachineDescription();

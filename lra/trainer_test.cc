@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "datasets/dataset.h"
@@ -46,6 +48,21 @@ RunResult ReadResult(const std::string& path) {
   absl::Status status = LoadTextProto(path, &result);
   EXPECT_TRUE(status.ok()) << status;
   return result;
+}
+
+// A suite trains its runs in one process, so each run's peak memory must be
+// its own: after a 256 MiB buffer is freed, a reset peak no longer shows it.
+TEST(TrainerTest, PeakRssResetsBetweenRuns) {
+  ResetPeakRss();
+  const double before = PeakRssMb();
+  {
+    constexpr size_t kBytes = size_t{256} << 20;
+    std::unique_ptr<char[]> buffer(new char[kBytes]);
+    std::memset(buffer.get(), 1, kBytes);
+    EXPECT_GE(PeakRssMb(), before + 200);
+  }
+  ResetPeakRss();
+  EXPECT_LT(PeakRssMb(), before + 100);
 }
 
 TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
