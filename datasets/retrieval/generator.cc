@@ -58,7 +58,7 @@ bool IsMarker(absl::string_view word) {
 // Writes one document of `length` visible bytes with the markers of
 // `codes`, then pads to seq_len.
 void WriteDocument(Rng& rng, const int* codes, int num_codes, int length,
-                   int seq_len, int32_t* tokens) {
+                   int seq_len, bool fixed_places, int32_t* tokens) {
   std::array<Marker, kMaxRefs> markers;
   std::array<absl::string_view, kMaxRefs> views;
   for (int i = 0; i < num_codes; ++i) {
@@ -66,7 +66,7 @@ void WriteDocument(Rng& rng, const int* codes, int num_codes, int length,
     views[i] = absl::string_view(markers[i].data(), kMarkerLength);
   }
   text::WriteSpreadDocument(rng, absl::MakeConstSpan(views.data(), num_codes),
-                            length, tokens);
+                            length, tokens, fixed_places);
   std::fill(tokens + length, tokens + seq_len, 0);
 }
 
@@ -148,7 +148,7 @@ int32_t GenerateRetrievalExample(const RetrievalConfig& config, int seq_len,
     const int length = static_cast<int>(
         rng.UniformInt(config.min_length(), config.max_length()));
     WriteDocument(rng, d == 0 ? pool.data() : second.data(), refs,
-                  std::min(length, seq_len), seq_len,
+                  std::min(length, seq_len), seq_len, config.fixed_places(),
                   tokens + int64_t{d} * seq_len);
   }
   return label;

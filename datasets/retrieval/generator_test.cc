@@ -144,10 +144,12 @@ struct Leakage {
   std::vector<int> labels;
 };
 
-Leakage Collect(Split split, int n, bool plant_leak) {
+Leakage Collect(Split split, int n, bool plant_leak,
+                const RetrievalConfig& config = Defaults(),
+                int seq_len = 4000) {
   Leakage out;
   for (int64_t i = 0; i < n; ++i) {
-    Pair pair = Generate(Defaults(), 4000, 5, split, i);
+    Pair pair = Generate(config, seq_len, 5, split, i);
     if (plant_leak && pair.label == 0) pair.second[0] = 'E' + 1;
     const std::vector<double> a = probe::TokenHistogram(pair.first, 257);
     const std::vector<double> b = probe::TokenHistogram(pair.second, 257);
@@ -180,6 +182,47 @@ TEST(RetrievalGeneratorTest, BytesAndLengthsDoNotGiveTheLabelAway) {
       probe::LinearProbeAccuracy(leaky_train.features, leaky_train.labels,
                                  leaky_test.features, leaky_test.labels, 2),
       0.9);
+}
+
+// The short version: markers at the start of each share. The label rule,
+// lengths and the absence of byte and length cues are as with markers
+// anywhere; only finding the markers becomes easy.
+TEST(RetrievalGeneratorTest, FixedPlacesPutMarkersAtShareStartsAndLeakNothing) {
+  RetrievalConfig config = Config(100, 128, 2, 1, 8);
+  config.set_fixed_places(true);
+  for (int64_t i = 0; i < 200; ++i) {
+    const Pair pair = Generate(config, 128, 3, Split::kTrain, i);
+    const std::vector<std::string> first = FindMarkers(pair.first);
+    const std::vector<std::string> second = FindMarkers(pair.second);
+    ASSERT_EQ(first.size(), 2u);
+    ASSERT_EQ(second.size(), 2u);
+    EXPECT_EQ(pair.label, first == second ? 1 : 0) << i;
+    for (const auto* doc : {&pair.first, &pair.second}) {
+      EXPECT_EQ((*doc)[0], '[' + 1) << i;  // The first marker opens it.
+      const int64_t length = probe::UnpaddedLength(*doc);
+      // The second marker starts within a filler step of the middle.
+      bool found = false;
+      for (int64_t k = length / 2; k < length / 2 + 24 && k < length; ++k)
+        found |= (*doc)[k] == '[' + 1;
+      EXPECT_TRUE(found) << i;
+    }
+  }
+  // Markers at fixed places must not change what bytes and lengths say.
+  const Leakage train = Collect(Split::kTrain, 1200, false, config, 128);
+  const Leakage test = Collect(Split::kTest, 1200, false, config, 128);
+  const double by_bytes = probe::LinearProbeAccuracy(
+      train.features, train.labels, test.features, test.labels, 2);
+  const double by_length = probe::BinnedProbeAccuracy(
+      train.length_gaps, train.labels, test.length_gaps, test.labels, 2);
+  EXPECT_LT(by_bytes, 0.56);
+  EXPECT_GT(by_bytes, 0.44);
+  EXPECT_LT(by_length, 0.56);
+  // Without the flag the same config places the first marker anywhere.
+  config.set_fixed_places(false);
+  int at_start = 0;
+  for (int64_t i = 0; i < 50; ++i)
+    at_start += Generate(config, 128, 3, Split::kTrain, i).first[0] == '[' + 1;
+  EXPECT_LT(at_start, 25);
 }
 
 TEST(RetrievalGeneratorTest, ValidationNamesTheField) {

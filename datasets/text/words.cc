@@ -77,7 +77,7 @@ absl::Span<const absl::string_view> FillerWords() {
 }
 
 void WriteSpreadDocument(Rng& rng, absl::Span<const absl::string_view> markers,
-                         int length, int32_t* ids) {
+                         int length, int32_t* ids, bool at_share_start) {
   constexpr int kNumFiller = sizeof(kFiller) / sizeof(kFiller[0]);
   const int num_markers = static_cast<int>(markers.size());
   int pos = 0;
@@ -87,6 +87,7 @@ void WriteSpreadDocument(Rng& rng, absl::Span<const absl::string_view> markers,
   auto target = [&](int s) -> int64_t {
     const int64_t begin = int64_t{s} * length / num_markers;
     const int64_t end = int64_t{s + 1} * length / num_markers;
+    if (at_share_start) return begin;
     return rng.UniformInt(begin, end - kMarkerSlack);
   };
   int64_t next_target = num_markers > 0 ? target(0) : length;

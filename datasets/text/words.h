@@ -39,10 +39,12 @@ inline int MinSpreadDocumentLength(int num_markers) {
 // `ids[0, length)`: filler words, with markers[s] written as a whole word
 // (followed by a space) at a random word boundary inside the s-th of
 // markers.size() equal shares. The last filler word may be cut at the end.
+// With at_share_start, each marker goes at the first word boundary at or
+// after the start of its share instead (the first one at byte 0).
 // Requires length >= MinSpreadDocumentLength(markers.size()) and markers of
 // 1..kMaxMarkerLength bytes.
 void WriteSpreadDocument(Rng& rng, absl::Span<const absl::string_view> markers,
-                         int length, int32_t* ids);
+                         int length, int32_t* ids, bool at_share_start = false);
 
 // Whether a byte ends a word: a space, or the '>' that closes an HTML
 // break, after which IMDb (and the filler) go on without a space.
