@@ -215,10 +215,13 @@ expect_error "missing pathfinder folder" "nowhere/metadata"
 rc=$?
 expect_error "recall has no files" "allowed: image, listops, pathfinder, pathx, retrieval, text"
 
-# 6b. stats and bench for every registered task (the list from the error
-#     that names them), on a few examples; official files too.
-tasks=$("$lra" data stats --task=nope 2>&1 | sed -n 's/.*(allowed: \(.*\))$/\1/p' | tr -d ',')
+# 6b. stats and bench for every registered task (as `lra list` prints them,
+#     the same list as the error for an unknown task), on a few examples;
+#     official files too.
+tasks=$(echo $("$lra" list 2>&1 | sed -n '/^tasks /{n;p}' | tr -d ','))
 check "tasks listed" test "$(echo $tasks | wc -w)" -ge 8
+check "the unknown-task error lists the same tasks" grep -q "allowed: ${tasks// /, })" \
+  <("$lra" data stats --task=nope 2>&1)
 for task in $tasks; do
   "$lra" data stats --task="$task" --count=12 >"$TEST_TMPDIR/o" 2>&1
   rc=$?

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -384,6 +385,9 @@ absl::Status ListCommand() {
                 << "): " << spec.help << "\n";
     }
   }
+  std::cout << "\ntasks (select with task.name; look at one with `lra data "
+               "stats|bench --task=NAME`):\n  "
+            << absl::StrJoin(TaskNames(), ", ") << "\n";
   return absl::OkStatus();
 }
 

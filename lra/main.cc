@@ -110,7 +110,7 @@ constexpr char kUsage[] =
     "        [--format=csv|md] [--sweep --out=DIR]\n"
     "      time a full training step per length\n"
     "  list\n"
-    "      print the registered attention variants\n"
+    "      print the registered attention variants and tasks\n"
     "  leaderboard [--results=DIR] [--format=md|csv|html] [--out=FILE]\n"
     "              [--suites=A,B] [--tasks=...] [--models=...] "
     "[--group_by_machine]\n"
