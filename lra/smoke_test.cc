@@ -1,5 +1,5 @@
-// The README's main job must learn: the smoke suite, exactly as checked in,
-// reaches a test accuracy clearly above chance.
+// The smoke suite (the README's one-minute check) must learn: exactly as
+// checked in, it reaches a test accuracy clearly above chance.
 #include <algorithm>
 #include <array>
 #include <iostream>
