@@ -73,14 +73,17 @@ rc=$?
 check "missing suite exits 2 (got $rc)" test "$rc" -eq 2
 check "missing suite names path" grep -q "nope.pbtxt" "$TEST_TMPDIR/e"
 
+data_check() {  # data_check ARGS...: `lra data check ARGS`, output in o, status in rc
+  "$lra" data check "$@" >"$TEST_TMPDIR/o" 2>&1
+  rc=$?
+}
+
 # 6. data check on the official-format sample, and on a malformed file.
-"$lra" data check --task=listops --tsv=datasets/listops/testdata/basic_sample.tsv >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=listops --tsv=datasets/listops/testdata/basic_sample.tsv
 check "data check exits 0 (got $rc)" test "$rc" -eq 0
 check "data check agrees on every label" grep -Eq "^labels agree: ([0-9]+)/\1$" "$TEST_TMPDIR/o"
 cat "$TEST_TMPDIR/o"
-"$lra" data check --task=listops --tsv=datasets/listops/testdata/basic_malformed.tsv >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=listops --tsv=datasets/listops/testdata/basic_malformed.tsv
 check "malformed data exits non-zero (got $rc)" test "$rc" -ne 0
 check "malformed data names a line" grep -q "basic_malformed.tsv:[0-9]" "$TEST_TMPDIR/o"
 cat "$TEST_TMPDIR/o"
@@ -108,18 +111,15 @@ mkdir -p "$data/listops"
 for split in train val test; do
   cp "$ws/datasets/listops/testdata/basic_sample.tsv" "$data/listops/basic_$split.tsv"
 done
-"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=listops --data_dir="$data/listops"
 expect_ok "listops check" "^== val: .*basic_val.tsv$" "^examples: 20$" \
   "^labels agree with our evaluator: 20/20$" "^files read: 3$" \
   "warning: task.train_size = 96000 but" "^rows also in train: 20$"
 cp "$ws/datasets/listops/testdata/basic_malformed.tsv" "$data/listops/basic_test.tsv"
-"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=listops --data_dir="$data/listops"
 expect_error "malformed listops" "basic_test.tsv:3: "
 rm "$data/listops/basic_test.tsv"
-"$lra" data check --task=listops --data_dir="$data/listops" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=listops --data_dir="$data/listops"
 expect_error "missing listops file" "basic_test.tsv"
 
 # Text: aclImdb's layout.
@@ -130,19 +130,16 @@ printf 'Loved it.' >"$imdb/train/pos/2_8.txt"
 printf 'Dull.' >"$imdb/train/neg/3_2.txt"
 printf 'Fine.' >"$imdb/test/pos/4_7.txt"
 printf 'Bad.' >"$imdb/test/neg/5_1.txt"
-"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=text --data_dir="$imdb"
 expect_ok "text check" "^== train: .*aclImdb/train/{pos,neg}$" "^examples: 3$" \
   "^reviews: neg 1 (ratings 1-4), pos 2 (ratings 7-10)$" "^== val, test: " \
   "^tokens: min 5, mean 9.0, max 13; 0 of 3 cut to seq_len$" "^files read: 5$"
 printf 'x' >"$imdb/test/neg/notes.md"
-"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=text --data_dir="$imdb"
 expect_error "malformed text" "aclImdb/test/neg/notes.md"
 rm "$imdb/test/neg/notes.md"
 : >"$imdb/train/neg/6_3.txt"
-"$lra" data check --task=text --data_dir="$imdb" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=text --data_dir="$imdb"
 expect_error "empty review" "aclImdb/train/neg/6_3.txt' is empty"
 rm "$imdb/train/neg/6_3.txt"
 
@@ -153,14 +150,12 @@ for split in train eval test; do
   printf '1\taan/A\taan/B\tFirst paper\tSecond paper\n0\taan/A\taan/C\tshort\tlonger text\n' \
     >"$aan/new_aan_pairs.$split.tsv"
 done
-"$lra" data check --task=retrieval --data_dir="$aan" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=retrieval --data_dir="$aan"
 expect_ok "retrieval check" "^== val: .*new_aan_pairs.eval.tsv$" "^examples: 2$" \
   "^labels: 0=1 1=1$" "^tokens per document: min 5, mean 9.8, max 12; 0 of 4 cut" \
   "^distinct document ids: 3"
 printf '1\taan/A\taan/B\tok\tok\n1\taan/A\ttext only\n' >"$aan/new_aan_pairs.eval.tsv"
-"$lra" data check --task=retrieval --data_dir="$aan" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=retrieval --data_dir="$aan"
 expect_error "malformed retrieval" "new_aan_pairs.eval.tsv:2: has 3 tab-separated fields"
 
 # Image: CIFAR-10 batches, 10 records each (labels 0..9), test 20.
@@ -175,44 +170,36 @@ cifar_batch() {  # cifar_batch FILE RECORDS
 }
 for b in 1 2 3 4 5; do cifar_batch "$cifar/data_batch_$b.bin" 10; done
 cifar_batch "$cifar/test_batch.bin" 20
-"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=image --data_dir="$cifar"
 expect_ok "image check" "^examples: 45$" "^examples: 5$" "^examples: 20$" \
   "^labels: 0=2 1=2 2=2 3=2 4=2 5=2 6=2 7=2 8=2 9=2$" \
   "^records per batch: data_batch_1.bin 10, .*data_batch_5.bin 10$" "^files read: 6$"
 head -c $((3073 * 4 + 100)) "$cifar/test_batch.bin" >"$cifar/cut.bin"
 mv "$cifar/cut.bin" "$cifar/data_batch_2.bin"
-"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=image --data_dir="$cifar"
 expect_error "truncated CIFAR batch" "data_batch_2.bin: record 4 is cut short"
 rm "$cifar/test_batch.bin"
-"$lra" data check --task=image --data_dir="$cifar" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=image --data_dir="$cifar"
 expect_error "missing CIFAR batch" "data_batch_2.bin"
 
 # Pathfinder: LRA's layout written by pathfinder_tool (20 images, 8 per batch).
 pf="$data/pathfinder32/curv_contour_length_14"
 "$pathfinder_tool" export --resolution=32 --count=20 --images_per_batch=8 --out="$pf" >/dev/null 2>&1
-"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=pathfinder --data_dir="$data/pathfinder32"
 expect_ok "pathfinder check" "^examples: 16$" "^PNGs decoded: 16, all 32x32 8-bit grayscale$" \
   "^files read: 23$" "^data: .*curv_contour_length_14$"
 "$pathfinder_tool" render --resolution=64 --count=1 --out="$TEST_TMPDIR/big" >/dev/null 2>&1
 cp "$TEST_TMPDIR/big/sample_0.png" "$pf/imgs/1/sample_3.png"
-"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=pathfinder --data_dir="$data/pathfinder32"
 expect_error "wrong-size PNG" "imgs/1/sample_3.png: image is 64x64 pixels (allowed: 32x32) (listed at .*metadata/1.npy:4)"
 echo "not a png" >"$pf/imgs/1/sample_3.png"
-"$lra" data check --task=pathfinder --data_dir="$data/pathfinder32" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=pathfinder --data_dir="$data/pathfinder32"
 expect_error "non-PNG" "imgs/1/sample_3.png"
-"$lra" data check --task=pathx --data_dir="$data/nowhere" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=pathx --data_dir="$data/nowhere"
 expect_error "missing pathfinder folder" "nowhere/metadata"
 
 # A task without files, and the old one-file form.
-"$lra" data check --task=recall --data_dir="$data" >"$TEST_TMPDIR/o" 2>&1
-rc=$?
+data_check --task=recall --data_dir="$data"
 expect_error "recall has no files" "allowed: image, listops, pathfinder, pathx, retrieval, text"
 
 # 6b. stats and bench for every registered task (as `lra list` prints them,

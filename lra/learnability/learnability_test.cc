@@ -65,14 +65,10 @@ double MajorityRate(const TaskConfig& task) {
   auto test = MakeDataset(task, Split::kTest, Workspace());
   EXPECT_TRUE(test.ok()) << test.status();
   if (!test.ok()) return 1.0;
-  std::map<int, int64_t> counts;
-  std::vector<int32_t> tokens(static_cast<size_t>((*test)->seq_len()) *
-                              (*test)->num_segments());
-  for (int64_t i = 0; i < (*test)->size(); ++i)
-    ++counts[(*test)->Get(i, tokens.data())];
-  int64_t most = 0;
-  for (const auto& [label, count] : counts) most = std::max(most, count);
-  return static_cast<double>(most) / (*test)->size();
+  const DatasetStats stats = DescribeDataset(**test);
+  const int64_t most = *std::max_element(stats.label_histogram.begin(),
+                                         stats.label_histogram.end());
+  return static_cast<double>(most) / stats.size;
 }
 
 TEST(LearnabilitySuiteTest, LoadsAndEveryRunHasABar) {
