@@ -9,18 +9,10 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
+// Callers of config_io read and write files too; util/files is its base.
+#include "util/files.h"
 
 namespace lra {
-
-// Resolves a user-given path: absolute paths stay, relative ones are taken
-// against `workspace_dir` (the directory `bazel run` was started from), or
-// against the current directory when `workspace_dir` is empty.
-std::string ResolvePath(absl::string_view workspace_dir,
-                        absl::string_view path);
-
-// The workspace directory for resolving relative paths: Bazel's
-// BUILD_WORKSPACE_DIRECTORY under `bazel run`, else the current directory.
-std::string WorkspaceDir();
 
 // A parsed text-format file together with where each field was written, so
 // that later validation errors can point at a line.
@@ -60,17 +52,6 @@ absl::Status ParseTextProto(const std::string& text, const std::string& path,
 // rename), so a reader never sees a half-written file.
 absl::Status WriteTextProtoAtomic(const std::string& path,
                                   const google::protobuf::Message& message);
-
-// Writes `contents` to `path` atomically.
-absl::Status WriteFileAtomic(const std::string& path,
-                             absl::string_view contents);
-
-absl::Status ReadFile(const std::string& path, std::string* contents);
-
-// Creates `dir` and its parents.
-absl::Status MakeDirs(const std::string& dir);
-
-bool FileExists(const std::string& path);
 
 }  // namespace lra
 

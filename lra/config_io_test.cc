@@ -1,7 +1,5 @@
 #include "lra/config_io.h"
 
-#include <unistd.h>
-
 #include <string>
 
 #include "gtest/gtest.h"
@@ -9,11 +7,6 @@
 
 namespace lra {
 namespace {
-
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
 
 TEST(ConfigIoTest, ParseErrorNamesFileLineAndColumn) {
   TrainConfig train;
@@ -63,30 +56,6 @@ TEST(ConfigIoTest, MissingFileIsNotFoundWithPath) {
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(status.message()).find("/nonexistent/dir/t.pbtxt"),
             std::string::npos);
-}
-
-TEST(ConfigIoTest, AtomicWriteReplacesWholeFile) {
-  const std::string path = TempDir() + "/atomic.txt";
-  ASSERT_TRUE(WriteFileAtomic(path, "first version, long").ok());
-  ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
-  std::string contents;
-  ASSERT_TRUE(ReadFile(path, &contents).ok());
-  EXPECT_EQ(contents, "second");
-  EXPECT_FALSE(FileExists(path + ".tmp." + std::to_string(getpid())));
-}
-
-TEST(ConfigIoTest, ResolvePathUsesWorkspace) {
-  EXPECT_EQ(ResolvePath("/ws", "configs/a.pbtxt"), "/ws/configs/a.pbtxt");
-  EXPECT_EQ(ResolvePath("/ws", "/abs/a.pbtxt"), "/abs/a.pbtxt");
-  EXPECT_EQ(ResolvePath("", "rel"), "rel");
-}
-
-TEST(ConfigIoTest, MakeDirsCreatesParents) {
-  const std::string dir = TempDir() + "/a/b/c";
-  ASSERT_TRUE(MakeDirs(dir).ok());
-  EXPECT_TRUE(FileExists(dir));
-  ASSERT_TRUE(WriteFileAtomic(TempDir() + "/a/file", "x").ok());
-  EXPECT_FALSE(MakeDirs(TempDir() + "/a/file").ok());
 }
 
 }  // namespace
