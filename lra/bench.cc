@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "lra/optimizer.h"
 #include "lra/trainer.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 
 namespace lra {
@@ -29,7 +30,8 @@ std::string MeasureInChild(const ModelConfig& model, int seq_len,
                           ? options.threads
                           : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   omp_set_num_threads(threads);
-  auto encoder_or = Encoder::Create(model, seq_len, options.batch);
+  auto encoder_or =
+      Encoder::Create(model, seq_len, options.batch, BuiltinPlugins());
   if (!encoder_or.ok())
     return absl::StrCat("error: ", encoder_or.status().message());
   Encoder& encoder = **encoder_or;

@@ -22,7 +22,7 @@
 #include "lra/runner.h"
 #include "lra/suite.h"
 #include "lra/trainer.h"
-#include "models/attention/builtin.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 #include "proto/result.pb.h"
 
@@ -254,7 +254,7 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
   std::vector<BenchRow> rows;
   std::cout << BenchCsvHeader() << "\n" << std::flush;
-  for (const std::string& variant : BuiltinAttentions().Names()) {
+  for (const std::string& variant : BuiltinPlugins().attention->Names()) {
     ModelConfig model = base_model;
     model.mutable_attention()->set_name(variant);
     model.mutable_attention()->clear_param();
@@ -353,7 +353,7 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
 }
 
 absl::Status ListCommand() {
-  const AttentionRegistry& registry = BuiltinAttentions();
+  const AttentionRegistry& registry = *BuiltinPlugins().attention;
   std::cout << "attention variants (select with model.attention.name, set "
                "parameters with attention.param):\n";
   for (const std::string& name : registry.Names()) {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "datasets/dataset.h"
-#include "models/attention/builtin.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 
 namespace lra {
@@ -102,9 +102,9 @@ absl::Status ValidateModel(const ModelConfig& m, const TaskConfig& task,
     return FieldError(
         o, "attention.name", "''",
         absl::StrCat("one of the registered variants: ",
-                     absl::StrJoin(BuiltinAttentions().Names(), ", ")));
+                     absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
   absl::StatusOr<AttentionParams> params =
-      BuiltinAttentions().ResolveParams(m.attention());
+      BuiltinPlugins().attention->ResolveParams(m.attention());
   if (!params.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(o.Where("attention"), ": ", params.status().message()));

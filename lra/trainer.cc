@@ -26,6 +26,7 @@
 #include "lra/config_io.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 
 namespace lra {
@@ -234,7 +235,8 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
 
   const int batch_size = train.batch_size();
   const int seq_len = (*train_data)->seq_len();
-  auto encoder_or = Encoder::Create(config.model(), seq_len, batch_size);
+  auto encoder_or =
+      Encoder::Create(config.model(), seq_len, batch_size, BuiltinPlugins());
   if (!encoder_or.ok()) return encoder_or.status();
   Encoder& encoder = **encoder_or;
   encoder.InitParameters(train.seed());

@@ -14,6 +14,7 @@
 #include "lra/config_io.h"
 #include "lra/runner.h"
 #include "lra/suite.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 
 namespace lra {
@@ -91,7 +92,7 @@ TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
   // The reported test figures are those of checkpoint.best.
   const RunConfig& config = result.config();
   auto encoder = Encoder::Create(config.model(), config.task().seq_len(),
-                                 config.train().batch_size());
+                                 config.train().batch_size(), BuiltinPlugins());
   ASSERT_TRUE(encoder.ok());
   NamedTensors params;
   (*encoder)->ForEachParameter(

@@ -5,14 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "models/attention/builtin.h"
+#include "models/attention_mixer.h"
 #include "models/layers.h"
 #include "models/rng.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
-
-enum InitKind { kInitNormal, kInitXavier, kInitZero, kInitOne, kInitPlugin };
 
 constexpr float kEmbeddingStddev = 0.02f;
 
@@ -22,18 +21,6 @@ absl::Status FieldError(const ModelConfig& config, const std::string& field,
                                                  "': ", field, " = ", value,
                                                  " is invalid; ", allowed));
 }
-
-// Dropout seeds per site: fixed tags under the step's dropout seed.
-uint64_t SiteSeed(uint64_t seed, int layer, int site) {
-  return DeriveSeed(seed, static_cast<uint64_t>(layer + 1) * 16 + site);
-}
-enum DropoutSite {
-  kSiteEmbed,
-  kSiteAttnOut,
-  kSiteMlpAct,
-  kSiteMlpOut,
-  kSiteAttention
-};
 
 // The dual encoder's head input (the paper's; LRA's released code uses only
 // [u, v]): features [B, 4D] = [u, v, u*v, u-v] per example, where u and v are
@@ -73,39 +60,6 @@ void DualFeaturesBackward(const float* dfeatures, const float* pooled,
 
 }  // namespace
 
-struct Encoder::ParamRef {
-  std::string name;
-  Tensor* value;
-  Tensor* grad;
-  int init;
-};
-
-// One pre-LN block's parameters, layers and saved activations; B' = S * B
-// sequences (see encoder.h).
-struct Encoder::Layer {
-  Tensor *ln1_gamma, *ln1_beta, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo;
-  Tensor *ln2_gamma, *ln2_beta, *w1, *b1, *w2, *b2;
-  Tensor *d_ln1_gamma, *d_ln1_beta, *d_wq, *d_bq, *d_wk, *d_bk, *d_wv, *d_bv,
-      *d_wo, *d_bo;
-  Tensor *d_ln2_gamma, *d_ln2_beta, *d_w1, *d_b1, *d_w2, *d_b2;
-  std::unique_ptr<Linear> q, k, v, o, fc1, fc2;
-  std::unique_ptr<Attention> attention;
-
-  Tensor ln1;                 // [B', N', D]
-  Tensor ln1_mean, ln1_rstd;  // [B', N']
-  Tensor qh, kh, vh;          // [B', H, N', Dh]
-  Tensor attn;                // [B', H, N', Dh]
-  Tensor merged;              // [B', N', Q]
-  Tensor x_mid;               // [B', N', D] stream after the attention branch
-  Tensor ln2;                 // [B', N', D]
-  Tensor ln2_mean, ln2_rstd;  // [B', N']
-  Tensor mlp_pre;             // [B', N', M] before GELU
-  Tensor mlp_act;             // [B', N', M] after GELU and dropout
-  std::vector<uint8_t> attn_out_mask;  // [B', N', D]
-  std::vector<uint8_t> mlp_act_mask;   // [B', N', M]
-  std::vector<uint8_t> mlp_out_mask;   // [B', N', D]
-};
-
 absl::Status ResolveModelDefaults(ModelConfig* config) {
   if (config->positional() == POSITIONAL_UNSPECIFIED) {
     config->set_positional(POSITIONAL_LEARNED);
@@ -118,7 +72,9 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
   }
   if (config->qkv_dim() == 0) config->set_qkv_dim(config->d_model());
   if (config->mlp_dim() == 0) config->set_mlp_dim(4 * config->d_model());
-  if (config->head_dim() == 0) config->set_head_dim(config->mlp_dim());
+  if (config->classifier_dim() == 0) {
+    config->set_classifier_dim(config->mlp_dim());
+  }
   // The suite sets the task's count; a model used on its own (tests, bench)
   // sees one document per example.
   if (config->num_segments() == 0) config->set_num_segments(1);
@@ -126,7 +82,7 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
 }
 
 absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
-                                 int max_batch) {
+                                 int max_batch, const ModelPlugins& plugins) {
   auto positive = [&](const char* field, int value) -> absl::Status {
     if (value > 0) return absl::OkStatus();
     return FieldError(config, field, absl::StrCat(value), "must be > 0");
@@ -138,7 +94,7 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
         {"num_heads", config.num_heads()},
         {"qkv_dim", config.qkv_dim()},
         {"mlp_dim", config.mlp_dim()},
-        {"head_dim", config.head_dim()}}) {
+        {"classifier_dim", config.classifier_dim()}}) {
     absl::Status s = positive(field, value);
     if (!s.ok()) return s;
   }
@@ -211,8 +167,12 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                config.num_segments()),
             config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
   }
+  if (plugins.attention == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model '", config.name(), "': no attention registry"));
+  }
   absl::StatusOr<AttentionParams> params =
-      BuiltinAttentions().ResolveParams(config.attention());
+      plugins.attention->ResolveParams(config.attention());
   if (!params.ok()) {
     return absl::Status(params.status().code(),
                         absl::StrCat("model '", config.name(),
@@ -222,17 +182,25 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
 }
 
 absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Create(
-    const ModelConfig& config, int seq_len, int max_batch) {
+    const ModelConfig& config, int seq_len, int max_batch,
+    const ModelPlugins& plugins) {
   ModelConfig resolved = config;
-  absl::Status status = ResolveModelDefaults(&resolved);
-  if (!status.ok()) return status;
-  status = ValidateModelConfig(resolved, seq_len, max_batch);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ResolveModelDefaults(&resolved));
+  RETURN_IF_ERROR(ValidateModelConfig(resolved, seq_len, max_batch, plugins));
   std::unique_ptr<Encoder> encoder(new Encoder(resolved, seq_len, max_batch));
-  status = encoder->Build();
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(encoder->Build(plugins));
   return encoder;
 }
+
+Encoder::OuterWeights::OuterWeights(const ModelConfig& config,
+                                    int64_t positions, int64_t features)
+    : embed(config.vocab_size(), config.d_model(),
+            config.positional() == POSITIONAL_LEARNED
+                ? (config.max_len() > 0 ? config.max_len() : positions)
+                : 0,
+            config.pooling() == POOLING_CLS),
+      final_ln(config.d_model()),
+      head(features, config.classifier_dim(), config.num_classes()) {}
 
 Encoder::Encoder(const ModelConfig& config, int seq_len, int max_batch)
     : config_(config),
@@ -244,162 +212,55 @@ Encoder::Encoder(const ModelConfig& config, int seq_len, int max_batch)
                                               : config.d_model()),
       max_batch_(max_batch),
       d_(config.d_model()),
-      heads_(config.num_heads()),
-      head_dim_(config.qkv_dim() / config.num_heads()),
-      qkv_(config.qkv_dim()),
-      mlp_(config.mlp_dim()),
-      head_hidden_(config.head_dim()),
+      classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
-      has_cls_(config.pooling() == POOLING_CLS) {}
+      has_cls_(config.pooling() == POOLING_CLS),
+      w_(config, positions_, feature_dim_),
+      g_(config, positions_, feature_dim_),
+      head1_(feature_dim_, config.classifier_dim()),
+      head2_(config.classifier_dim(), config.num_classes()) {}
 
 Encoder::~Encoder() = default;
 
-Tensor* Encoder::AddParam(const std::string& name, std::vector<int64_t> shape,
-                          int init_kind) {
-  storage_.emplace_back(shape);
-  Tensor* value = &storage_.back();
-  storage_.emplace_back(std::move(shape));
-  Tensor* grad = &storage_.back();
-  params_.push_back(ParamRef{name, value, grad, init_kind});
-  return value;
-}
-
-absl::Status Encoder::Build() {
+absl::Status Encoder::Build(const ModelPlugins& plugins) {
   // Workspaces inside the blocks hold B' = S * max_batch sequences.
   const int64_t B = static_cast<int64_t>(segments_) * max_batch_,
-                N = positions_, D = d_, H = heads_, Dh = head_dim_, Q = qkv_,
-                M = mlp_;
-  const bool dropout = config_.dropout() > 0.0f;
-  // Each AddParam appends (value, grad); the grad is the last tensor stored.
-  auto grad_of_last = [this]() { return params_.back().grad; };
-
-  token_embed_ =
-      AddParam("embed.token", {config_.vocab_size(), D}, kInitNormal);
-  d_token_embed_ = grad_of_last();
-  if (config_.positional() == POSITIONAL_LEARNED) {
-    const int64_t max_positions = config_.max_len() > 0 ? config_.max_len() : N;
-    position_embed_ =
-        AddParam("embed.position", {max_positions, D}, kInitNormal);
-    d_position_embed_ = grad_of_last();
-  } else if (config_.positional() == POSITIONAL_SINUSOIDAL) {
+                N = positions_, D = d_;
+  if (config_.positional() == POSITIONAL_SINUSOIDAL) {
     sinusoid_ = Tensor({N, D});
     SinusoidalPositions(N, D, sinusoid_.data());
   }
-  if (has_cls_) {
-    cls_ = AddParam("embed.cls", {D}, kInitNormal);
-    d_cls_ = grad_of_last();
-  }
-
   for (int i = 0; i < config_.num_layers(); ++i) {
-    auto layer = std::make_unique<Layer>();
-    Layer& l = *layer;
-    const std::string p = absl::StrCat("layer", i, ".");
-    l.ln1_gamma = AddParam(p + "ln1.gamma", {D}, kInitOne);
-    l.d_ln1_gamma = grad_of_last();
-    l.ln1_beta = AddParam(p + "ln1.beta", {D}, kInitZero);
-    l.d_ln1_beta = grad_of_last();
-    l.wq = AddParam(p + "attn.wq", {D, Q}, kInitXavier);
-    l.d_wq = grad_of_last();
-    l.bq = AddParam(p + "attn.bq", {Q}, kInitZero);
-    l.d_bq = grad_of_last();
-    l.wk = AddParam(p + "attn.wk", {D, Q}, kInitXavier);
-    l.d_wk = grad_of_last();
-    l.bk = AddParam(p + "attn.bk", {Q}, kInitZero);
-    l.d_bk = grad_of_last();
-    l.wv = AddParam(p + "attn.wv", {D, Q}, kInitXavier);
-    l.d_wv = grad_of_last();
-    l.bv = AddParam(p + "attn.bv", {Q}, kInitZero);
-    l.d_bv = grad_of_last();
-    l.wo = AddParam(p + "attn.wo", {Q, D}, kInitXavier);
-    l.d_wo = grad_of_last();
-    l.bo = AddParam(p + "attn.bo", {D}, kInitZero);
-    l.d_bo = grad_of_last();
-
-    AttentionShape shape;
-    shape.max_batch = static_cast<int>(B);
-    shape.num_heads = heads_;
-    shape.seq_len = positions_;
-    shape.head_dim = head_dim_;
-    shape.attention_dropout = config_.attention_dropout();
-    shape.layer_index = i;
-    shape.seed = DeriveSeed(0x5EED, i);
-    shape.cls_token = has_cls_;
-    absl::StatusOr<std::unique_ptr<Attention>> attention =
-        BuiltinAttentions().Create(config_.attention(), shape);
-    if (!attention.ok()) {
-      return absl::Status(attention.status().code(),
-                          absl::StrCat("model '", config_.name(), "' layer ", i,
-                                       ": ", attention.status().message()));
-    }
-    l.attention = *std::move(attention);
-    l.attention->ForEachParameter(
-        [&](const std::string& name, Tensor& value, Tensor& grad) {
-          params_.push_back(
-              ParamRef{p + "attn." + name, &value, &grad, kInitPlugin});
-        });
-
-    l.ln2_gamma = AddParam(p + "ln2.gamma", {D}, kInitOne);
-    l.d_ln2_gamma = grad_of_last();
-    l.ln2_beta = AddParam(p + "ln2.beta", {D}, kInitZero);
-    l.d_ln2_beta = grad_of_last();
-    l.w1 = AddParam(p + "mlp.w1", {D, M}, kInitXavier);
-    l.d_w1 = grad_of_last();
-    l.b1 = AddParam(p + "mlp.b1", {M}, kInitZero);
-    l.d_b1 = grad_of_last();
-    l.w2 = AddParam(p + "mlp.w2", {M, D}, kInitXavier);
-    l.d_w2 = grad_of_last();
-    l.b2 = AddParam(p + "mlp.b2", {D}, kInitZero);
-    l.d_b2 = grad_of_last();
-
-    l.q = std::make_unique<Linear>(D, Q);
-    l.k = std::make_unique<Linear>(D, Q);
-    l.v = std::make_unique<Linear>(D, Q);
-    l.o = std::make_unique<Linear>(Q, D);
-    l.fc1 = std::make_unique<Linear>(D, M);
-    l.fc2 = std::make_unique<Linear>(M, D);
-
-    l.ln1 = Tensor({B, N, D});
-    l.ln1_mean = Tensor({B, N});
-    l.ln1_rstd = Tensor({B, N});
-    l.qh = Tensor({B, H, N, Dh});
-    l.kh = Tensor({B, H, N, Dh});
-    l.vh = Tensor({B, H, N, Dh});
-    l.attn = Tensor({B, H, N, Dh});
-    l.merged = Tensor({B, N, Q});
-    l.x_mid = Tensor({B, N, D});
-    l.ln2 = Tensor({B, N, D});
-    l.ln2_mean = Tensor({B, N});
-    l.ln2_rstd = Tensor({B, N});
-    l.mlp_pre = Tensor({B, N, M});
-    l.mlp_act = Tensor({B, N, M});
-    if (dropout) {
-      l.attn_out_mask.resize(B * N * D);
-      l.mlp_act_mask.resize(B * N * M);
-      l.mlp_out_mask.resize(B * N * D);
-    }
-    layers_.push_back(std::move(layer));
+    MixerShape mixer_shape;
+    mixer_shape.max_seqs = static_cast<int>(B);
+    mixer_shape.seq_len = positions_;
+    mixer_shape.d_model = d_;
+    mixer_shape.layer_index = i;
+    mixer_shape.cls_token = has_cls_;
+    ASSIGN_OR_RETURN(std::unique_ptr<AttentionMixer> mixer,
+                     AttentionMixer::Create(config_, mixer_shape,
+                                            *plugins.attention, &scratch_));
+    BlockShape block_shape;
+    block_shape.max_seqs = static_cast<int>(B);
+    block_shape.seq_len = positions_;
+    block_shape.d_model = d_;
+    block_shape.mlp_dim = config_.mlp_dim();
+    block_shape.dropout = config_.dropout();
+    block_shape.index = i;
+    blocks_.push_back(
+        std::make_unique<Block>(block_shape, std::move(mixer), &scratch_));
   }
-
-  final_gamma_ = AddParam("final_ln.gamma", {D}, kInitOne);
-  d_final_gamma_ = grad_of_last();
-  final_beta_ = AddParam("final_ln.beta", {D}, kInitZero);
-  d_final_beta_ = grad_of_last();
-  head_w1_ = AddParam("head.w1", {feature_dim_, head_hidden_}, kInitXavier);
-  d_head_w1_ = grad_of_last();
-  head_b1_ = AddParam("head.b1", {head_hidden_}, kInitZero);
-  d_head_b1_ = grad_of_last();
-  head_w2_ = AddParam("head.w2", {head_hidden_, classes_}, kInitXavier);
-  d_head_w2_ = grad_of_last();
-  head_b2_ = AddParam("head.b2", {classes_}, kInitZero);
-  d_head_b2_ = grad_of_last();
-  head1_ = std::make_unique<Linear>(feature_dim_, head_hidden_);
-  head2_ = std::make_unique<Linear>(head_hidden_, classes_);
+  ForEachWeight(
+      [this](const std::string& name, Tensor& value, Tensor& grad, Init init) {
+        params_.push_back(Parameter{name, &value, &grad, init});
+      });
 
   tokens_.resize(B * segment_len_);
   key_mask_.resize(B * N);
-  if (dropout) embed_mask_.resize(B * N * D);
-  for (int i = 0; i <= config_.num_layers(); ++i)
+  if (config_.dropout() > 0.0f) embed_mask_.resize(B * N * D);
+  for (int i = 0; i <= config_.num_layers(); ++i) {
     xs_.emplace_back(std::vector<int64_t>{B, N, D});
+  }
   final_ln_ = Tensor({B, N, D});
   final_mean_ = Tensor({B, N});
   final_rstd_ = Tensor({B, N});
@@ -410,37 +271,42 @@ absl::Status Encoder::Build() {
     features_ = Tensor({examples, feature_dim_});
     dfeatures_ = Tensor({examples, feature_dim_});
   }
-  head_hidden_act_ = Tensor({examples, head_hidden_});
+  head_hidden_ = Tensor({examples, classifier_});
   logits_ = Tensor({examples, classes_});
   dlogits_ = Tensor({examples, classes_});
-  tmp_qkv_ = Tensor({B, N, Q});
-  tmp_d_ = Tensor({B, N, D});
   dx_ = Tensor({B, N, D});
-  dtmp_d_ = Tensor({B, N, D});
-  dtmp_qkv_ = Tensor({B, N, Q});
-  d_heads_out_ = Tensor({B, H, N, Dh});
-  dq_ = Tensor({B, H, N, Dh});
-  dk_ = Tensor({B, H, N, Dh});
-  dv_ = Tensor({B, H, N, Dh});
-  dmlp_ = Tensor({B, N, M});
+  // Used before the blocks run backward, so it can share their scratch.
+  d_final_ln_ = scratch_.Reserve("block.d_normed", B * N * D);
   dpooled_ = Tensor({B, D});
-  dhead_hidden_ = Tensor({examples, head_hidden_});
+  dhead_hidden_ = Tensor({examples, classifier_});
   return absl::OkStatus();
+}
+
+void Encoder::ForEachWeight(const WeightVisitor& fn) {
+  EmbeddingWeights &w = w_.embed, &g = g_.embed;
+  fn("embed.token", w.token, g.token, Init::kNormal);
+  if (w.position.size() > 0) {
+    fn("embed.position", w.position, g.position, Init::kNormal);
+  }
+  if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, Init::kNormal);
+  for (auto& block : blocks_) block->ForEachWeight(fn);
+  ::lra::ForEachWeight(w_.final_ln, g_.final_ln, "final_ln.", fn);
+  ::lra::ForEachWeight(w_.head, g_.head, "head.", fn);
 }
 
 void Encoder::InitParameters(uint64_t seed) {
   for (size_t index = 0; index < params_.size(); ++index) {
-    ParamRef& p = params_[index];
+    Parameter& p = params_[index];
     const uint64_t s = DeriveSeed(seed, index);
     float* v = p.value->data();
     const int64_t n = p.value->size();
     switch (p.init) {
-      case kInitNormal:
+      case Init::kNormal:
         for (int64_t i = 0; i < n; ++i) {
           v[i] = static_cast<float>(kEmbeddingStddev * NormalDouble(s, i));
         }
         break;
-      case kInitXavier: {
+      case Init::kXavier: {
         // Weights are [in, out]; xavier-uniform bound sqrt(6 / (in + out)).
         const double fan_in = p.value->dim(0), fan_out = p.value->dim(1);
         const double bound = std::sqrt(6.0 / (fan_in + fan_out));
@@ -453,33 +319,33 @@ void Encoder::InitParameters(uint64_t seed) {
         }
         break;
       }
-      case kInitZero:
+      case Init::kZero:
         p.value->Zero();
         break;
-      case kInitOne:
+      case Init::kOne:
         for (int64_t i = 0; i < n; ++i) v[i] = 1.0f;
         break;
-      case kInitPlugin:
+      case Init::kByOwner:
         break;
     }
   }
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->attention->InitParameters(DeriveSeed(seed, 1000003 + i));
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i]->mixer().InitParameters(DeriveSeed(seed, 1000003 + i));
   }
 }
 
 void Encoder::ForEachParameter(const ParameterVisitor& fn) {
-  for (ParamRef& p : params_) fn(p.name, *p.value, *p.grad);
+  for (Parameter& p : params_) fn(p.name, *p.value, *p.grad);
 }
 
 int64_t Encoder::NumParameters() const {
   int64_t total = 0;
-  for (const ParamRef& p : params_) total += p.value->size();
+  for (const Parameter& p : params_) total += p.value->size();
   return total;
 }
 
 void Encoder::ZeroGrad() {
-  for (ParamRef& p : params_) p.grad->Zero();
+  for (Parameter& p : params_) p.grad->Zero();
 }
 
 absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,
@@ -515,13 +381,12 @@ absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,
 
 const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
                               uint64_t dropout_seed) {
-  const int N = positions_, D = d_, H = heads_, Dh = head_dim_, M = mlp_;
+  const int N = positions_, D = d_, L = segment_len_;
   // The blocks see S * batch sequences of N tokens each.
   const int seqs = segments_ * batch;
   const int64_t rows = static_cast<int64_t>(seqs) * N;
   const float p = config_.dropout();
   batch_ = batch;
-  training_ = training;
   dropout_active_ = training && p > 0.0f;
 
   // The embedding backward needs the tokens; a copy frees the caller from
@@ -529,7 +394,6 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   std::memcpy(tokens_.data(), tokens,
               sizeof(int32_t) * static_cast<size_t>(batch) * seq_len_);
   // Key padding mask; CLS is always a real key.
-  const int L = segment_len_;
   for (int b = 0; b < seqs; ++b) {
     uint8_t* m = key_mask_.data() + static_cast<int64_t>(b) * N;
     if (has_cls_) m[0] = 1;
@@ -539,99 +403,53 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   }
 
   float* x = xs_[0].data();  // [B', N', D]
-  EmbeddingForward(tokens, seqs, L, D, token_embed_->data(),
-                   has_cls_ ? cls_->data() : nullptr, x);
-  if (position_embed_ != nullptr) {
-    AddPositionsForward(position_embed_->data(), seqs, N, D, x);
+  EmbeddingForward(tokens, seqs, L, D, w_.embed.token.data(),
+                   has_cls_ ? w_.embed.cls.data() : nullptr, x);
+  if (w_.embed.position.size() > 0) {
+    AddPositionsForward(w_.embed.position.data(), seqs, N, D, x);
   } else if (sinusoid_.size() > 0) {
     AddPositionsForward(sinusoid_.data(), seqs, N, D, x);
   }
   if (dropout_active_) {
-    DropoutMask(SiteSeed(dropout_seed, -1, kSiteEmbed), p, rows * D,
+    DropoutMask(DropoutSiteSeed(dropout_seed, -1, kSiteEmbed), p, rows * D,
                 embed_mask_.data());
     DropoutApply(x, embed_mask_.data(), p, rows * D, x);
   }
 
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    Layer& l = *layers_[i];
-    const int li = static_cast<int>(i);
-    const float* x_in = xs_[i].data();
-    float* x_out = xs_[i + 1].data();
-    // Attention branch: x_mid = x + dropout(attn(LN1(x)) Wo + bo).
-    LayerNormForward(x_in, l.ln1_gamma->data(), l.ln1_beta->data(), rows, D,
-                     l.ln1.data(), l.ln1_mean.data(), l.ln1_rstd.data());
-    l.q->Forward(l.ln1.data(), l.wq->data(), l.bq->data(), tmp_qkv_.data(),
-                 rows);
-    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.qh.data());
-    l.k->Forward(l.ln1.data(), l.wk->data(), l.bk->data(), tmp_qkv_.data(),
-                 rows);
-    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.kh.data());
-    l.v->Forward(l.ln1.data(), l.wv->data(), l.bv->data(), tmp_qkv_.data(),
-                 rows);
-    SplitHeads(tmp_qkv_.data(), seqs, N, H, Dh, l.vh.data());
-    l.attention->Forward(
-        l.qh.data(), l.kh.data(), l.vh.data(), key_mask_.data(), seqs, training,
-        SiteSeed(dropout_seed, li, kSiteAttention), l.attn.data());
-    MergeHeads(l.attn.data(), seqs, N, H, Dh, l.merged.data());
-    l.o->Forward(l.merged.data(), l.wo->data(), l.bo->data(), tmp_d_.data(),
-                 rows);
-    if (dropout_active_) {
-      DropoutMask(SiteSeed(dropout_seed, li, kSiteAttnOut), p, rows * D,
-                  l.attn_out_mask.data());
-      DropoutApply(tmp_d_.data(), l.attn_out_mask.data(), p, rows * D,
-                   tmp_d_.data());
-    }
-    std::memcpy(l.x_mid.data(), x_in, sizeof(float) * rows * D);
-    AddInPlace(tmp_d_.data(), rows * D, l.x_mid.data());
-
-    // MLP branch: x_out = x_mid + dropout(dropout(GELU(LN2(x) W1 + b1)) W2 +
-    // b2).
-    LayerNormForward(l.x_mid.data(), l.ln2_gamma->data(), l.ln2_beta->data(),
-                     rows, D, l.ln2.data(), l.ln2_mean.data(),
-                     l.ln2_rstd.data());
-    l.fc1->Forward(l.ln2.data(), l.w1->data(), l.b1->data(), l.mlp_pre.data(),
-                   rows);
-    GeluForward(l.mlp_pre.data(), rows * M, l.mlp_act.data());
-    if (dropout_active_) {
-      DropoutMask(SiteSeed(dropout_seed, li, kSiteMlpAct), p, rows * M,
-                  l.mlp_act_mask.data());
-      DropoutApply(l.mlp_act.data(), l.mlp_act_mask.data(), p, rows * M,
-                   l.mlp_act.data());
-    }
-    l.fc2->Forward(l.mlp_act.data(), l.w2->data(), l.b2->data(), tmp_d_.data(),
-                   rows);
-    if (dropout_active_) {
-      DropoutMask(SiteSeed(dropout_seed, li, kSiteMlpOut), p, rows * D,
-                  l.mlp_out_mask.data());
-      DropoutApply(tmp_d_.data(), l.mlp_out_mask.data(), p, rows * D,
-                   tmp_d_.data());
-    }
-    std::memcpy(x_out, l.x_mid.data(), sizeof(float) * rows * D);
-    AddInPlace(tmp_d_.data(), rows * D, x_out);
+  BlockStep step;
+  step.seqs = seqs;
+  step.key_mask = key_mask_.data();
+  step.training = training;
+  step.dropout_seed = dropout_seed;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i]->Forward(xs_[i].data(), step, xs_[i + 1].data());
   }
 
-  LayerNormForward(xs_.back().data(), final_gamma_->data(), final_beta_->data(),
-                   rows, D, final_ln_.data(), final_mean_.data(),
-                   final_rstd_.data());
+  LayerNormForward(xs_.back().data(), w_.final_ln.gamma.data(),
+                   w_.final_ln.beta.data(), rows, D, final_ln_.data(),
+                   final_mean_.data(), final_rstd_.data());
   if (has_cls_) {
     PoolClsForward(final_ln_.data(), seqs, N, D, pooled_.data());
   } else {
     PoolMeanForward(final_ln_.data(), key_mask_.data(), seqs, N, D,
                     pooled_.data());
   }
+  HeadForward(batch);
+  return logits_.data();
+}
+
+void Encoder::HeadForward(int batch) {
   const float* head_in = pooled_.data();  // [B, F]
   if (segments_ == 2) {
-    DualFeaturesForward(pooled_.data(), batch, D, features_.data());
+    DualFeaturesForward(pooled_.data(), batch, d_, features_.data());
     head_in = features_.data();
   }
-  head1_->Forward(head_in, head_w1_->data(), head_b1_->data(),
-                  head_hidden_act_.data(), batch);
-  ReluForward(head_hidden_act_.data(),
-              static_cast<int64_t>(batch) * head_hidden_,
-              head_hidden_act_.data());
-  head2_->Forward(head_hidden_act_.data(), head_w2_->data(), head_b2_->data(),
-                  logits_.data(), batch);
-  return logits_.data();
+  head1_.Forward(head_in, w_.head.w1.data(), w_.head.b1.data(),
+                 head_hidden_.data(), batch);
+  ReluForward(head_hidden_.data(), static_cast<int64_t>(batch) * classifier_,
+              head_hidden_.data());
+  head2_.Forward(head_hidden_.data(), w_.head.w2.data(), w_.head.b2.data(),
+                 logits_.data(), batch);
 }
 
 float Encoder::Loss(const int32_t* labels, int* correct) {
@@ -639,115 +457,65 @@ float Encoder::Loss(const int32_t* labels, int* correct) {
                              dlogits_.data(), correct);
 }
 
+void Encoder::HeadBackward(int batch) {
+  // logits = ReLU(features W1 + b1) W2 + b2, where features = pooled, or
+  // [u, v, u*v, u-v] of the two documents' pooled rows.
+  head2_.BackwardParams(head_hidden_.data(), dlogits_.data(), g_.head.w2.data(),
+                        g_.head.b2.data(), batch);
+  head2_.BackwardInput(dlogits_.data(), w_.head.w2.data(), dhead_hidden_.data(),
+                       batch, false);
+  ReluBackward(head_hidden_.data(), dhead_hidden_.data(),
+               static_cast<int64_t>(batch) * classifier_, dhead_hidden_.data());
+  const bool dual = segments_ == 2;
+  head1_.BackwardParams(dual ? features_.data() : pooled_.data(),
+                        dhead_hidden_.data(), g_.head.w1.data(),
+                        g_.head.b1.data(), batch);
+  head1_.BackwardInput(dhead_hidden_.data(), w_.head.w1.data(),
+                       dual ? dfeatures_.data() : dpooled_.data(), batch,
+                       false);
+  if (dual) {
+    DualFeaturesBackward(dfeatures_.data(), pooled_.data(), batch, d_,
+                         dpooled_.data());
+  }
+}
+
 void Encoder::Backward() {
   const int batch = batch_;
-  const int N = positions_, D = d_, H = heads_, Dh = head_dim_, M = mlp_;
+  const int N = positions_, D = d_;
   const int seqs = segments_ * batch;
   const int64_t rows = static_cast<int64_t>(seqs) * N;
   const float p = config_.dropout();
 
-  // Head: logits = ReLU(features W1 + b1) W2 + b2, where features = pooled,
-  // or [u, v, u*v, u-v] of the two documents' pooled rows.
-  head2_->BackwardParams(head_hidden_act_.data(), dlogits_.data(),
-                         d_head_w2_->data(), d_head_b2_->data(), batch);
-  head2_->BackwardInput(dlogits_.data(), head_w2_->data(), dhead_hidden_.data(),
-                        batch, false);
-  ReluBackward(head_hidden_act_.data(), dhead_hidden_.data(),
-               static_cast<int64_t>(batch) * head_hidden_,
-               dhead_hidden_.data());
-  const bool dual = segments_ == 2;
-  head1_->BackwardParams(dual ? features_.data() : pooled_.data(),
-                         dhead_hidden_.data(), d_head_w1_->data(),
-                         d_head_b1_->data(), batch);
-  head1_->BackwardInput(dhead_hidden_.data(), head_w1_->data(),
-                        dual ? dfeatures_.data() : dpooled_.data(), batch,
-                        false);
-  if (dual) {
-    DualFeaturesBackward(dfeatures_.data(), pooled_.data(), batch, D,
-                         dpooled_.data());
-  }
+  HeadBackward(batch);
 
   // Pooling and final LN: dx = d(stream after the last block).
-  std::memset(dtmp_d_.data(), 0, sizeof(float) * rows * D);
+  float* d_final_ln = d_final_ln_.data();
+  std::memset(d_final_ln, 0, sizeof(float) * rows * D);
   if (has_cls_) {
-    PoolClsBackward(dpooled_.data(), seqs, N, D, dtmp_d_.data());
+    PoolClsBackward(dpooled_.data(), seqs, N, D, d_final_ln);
   } else {
-    PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D,
-                     dtmp_d_.data());
+    PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D, d_final_ln);
   }
   float* dx = dx_.data();
   std::memset(dx, 0, sizeof(float) * rows * D);
-  LayerNormBackward(dtmp_d_.data(), xs_.back().data(), final_mean_.data(),
-                    final_rstd_.data(), final_gamma_->data(), rows, D, dx,
-                    d_final_gamma_->data(), d_final_beta_->data());
+  LayerNormBackward(d_final_ln, xs_.back().data(), final_mean_.data(),
+                    final_rstd_.data(), w_.final_ln.gamma.data(), rows, D, dx,
+                    g_.final_ln.gamma.data(), g_.final_ln.beta.data());
 
-  for (int i = static_cast<int>(layers_.size()) - 1; i >= 0; --i) {
-    Layer& l = *layers_[i];
-    // MLP branch. The residual passes dx through unchanged; the branch adds
-    // its LN2 input gradient into dx.
-    const float* dbranch = dx;
-    if (dropout_active_) {
-      DropoutApply(dx, l.mlp_out_mask.data(), p, rows * D, tmp_d_.data());
-      dbranch = tmp_d_.data();
-    }
-    l.fc2->BackwardParams(l.mlp_act.data(), dbranch, l.d_w2->data(),
-                          l.d_b2->data(), rows);
-    l.fc2->BackwardInput(dbranch, l.w2->data(), dmlp_.data(), rows, false);
-    if (dropout_active_) {
-      DropoutApply(dmlp_.data(), l.mlp_act_mask.data(), p, rows * M,
-                   dmlp_.data());
-    }
-    GeluBackward(l.mlp_pre.data(), dmlp_.data(), rows * M, dmlp_.data());
-    l.fc1->BackwardParams(l.ln2.data(), dmlp_.data(), l.d_w1->data(),
-                          l.d_b1->data(), rows);
-    l.fc1->BackwardInput(dmlp_.data(), l.w1->data(), dtmp_d_.data(), rows,
-                         false);
-    LayerNormBackward(dtmp_d_.data(), l.x_mid.data(), l.ln2_mean.data(),
-                      l.ln2_rstd.data(), l.ln2_gamma->data(), rows, D, dx,
-                      l.d_ln2_gamma->data(), l.d_ln2_beta->data());
-
-    // Attention branch.
-    dbranch = dx;
-    if (dropout_active_) {
-      DropoutApply(dx, l.attn_out_mask.data(), p, rows * D, tmp_d_.data());
-      dbranch = tmp_d_.data();
-    }
-    l.o->BackwardParams(l.merged.data(), dbranch, l.d_wo->data(),
-                        l.d_bo->data(), rows);
-    l.o->BackwardInput(dbranch, l.wo->data(), dtmp_qkv_.data(), rows, false);
-    SplitHeads(dtmp_qkv_.data(), seqs, N, H, Dh, d_heads_out_.data());
-    l.attention->Backward(d_heads_out_.data(), dq_.data(), dk_.data(),
-                          dv_.data());
-    MergeHeads(dq_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
-    l.q->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wq->data(),
-                        l.d_bq->data(), rows);
-    l.q->BackwardInput(dtmp_qkv_.data(), l.wq->data(), dtmp_d_.data(), rows,
-                       false);
-    MergeHeads(dk_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
-    l.k->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wk->data(),
-                        l.d_bk->data(), rows);
-    l.k->BackwardInput(dtmp_qkv_.data(), l.wk->data(), dtmp_d_.data(), rows,
-                       true);
-    MergeHeads(dv_.data(), seqs, N, H, Dh, dtmp_qkv_.data());
-    l.v->BackwardParams(l.ln1.data(), dtmp_qkv_.data(), l.d_wv->data(),
-                        l.d_bv->data(), rows);
-    l.v->BackwardInput(dtmp_qkv_.data(), l.wv->data(), dtmp_d_.data(), rows,
-                       true);
-    LayerNormBackward(dtmp_d_.data(), xs_[i].data(), l.ln1_mean.data(),
-                      l.ln1_rstd.data(), l.ln1_gamma->data(), rows, D, dx,
-                      l.d_ln1_gamma->data(), l.d_ln1_beta->data());
+  for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
+    blocks_[i]->Backward(dx);
   }
 
   // Embedding: dropout, positions, tokens and CLS.
   if (dropout_active_) {
     DropoutApply(dx, embed_mask_.data(), p, rows * D, dx);
   }
-  if (position_embed_ != nullptr) {
-    AddPositionsBackward(dx, seqs, N, D, d_position_embed_->data());
+  if (w_.embed.position.size() > 0) {
+    AddPositionsBackward(dx, seqs, N, D, g_.embed.position.data());
   }
   EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
-                    d_token_embed_->data(),
-                    has_cls_ ? d_cls_->data() : nullptr);
+                    g_.embed.token.data(),
+                    has_cls_ ? g_.embed.cls.data() : nullptr);
 }
 
 }  // namespace lra

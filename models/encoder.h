@@ -1,23 +1,27 @@
 // The LRA transformer encoder (pre-LN, as in LRA's Flax code) with explicit
 // Forward/Loss/Backward and a parameter visitor for init, checkpoints and the
-// optimizer. The token mixer of each block is an attention plugin from the
-// registry (models/attention/). With num_segments = 2 it is LRA's dual
-// encoder for Retrieval: both documents of an example pass through the same
-// weights and the head classifies [u, v, u*v, u-v] of their pooled vectors.
+// optimizer:
+//   embed -> for each block: x = Block(x) -> final LN -> pool -> head
+// Each block (models/block.h) holds a token mixer; the attention mixer wraps
+// an attention plugin from the registry the caller passes in. With
+// num_segments = 2 it is LRA's dual encoder for Retrieval: both documents of
+// an example pass through the same weights and the head classifies
+// [u, v, u*v, u-v] of their pooled vectors.
 #ifndef LRA_MODELS_ENCODER_H_
 #define LRA_MODELS_ENCODER_H_
 
 #include <cstdint>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "models/attention/attention.h"
+#include "models/block.h"
 #include "models/linear.h"
+#include "models/parameters.h"
+#include "models/plugins.h"
+#include "models/scratch.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
 
@@ -25,16 +29,16 @@ namespace lra {
 
 // Fills proto3-zero fields with defaults: positional -> LEARNED, pooling ->
 // CLS, attention.name -> "full", qkv_dim -> d_model, mlp_dim -> 4 * d_model,
-// head_dim -> mlp_dim, num_segments -> 1. Fields without a sensible default
-// (vocab_size, d_model, num_layers, num_heads, num_classes) are left for
-// validation.
+// classifier_dim -> mlp_dim, num_segments -> 1. Fields without a sensible
+// default (vocab_size, d_model, num_layers, num_heads, num_classes) are left
+// for validation.
 absl::Status ResolveModelDefaults(ModelConfig* config);
 
 // Checks a resolved config for an encoder over `seq_len` task tokens (all
-// segments together); each error names the field, its value and what is
-// allowed.
+// segments together), its attention against `plugins`; each error names the
+// field, its value and what is allowed.
 absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
-                                 int max_batch);
+                                 int max_batch, const ModelPlugins& plugins);
 
 class Encoder {
  public:
@@ -42,11 +46,13 @@ class Encoder {
   // that is both documents, [doc 1 | doc 2], so it must be even and each
   // document is seq_len / 2 tokens, encoded on its own with its own CLS and
   // positions 0.. seq_len / 2 (+ CLS). Applies ResolveModelDefaults to a copy
-  // of `config` and validates it. All workspaces are sized for
-  // max_batch here, so the training step allocates nothing afterwards except
-  // oneDNN primitives on the first call with a new batch size.
+  // of `config` and validates it; plugins are looked up in `plugins`. All
+  // workspaces are sized for max_batch here, so the training step allocates
+  // nothing afterwards except oneDNN primitives on the first call with a new
+  // batch size.
   static absl::StatusOr<std::unique_ptr<Encoder>> Create(
-      const ModelConfig& config, int seq_len, int max_batch);
+      const ModelConfig& config, int seq_len, int max_batch,
+      const ModelPlugins& plugins);
 
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
@@ -54,13 +60,14 @@ class Encoder {
 
   // Deterministic by seed: token embeddings, learned positions and CLS are
   // normal(0, 0.02); Linear weights xavier-uniform; biases 0; LayerNorm
-  // gamma 1, beta 0; attention plugins initialise their own parameters.
+  // gamma 1, beta 0; plugins initialise their own parameters.
   void InitParameters(uint64_t seed);
 
   // Visits every parameter with its gradient (same shape) in a fixed order:
   // embed.*, then per layer ln1, attn (wq bq wk bk wv bv wo bo, then plugin
   // parameters), ln2, mlp, then final_ln and head. Names are the same for
-  // both num_segments; only head.w1 differs in shape ([D, Hd] or [4D, Hd]).
+  // both num_segments; only head.w1 differs in shape ([D, C'] or [4D, C'],
+  // C' = classifier_dim).
   void ForEachParameter(const ParameterVisitor& fn);
   int64_t NumParameters() const;
 
@@ -95,13 +102,39 @@ class Encoder {
   int max_batch() const { return max_batch_; }
 
  private:
-  struct ParamRef;
-  struct Layer;
+  // Token and position embeddings and the CLS vector; position and cls are
+  // empty when the config has no learned positions or no CLS.
+  struct EmbeddingWeights {
+    EmbeddingWeights(int64_t vocab, int64_t d, int64_t positions, bool cls)
+        : token({vocab, d}),
+          position(positions > 0 ? Tensor({positions, d}) : Tensor()),
+          cls(cls ? Tensor({d}) : Tensor()) {}
+    Tensor token;     // [vocab, D]
+    Tensor position;  // [max_positions, D] (learned positions only)
+    Tensor cls;       // [D] (CLS pooling only)
+  };
+  // Everything outside the blocks; one instance for values, one for grads.
+  struct OuterWeights {
+    OuterWeights(const ModelConfig& config, int64_t positions,
+                 int64_t features);
+    EmbeddingWeights embed;
+    LayerNormWeights final_ln;
+    MlpWeights head;  // [F, C'] -> ReLU -> [C', classes]
+  };
+  struct Parameter {
+    std::string name;
+    Tensor* value;
+    Tensor* grad;
+    Init init;
+  };
 
   Encoder(const ModelConfig& config, int seq_len, int max_batch);
-  absl::Status Build();
-  Tensor* AddParam(const std::string& name, std::vector<int64_t> shape,
-                   int init_kind);
+  absl::Status Build(const ModelPlugins& plugins);
+  void ForEachWeight(const WeightVisitor& fn);
+  // The head on pooled [B', D]: logits [B, C].
+  void HeadForward(int batch);
+  // d(logits) -> dpooled_ [B', D].
+  void HeadBackward(int batch);
 
   ModelConfig config_;
   int seq_len_;      // task tokens per example, all segments
@@ -110,33 +143,14 @@ class Encoder {
   int positions_;    // N' = N + 1 with CLS, else N
   int feature_dim_;  // F: head input width, D (S = 1) or 4 D (S = 2)
   int max_batch_;
-  int d_, heads_, head_dim_, qkv_, mlp_, head_hidden_, classes_;
+  int d_, classifier_, classes_;
   bool has_cls_;
 
-  std::deque<Tensor> storage_;  // parameters and gradients (stable addresses)
-  std::vector<ParamRef> params_;
-  std::vector<std::unique_ptr<Layer>> layers_;
-
-  // Parameters outside the blocks.
-  Tensor* token_embed_ = nullptr;  // [vocab, D]
-  Tensor* d_token_embed_ = nullptr;
-  Tensor* position_embed_ = nullptr;  // [max_positions, D] (learned only)
-  Tensor* d_position_embed_ = nullptr;
-  Tensor* cls_ = nullptr;  // [D] (CLS pooling only)
-  Tensor* d_cls_ = nullptr;
-  Tensor* final_gamma_ = nullptr;  // [D]
-  Tensor* d_final_gamma_ = nullptr;
-  Tensor* final_beta_ = nullptr;  // [D]
-  Tensor* d_final_beta_ = nullptr;
-  Tensor* head_w1_ = nullptr;  // [F, Hd]
-  Tensor* d_head_w1_ = nullptr;
-  Tensor* head_b1_ = nullptr;  // [Hd]
-  Tensor* d_head_b1_ = nullptr;
-  Tensor* head_w2_ = nullptr;  // [Hd, C]
-  Tensor* d_head_w2_ = nullptr;
-  Tensor* head_b2_ = nullptr;  // [C]
-  Tensor* d_head_b2_ = nullptr;
-  std::unique_ptr<Linear> head1_, head2_;
+  OuterWeights w_, g_;
+  ScratchBuffers scratch_;
+  std::vector<std::unique_ptr<Block>> blocks_;
+  std::vector<Parameter> params_;  // every parameter in visiting order
+  Linear head1_, head2_;
 
   // Activations of the last Forward, sized for max_batch. Inside the blocks
   // the batch is of sequences: B' = S * B, where sequence S * b + s is
@@ -150,24 +164,17 @@ class Encoder {
   Tensor final_mean_, final_rstd_;   // [B', N']
   Tensor pooled_;                    // [B', D]
   Tensor features_;                  // [B, F] (S = 2 only): [u, v, u*v, u-v]
-  Tensor head_hidden_act_;           // [B, Hd] after ReLU
+  Tensor head_hidden_;               // [B, C'] after ReLU
   Tensor logits_;                    // [B, C]
   Tensor dlogits_;                   // [B, C]
-  // Shared temporaries and gradient buffers.
-  Tensor tmp_qkv_;       // [B', N', Q]
-  Tensor tmp_d_;         // [B', N', D]
-  Tensor dx_;            // [B', N', D] gradient of the stream
-  Tensor dtmp_d_;        // [B', N', D]
-  Tensor dtmp_qkv_;      // [B', N', Q]
-  Tensor d_heads_out_;   // [B', H, N', Dh]
-  Tensor dq_, dk_, dv_;  // [B', H, N', Dh]
-  Tensor dmlp_;          // [B', N', M]
-  Tensor dpooled_;       // [B', D]
-  Tensor dfeatures_;     // [B, F] (S = 2 only)
-  Tensor dhead_hidden_;  // [B, Hd]
+  // Gradient buffers.
+  Tensor dx_;              // [B', N', D] gradient of the stream
+  ScratchRef d_final_ln_;  // [B', N', D]
+  Tensor dpooled_;         // [B', D]
+  Tensor dfeatures_;       // [B, F] (S = 2 only)
+  Tensor dhead_hidden_;    // [B, C']
 
   int batch_ = 0;
-  bool training_ = false;
   bool dropout_active_ = false;
 };
 

@@ -12,7 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "models/attention/builtin.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 #include "models/rng.h"
 
@@ -44,7 +44,7 @@ void TimeAttentionAlone(const std::string& name, int batch, int seq_len,
   AttentionConfig config;
   config.set_name(name);
   absl::StatusOr<std::unique_ptr<Attention>> attention =
-      BuiltinAttentions().Create(config, shape);
+      BuiltinPlugins().attention->Create(config, shape);
   if (!attention.ok()) {
     std::fprintf(stderr, "%s\n", attention.status().ToString().c_str());
     return;
@@ -107,7 +107,7 @@ int Run() {
       return 1;
     }
     absl::StatusOr<std::unique_ptr<Encoder>> created =
-        Encoder::Create(config, seq_len, batch);
+        Encoder::Create(config, seq_len, batch, BuiltinPlugins());
     if (!created.ok()) {
       std::fprintf(stderr, "%s\n", created.status().ToString().c_str());
       return 1;

@@ -15,7 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/encoder.h"
-#include "models/internal/grad_check.h"
+#include "models/internal/encoder_testing.h"
 #include "models/rng.h"
 
 namespace {
@@ -56,7 +56,7 @@ ModelConfig DualConfig() {
   config.set_num_heads(2);
   config.set_qkv_dim(8);
   config.set_mlp_dim(12);
-  config.set_head_dim(6);
+  config.set_classifier_dim(6);
   config.set_num_classes(3);
   config.set_num_segments(2);
   return config;
@@ -96,16 +96,11 @@ std::vector<int32_t> SwapDocuments(const std::vector<int32_t>& tokens,
 }
 
 std::string CreateError(const ModelConfig& config, int seq_len) {
-  absl::StatusOr<std::unique_ptr<Encoder>> encoder =
-      Encoder::Create(config, seq_len, 2);
-  return encoder.ok() ? "ok" : std::string(encoder.status().message());
+  return internal::CreateError(config, seq_len, 2);
 }
 
 std::map<std::string, Tensor> Parameters(Encoder& encoder) {
-  std::map<std::string, Tensor> params;
-  encoder.ForEachParameter([&](const std::string& name, Tensor& value,
-                               Tensor&) { params.emplace(name, value); });
-  return params;
+  return internal::ParameterSnapshot(encoder);
 }
 
 // Copies every parameter of `from` except head.w1, whose shape differs
@@ -154,10 +149,10 @@ TEST(DualEncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
 }
 
 TEST(DualEncoderTest, SameNamesAndOnlyHeadW1Widens) {
-  auto dual = *Encoder::Create(DualConfig(), 2 * kDocLen, 2);
+  auto dual = *internal::CreateEncoder(DualConfig(), 2 * kDocLen, 2);
   ModelConfig single_config = DualConfig();
   single_config.set_num_segments(1);
-  auto single = *Encoder::Create(single_config, kDocLen, 2);
+  auto single = *internal::CreateEncoder(single_config, kDocLen, 2);
   EXPECT_EQ(dual->num_segments(), 2);
   EXPECT_EQ(single->num_segments(), 1);
   EXPECT_EQ(dual->seq_len(), 2 * kDocLen);
@@ -184,7 +179,7 @@ TEST(DualEncoderTest, SameNamesAndOnlyHeadW1Widens) {
 }
 
 TEST(DualEncoderTest, CheckInputsNamesTheDocument) {
-  auto encoder = *Encoder::Create(DualConfig(), 2 * kDocLen, 2);
+  auto encoder = *internal::CreateEncoder(DualConfig(), 2 * kDocLen, 2);
   std::vector<int32_t> tokens = PairTokens(2, kDocLen, 1);
   ASSERT_TRUE(encoder->CheckInputs(tokens.data(), nullptr, 2).ok());
   tokens[2 * kDocLen + kDocLen + 1] = kVocab;  // example 1, document 2
@@ -204,11 +199,11 @@ TEST(DualEncoderTest, EncodesEachDocumentAloneAndFeedsTheHeadUVProductDiff) {
     ModelConfig config = DualConfig();
     config.set_pooling(pooling);
     const int batch = 3, d = 8, hidden = 6, classes = 3;
-    auto dual = *Encoder::Create(config, 2 * kDocLen, batch);
+    auto dual = *internal::CreateEncoder(config, 2 * kDocLen, batch);
     dual->InitParameters(11);
     ModelConfig single_config = config;
     single_config.set_num_segments(1);
-    auto single = *Encoder::Create(single_config, kDocLen, batch);
+    auto single = *internal::CreateEncoder(single_config, kDocLen, batch);
     CopyEncoderWeights(*dual, *single);
 
     const std::vector<int32_t> tokens = PairTokens(batch, kDocLen, 4);
@@ -266,7 +261,7 @@ TEST(DualEncoderTest, EncodesEachDocumentAloneAndFeedsTheHeadUVProductDiff) {
 // (u*v is symmetric); the u-v block alone makes them differ.
 TEST(DualEncoderTest, SwappingDocumentsActsOnlyThroughAsymmetricFeatures) {
   const int batch = 3, d = 8, hidden = 6, classes = 3;
-  auto encoder = *Encoder::Create(DualConfig(), 2 * kDocLen, batch);
+  auto encoder = *internal::CreateEncoder(DualConfig(), 2 * kDocLen, batch);
   encoder->InitParameters(5);
   Tensor* w1 = nullptr;
   encoder->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
@@ -336,9 +331,9 @@ TEST(DualEncoderTest, StepAllocatesNoMoreThanTheSingleEncoder) {
   const int batch = 2;
   ModelConfig config = DualConfig();
   config.set_dropout(0.1f);
-  auto dual = *Encoder::Create(config, 2 * kDocLen, batch);
+  auto dual = *internal::CreateEncoder(config, 2 * kDocLen, batch);
   config.set_num_segments(1);
-  auto single = *Encoder::Create(config, kDocLen, 2 * batch);
+  auto single = *internal::CreateEncoder(config, kDocLen, 2 * batch);
   dual->InitParameters(1);
   single->InitParameters(1);
   const std::vector<int32_t> tokens = PairTokens(batch, kDocLen, 2);
@@ -380,39 +375,11 @@ TEST_P(DualEncoderGradientTest, AllParametersMatchCentralDifferences) {
   config.set_dropout(c.dropout);
   config.set_attention_dropout(c.dropout);
   const int batch = 3;
-  auto encoder = *Encoder::Create(config, 2 * kDocLen, 4);
-  encoder->InitParameters(7);
-  // Larger embeddings than the init so the loss is not flat in them.
-  encoder->ForEachParameter([](const std::string& name, Tensor& v, Tensor&) {
-    if (name.rfind("embed.", 0) == 0) {
-      for (int64_t i = 0; i < v.size(); ++i) v[i] *= 25.0f;
-    }
-  });
+  auto encoder = *internal::CreateEncoder(config, 2 * kDocLen, 4);
   const std::vector<int32_t> tokens = PairTokens(batch, kDocLen, 3);
   const std::vector<int32_t> labels = {0, 2, 1};
-  const uint64_t seed = 99;
-  auto loss = [&]() {
-    encoder->Forward(tokens.data(), batch, true, seed);
-    return double(encoder->Loss(labels.data(), nullptr));
-  };
-  encoder->ZeroGrad();
-  loss();
-  encoder->Backward();
-  std::map<std::string, Tensor> grads;
-  encoder->ForEachParameter([&](const std::string& name, Tensor&, Tensor& g) {
-    grads.emplace(name, g);
-  });
-  internal::GradCheckOptions options;
-  options.epsilon = 3e-3f;
-  options.rel_tol = 5e-2f;
-  options.abs_tol = 3e-4f;
-  options.max_entries = 12;
-  int checked = 0;
-  encoder->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
-    EXPECT_TRUE(internal::CheckGradient(name, loss, v.data(), v.size(),
-                                        grads.at(name).data(), options));
-    ++checked;
-  });
+  const int checked = internal::CheckAllParameterGradients(
+      *encoder, tokens, labels, batch, /*init_seed=*/7, /*seed=*/99);
   EXPECT_GT(checked, 20);
 }
 

@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "models/internal/grad_check.h"
+#include "models/internal/encoder_testing.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -24,7 +24,7 @@ ModelConfig SmallConfig() {
   config.set_num_heads(2);
   config.set_qkv_dim(8);
   config.set_mlp_dim(12);
-  config.set_head_dim(6);
+  config.set_classifier_dim(6);
   config.set_num_classes(3);
   return config;
 }
@@ -45,9 +45,7 @@ std::vector<int32_t> Tokens(int batch, int seq_len, int vocab, uint64_t seed) {
 }
 
 std::string CreateError(const ModelConfig& config, int seq_len = 9) {
-  absl::StatusOr<std::unique_ptr<Encoder>> encoder =
-      Encoder::Create(config, seq_len, 2);
-  return encoder.ok() ? "ok" : std::string(encoder.status().message());
+  return internal::CreateError(config, seq_len, 2);
 }
 
 TEST(EncoderConfigTest, DefaultsAreFilled) {
@@ -59,7 +57,7 @@ TEST(EncoderConfigTest, DefaultsAreFilled) {
   EXPECT_EQ(config.attention().name(), "full");
   EXPECT_EQ(config.qkv_dim(), 16);
   EXPECT_EQ(config.mlp_dim(), 64);
-  EXPECT_EQ(config.head_dim(), 64);
+  EXPECT_EQ(config.classifier_dim(), 64);
 }
 
 TEST(EncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
@@ -111,7 +109,7 @@ TEST(EncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
 TEST(EncoderTest, ParameterNamesShapesAndCount) {
   ModelConfig config = SmallConfig();
   config.set_num_layers(1);
-  auto encoder = Encoder::Create(config, 9, 2);
+  auto encoder = internal::CreateEncoder(config, 9, 2);
   ASSERT_TRUE(encoder.ok()) << encoder.status();
   std::vector<std::string> names;
   std::map<std::string, std::string> shapes;
@@ -152,12 +150,12 @@ TEST(EncoderTest, ParameterNamesShapesAndCount) {
   // Mean pooling and sinusoidal positions: no CLS, no position table.
   config.set_pooling(POOLING_MEAN);
   config.set_positional(POSITIONAL_SINUSOIDAL);
-  auto plain = Encoder::Create(config, 9, 2);
+  auto plain = internal::CreateEncoder(config, 9, 2);
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ((*plain)->NumParameters(), expected - 10 * 8 - 8);
   config.set_positional(POSITIONAL_LEARNED);
   config.set_max_len(20);
-  auto longer = Encoder::Create(config, 9, 2);
+  auto longer = internal::CreateEncoder(config, 9, 2);
   ASSERT_TRUE(longer.ok());
   (*longer)->ForEachParameter(
       [](const std::string& name, Tensor& value, Tensor&) {
@@ -168,8 +166,8 @@ TEST(EncoderTest, ParameterNamesShapesAndCount) {
 }
 
 TEST(EncoderTest, InitIsDeterministicAndFollowsTheScheme) {
-  auto a = *Encoder::Create(SmallConfig(), 9, 2);
-  auto b = *Encoder::Create(SmallConfig(), 9, 2);
+  auto a = *internal::CreateEncoder(SmallConfig(), 9, 2);
+  auto b = *internal::CreateEncoder(SmallConfig(), 9, 2);
   a->InitParameters(3);
   b->InitParameters(3);
   std::map<std::string, std::vector<float>> values;
@@ -201,7 +199,7 @@ TEST(EncoderTest, LogitsDeterministicAndDropoutReproducible) {
   ModelConfig config = SmallConfig();
   config.set_dropout(0.2f);
   config.set_attention_dropout(0.1f);
-  auto encoder = *Encoder::Create(config, 9, 3);
+  auto encoder = *internal::CreateEncoder(config, 9, 3);
   encoder->InitParameters(1);
   const std::vector<int32_t> tokens = Tokens(3, 9, 7, 5);
   auto run = [&](bool training, uint64_t seed) {
@@ -213,14 +211,14 @@ TEST(EncoderTest, LogitsDeterministicAndDropoutReproducible) {
   EXPECT_EQ(run(false, 10), run(false, 11));
   EXPECT_NE(run(false, 10), run(true, 10));
   // A second encoder with the same seed gives bit-identical logits.
-  auto other = *Encoder::Create(config, 9, 3);
+  auto other = *internal::CreateEncoder(config, 9, 3);
   other->InitParameters(1);
   const float* logits = other->Forward(tokens.data(), 3, true, 10);
   EXPECT_EQ(std::vector<float>(logits, logits + 9), run(true, 10));
 }
 
 TEST(EncoderTest, CheckInputsRejectsBadTokensLabelsAndBatch) {
-  auto encoder = *Encoder::Create(SmallConfig(), 4, 2);
+  auto encoder = *internal::CreateEncoder(SmallConfig(), 4, 2);
   const std::vector<int32_t> tokens = {1, 2, 3, 7, 0, 0, 0, 0};
   const std::vector<int32_t> labels = {0, 3};
   EXPECT_THAT(
@@ -261,39 +259,11 @@ TEST_P(EncoderGradientTest, AllParametersMatchCentralDifferences) {
   config.set_dropout(c.dropout);
   config.set_attention_dropout(c.dropout);
   const int batch = 3, seq_len = 9;
-  auto encoder = *Encoder::Create(config, seq_len, 4);
-  encoder->InitParameters(7);
-  // Larger embeddings than the init so the loss is not flat in them.
-  encoder->ForEachParameter([](const std::string& name, Tensor& v, Tensor&) {
-    if (name.rfind("embed.", 0) == 0) {
-      for (int64_t i = 0; i < v.size(); ++i) v[i] *= 25.0f;
-    }
-  });
+  auto encoder = *internal::CreateEncoder(config, seq_len, 4);
   const std::vector<int32_t> tokens = Tokens(batch, seq_len, 7, 3);
   const std::vector<int32_t> labels = {0, 2, 1};
-  const uint64_t seed = 99;
-  auto loss = [&]() {
-    encoder->Forward(tokens.data(), batch, true, seed);
-    return double(encoder->Loss(labels.data(), nullptr));
-  };
-  encoder->ZeroGrad();
-  loss();
-  encoder->Backward();
-  std::map<std::string, Tensor> grads;
-  encoder->ForEachParameter([&](const std::string& name, Tensor&, Tensor& g) {
-    grads.emplace(name, g);
-  });
-  internal::GradCheckOptions options;
-  options.epsilon = 3e-3f;
-  options.rel_tol = 5e-2f;
-  options.abs_tol = 3e-4f;
-  options.max_entries = 12;
-  int checked = 0;
-  encoder->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
-    EXPECT_TRUE(internal::CheckGradient(name, loss, v.data(), v.size(),
-                                        grads.at(name).data(), options));
-    ++checked;
-  });
+  const int checked = internal::CheckAllParameterGradients(
+      *encoder, tokens, labels, batch, /*init_seed=*/7, /*seed=*/99);
   EXPECT_GT(checked, 20);
 }
 
@@ -305,7 +275,7 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{POOLING_MEAN, POSITIONAL_NONE, 0.2f}));
 
 TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
-  auto encoder = *Encoder::Create(SmallConfig(), 9, 3);
+  auto encoder = *internal::CreateEncoder(SmallConfig(), 9, 3);
   encoder->InitParameters(2);
   const std::vector<int32_t> tokens = Tokens(3, 9, 7, 8);
   const std::vector<int32_t> labels = {1, 1, 0};

@@ -44,12 +44,12 @@ PINNING_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 # configs/models/bench.pbtxt, for runs without --model.
 BENCH_MODEL = dict(vocab_size=32, d_model=128, num_layers=2, num_heads=4,
-                   qkv_dim=128, mlp_dim=256, head_dim=0, num_classes=10,
+                   qkv_dim=128, mlp_dim=256, classifier_dim=0, num_classes=10,
                    dropout=0.0, attention_dropout=0.0, max_len=0,
                    positional="POSITIONAL_LEARNED", pooling="POOLING_MEAN",
                    attention="full")
 INT_FIELDS = {"vocab_size", "d_model", "num_layers", "num_heads", "qkv_dim",
-              "mlp_dim", "head_dim", "num_classes", "max_len"}
+              "mlp_dim", "classifier_dim", "num_classes", "max_len"}
 FLOAT_FIELDS = {"dropout", "attention_dropout"}
 ENUM_FIELDS = {"positional": {"POSITIONAL_LEARNED", "POSITIONAL_SINUSOIDAL",
                               "POSITIONAL_NONE"},
@@ -143,7 +143,7 @@ def build_model(torch, cfg, seq_len):
             self.drop = nn.Dropout(cfg["dropout"])
             self.blocks = nn.ModuleList(Block() for _ in range(cfg["num_layers"]))
             self.final_ln = nn.LayerNorm(d, eps=1e-6)
-            hidden = cfg["head_dim"] or mlp
+            hidden = cfg["classifier_dim"] or mlp
             self.head = nn.Sequential(nn.Linear(d, hidden), nn.ReLU(),
                                       nn.Linear(hidden, cfg["num_classes"]))
 

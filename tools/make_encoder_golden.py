@@ -24,7 +24,7 @@ they parse back to the exact float32 values used here.
 Case choices, so that a wrong path shows up as an error far above float32
 rounding:
   * qkv_dim != d_model in the CLS case (catches Q/D mix-ups in wq..wo);
-    head_dim is neither d_model nor mlp_dim.
+    classifier_dim is neither d_model nor mlp_dim.
   * Dh = 4 in the MEAN case, as in LRA's Pathfinder config.
   * Token/position/CLS embeddings have std 0.02 in the CLS case, so the
     first LayerNorm sees a variance near 1e-3 and an eps of 1e-5 instead of
@@ -71,7 +71,7 @@ CASES = [
         num_heads=2,
         qkv_dim=32,
         mlp_dim=32,
-        head_dim=24,
+        classifier_dim=24,
         num_classes=10,
         positional="POSITIONAL_LEARNED",
         pooling="POOLING_CLS",
@@ -90,7 +90,7 @@ CASES = [
         num_heads=4,
         qkv_dim=16,
         mlp_dim=32,
-        head_dim=24,
+        classifier_dim=24,
         num_classes=10,
         positional="POSITIONAL_SINUSOIDAL",
         pooling="POOLING_MEAN",
@@ -109,7 +109,7 @@ CASES = [
         num_heads=2,
         qkv_dim=16,
         mlp_dim=16,
-        head_dim=12,
+        classifier_dim=12,
         num_classes=2,
         positional="POSITIONAL_LEARNED",
         pooling="POOLING_CLS",
@@ -135,7 +135,7 @@ def doc_len(c):
 def parameter_shapes(c):
     """Returns [(name, shape)] in the order the C++ spec lists them."""
     d, q, m = c["d_model"], c["qkv_dim"], c["mlp_dim"]
-    hd, nc = c["head_dim"], c["num_classes"]
+    hd, nc = c["classifier_dim"], c["num_classes"]
     cls = c["pooling"] == "POOLING_CLS"
     shapes = [("embed.token", [c["vocab_size"], d])]
     if c["positional"] == "POSITIONAL_LEARNED":
@@ -279,7 +279,7 @@ def config_text(c):
             f'num_heads: {c["num_heads"]} qkv_dim: {c["qkv_dim"]} '
             f'mlp_dim: {c["mlp_dim"]} dropout: 0 attention_dropout: 0 '
             f'positional: {c["positional"]} pooling: {c["pooling"]} '
-            f'num_classes: {c["num_classes"]} head_dim: {c["head_dim"]} '
+            f'num_classes: {c["num_classes"]} classifier_dim: {c["classifier_dim"]} '
             f'attention {{ name: "full" }}' +
             (f' num_segments: {segments(c)}' if segments(c) != 1 else ''))
 

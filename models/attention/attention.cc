@@ -1,9 +1,12 @@
 #include "models/attention/attention.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -44,20 +47,68 @@ AttentionParam AttentionFlagParam(const std::string& name, bool value) {
   return param;
 }
 
-double AttentionParams::Number(const std::string& name) const {
+AttentionParamSpec AttentionParamSpec::Number(std::string name,
+                                              double default_value,
+                                              std::string help) {
+  AttentionParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = Type::kNumber;
+  spec.default_number = default_value;
+  spec.help = std::move(help);
+  return spec;
+}
+
+AttentionParamSpec AttentionParamSpec::Text(std::string name,
+                                            std::string default_value,
+                                            std::string help) {
+  AttentionParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = Type::kText;
+  spec.default_text = std::move(default_value);
+  spec.help = std::move(help);
+  return spec;
+}
+
+AttentionParamSpec AttentionParamSpec::Flag(std::string name,
+                                            bool default_value,
+                                            std::string help) {
+  AttentionParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = Type::kFlag;
+  spec.default_flag = default_value;
+  spec.help = std::move(help);
+  return spec;
+}
+
+absl::Status AttentionParams::Undeclared(const std::string& name,
+                                         const char* kind) const {
+  std::vector<std::string> declared;
+  for (const auto& [n, v] : numbers_) declared.push_back(n + " (number)");
+  for (const auto& [n, v] : texts_) declared.push_back(n + " (text)");
+  for (const auto& [n, v] : flags_) declared.push_back(n + " (flag)");
+  return absl::InternalError(absl::StrCat(
+      "attention '", plugin_, "' reads ", kind, " parameter '", name,
+      "', which it does not declare; it declares: ",
+      declared.empty() ? "(none)" : absl::StrJoin(declared, ", ")));
+}
+
+absl::StatusOr<double> AttentionParams::Number(const std::string& name) const {
   auto it = numbers_.find(name);
-  return it == numbers_.end() ? 0.0 : it->second;
+  if (it == numbers_.end()) return Undeclared(name, "number");
+  return it->second;
 }
 
-const std::string& AttentionParams::Text(const std::string& name) const {
-  static const std::string* empty = new std::string();
+absl::StatusOr<std::string> AttentionParams::Text(
+    const std::string& name) const {
   auto it = texts_.find(name);
-  return it == texts_.end() ? *empty : it->second;
+  if (it == texts_.end()) return Undeclared(name, "text");
+  return it->second;
 }
 
-bool AttentionParams::Flag(const std::string& name) const {
+absl::StatusOr<bool> AttentionParams::Flag(const std::string& name) const {
   auto it = flags_.find(name);
-  return it != flags_.end() && it->second;
+  if (it == flags_.end()) return Undeclared(name, "flag");
+  return it->second;
 }
 
 absl::Status AttentionRegistry::Register(AttentionPlugin plugin) {
@@ -75,6 +126,18 @@ absl::Status AttentionRegistry::Register(AttentionPlugin plugin) {
   std::string name = plugin.name;
   plugins_.emplace(std::move(name), std::move(plugin));
   return absl::OkStatus();
+}
+
+void RegisterOrDie(AttentionRegistry& registry,
+                   std::vector<AttentionPlugin> plugins) {
+  for (AttentionPlugin& plugin : plugins) {
+    absl::Status status = registry.Register(std::move(plugin));
+    if (!status.ok()) {
+      std::fprintf(stderr, "lra: cannot register attention plugins: %s\n",
+                   std::string(status.message()).c_str());
+      std::abort();
+    }
+  }
 }
 
 absl::StatusOr<const AttentionPlugin*> AttentionRegistry::Find(
@@ -96,10 +159,10 @@ std::vector<std::string> AttentionRegistry::Names() const {
 
 absl::StatusOr<AttentionParams> AttentionRegistry::ResolveParams(
     const AttentionConfig& config) const {
-  absl::StatusOr<const AttentionPlugin*> found = Find(config.name());
-  if (!found.ok()) return found.status();
-  const AttentionPlugin& plugin = **found;
+  ASSIGN_OR_RETURN(const AttentionPlugin* found, Find(config.name()));
+  const AttentionPlugin& plugin = *found;
   AttentionParams params;
+  params.plugin_ = plugin.name;
   for (const AttentionParamSpec& spec : plugin.params) {
     switch (spec.type) {
       case AttentionParamSpec::Type::kNumber:
@@ -160,9 +223,8 @@ absl::StatusOr<AttentionParams> AttentionRegistry::ResolveParams(
 
 absl::StatusOr<std::unique_ptr<Attention>> AttentionRegistry::Create(
     const AttentionConfig& config, const AttentionShape& shape) const {
-  absl::StatusOr<AttentionParams> params = ResolveParams(config);
-  if (!params.ok()) return params.status();
-  return plugins_.at(config.name()).factory(*params, shape);
+  ASSIGN_OR_RETURN(AttentionParams params, ResolveParams(config));
+  return plugins_.at(config.name()).factory(params, shape);
 }
 
 }  // namespace lra

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "models/parameters.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
 
@@ -51,9 +52,6 @@ struct AttentionShape {
   bool cls_token = false;
 };
 
-using ParameterVisitor =
-    std::function<void(const std::string& name, Tensor& value, Tensor& grad)>;
-
 // One instance per encoder layer; owns its workspace. q, k, v and out are
 // [B, H, N, Dh] contiguous with N = shape.seq_len. The instance may keep the
 // q/k/v/out pointers given to Forward and read them in Backward, so the caller
@@ -80,9 +78,19 @@ class Attention {
   virtual void InitParameters(uint64_t seed) {}
 };
 
-// A declared plugin parameter with its default.
+// A declared plugin parameter with its default. Build one with Number, Text
+// or Flag:
+//   AttentionParamSpec::Number("block_size", 50, "keys per block")
 struct AttentionParamSpec {
   enum class Type { kNumber, kText, kFlag };
+
+  static AttentionParamSpec Number(std::string name, double default_value,
+                                   std::string help);
+  static AttentionParamSpec Text(std::string name, std::string default_value,
+                                 std::string help);
+  static AttentionParamSpec Flag(std::string name, bool default_value,
+                                 std::string help);
+
   std::string name;
   Type type = Type::kNumber;
   double default_number = 0.0;
@@ -92,16 +100,21 @@ struct AttentionParamSpec {
 };
 
 // The parameters of one AttentionConfig, validated against the plugin's specs
-// and completed with their defaults. Lookups of undeclared names are
-// programming errors in the plugin and return the zero value.
+// and completed with their defaults. Reading a name the plugin did not
+// declare, or as another kind than declared, is an error naming the plugin,
+// the name and what it declares: a misspelt lookup in a plugin fails its
+// first test instead of silently reading 0.
 class AttentionParams {
  public:
-  double Number(const std::string& name) const;
-  const std::string& Text(const std::string& name) const;
-  bool Flag(const std::string& name) const;
+  absl::StatusOr<double> Number(const std::string& name) const;
+  absl::StatusOr<std::string> Text(const std::string& name) const;
+  absl::StatusOr<bool> Flag(const std::string& name) const;
 
  private:
   friend class AttentionRegistry;
+  absl::Status Undeclared(const std::string& name, const char* kind) const;
+
+  std::string plugin_;
   std::map<std::string, double> numbers_;
   std::map<std::string, std::string> texts_;
   std::map<std::string, bool> flags_;
@@ -145,6 +158,14 @@ struct AttentionPlugin {
   // one with that flag set.
   std::vector<AttentionTestCase> test_cases;
 };
+
+class AttentionRegistry;
+
+// Registers `plugins` in order. A registration error (an empty or duplicate
+// name, a missing factory) is a programming error in a plugin list: this
+// prints it ("lra: cannot register attention plugins: ...") and aborts.
+void RegisterOrDie(AttentionRegistry& registry,
+                   std::vector<AttentionPlugin> plugins);
 
 class AttentionRegistry {
  public:

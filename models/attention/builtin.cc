@@ -7,38 +7,29 @@
 #include <utility>
 
 #include "models/attention/bigbird/bigbird_attention.h"
-#include "models/attention/example/window_attention.h"
 #include "models/attention/full/full_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
+#include "util/status_macros.h"
 
 namespace lra {
 
-absl::Status RegisterBuiltinAttentions(AttentionRegistry& registry) {
-  for (AttentionPlugin plugin : {
-           FullAttentionPlugin(),
-           WindowAttentionPlugin(),
-           LocalAttentionPlugin(),
-           SparseTransformerAttentionPlugin(),
-           LongformerAttentionPlugin(),
-           BigBirdAttentionPlugin(),
-       }) {
-    absl::Status status = registry.Register(std::move(plugin));
-    if (!status.ok()) return status;
-  }
-  return absl::OkStatus();
+std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
+  return {
+      FullAttentionPlugin(),
+      LocalAttentionPlugin(),
+      SparseTransformerAttentionPlugin(),
+      LongformerAttentionPlugin(),
+      BigBirdAttentionPlugin(),
+  };
 }
 
-const AttentionRegistry& BuiltinAttentions() {
-  static const AttentionRegistry* registry = [] {
-    auto* r = new AttentionRegistry();
-    // Built-in plugins are fixed at compile time, so a failure here is a
-    // programming error; registry_test checks RegisterBuiltinAttentions.
-    RegisterBuiltinAttentions(*r).IgnoreError();
-    return r;
-  }();
-  return *registry;
+absl::Status RegisterBuiltinAttentions(AttentionRegistry& registry) {
+  for (AttentionPlugin& plugin : BuiltinAttentionPlugins()) {
+    RETURN_IF_ERROR(registry.Register(std::move(plugin)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace lra

@@ -22,15 +22,14 @@ class NullAttention : public Attention {
 AttentionPlugin TestPlugin() {
   AttentionPlugin plugin;
   plugin.name = "test";
-  plugin.params = {
-      {"block", AttentionParamSpec::Type::kNumber, 50, "", false, "block size"},
-      {"kernel", AttentionParamSpec::Type::kText, 0, "relu", false, "kernel"},
-      {"shared", AttentionParamSpec::Type::kFlag, 0, "", true, "share qk"}};
+  plugin.params = {AttentionParamSpec::Number("block", 50, "block size"),
+                   AttentionParamSpec::Text("kernel", "relu", "kernel"),
+                   AttentionParamSpec::Flag("shared", true, "share qk")};
   plugin.factory =
       [](const AttentionParams& params,
          const AttentionShape&) -> absl::StatusOr<std::unique_ptr<Attention>> {
-    if (params.Number("block") != 8 || params.Text("kernel") != "relu" ||
-        params.Flag("shared") != true) {
+    if (*params.Number("block") != 8 || *params.Text("kernel") != "relu" ||
+        *params.Flag("shared") != true) {
       return absl::InternalError("params not resolved as expected");
     }
     return std::unique_ptr<Attention>(new NullAttention());
@@ -38,10 +37,19 @@ AttentionPlugin TestPlugin() {
   return plugin;
 }
 
+const AttentionRegistry& Builtins() {
+  static const AttentionRegistry* registry = [] {
+    auto* r = new AttentionRegistry();
+    RegisterOrDie(*r, BuiltinAttentionPlugins());
+    return r;
+  }();
+  return *registry;
+}
+
 TEST(RegistryTest, BuiltinsRegisterCleanlyAndIncludeFull) {
   AttentionRegistry registry;
   ASSERT_TRUE(RegisterBuiltinAttentions(registry).ok());
-  EXPECT_EQ(BuiltinAttentions().Names(), registry.Names());
+  EXPECT_EQ(Builtins().Names(), registry.Names());
   absl::StatusOr<const AttentionPlugin*> full = registry.Find("full");
   ASSERT_TRUE(full.ok());
   EXPECT_TRUE((*full)->capabilities.key_padding_mask);
@@ -96,15 +104,63 @@ TEST(RegistryTest, FullRejectsParamsAndBadShapes) {
   AttentionParam* p = config.add_param();
   p->set_name("block");
   p->set_number(1);
-  absl::Status status =
-      BuiltinAttentions().Create(config, AttentionShape()).status();
+  absl::Status status = Builtins().Create(config, AttentionShape()).status();
   EXPECT_THAT(std::string(status.message()), HasSubstr("(none)"));
   config.clear_param();
   AttentionShape shape;
   shape.seq_len = 0;
-  EXPECT_FALSE(BuiltinAttentions().Create(config, shape).ok());
+  EXPECT_FALSE(Builtins().Create(config, shape).ok());
   shape.seq_len = 4;
-  EXPECT_TRUE(BuiltinAttentions().Create(config, shape).ok());
+  EXPECT_TRUE(Builtins().Create(config, shape).ok());
+}
+
+TEST(RegistryTest, TheDocsExampleIsNotShipped) {
+  EXPECT_FALSE(Builtins().Find("example_window").ok());
+}
+
+TEST(RegistryDeathTest, DuplicateRegistrationStopsTheProgram) {
+  EXPECT_DEATH(
+      {
+        AttentionRegistry registry;
+        RegisterOrDie(registry, {TestPlugin(), TestPlugin()});
+      },
+      "cannot register attention plugins: attention plugin 'test' is "
+      "registered twice");
+}
+
+TEST(RegistryTest, ReadingAnUndeclaredParameterIsAnError) {
+  AttentionPlugin plugin = TestPlugin();
+  plugin.factory =
+      [](const AttentionParams& params,
+         const AttentionShape&) -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::StatusOr<double> typo = params.Number("blok");
+    if (typo.ok()) return absl::InternalError("read an undeclared name");
+    absl::StatusOr<bool> wrong_kind = params.Flag("block");
+    if (wrong_kind.ok()) return absl::InternalError("read a number as a flag");
+    return typo.status();
+  };
+  AttentionRegistry registry;
+  ASSERT_TRUE(registry.Register(std::move(plugin)).ok());
+  AttentionConfig config;
+  config.set_name("test");
+  absl::Status status = registry.Create(config, AttentionShape()).status();
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("attention 'test' reads number parameter 'blok', "
+                        "which it does not declare; it declares: block "
+                        "(number), kernel (text), shared (flag)"));
+}
+
+TEST(RegistryTest, NamedConstructorsFillTheSpec) {
+  AttentionParamSpec n = AttentionParamSpec::Number("k", 16, "rows");
+  EXPECT_EQ(n.type, AttentionParamSpec::Type::kNumber);
+  EXPECT_EQ(n.default_number, 16);
+  EXPECT_EQ(n.help, "rows");
+  AttentionParamSpec t = AttentionParamSpec::Text("kernel", "relu", "h");
+  EXPECT_EQ(t.type, AttentionParamSpec::Type::kText);
+  EXPECT_EQ(t.default_text, "relu");
+  AttentionParamSpec f = AttentionParamSpec::Flag("causal", true, "h");
+  EXPECT_EQ(f.type, AttentionParamSpec::Type::kFlag);
+  EXPECT_TRUE(f.default_flag);
 }
 
 }  // namespace

@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "models/builtin.h"
 #include "models/encoder.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
@@ -280,8 +281,8 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 // Fails the test (and returns nullptr) on any missing, extra or misshapen
 // parameter.
 std::unique_ptr<Encoder> MakeEncoder(const GoldenCase& golden, int max_batch) {
-  absl::StatusOr<std::unique_ptr<Encoder>> encoder =
-      Encoder::Create(golden.config, golden.seq_len, max_batch);
+  absl::StatusOr<std::unique_ptr<Encoder>> encoder = Encoder::Create(
+      golden.config, golden.seq_len, max_batch, BuiltinPlugins());
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   if (!encoder.ok()) return nullptr;
   // Random values first, so a parameter the loader missed cannot pass by

@@ -135,14 +135,16 @@ AttentionPlugin BigBirdAttentionPlugin() {
       "blocks, the first and last (global) blocks and 3 random blocks fixed "
       "per layer and head; global blocks attend to all; block-sparse, O(N).";
   plugin.params = {
-      {"block_size", AttentionParamSpec::Type::kNumber, 64, "", false,
-       "positions per block (LRA: 64)"},
-      {"window_blocks", AttentionParamSpec::Type::kNumber, 3, "", false,
-       "odd number of blocks in the sliding window (LRA: 3)"},
-      {"global_blocks", AttentionParamSpec::Type::kNumber, 2, "", false,
-       "global blocks: the first g - g/2 and the last g/2 (LRA: 2)"},
-      {"random_blocks", AttentionParamSpec::Type::kNumber, 3, "", false,
-       "random key blocks per query block (LRA: 3)"},
+      AttentionParamSpec::Number("block_size", 64,
+                                 "positions per block (LRA: 64)"),
+      AttentionParamSpec::Number(
+          "window_blocks", 3,
+          "odd number of blocks in the sliding window (LRA: 3)"),
+      AttentionParamSpec::Number(
+          "global_blocks", 2,
+          "global blocks: the first g - g/2 and the last g/2 (LRA: 2)"),
+      AttentionParamSpec::Number("random_blocks", 3,
+                                 "random key blocks per query block (LRA: 3)"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = false;

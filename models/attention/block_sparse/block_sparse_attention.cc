@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "models/attention/full/block_kernels.h"
+#include "models/attention/kernels/tile_kernels.h"
 #include "models/rng.h"
 
 #if defined(__AVX512F__)

@@ -1,7 +1,7 @@
 // The shared engine of the sparse-pattern plugins (local, sparse_transformer,
 // longformer, bigbird): softmax attention over exactly the (query, key) pairs
 // of a BlockSparsePattern, computed tile by tile with the 64-key kernels of
-// full/ and an online softmax merged across a row's tiles. Only the listed
+// kernels/ and an online softmax merged across a row's tiles. Only the listed
 // tiles are multiplied and soft-maxed; the forward keeps one log-sum-exp per
 // row and the backward recomputes each tile's probabilities, so memory and
 // time grow with the number of kept tiles (about linearly in N for a fixed

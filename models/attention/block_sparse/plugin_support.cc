@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "models/attention/block_sparse/block_sparse_attention.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -24,7 +25,7 @@ absl::StatusOr<int> IntegerParam(const AttentionParams& params,
                                  const std::string& plugin,
                                  const std::string& name, int min_value,
                                  int max_value) {
-  const double value = params.Number(name);
+  ASSIGN_OR_RETURN(const double value, params.Number(name));
   if (!(value >= min_value && value <= max_value) ||
       value != std::floor(value)) {
     return absl::InvalidArgumentError(
@@ -37,7 +38,7 @@ absl::StatusOr<int> IntegerParam(const AttentionParams& params,
 absl::StatusOr<std::string> ChoiceParam(
     const AttentionParams& params, const std::string& plugin,
     const std::string& name, const std::vector<std::string>& choices) {
-  const std::string& value = params.Text(name);
+  ASSIGN_OR_RETURN(const std::string value, params.Text(name));
   for (const std::string& choice : choices) {
     if (value == choice) return value;
   }
@@ -50,7 +51,7 @@ absl::StatusOr<std::vector<int>> PositionListParam(
     const AttentionParams& params, const std::string& plugin,
     const std::string& name) {
   std::vector<int> positions;
-  const std::string& text = params.Text(name);
+  ASSIGN_OR_RETURN(const std::string text, params.Text(name));
   if (absl::StripAsciiWhitespace(text).empty()) return positions;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     int p = 0;

@@ -1,6 +1,6 @@
 // The conformance suite for attention plugins: checks every promise of the
 // contract in attention.h on any registered plugin, without the plugin writing
-// a test. conformance_test.cc runs it over BuiltinAttentions(); the checks are
+// a test. conformance_test.cc runs it over the built-in plugins; the checks are
 // plain functions returning absl::Status so that broken_plugins_test.cc can
 // show that each one fails for a plugin that breaks its promise.
 #ifndef LRA_MODELS_ATTENTION_CONFORMANCE_CONFORMANCE_H_

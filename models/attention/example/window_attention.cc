@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/rng.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -176,10 +177,10 @@ AttentionPlugin WindowAttentionPlugin() {
       "sliding-window softmax attention with a learnable temperature per "
       "head (the worked example of docs/plugins.md)";
   plugin.params = {
-      {"window", AttentionParamSpec::Type::kNumber, 8, "", false,
-       "keys on each side of the query (a whole number >= 0)"},
-      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
-       "attend only to keys at or before the query"},
+      AttentionParamSpec::Number(
+          "window", 8, "keys on each side of the query (a whole number >= 0)"),
+      AttentionParamSpec::Flag("causal", false,
+                               "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;
@@ -189,7 +190,8 @@ AttentionPlugin WindowAttentionPlugin() {
   plugin.factory = [](const AttentionParams& params,
                       const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    const double window = params.Number("window");
+    ASSIGN_OR_RETURN(const double window, params.Number("window"));
+    ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
     if (!(window >= 0 && window <= 1e6 && window == std::floor(window))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "model.attention.param 'window' of attention 'example_window' is ",
@@ -209,7 +211,7 @@ AttentionPlugin WindowAttentionPlugin() {
                        shape.attention_dropout, "; allowed: [0, 1)"));
     }
     return std::unique_ptr<Attention>(std::make_unique<WindowAttention>(
-        shape, static_cast<int>(window), params.Flag("causal")));
+        shape, static_cast<int>(window), causal));
   };
   // The conformance suite runs each of these at several lengths. Windows
   // narrower than the test lengths exercise window edges and padding inside

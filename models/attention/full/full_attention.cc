@@ -8,7 +8,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "models/attention/full/block_kernels.h"
+#include "models/attention/kernels/tile_kernels.h"
 #include "models/rng.h"
 
 namespace lra {

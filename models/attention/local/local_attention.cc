@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "models/attention/block_sparse/plugin_support.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -15,19 +16,14 @@ constexpr int kMaxSize = 1 << 24;
 absl::StatusOr<LocalOptions> LocalOptionsFromParams(
     const AttentionParams& params) {
   LocalOptions options;
-  absl::StatusOr<std::string> mode =
-      ChoiceParam(params, kName, "mode", {"blocks", "sliding"});
-  if (!mode.ok()) return mode.status();
-  options.sliding = *mode == "sliding";
-  absl::StatusOr<int> block =
-      IntegerParam(params, kName, "block_size", 1, kMaxSize);
-  if (!block.ok()) return block.status();
-  options.block_size = *block;
-  absl::StatusOr<int> window =
-      IntegerParam(params, kName, "window", 1, kMaxSize);
-  if (!window.ok()) return window.status();
-  options.window = *window;
-  options.causal = params.Flag("causal");
+  ASSIGN_OR_RETURN(std::string mode,
+                   ChoiceParam(params, kName, "mode", {"blocks", "sliding"}));
+  options.sliding = mode == "sliding";
+  ASSIGN_OR_RETURN(options.block_size,
+                   IntegerParam(params, kName, "block_size", 1, kMaxSize));
+  ASSIGN_OR_RETURN(options.window,
+                   IntegerParam(params, kName, "window", 1, kMaxSize));
+  ASSIGN_OR_RETURN(options.causal, params.Flag("causal"));
   return options;
 }
 
@@ -82,14 +78,16 @@ AttentionPlugin LocalAttentionPlugin() {
       "block_size keys, or in sliding mode to a window of `window` keys "
       "around it; computed block-sparse, O(N).";
   plugin.params = {
-      {"mode", AttentionParamSpec::Type::kText, 0, "blocks", false,
-       "blocks: non-overlapping blocks; sliding: overlapping window"},
-      {"block_size", AttentionParamSpec::Type::kNumber, 50, "", false,
-       "keys per block (blocks mode; LRA: 50)"},
-      {"window", AttentionParamSpec::Type::kNumber, 50, "", false,
-       "keys per window in sliding mode: i-(w-w/2)+1 .. i+w/2"},
-      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
-       "attend only to keys at or before the query"},
+      AttentionParamSpec::Text(
+          "mode", "blocks",
+          "blocks: non-overlapping blocks; sliding: overlapping window"),
+      AttentionParamSpec::Number("block_size", 50,
+                                 "keys per block (blocks mode; LRA: 50)"),
+      AttentionParamSpec::Number(
+          "window", 50,
+          "keys per window in sliding mode: i-(w-w/2)+1 .. i+w/2"),
+      AttentionParamSpec::Flag("causal", false,
+                               "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;

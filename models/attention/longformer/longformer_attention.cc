@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/attention/block_sparse/plugin_support.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -15,17 +16,14 @@ constexpr int kMaxWindow = 1 << 24;
 absl::StatusOr<LongformerOptions> LongformerOptionsFromParams(
     const AttentionParams& params, const AttentionShape& shape) {
   LongformerOptions options;
-  absl::StatusOr<int> window =
-      IntegerParam(params, kName, "window", 1, kMaxWindow);
-  if (!window.ok()) return window.status();
-  options.window = *window;
-  options.causal = params.Flag("causal");
-  absl::StatusOr<std::vector<int>> tokens =
-      PositionListParam(params, kName, "global_positions");
-  if (!tokens.ok()) return tokens.status();
+  ASSIGN_OR_RETURN(options.window,
+                   IntegerParam(params, kName, "window", 1, kMaxWindow));
+  ASSIGN_OR_RETURN(options.causal, params.Flag("causal"));
+  ASSIGN_OR_RETURN(std::vector<int> tokens,
+                   PositionListParam(params, kName, "global_positions"));
   const int offset = shape.cls_token ? 1 : 0;
   const int num_tokens = shape.seq_len - offset;
-  for (int t : *tokens) {
+  for (int t : tokens) {
     if (t >= num_tokens) {
       return absl::InvalidArgumentError(absl::StrCat(
           "model.attention.param 'global_positions' of attention '", kName,
@@ -34,7 +32,8 @@ absl::StatusOr<LongformerOptions> LongformerOptionsFromParams(
     }
     options.global.push_back(t + offset);
   }
-  if (shape.cls_token && params.Flag("cls_global")) options.global.push_back(0);
+  ASSIGN_OR_RETURN(bool cls_global, params.Flag("cls_global"));
+  if (shape.cls_token && cls_global) options.global.push_back(0);
   std::sort(options.global.begin(), options.global.end());
   options.global.erase(
       std::unique(options.global.begin(), options.global.end()),
@@ -105,15 +104,17 @@ AttentionPlugin LongformerAttentionPlugin() {
       "(listed positions, and CLS under CLS pooling) that attend to and are "
       "attended by all; computed block-sparse, O(N (w + g)).";
   plugin.params = {
-      {"window", AttentionParamSpec::Type::kNumber, 512, "", false,
-       "keys per window: i-(w-w/2)+1 .. i+w/2 (LRA: 512)"},
-      {"global_positions", AttentionParamSpec::Type::kText, 0, "", false,
-       "comma-separated token positions made global (0 = first token "
-       "after CLS)"},
-      {"cls_global", AttentionParamSpec::Type::kFlag, 0, "", true,
-       "make the CLS token global when the encoder uses CLS pooling"},
-      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
-       "attend only to keys at or before the query"},
+      AttentionParamSpec::Number(
+          "window", 512, "keys per window: i-(w-w/2)+1 .. i+w/2 (LRA: 512)"),
+      AttentionParamSpec::Text(
+          "global_positions", "",
+          "comma-separated token positions made global (0 = first token "
+          "after CLS)"),
+      AttentionParamSpec::Flag(
+          "cls_global", true,
+          "make the CLS token global when the encoder uses CLS pooling"),
+      AttentionParamSpec::Flag("causal", false,
+                               "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/attention/block_sparse/plugin_support.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -98,21 +99,19 @@ void BuildStrided(const SparseTransformerOptions& o, int seq_len, int offset,
 absl::StatusOr<SparseTransformerOptions> SparseTransformerOptionsFromParams(
     const AttentionParams& params, const AttentionShape& shape) {
   SparseTransformerOptions options;
-  absl::StatusOr<std::string> pattern =
-      ChoiceParam(params, kName, "pattern", {"fixed", "strided"});
-  if (!pattern.ok()) return pattern.status();
-  options.strided = *pattern == "strided";
-  absl::StatusOr<int> block =
-      IntegerParam(params, kName, "block_size", 1, kMaxBlock);
-  if (!block.ok()) return block.status();
-  options.block_size = *block;
+  ASSIGN_OR_RETURN(std::string pattern,
+                   ChoiceParam(params, kName, "pattern", {"fixed", "strided"}));
+  options.strided = pattern == "strided";
+  ASSIGN_OR_RETURN(options.block_size,
+                   IntegerParam(params, kName, "block_size", 1, kMaxBlock));
   // c only shapes the fixed pattern, so a strided config keeps the default.
-  absl::StatusOr<int> summary = IntegerParam(
-      params, kName, "c", 0, options.strided ? kMaxBlock : options.block_size);
-  if (!summary.ok()) return summary.status();
-  options.summary = *summary;
-  options.causal = params.Flag("causal");
-  options.cls_global = shape.cls_token && params.Flag("cls_global");
+  ASSIGN_OR_RETURN(
+      options.summary,
+      IntegerParam(params, kName, "c", 0,
+                   options.strided ? kMaxBlock : options.block_size));
+  ASSIGN_OR_RETURN(options.causal, params.Flag("causal"));
+  ASSIGN_OR_RETURN(bool cls_global, params.Flag("cls_global"));
+  options.cls_global = shape.cls_token && cls_global;
   return options;
 }
 
@@ -173,16 +172,18 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
       "(band of l plus every l-th position); bidirectional, causal option; "
       "computed block-sparse.";
   plugin.params = {
-      {"pattern", AttentionParamSpec::Type::kText, 0, "fixed", false,
-       "fixed or strided"},
-      {"block_size", AttentionParamSpec::Type::kNumber, 50, "", false,
-       "l: block length (fixed) or stride (strided); LRA: 50"},
-      {"c", AttentionParamSpec::Type::kNumber, 10, "", false,
-       "summary positions at the end of each block (fixed); LRA: 10"},
-      {"causal", AttentionParamSpec::Type::kFlag, 0, "", false,
-       "attend only to keys at or before the query"},
-      {"cls_global", AttentionParamSpec::Type::kFlag, 0, "", true,
-       "make the CLS token global when the encoder uses CLS pooling (LRA)"},
+      AttentionParamSpec::Text("pattern", "fixed", "fixed or strided"),
+      AttentionParamSpec::Number(
+          "block_size", 50,
+          "l: block length (fixed) or stride (strided); LRA: 50"),
+      AttentionParamSpec::Number(
+          "c", 10,
+          "summary positions at the end of each block (fixed); LRA: 10"),
+      AttentionParamSpec::Flag("causal", false,
+                               "attend only to keys at or before the query"),
+      AttentionParamSpec::Flag(
+          "cls_global", true,
+          "make the CLS token global when the encoder uses CLS pooling (LRA)"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;

@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "models/attention/builtin.h"
+#include "models/attention/example/window_attention.h"
+#include "models/attention/full/full_attention.h"
 #include "models/tensor.h"
 
 namespace lra {
@@ -123,9 +124,9 @@ class BrokenAttention : public Attention {
 
 // A plugin that declares what `inner_name` declares (params, capabilities,
 // tolerances, test cases) and wraps its instances.
-AttentionPlugin Wrap(const std::string& name, const std::string& inner_name,
+AttentionPlugin Wrap(const std::string& name, const AttentionPlugin& inner,
                      Breakage breakage) {
-  const AttentionPlugin& inner = **BuiltinAttentions().Find(inner_name);
+  const std::string& inner_name = inner.name;
   AttentionPlugin plugin = inner;
   plugin.name = name;
   plugin.description =
@@ -151,28 +152,37 @@ AttentionPlugin Wrap(const std::string& name, const std::string& inner_name,
 
 std::vector<BrokenPlugin> BrokenPlugins() {
   std::vector<BrokenPlugin> all = {
-      {Breakage::kNone, "", Wrap("broken_none", "full", Breakage::kNone)},
+      {Breakage::kNone, "",
+       Wrap("broken_none", FullAttentionPlugin(), Breakage::kNone)},
       {Breakage::kBackwardOffByFactor, "Gradients",
-       Wrap("broken_backward", "full", Breakage::kBackwardOffByFactor)},
+       Wrap("broken_backward", FullAttentionPlugin(),
+            Breakage::kBackwardOffByFactor)},
       {Breakage::kParameterGradientOff, "Gradients",
-       Wrap("broken_parameter_gradient", "example_window",
+       Wrap("broken_parameter_gradient", WindowAttentionPlugin(),
             Breakage::kParameterGradientOff)},
       {Breakage::kReadsPaddedKeys, "PaddingInvariance",
-       Wrap("broken_padding", "full", Breakage::kReadsPaddedKeys)},
+       Wrap("broken_padding", FullAttentionPlugin(),
+            Breakage::kReadsPaddedKeys)},
       {Breakage::kNondeterministic, "Determinism",
-       Wrap("broken_determinism", "full", Breakage::kNondeterministic)},
+       Wrap("broken_determinism", FullAttentionPlugin(),
+            Breakage::kNondeterministic)},
       {Breakage::kLeaksAcrossBatch, "BatchIndependence",
-       Wrap("broken_batch", "full", Breakage::kLeaksAcrossBatch)},
+       Wrap("broken_batch", FullAttentionPlugin(),
+            Breakage::kLeaksAcrossBatch)},
       {Breakage::kFalselyCausal, "Causality",
-       Wrap("broken_causal", "full", Breakage::kFalselyCausal)},
+       Wrap("broken_causal", FullAttentionPlugin(), Breakage::kFalselyCausal)},
       {Breakage::kWritesPastBatch, "OutputShapes",
-       Wrap("broken_shapes", "full", Breakage::kWritesPastBatch)},
+       Wrap("broken_shapes", FullAttentionPlugin(),
+            Breakage::kWritesPastBatch)},
       {Breakage::kTrainingDiffers, "TrainingMatchesEval",
-       Wrap("broken_training", "full", Breakage::kTrainingDiffers)},
+       Wrap("broken_training", FullAttentionPlugin(),
+            Breakage::kTrainingDiffers)},
       {Breakage::kIgnoresDropout, "DropoutApplied",
-       Wrap("broken_dropout", "full", Breakage::kIgnoresDropout)},
+       Wrap("broken_dropout", FullAttentionPlugin(),
+            Breakage::kIgnoresDropout)},
       {Breakage::kLearnableWithoutParameters, "Parameters",
-       Wrap("broken_learnable", "full", Breakage::kLearnableWithoutParameters)},
+       Wrap("broken_learnable", FullAttentionPlugin(),
+            Breakage::kLearnableWithoutParameters)},
   };
   for (BrokenPlugin& broken : all) {
     if (broken.breakage == Breakage::kFalselyCausal) {

@@ -2,7 +2,7 @@
 // built-in plugin and breaks exactly one promise of the contract, so that
 // broken_plugins_test (in conformance/) can show that the matching conformance
 // check fails. They are registered only into test registries, never into
-// BuiltinAttentions().
+// the built-in ones.
 #ifndef LRA_MODELS_ATTENTION_TESTING_BROKEN_PLUGINS_H_
 #define LRA_MODELS_ATTENTION_TESTING_BROKEN_PLUGINS_H_
 
@@ -37,8 +37,9 @@ struct BrokenPlugin {
   AttentionPlugin plugin;  // named "broken_<what>"
 };
 
-// Every broken plugin, one per Breakage. The wrapped plugins come from
-// BuiltinAttentions(): "full", or "example_window" for the parameter one.
+// Every broken plugin, one per Breakage. Each wraps "full", or
+// "example_window" (the docs' example, which has a parameter) for the
+// parameter one.
 std::vector<BrokenPlugin> BrokenPlugins();
 
 // Registers BrokenPlugins() into `registry`.

@@ -10,8 +10,9 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "models/attention/builtin.h"
 #include "models/attention/conformance/conformance.h"
+#include "models/attention/example/window_attention.h"
+#include "models/attention/full/full_attention.h"
 
 namespace lra {
 namespace {
@@ -74,7 +75,7 @@ TEST_F(BrokenPluginsTest, MessagesNameCaseAndElement) {
 
 // A causal capability that the suite cannot exercise is itself an error.
 TEST(ConformanceTestCasesTest, InconsistentCausalDeclarationsFail) {
-  AttentionPlugin plugin = **BuiltinAttentions().Find("full");
+  AttentionPlugin plugin = FullAttentionPlugin();
   plugin.capabilities.causal = true;
   absl::StatusOr<std::vector<AttentionTestCase>> cases =
       ConformanceTestCases(plugin);
@@ -88,7 +89,7 @@ TEST(ConformanceTestCasesTest, InconsistentCausalDeclarationsFail) {
 
 // A causal-capable plugin with a "causal" flag and no causal case gets one.
 TEST(ConformanceTestCasesTest, CausalCaseIsDerivedFromTheFlag) {
-  AttentionPlugin plugin = **BuiltinAttentions().Find("example_window");
+  AttentionPlugin plugin = WindowAttentionPlugin();
   plugin.test_cases = {{"w2", {AttentionNumberParam("window", 2)}}};
   absl::StatusOr<std::vector<AttentionTestCase>> cases =
       ConformanceTestCases(plugin);

@@ -1,4 +1,4 @@
-#include "models/attention/full/block_kernels.h"
+#include "models/attention/kernels/tile_kernels.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,8 +1,9 @@
-// Register-tiled micro-kernels for one 64-key block of tiled attention. They
-// are the only hot loops of the "full" plugin (and reusable by block-sparse
-// plugins); AVX-512 when the compiler targets it, plain loops otherwise.
-#ifndef LRA_MODELS_ATTENTION_FULL_BLOCK_KERNELS_H_
-#define LRA_MODELS_ATTENTION_FULL_BLOCK_KERNELS_H_
+// Register-tiled micro-kernels for one 64-key block of tiled attention: the
+// hot loops of the "full" plugin and of the block-sparse engine, shared by
+// any plugin that computes softmax attention tile by tile. AVX-512 when the
+// compiler targets it, plain loops otherwise.
+#ifndef LRA_MODELS_ATTENTION_KERNELS_TILE_KERNELS_H_
+#define LRA_MODELS_ATTENTION_KERNELS_TILE_KERNELS_H_
 
 #include <cstdint>
 
@@ -40,4 +41,4 @@ void ScaleRow(float* x, int n, float alpha);
 
 }  // namespace lra::internal
 
-#endif  // LRA_MODELS_ATTENTION_FULL_BLOCK_KERNELS_H_
+#endif  // LRA_MODELS_ATTENTION_KERNELS_TILE_KERNELS_H_

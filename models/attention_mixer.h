@@ -1,0 +1,73 @@
+// The attention mixer: multi-head self-attention around an attention plugin.
+// It projects x to queries, keys and values, splits heads, lets the plugin
+// (models/attention/) mix positions, merges heads and projects back.
+#ifndef LRA_MODELS_ATTENTION_MIXER_H_
+#define LRA_MODELS_ATTENTION_MIXER_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "models/attention/attention.h"
+#include "models/linear.h"
+#include "models/mixer.h"
+#include "models/scratch.h"
+#include "proto/config.pb.h"
+
+namespace lra {
+
+class AttentionMixer final : public TokenMixer {
+ public:
+  // Builds the plugin named by config.attention from `registry` for `shape`
+  // (config must be resolved: qkv_dim, num_heads, attention_dropout).
+  // Temporaries come from `scratch`, shared with the other layers.
+  static absl::StatusOr<std::unique_ptr<AttentionMixer>> Create(
+      const ModelConfig& config, const MixerShape& shape,
+      const AttentionRegistry& registry, ScratchBuffers* scratch);
+
+  void Forward(const float* x, const MixerStep& step, float* y) override;
+  void Backward(const float* dy, float* dx) override;
+  void ForEachWeight(const WeightVisitor& fn) override;
+  void InitParameters(uint64_t seed) override;
+  const char* name_prefix() const override { return "attn"; }
+
+ private:
+  // The four projections x Wq + bq, ..., merged Wo + bo.
+  struct Projections {
+    Projections(int64_t d, int64_t q)
+        : wq({d, q}),
+          bq({q}),
+          wk({d, q}),
+          bk({q}),
+          wv({d, q}),
+          bv({q}),
+          wo({q, d}),
+          bo({d}) {}
+    Tensor wq, bq, wk, bk, wv, bv;  // [D, Q], [Q]
+    Tensor wo, bo;                  // [Q, D], [D]
+  };
+
+  AttentionMixer(const MixerShape& shape, int heads, int qkv,
+                 std::unique_ptr<Attention> attention, ScratchBuffers* scratch);
+
+  MixerShape shape_;
+  int heads_, head_dim_, qkv_dim_;
+  Projections w_, g_;
+  Linear q_, k_, v_, o_;
+  std::unique_ptr<Attention> attention_;
+
+  // Kept from Forward for Backward (the plugin reads q, k, v and out).
+  const float* x_ = nullptr;  // [B', N, D]
+  int seqs_ = 0;
+  Tensor qh_, kh_, vh_;  // [B', H, N, Dh]
+  Tensor heads_out_;     // [B', H, N, Dh]
+  Tensor merged_;        // [B', N, Q]
+  // Shared temporaries.
+  ScratchRef qkv_;           // [B', N, Q]
+  ScratchRef d_merged_;      // [B', N, Q]
+  ScratchRef d_heads_;       // [B', H, N, Dh]
+  ScratchRef dq_, dk_, dv_;  // [B', H, N, Dh]
+};
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_MIXER_H_

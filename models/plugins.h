@@ -1,0 +1,18 @@
+// The plugin registries a model is built from. The caller passes them to the
+// encoder, so the core code knows no plugin: the binary passes the built-in
+// ones (models/builtin.h), a test may pass its own.
+#ifndef LRA_MODELS_PLUGINS_H_
+#define LRA_MODELS_PLUGINS_H_
+
+#include "models/attention/attention.h"
+
+namespace lra {
+
+struct ModelPlugins {
+  // Attention variants, chosen by ModelConfig.attention.name.
+  const AttentionRegistry* attention = nullptr;
+};
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_PLUGINS_H_
