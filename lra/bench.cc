@@ -30,8 +30,8 @@ std::string MeasureInChild(const ModelConfig& model, int seq_len,
                           ? options.threads
                           : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   omp_set_num_threads(threads);
-  auto encoder_or =
-      Encoder::Create(model, seq_len, options.batch, BuiltinPlugins());
+  auto encoder_or = Encoder::Create(model, {seq_len, options.batch, /*seed=*/1},
+                                    BuiltinPlugins());
   if (!encoder_or.ok())
     return absl::StrCat("error: ", encoder_or.status().message());
   Encoder& encoder = **encoder_or;

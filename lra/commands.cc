@@ -367,16 +367,16 @@ absl::Status ListCommand() {
               << (caps.causal ? "yes" : "no") << "; own parameters "
               << (caps.learnable ? "yes" : "no") << "\n";
     if ((*plugin)->params.empty()) std::cout << "  parameters: none\n";
-    for (const AttentionParamSpec& spec : (*plugin)->params) {
+    for (const PluginParamSpec& spec : (*plugin)->params) {
       std::string value;
       switch (spec.type) {
-        case AttentionParamSpec::Type::kNumber:
+        case PluginParamSpec::Type::kNumber:
           value = absl::StrCat("number, default ", spec.default_number);
           break;
-        case AttentionParamSpec::Type::kText:
+        case PluginParamSpec::Type::kText:
           value = absl::StrCat("text, default \"", spec.default_text, "\"");
           break;
-        case AttentionParamSpec::Type::kFlag:
+        case PluginParamSpec::Type::kFlag:
           value = absl::StrCat("flag, default ",
                                spec.default_flag ? "true" : "false");
           break;

@@ -65,7 +65,7 @@ ModelConfig TinyModel() {
 // Two AdamW steps on every parameter against the update written out by hand
 // in double precision.
 TEST(AdamWTest, MatchesReferenceUpdateWithDecayAndClipping) {
-  auto encoder = Encoder::Create(TinyModel(), 4, 2, BuiltinPlugins());
+  auto encoder = Encoder::Create(TinyModel(), {4, 2, 0}, BuiltinPlugins());
   ASSERT_TRUE(encoder.ok()) << encoder.status();
   (*encoder)->InitParameters(3);
   TrainConfig t = Train(SCHEDULE_CONSTANT, 0.01f, 0, 10);

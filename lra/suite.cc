@@ -103,7 +103,7 @@ absl::Status ValidateModel(const ModelConfig& m, const TaskConfig& task,
         o, "attention.name", "''",
         absl::StrCat("one of the registered variants: ",
                      absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
-  absl::StatusOr<AttentionParams> params =
+  absl::StatusOr<PluginParams> params =
       BuiltinPlugins().attention->ResolveParams(m.attention());
   if (!params.ok()) {
     return absl::InvalidArgumentError(

@@ -235,8 +235,8 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
 
   const int batch_size = train.batch_size();
   const int seq_len = (*train_data)->seq_len();
-  auto encoder_or =
-      Encoder::Create(config.model(), seq_len, batch_size, BuiltinPlugins());
+  auto encoder_or = Encoder::Create(
+      config.model(), {seq_len, batch_size, train.seed()}, BuiltinPlugins());
   if (!encoder_or.ok()) return encoder_or.status();
   Encoder& encoder = **encoder_or;
   encoder.InitParameters(train.seed());
@@ -316,6 +316,7 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
           "training batch of step ", step + 1, ": ", status.message()));
     }
     ++step;
+    encoder.SetStep(step);
     encoder.ZeroGrad();
     encoder.Forward(tokens.data(), batch_size, /*training=*/true,
                     Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
@@ -388,6 +389,8 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
   std::string unused;
   status = LoadCheckpoint(best_path, &best_step, &unused, params);
   if (!status.ok()) return status;
+  // Structure redrawn as training goes is that of the checkpoint's step.
+  encoder.SetStep(best_step);
   absl::StatusOr<EvalFigures> test_or = Evaluate(
       encoder, **test_data, batch_size, train.test_batches(), tokens, labels);
   if (!test_or.ok()) return test_or.status();

@@ -91,8 +91,11 @@ TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
 
   // The reported test figures are those of checkpoint.best.
   const RunConfig& config = result.config();
-  auto encoder = Encoder::Create(config.model(), config.task().seq_len(),
-                                 config.train().batch_size(), BuiltinPlugins());
+  auto encoder =
+      Encoder::Create(config.model(),
+                      {config.task().seq_len(), config.train().batch_size(),
+                       config.train().seed()},
+                      BuiltinPlugins());
   ASSERT_TRUE(encoder.ok());
   NamedTensors params;
   (*encoder)->ForEachParameter(

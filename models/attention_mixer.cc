@@ -1,5 +1,6 @@
 #include "models/attention_mixer.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,7 +19,8 @@ absl::StatusOr<std::unique_ptr<AttentionMixer>> AttentionMixer::Create(
   attention_shape.head_dim = config.qkv_dim() / config.num_heads();
   attention_shape.attention_dropout = config.attention_dropout();
   attention_shape.layer_index = shape.layer_index;
-  attention_shape.seed = DeriveSeed(0x5EED, shape.layer_index);
+  attention_shape.d_model = shape.d_model;
+  attention_shape.seed = DeriveSeed(shape.structure_seed, shape.layer_index);
   attention_shape.cls_token = shape.cls_token;
   absl::StatusOr<std::unique_ptr<Attention>> attention =
       registry.Create(config.attention(), attention_shape);
@@ -28,20 +30,24 @@ absl::StatusOr<std::unique_ptr<AttentionMixer>> AttentionMixer::Create(
         absl::StrCat("model '", config.name(), "' layer ", shape.layer_index,
                      ": ", attention.status().message()));
   }
+  const AttentionPlugin& plugin = **registry.Find(config.attention().name());
   return std::unique_ptr<AttentionMixer>(
       new AttentionMixer(shape, config.num_heads(), config.qkv_dim(),
-                         *std::move(attention), scratch));
+                         plugin.capabilities, *std::move(attention), scratch));
 }
 
 AttentionMixer::AttentionMixer(const MixerShape& shape, int heads, int qkv,
+                               const AttentionCapabilities& capabilities,
                                std::unique_ptr<Attention> attention,
                                ScratchBuffers* scratch)
     : shape_(shape),
       heads_(heads),
       head_dim_(qkv / heads),
       qkv_dim_(qkv),
-      w_(shape.d_model, qkv),
-      g_(shape.d_model, qkv),
+      shared_qk_(capabilities.shared_qk),
+      needs_layer_input_(capabilities.needs_layer_input),
+      w_(shape.d_model, qkv, capabilities.shared_qk),
+      g_(shape.d_model, qkv, capabilities.shared_qk),
       q_(shape.d_model, qkv),
       k_(shape.d_model, qkv),
       v_(shape.d_model, qkv),
@@ -50,7 +56,7 @@ AttentionMixer::AttentionMixer(const MixerShape& shape, int heads, int qkv,
   const int64_t B = shape.max_seqs, N = shape.seq_len, H = heads,
                 Dh = head_dim_, Q = qkv;
   qh_ = Tensor({B, H, N, Dh});
-  kh_ = Tensor({B, H, N, Dh});
+  if (!shared_qk_) kh_ = Tensor({B, H, N, Dh});
   vh_ = Tensor({B, H, N, Dh});
   heads_out_ = Tensor({B, H, N, Dh});
   merged_ = Tensor({B, N, Q});
@@ -58,28 +64,32 @@ AttentionMixer::AttentionMixer(const MixerShape& shape, int heads, int qkv,
   d_merged_ = scratch->Reserve("attention.d_merged", B * N * Q);
   d_heads_ = scratch->Reserve("attention.d_heads", B * H * N * Dh);
   dq_ = scratch->Reserve("attention.dq", B * H * N * Dh);
-  dk_ = scratch->Reserve("attention.dk", B * H * N * Dh);
+  if (!shared_qk_) dk_ = scratch->Reserve("attention.dk", B * H * N * Dh);
   dv_ = scratch->Reserve("attention.dv", B * H * N * Dh);
 }
 
 void AttentionMixer::ForEachWeight(const WeightVisitor& fn) {
-  fn("wq", w_.wq, g_.wq, Init::kXavier);
-  fn("bq", w_.bq, g_.bq, Init::kZero);
-  fn("wk", w_.wk, g_.wk, Init::kXavier);
-  fn("bk", w_.bk, g_.bk, Init::kZero);
-  fn("wv", w_.wv, g_.wv, Init::kXavier);
-  fn("bv", w_.bv, g_.bv, Init::kZero);
-  fn("wo", w_.wo, g_.wo, Init::kXavier);
-  fn("bo", w_.bo, g_.bo, Init::kZero);
+  fn("wq", w_.wq, g_.wq, {Init::kXavier});
+  fn("bq", w_.bq, g_.bq, {Init::kZero});
+  if (!shared_qk_) {
+    fn("wk", w_.wk, g_.wk, {Init::kXavier});
+    fn("bk", w_.bk, g_.bk, {Init::kZero});
+  }
+  fn("wv", w_.wv, g_.wv, {Init::kXavier});
+  fn("bv", w_.bv, g_.bv, {Init::kZero});
+  fn("wo", w_.wo, g_.wo, {Init::kXavier});
+  fn("bo", w_.bo, g_.bo, {Init::kZero});
   attention_->ForEachParameter(
       [&](const std::string& name, Tensor& value, Tensor& grad) {
-        fn(name, value, grad, Init::kByOwner);
+        fn(name, value, grad, {Init::kByOwner});
       });
 }
 
 void AttentionMixer::InitParameters(uint64_t seed) {
   attention_->InitParameters(seed);
 }
+
+void AttentionMixer::SetStep(int64_t step) { attention_->SetStep(step); }
 
 void AttentionMixer::Forward(const float* x, const MixerStep& step, float* y) {
   const int seqs = step.seqs, N = shape_.seq_len, H = heads_, Dh = head_dim_;
@@ -89,12 +99,22 @@ void AttentionMixer::Forward(const float* x, const MixerStep& step, float* y) {
   float* qkv = qkv_.data();
   q_.Forward(x, w_.wq.data(), w_.bq.data(), qkv, rows);
   SplitHeads(qkv, seqs, N, H, Dh, qh_.data());
-  k_.Forward(x, w_.wk.data(), w_.bk.data(), qkv, rows);
-  SplitHeads(qkv, seqs, N, H, Dh, kh_.data());
+  if (!shared_qk_) {
+    k_.Forward(x, w_.wk.data(), w_.bk.data(), qkv, rows);
+    SplitHeads(qkv, seqs, N, H, Dh, kh_.data());
+  }
   v_.Forward(x, w_.wv.data(), w_.bv.data(), qkv, rows);
   SplitHeads(qkv, seqs, N, H, Dh, vh_.data());
-  attention_->Forward(qh_.data(), kh_.data(), vh_.data(), step.key_mask, seqs,
-                      step.training, step.seed, heads_out_.data());
+  AttentionInputs in;
+  in.q = qh_.data();
+  in.k = shared_qk_ ? qh_.data() : kh_.data();
+  in.v = vh_.data();
+  in.key_mask = step.key_mask;
+  in.batch = seqs;
+  in.training = step.training;
+  in.seed = step.seed;
+  in.x = needs_layer_input_ ? x : nullptr;
+  attention_->Forward(in, heads_out_.data());
   MergeHeads(heads_out_.data(), seqs, N, H, Dh, merged_.data());
   o_.Forward(merged_.data(), w_.wo.data(), w_.bo.data(), y, rows);
 }
@@ -106,8 +126,18 @@ void AttentionMixer::Backward(const float* dy, float* dx) {
   o_.BackwardParams(merged_.data(), dy, g_.wo.data(), g_.bo.data(), rows);
   o_.BackwardInput(dy, w_.wo.data(), d_merged, rows, false);
   SplitHeads(d_merged, seqs, N, H, Dh, d_heads_.data());
-  attention_->Backward(d_heads_.data(), dq_.data(), dk_.data(), dv_.data());
-  // dx = dq Wq^T + dk Wk^T + dv Wv^T: the first overwrites, the others add.
+  AttentionGradients grads;
+  grads.dq = dq_.data();
+  grads.dk = shared_qk_ ? nullptr : dk_.data();
+  grads.dv = dv_.data();
+  if (needs_layer_input_) {
+    // The plugin adds its own part of dx first; the projections then add.
+    std::memset(dx, 0, sizeof(float) * rows * shape_.d_model);
+    grads.dx = dx;
+  }
+  attention_->Backward(d_heads_.data(), grads);
+  // dx = dq Wq^T + dk Wk^T + dv Wv^T: the first overwrites (unless the plugin
+  // wrote into dx), the others add.
   struct Branch {
     float* d_heads;
     Linear* linear;
@@ -115,11 +145,13 @@ void AttentionMixer::Backward(const float* dy, float* dx) {
     Tensor* dw;
     Tensor* db;
   };
-  const Branch branches[] = {{dq_.data(), &q_, &w_.wq, &g_.wq, &g_.bq},
-                             {dk_.data(), &k_, &w_.wk, &g_.wk, &g_.bk},
-                             {dv_.data(), &v_, &w_.wv, &g_.wv, &g_.bv}};
-  bool accumulate = false;
+  const Branch branches[] = {
+      {dq_.data(), &q_, &w_.wq, &g_.wq, &g_.bq},
+      {shared_qk_ ? nullptr : dk_.data(), &k_, &w_.wk, &g_.wk, &g_.bk},
+      {dv_.data(), &v_, &w_.wv, &g_.wv, &g_.bv}};
+  bool accumulate = needs_layer_input_;
   for (const Branch& b : branches) {
+    if (b.d_heads == nullptr) continue;
     MergeHeads(b.d_heads, seqs, N, H, Dh, d_merged);
     b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), rows);
     b.linear->BackwardInput(d_merged, b.w->data(), dx, rows, accumulate);

@@ -28,16 +28,18 @@ class AttentionMixer final : public TokenMixer {
   void Backward(const float* dy, float* dx) override;
   void ForEachWeight(const WeightVisitor& fn) override;
   void InitParameters(uint64_t seed) override;
+  void SetStep(int64_t step) override;
   const char* name_prefix() const override { return "attn"; }
 
  private:
-  // The four projections x Wq + bq, ..., merged Wo + bo.
+  // The four projections x Wq + bq, ..., merged Wo + bo (wk and bk stay
+  // empty for a shared-QK plugin).
   struct Projections {
-    Projections(int64_t d, int64_t q)
+    Projections(int64_t d, int64_t q, bool shared_qk)
         : wq({d, q}),
           bq({q}),
-          wk({d, q}),
-          bk({q}),
+          wk(shared_qk ? Tensor() : Tensor({d, q})),
+          bk(shared_qk ? Tensor() : Tensor({q})),
           wv({d, q}),
           bv({q}),
           wo({q, d}),
@@ -47,10 +49,15 @@ class AttentionMixer final : public TokenMixer {
   };
 
   AttentionMixer(const MixerShape& shape, int heads, int qkv,
+                 const AttentionCapabilities& capabilities,
                  std::unique_ptr<Attention> attention, ScratchBuffers* scratch);
 
   MixerShape shape_;
   int heads_, head_dim_, qkv_dim_;
+  // The plugin's queries are its keys: no key projection (wk, bk unused).
+  bool shared_qk_;
+  // The plugin reads the normalised input x and adds into dx.
+  bool needs_layer_input_;
   Projections w_, g_;
   Linear q_, k_, v_, o_;
   std::unique_ptr<Attention> attention_;

@@ -46,10 +46,10 @@ void Block::ForEachWeight(const WeightVisitor& fn) {
   const std::string p = absl::StrCat("layer", shape_.index, ".");
   ::lra::ForEachWeight(w_.ln1, g_.ln1, p + "ln1.", fn);
   const std::string mixer_prefix = absl::StrCat(p, mixer_->name_prefix(), ".");
-  mixer_->ForEachWeight(
-      [&](const std::string& name, Tensor& value, Tensor& grad, Init init) {
-        fn(mixer_prefix + name, value, grad, init);
-      });
+  mixer_->ForEachWeight([&](const std::string& name, Tensor& value,
+                            Tensor& grad, const WeightSpec& spec) {
+    fn(mixer_prefix + name, value, grad, spec);
+  });
   ::lra::ForEachWeight(w_.ln2, g_.ln2, p + "ln2.", fn);
   ::lra::ForEachWeight(w_.mlp, g_.mlp, p + "mlp.", fn);
 }

@@ -1,24 +1,19 @@
 #include "models/builtin.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-
 #include "models/attention/builtin.h"
+#include "models/mixers/builtin.h"
 
 namespace lra {
 
 const ModelPlugins& BuiltinPlugins() {
   static const ModelPlugins* plugins = [] {
     auto* attention = new AttentionRegistry();
-    absl::Status status = RegisterBuiltinAttentions(*attention);
-    if (!status.ok()) {
-      std::fprintf(stderr, "lra: built-in plugins: %s\n",
-                   std::string(status.message()).c_str());
-      std::abort();
-    }
+    RegisterOrDie(*attention, BuiltinAttentionPlugins());
+    auto* mixers = new MixerRegistry();
+    RegisterOrDie(*mixers, BuiltinMixerPlugins());
     auto* result = new ModelPlugins();
     result->attention = attention;
+    result->mixers = mixers;
     return result;
   }();
   return *plugins;

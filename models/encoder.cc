@@ -58,7 +58,57 @@ void DualFeaturesBackward(const float* dfeatures, const float* pooled,
   }
 }
 
+// The token mixer against the registries: the attention variant for the
+// attention mixer, else the mixer itself (and no attention variant).
+absl::Status ValidateMixer(const ModelConfig& config,
+                           const ModelPlugins& plugins) {
+  auto in_model = [&](const absl::Status& status) {
+    return absl::Status(status.code(), absl::StrCat("model '", config.name(),
+                                                    "': ", status.message()));
+  };
+  if (UsesAttentionMixer(config)) {
+    if (!config.mixer().param().empty()) {
+      return FieldError(config, "mixer.param",
+                        absl::StrCat(config.mixer().param_size(), " values"),
+                        "the attention mixer takes its parameters from "
+                        "`attention`");
+    }
+    if (plugins.attention == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", config.name(), "': no attention registry"));
+    }
+    absl::Status status =
+        plugins.attention->ResolveParams(config.attention()).status();
+    return status.ok() ? status : in_model(status);
+  }
+  if (!config.attention().name().empty() ||
+      !config.attention().param().empty()) {
+    return FieldError(
+        config, "attention.name",
+        absl::StrCat("'", config.attention().name(), "'"),
+        absl::StrCat("must be unset with mixer '", config.mixer().name(),
+                     "' (attention is one kind of mixer)"));
+  }
+  if (plugins.mixers == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("model '", config.name(), "': no mixer registry"));
+  }
+  absl::Status status = plugins.mixers->ResolveParams(config.mixer()).status();
+  if (status.ok()) return status;
+  if (status.code() == absl::StatusCode::kNotFound) {
+    return in_model(absl::NotFoundError(
+        absl::StrCat(status.message(), " (or '", kAttentionMixerName,
+                     "' for multi-head attention)")));
+  }
+  return in_model(status);
+}
+
 }  // namespace
+
+bool UsesAttentionMixer(const ModelConfig& config) {
+  return config.mixer().name().empty() ||
+         config.mixer().name() == kAttentionMixerName;
+}
 
 absl::Status ResolveModelDefaults(ModelConfig* config) {
   if (config->positional() == POSITIONAL_UNSPECIFIED) {
@@ -67,7 +117,9 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
   if (config->pooling() == POOLING_UNSPECIFIED) {
     config->set_pooling(POOLING_CLS);
   }
-  if (config->attention().name().empty()) {
+  const bool attention_mixer = config->mixer().name().empty() ||
+                               config->mixer().name() == kAttentionMixerName;
+  if (attention_mixer && config->attention().name().empty()) {
     config->mutable_attention()->set_name("full");
   }
   if (config->qkv_dim() == 0) config->set_qkv_dim(config->d_model());
@@ -167,27 +219,17 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                config.num_segments()),
             config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
   }
-  if (plugins.attention == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("model '", config.name(), "': no attention registry"));
-  }
-  absl::StatusOr<AttentionParams> params =
-      plugins.attention->ResolveParams(config.attention());
-  if (!params.ok()) {
-    return absl::Status(params.status().code(),
-                        absl::StrCat("model '", config.name(),
-                                     "': ", params.status().message()));
-  }
-  return absl::OkStatus();
+  return ValidateMixer(config, plugins);
 }
 
 absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Create(
-    const ModelConfig& config, int seq_len, int max_batch,
+    const ModelConfig& config, const EncoderOptions& options,
     const ModelPlugins& plugins) {
   ModelConfig resolved = config;
   RETURN_IF_ERROR(ResolveModelDefaults(&resolved));
-  RETURN_IF_ERROR(ValidateModelConfig(resolved, seq_len, max_batch, plugins));
-  std::unique_ptr<Encoder> encoder(new Encoder(resolved, seq_len, max_batch));
+  RETURN_IF_ERROR(ValidateModelConfig(resolved, options.seq_len,
+                                      options.max_batch, plugins));
+  std::unique_ptr<Encoder> encoder(new Encoder(resolved, options));
   RETURN_IF_ERROR(encoder->Build(plugins));
   return encoder;
 }
@@ -202,15 +244,16 @@ Encoder::OuterWeights::OuterWeights(const ModelConfig& config,
       final_ln(config.d_model()),
       head(features, config.classifier_dim(), config.num_classes()) {}
 
-Encoder::Encoder(const ModelConfig& config, int seq_len, int max_batch)
+Encoder::Encoder(const ModelConfig& config, const EncoderOptions& options)
     : config_(config),
-      seq_len_(seq_len),
+      seq_len_(options.seq_len),
       segments_(config.num_segments()),
-      segment_len_(seq_len / config.num_segments()),
+      segment_len_(options.seq_len / config.num_segments()),
       positions_(segment_len_ + (config.pooling() == POOLING_CLS ? 1 : 0)),
       feature_dim_(config.num_segments() == 2 ? 4 * config.d_model()
                                               : config.d_model()),
-      max_batch_(max_batch),
+      max_batch_(options.max_batch),
+      seed_(options.seed),
       d_(config.d_model()),
       classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
@@ -237,9 +280,22 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     mixer_shape.d_model = d_;
     mixer_shape.layer_index = i;
     mixer_shape.cls_token = has_cls_;
-    ASSIGN_OR_RETURN(std::unique_ptr<AttentionMixer> mixer,
-                     AttentionMixer::Create(config_, mixer_shape,
-                                            *plugins.attention, &scratch_));
+    mixer_shape.structure_seed = seed_;
+    std::unique_ptr<TokenMixer> mixer;
+    if (UsesAttentionMixer(config_)) {
+      ASSIGN_OR_RETURN(mixer,
+                       AttentionMixer::Create(config_, mixer_shape,
+                                              *plugins.attention, &scratch_));
+    } else {
+      absl::StatusOr<std::unique_ptr<TokenMixer>> made =
+          plugins.mixers->Create(config_.mixer(), mixer_shape, config_);
+      if (!made.ok()) {
+        return absl::Status(made.status().code(),
+                            absl::StrCat("model '", config_.name(), "' layer ",
+                                         i, ": ", made.status().message()));
+      }
+      mixer = *std::move(made);
+    }
     BlockShape block_shape;
     block_shape.max_seqs = static_cast<int>(B);
     block_shape.seq_len = positions_;
@@ -250,10 +306,10 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     blocks_.push_back(
         std::make_unique<Block>(block_shape, std::move(mixer), &scratch_));
   }
-  ForEachWeight(
-      [this](const std::string& name, Tensor& value, Tensor& grad, Init init) {
-        params_.push_back(Parameter{name, &value, &grad, init});
-      });
+  ForEachWeight([this](const std::string& name, Tensor& value, Tensor& grad,
+                       const WeightSpec& spec) {
+    params_.push_back(Parameter{name, &value, &grad, spec});
+  });
 
   tokens_.resize(B * segment_len_);
   key_mask_.resize(B * N);
@@ -284,11 +340,11 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
 
 void Encoder::ForEachWeight(const WeightVisitor& fn) {
   EmbeddingWeights &w = w_.embed, &g = g_.embed;
-  fn("embed.token", w.token, g.token, Init::kNormal);
+  fn("embed.token", w.token, g.token, {Init::kNormal});
   if (w.position.size() > 0) {
-    fn("embed.position", w.position, g.position, Init::kNormal);
+    fn("embed.position", w.position, g.position, {Init::kNormal});
   }
-  if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, Init::kNormal);
+  if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, {Init::kNormal});
   for (auto& block : blocks_) block->ForEachWeight(fn);
   ::lra::ForEachWeight(w_.final_ln, g_.final_ln, "final_ln.", fn);
   ::lra::ForEachWeight(w_.head, g_.head, "head.", fn);
@@ -300,7 +356,7 @@ void Encoder::InitParameters(uint64_t seed) {
     const uint64_t s = DeriveSeed(seed, index);
     float* v = p.value->data();
     const int64_t n = p.value->size();
-    switch (p.init) {
+    switch (p.spec.init) {
       case Init::kNormal:
         for (int64_t i = 0; i < n; ++i) {
           v[i] = static_cast<float>(kEmbeddingStddev * NormalDouble(s, i));
@@ -338,6 +394,10 @@ void Encoder::ForEachParameter(const ParameterVisitor& fn) {
   for (Parameter& p : params_) fn(p.name, *p.value, *p.grad);
 }
 
+void Encoder::ForEachTrainable(const WeightVisitor& fn) {
+  for (Parameter& p : params_) fn(p.name, *p.value, *p.grad, p.spec);
+}
+
 int64_t Encoder::NumParameters() const {
   int64_t total = 0;
   for (const Parameter& p : params_) total += p.value->size();
@@ -346,6 +406,10 @@ int64_t Encoder::NumParameters() const {
 
 void Encoder::ZeroGrad() {
   for (Parameter& p : params_) p.grad->Zero();
+}
+
+void Encoder::SetStep(int64_t step) {
+  for (auto& block : blocks_) block->mixer().SetStep(step);
 }
 
 absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,

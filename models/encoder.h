@@ -28,17 +28,34 @@
 namespace lra {
 
 // Fills proto3-zero fields with defaults: positional -> LEARNED, pooling ->
-// CLS, attention.name -> "full", qkv_dim -> d_model, mlp_dim -> 4 * d_model,
-// classifier_dim -> mlp_dim, num_segments -> 1. Fields without a sensible
-// default (vocab_size, d_model, num_layers, num_heads, num_classes) are left
-// for validation.
+// CLS, attention.name -> "full" (with the attention mixer), qkv_dim -> d_model,
+// mlp_dim -> 4 * d_model, classifier_dim -> mlp_dim, num_segments -> 1. Fields
+// without a sensible default (vocab_size, d_model, num_layers, num_heads,
+// num_classes) are left for validation.
 absl::Status ResolveModelDefaults(ModelConfig* config);
+
+// Whether the blocks mix tokens with multi-head attention (ModelConfig.mixer
+// unset or "attention") rather than another registered mixer.
+bool UsesAttentionMixer(const ModelConfig& config);
 
 // Checks a resolved config for an encoder over `seq_len` task tokens (all
 // segments together), its attention against `plugins`; each error names the
 // field, its value and what is allowed.
 absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                  int max_batch, const ModelPlugins& plugins);
+
+// The sizes an encoder is built for, and the run's seed.
+struct EncoderOptions {
+  // Task tokens of one example (without CLS); with num_segments = 2 both
+  // documents, [doc 1 | doc 2].
+  int seq_len = 0;
+  // Examples per Forward at most; workspaces are sized for it.
+  int max_batch = 0;
+  // The run's seed: plugins' random structure (BigBird's random blocks,
+  // Performer's features) derives from (seed, layer), so a second seed draws
+  // other structure. Parameters are initialised separately (InitParameters).
+  uint64_t seed = 0;
+};
 
 class Encoder {
  public:
@@ -51,7 +68,7 @@ class Encoder {
   // nothing afterwards except oneDNN primitives on the first call with a new
   // batch size.
   static absl::StatusOr<std::unique_ptr<Encoder>> Create(
-      const ModelConfig& config, int seq_len, int max_batch,
+      const ModelConfig& config, const EncoderOptions& options,
       const ModelPlugins& plugins);
 
   Encoder(const Encoder&) = delete;
@@ -69,6 +86,9 @@ class Encoder {
   // both num_segments; only head.w1 differs in shape ([D, C'] or [4D, C'],
   // C' = classifier_dim).
   void ForEachParameter(const ParameterVisitor& fn);
+  // The same, with how each parameter is trained (learning-rate scale,
+  // weight decay), for the optimizer.
+  void ForEachTrainable(const WeightVisitor& fn);
   int64_t NumParameters() const;
 
   // tokens: [batch, seq_len] int32 in [0, vocab_size), 0 = padding (for
@@ -82,6 +102,11 @@ class Encoder {
   // d(logits) for Backward; *correct (may be nullptr) = argmax hits.
   float Loss(const int32_t* labels, int* correct);
   void ZeroGrad();
+  // Tells every layer the 1-based training step about to run (or the step a
+  // checkpoint was saved at, before evaluating it): plugins whose random
+  // structure is redrawn as training goes rebuild it from (seed, layer,
+  // step).
+  void SetStep(int64_t step);
   // Adds the gradients of the last Loss into every parameter's grad. Needs a
   // preceding Forward (training or not) and Loss.
   void Backward();
@@ -125,10 +150,10 @@ class Encoder {
     std::string name;
     Tensor* value;
     Tensor* grad;
-    Init init;
+    WeightSpec spec;
   };
 
-  Encoder(const ModelConfig& config, int seq_len, int max_batch);
+  Encoder(const ModelConfig& config, const EncoderOptions& options);
   absl::Status Build(const ModelPlugins& plugins);
   void ForEachWeight(const WeightVisitor& fn);
   // The head on pooled [B', D]: logits [B, C].
@@ -143,6 +168,7 @@ class Encoder {
   int positions_;    // N' = N + 1 with CLS, else N
   int feature_dim_;  // F: head input width, D (S = 1) or 4 D (S = 2)
   int max_batch_;
+  uint64_t seed_;
   int d_, classifier_, classes_;
   bool has_cls_;
 

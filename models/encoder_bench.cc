@@ -41,7 +41,7 @@ void TimeAttentionAlone(const std::string& name, int batch, int seq_len,
   shape.num_heads = heads;
   shape.seq_len = seq_len;
   shape.head_dim = head_dim;
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name(name);
   absl::StatusOr<std::unique_ptr<Attention>> attention =
       BuiltinPlugins().attention->Create(config, shape);
@@ -63,10 +63,10 @@ void TimeAttentionAlone(const std::string& name, int batch, int seq_len,
   for (int step = 0; step <= steps; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
     (*attention)
-        ->Forward(q.data(), k.data(), v.data(), nullptr, batch, false, 0,
+        ->Forward({q.data(), k.data(), v.data(), nullptr, batch, false, 0},
                   out.data());
     const auto t1 = std::chrono::steady_clock::now();
-    (*attention)->Backward(dout.data(), dq.data(), dk.data(), dv.data());
+    (*attention)->Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
     const auto t2 = std::chrono::steady_clock::now();
     if (step == 0) continue;
     forward += Seconds(t0, t1) / steps;
@@ -107,7 +107,7 @@ int Run() {
       return 1;
     }
     absl::StatusOr<std::unique_ptr<Encoder>> created =
-        Encoder::Create(config, seq_len, batch, BuiltinPlugins());
+        Encoder::Create(config, {seq_len, batch, 0}, BuiltinPlugins());
     if (!created.ok()) {
       std::fprintf(stderr, "%s\n", created.status().ToString().c_str());
       return 1;

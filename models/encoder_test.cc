@@ -1,5 +1,6 @@
 #include "models/encoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -7,7 +8,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/builtin.h"
 #include "models/internal/encoder_testing.h"
+#include "models/internal/mean_mixer.h"
+#include "models/plugin_params.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -99,7 +103,7 @@ TEST(EncoderConfigTest, ErrorsNameTheFieldValueAndRule) {
   EXPECT_THAT(CreateError(c), HasSubstr("full"));
   c = SmallConfig();
   c.mutable_attention()->set_name("full");
-  AttentionParam* p = c.mutable_attention()->add_param();
+  PluginParam* p = c.mutable_attention()->add_param();
   p->set_name("window");
   p->set_number(2);
   EXPECT_THAT(CreateError(c), HasSubstr("has no parameter 'window'"));
@@ -294,6 +298,64 @@ TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
           << name;
     }
   });
+}
+
+// Random structure follows the run's seed: BigBird's random blocks differ
+// between seeds (same parameters, different logits) and repeat for one seed.
+TEST(EncoderTest, RandomStructureFollowsTheRunSeed) {
+  ModelConfig config = SmallConfig();
+  config.mutable_attention()->set_name("bigbird");
+  *config.mutable_attention()->add_param() = NumberParam("block_size", 2);
+  *config.mutable_attention()->add_param() = NumberParam("random_blocks", 1);
+  const int seq_len = 31, batch = 2;
+  auto logits = [&](uint64_t seed) {
+    auto encoder =
+        *Encoder::Create(config, {seq_len, batch, seed}, BuiltinPlugins());
+    encoder->InitParameters(3);
+    const std::vector<int32_t> tokens = Tokens(batch, seq_len, 7, 5);
+    const float* out = encoder->Forward(tokens.data(), batch, false, 0);
+    return std::vector<float>(out, out + batch * 3);
+  };
+  EXPECT_EQ(logits(1), logits(1));
+  EXPECT_NE(logits(1), logits(2));
+}
+
+// A registered mixer other than attention replaces it in every block; the
+// config names it with `mixer`, and `attention` must then be unset.
+TEST(EncoderTest, MixerFromTheRegistryReplacesAttention) {
+  MixerRegistry mixers;
+  RegisterOrDie(mixers, {internal::MeanMixer::Plugin()});
+  ModelPlugins plugins = BuiltinPlugins();
+  plugins.mixers = &mixers;
+  ModelConfig config = SmallConfig();
+  config.mutable_mixer()->set_name("mean");
+  auto encoder = Encoder::Create(config, {9, 2, 0}, plugins);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  std::vector<std::string> names;
+  (*encoder)->ForEachParameter([&](const std::string& name, Tensor&, Tensor&) {
+    names.push_back(name);
+  });
+  EXPECT_NE(std::find(names.begin(), names.end(), "layer1.mean.mix"),
+            names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "layer0.attn.wq"),
+            names.end());
+  const int checked = internal::CheckAllParameterGradients(
+      **encoder, Tokens(2, 9, 7, 3), {0, 2}, 2, /*init_seed=*/4, /*seed=*/1);
+  EXPECT_GT(checked, 10);
+
+  config.mutable_attention()->set_name("full");
+  EXPECT_THAT(
+      std::string(
+          Encoder::Create(config, {9, 2, 0}, plugins).status().message()),
+      HasSubstr("attention.name = 'full' is invalid; must be unset "
+                "with mixer 'mean'"));
+  config.clear_attention();
+  config.mutable_mixer()->set_name("s5");
+  EXPECT_THAT(
+      std::string(
+          Encoder::Create(config, {9, 2, 0}, plugins).status().message()),
+      HasSubstr("unknown mixer 's5'; registered: mean (or 'attention' "
+                "for multi-head attention)"));
 }
 
 }  // namespace

@@ -6,8 +6,16 @@
 #define LRA_MODELS_MIXER_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "models/parameters.h"
+#include "models/plugin_params.h"
+#include "models/plugin_registry.h"
+#include "proto/config.pb.h"
 
 namespace lra {
 
@@ -19,6 +27,9 @@ struct MixerShape {
   int layer_index = 0;  // the block's index, for parameter names and seeds
   // Position 0 is the encoder's CLS token.
   bool cls_token = false;
+  // The run's seed: random structure (BigBird's blocks, Performer's
+  // features) derives from (structure_seed, layer_index).
+  uint64_t structure_seed = 0;
 };
 
 // What changes from call to call.
@@ -46,9 +57,58 @@ class TokenMixer {
   virtual void ForEachWeight(const WeightVisitor& fn) = 0;
   // Initialises the parameters visited with Init::kByOwner.
   virtual void InitParameters(uint64_t seed) {}
-  // The prefix of this mixer's parameter names inside a block: "attn".
+  // Called before each training step (1-based) and before evaluating a
+  // checkpoint with its step, for structure redrawn as training goes.
+  virtual void SetStep(int64_t step) {}
+  // The prefix of this mixer's parameter names inside a block: "attn" for
+  // attention, the registry name for other mixers.
   virtual const char* name_prefix() const = 0;
 };
+
+// What a mixer plugin supports, printed by `lra list`.
+struct MixerCapabilities {
+  // Padded positions never influence real ones (in every direction the
+  // mixer reads).
+  bool key_padding_mask = false;
+  std::string complexity;  // in sequence length N, e.g. "O(N log N)"
+};
+
+// Builds one instance for one block. `model` is the resolved ModelConfig
+// (for widths the mixer may need).
+using MixerFactory = std::function<absl::StatusOr<std::unique_ptr<TokenMixer>>(
+    const PluginParams& params, const MixerShape& shape,
+    const ModelConfig& model)>;
+
+// A parameter setting the mixer's tests run it in.
+struct MixerTestCase {
+  std::string label;
+  std::vector<PluginParam> params;
+};
+
+// A token mixer other than attention (state-space layers, ...), chosen with
+// ModelConfig.mixer. Multi-head attention is not an entry: it is the
+// default mixer, built around ModelConfig.attention.
+struct MixerPlugin {
+  std::string name;
+  std::string description;
+  std::vector<PluginParamSpec> params;
+  MixerCapabilities capabilities;
+  MixerFactory factory;
+  std::vector<MixerTestCase> test_cases;
+};
+
+class MixerRegistry : public PluginRegistry<MixerPlugin> {
+ public:
+  MixerRegistry() : PluginRegistry("mixer") {}
+
+  // Resolves config's parameters and calls the factory.
+  absl::StatusOr<std::unique_ptr<TokenMixer>> Create(
+      const PluginConfig& config, const MixerShape& shape,
+      const ModelConfig& model) const;
+};
+
+// The name ModelConfig.mixer takes for multi-head attention (the default).
+inline constexpr char kAttentionMixerName[] = "attention";
 
 }  // namespace lra
 

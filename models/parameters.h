@@ -23,10 +23,22 @@ enum class Init {
   kByOwner,  // a plugin initialises its own parameters
 };
 
+// How one parameter is initialised and trained. Plugins declare it with
+// each parameter they visit; the optimizer reads it, so no core code knows a
+// plugin's parameter names (a state-space layer trains its discretisation
+// at a smaller rate and without weight decay, as its papers do).
+struct WeightSpec {
+  Init init = Init::kByOwner;
+  // Multiplies the scheduled learning rate for this parameter.
+  float lr_scale = 1.0f;
+  // Whether AdamW's decoupled weight decay applies.
+  bool weight_decay = true;
+};
+
 // Visits one parameter: its dotted name, its value and gradient (same
-// shape), and its initialiser.
+// shape), and how it is initialised and trained.
 using WeightVisitor = std::function<void(const std::string& name, Tensor& value,
-                                         Tensor& grad, Init init)>;
+                                         Tensor& grad, const WeightSpec& spec)>;
 
 // Visits one parameter by name, value and gradient: what checkpoints, the
 // optimizer and the plugins' own parameter lists need.

@@ -5,12 +5,15 @@
 #define LRA_MODELS_PLUGINS_H_
 
 #include "models/attention/attention.h"
+#include "models/mixer.h"
 
 namespace lra {
 
 struct ModelPlugins {
   // Attention variants, chosen by ModelConfig.attention.name.
   const AttentionRegistry* attention = nullptr;
+  // Token mixers other than attention, chosen by ModelConfig.mixer.name.
+  const MixerRegistry* mixers = nullptr;
 };
 
 }  // namespace lra

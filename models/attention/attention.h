@@ -1,12 +1,11 @@
 // The attention plugin contract and its registry: the seam where X-former
-// variants plug into the encoder. One plugin = one folder under attention/,
-// listed once in builtin.cc.
+// variants plug into the attention mixer (models/attention_mixer.h). One
+// plugin = one folder under attention/, listed once in builtin.cc.
 #ifndef LRA_MODELS_ATTENTION_ATTENTION_H_
 #define LRA_MODELS_ATTENTION_ATTENTION_H_
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,10 +13,32 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "models/parameters.h"
+#include "models/plugin_params.h"
+#include "models/plugin_registry.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
 
 namespace lra {
+
+// A conformance check that does not apply to a plugin as written, and what
+// the suite does instead. Declared with a reason that `lra list` prints; the
+// suite refuses an exemption it does not know how to honour, and never
+// exempts padding invariance.
+struct AttentionExemption {
+  enum class Treatment {
+    // Discrete choices made from the inputs (hash buckets, sorted blocks)
+    // flip under a central-difference step: the gradient checks freeze the
+    // structure found by the analytic pass (Attention::FreezeStructure).
+    // For "Gradients" and "GradientsWithDropout".
+    kFreezeStructure,
+    // The check does not apply and is skipped: only "DropoutApplied", for a
+    // plugin with no attention matrix to drop entries of.
+    kSkip,
+  };
+  std::string check;  // a ConformanceCheck name, e.g. "Gradients"
+  Treatment treatment = Treatment::kSkip;
+  std::string reason;
+};
 
 // What a plugin supports, printed by `lra list` and checked by the
 // conformance suite.
@@ -27,6 +48,20 @@ struct AttentionCapabilities {
   bool causal = false;     // can restrict a query to keys at or before it
   bool learnable = false;  // has parameters of its own
   std::string complexity;  // in sequence length N, e.g. "O(N^2)"
+  // Queries and keys are one projection (Reformer's shared QK): the mixer
+  // computes no key projection, passes k == q, and Backward folds the
+  // gradient of the key role into dq (dk is nullptr).
+  bool shared_qk = false;
+  // Reads the block's normalised input x [B, N, D] (the dense Synthesizer
+  // computes its attention weights from it) and adds into its gradient.
+  bool needs_layer_input = false;
+  // Has parameters sized by shape.seq_len (Linformer's projections, the
+  // random Synthesizer's matrix): a checkpoint is tied to its length.
+  bool length_dependent_parameters = false;
+  // Random structure redrawn as training goes (SetStep), e.g. Performer's
+  // features every K steps.
+  bool redraws_structure = false;
+  std::vector<AttentionExemption> exemptions;
 };
 
 // Tolerances the plugin declares for the shared tests: forward against its
@@ -46,91 +81,83 @@ struct AttentionShape {
   int head_dim = 1;
   float attention_dropout = 0.0f;
   int layer_index = 0;
-  uint64_t seed = 0;  // for plugins with random structure fixed at creation
+  // Seed of the plugin's random structure (BigBird's random blocks,
+  // Performer's features, Reformer's rotations), derived from the run's
+  // seed and the layer: a second seed draws other structure.
+  uint64_t seed = 0;
   // Position 0 is the encoder's CLS token (CLS pooling), which patterns such
   // as Longformer's make global.
   bool cls_token = false;
+  int d_model = 1;  // width of the layer input (needs_layer_input plugins)
 };
 
-// One instance per encoder layer; owns its workspace. q, k, v and out are
-// [B, H, N, Dh] contiguous with N = shape.seq_len. The instance may keep the
-// q/k/v/out pointers given to Forward and read them in Backward, so the caller
-// must keep those buffers alive and unchanged until Backward has run.
+// What one Forward reads. q, k, v are [B, H, N, Dh] contiguous with
+// N = shape.seq_len; the instance may keep these pointers and read them in
+// Backward, so the caller keeps the buffers alive and unchanged until then.
+struct AttentionInputs {
+  const float* q = nullptr;
+  const float* k = nullptr;  // == q for shared_qk plugins
+  const float* v = nullptr;
+  // [B, N], 1 = real key, 0 = padding (nullptr = no padding).
+  const uint8_t* key_mask = nullptr;
+  int batch = 0;
+  // Attention dropout applies only when training; its masks are a pure
+  // function of seed (counter-based, so Backward can regenerate them).
+  bool training = false;
+  uint64_t seed = 0;
+  // [B, N, D]: the block's normalised input, for needs_layer_input plugins
+  // (nullptr for the others).
+  const float* x = nullptr;
+};
+
+// Where Backward writes, for the batch of the last Forward. dq, dk, dv
+// ([B, H, N, Dh]) are overwritten; dk is nullptr for shared_qk plugins. dx
+// ([B, N, D], needs_layer_input plugins only) is added into.
+struct AttentionGradients {
+  float* dq = nullptr;
+  float* dk = nullptr;
+  float* dv = nullptr;
+  float* dx = nullptr;
+};
+
+// One instance per encoder layer; owns its workspace.
 class Attention {
  public:
   virtual ~Attention() = default;
 
-  // key_mask: [B, N], 1 = real key, 0 = padding (nullptr = no padding).
-  // Attention dropout applies only when training; its masks are a pure
-  // function of seed (counter-based, so Backward can regenerate them).
-  // The score scale 1/sqrt(Dh) is applied inside.
-  virtual void Forward(const float* q, const float* k, const float* v,
-                       const uint8_t* key_mask, int batch, bool training,
-                       uint64_t seed, float* out) = 0;
-  // dout: [B, H, N, Dh]. Overwrites dq, dk, dv ([B, H, N, Dh]) for the batch
-  // of the last Forward; adds into the plugin's own parameter gradients.
-  virtual void Backward(const float* dout, float* dq, float* dk, float* dv) = 0;
+  // out: [B, H, N, Dh]. The score scale 1/sqrt(Dh) is applied inside.
+  virtual void Forward(const AttentionInputs& in, float* out) = 0;
+  // dout: [B, H, N, Dh]. Adds into the plugin's own parameter gradients.
+  virtual void Backward(const float* dout, const AttentionGradients& grads) = 0;
 
   // Visits the plugin's own parameters (names relative to the layer, e.g.
   // "proj"; the encoder prefixes "layer{i}.attn.").
   virtual void ForEachParameter(const ParameterVisitor& fn) {}
   // Deterministic initialisation of the plugin's own parameters.
   virtual void InitParameters(uint64_t seed) {}
-};
 
-// A declared plugin parameter with its default. Build one with Number, Text
-// or Flag:
-//   AttentionParamSpec::Number("block_size", 50, "keys per block")
-struct AttentionParamSpec {
-  enum class Type { kNumber, kText, kFlag };
-
-  static AttentionParamSpec Number(std::string name, double default_value,
-                                   std::string help);
-  static AttentionParamSpec Text(std::string name, std::string default_value,
-                                 std::string help);
-  static AttentionParamSpec Flag(std::string name, bool default_value,
-                                 std::string help);
-
-  std::string name;
-  Type type = Type::kNumber;
-  double default_number = 0.0;
-  std::string default_text;
-  bool default_flag = false;
-  std::string help;
-};
-
-// The parameters of one AttentionConfig, validated against the plugin's specs
-// and completed with their defaults. Reading a name the plugin did not
-// declare, or as another kind than declared, is an error naming the plugin,
-// the name and what it declares: a misspelt lookup in a plugin fails its
-// first test instead of silently reading 0.
-class AttentionParams {
- public:
-  absl::StatusOr<double> Number(const std::string& name) const;
-  absl::StatusOr<std::string> Text(const std::string& name) const;
-  absl::StatusOr<bool> Flag(const std::string& name) const;
-
- private:
-  friend class AttentionRegistry;
-  absl::Status Undeclared(const std::string& name, const char* kind) const;
-
-  std::string plugin_;
-  std::map<std::string, double> numbers_;
-  std::map<std::string, std::string> texts_;
-  std::map<std::string, bool> flags_;
+  // Called before every training step with its 1-based step, and before
+  // evaluating a checkpoint with the step it was saved at. A plugin that
+  // redraws random structure every K steps rebuilds it here as a pure
+  // function of (shape.seed, step / K), so a resumed run and an evaluated
+  // checkpoint see the structure they trained with.
+  virtual void SetStep(int64_t step) {}
+  // Tests only, for a kFreezeStructure exemption: while frozen, Forward
+  // reuses the discrete structure chosen by the last unfrozen Forward.
+  virtual void FreezeStructure(bool frozen) {}
 };
 
 using AttentionFactory =
     std::function<absl::StatusOr<std::unique_ptr<Attention>>(
-        const AttentionParams& params, const AttentionShape& shape)>;
+        const PluginParams& params, const AttentionShape& shape)>;
 
 // One configuration in which the conformance suite
 // (models/attention/conformance/) runs a plugin. A plugin lists the parameter
 // settings worth testing: e.g. a small block so that short test sequences span
 // several blocks, each mode it has, and its causal setting.
 struct AttentionTestCase {
-  std::string label;                   // shown in failures, e.g. "sliding"
-  std::vector<AttentionParam> params;  // overrides of the declared defaults
+  std::string label;                // shown in failures, e.g. "sliding"
+  std::vector<PluginParam> params;  // overrides of the declared defaults
   // These params make the plugin causal, so the suite checks that no output
   // depends on a later position.
   bool causal = false;
@@ -139,17 +166,11 @@ struct AttentionTestCase {
   int min_seq_len = 1;
 };
 
-// Helpers for AttentionTestCase::params (and configs built in code).
-AttentionParam AttentionNumberParam(const std::string& name, double value);
-AttentionParam AttentionTextParam(const std::string& name,
-                                  const std::string& value);
-AttentionParam AttentionFlagParam(const std::string& name, bool value);
-
 // Everything the registry knows about one variant.
 struct AttentionPlugin {
   std::string name;
   std::string description;
-  std::vector<AttentionParamSpec> params;
+  std::vector<PluginParamSpec> params;
   AttentionCapabilities capabilities;
   AttentionTolerances tolerances;
   AttentionFactory factory;
@@ -159,33 +180,16 @@ struct AttentionPlugin {
   std::vector<AttentionTestCase> test_cases;
 };
 
-class AttentionRegistry;
-
-// Registers `plugins` in order. A registration error (an empty or duplicate
-// name, a missing factory) is a programming error in a plugin list: this
-// prints it ("lra: cannot register attention plugins: ...") and aborts.
-void RegisterOrDie(AttentionRegistry& registry,
-                   std::vector<AttentionPlugin> plugins);
-
-class AttentionRegistry {
+// The attention variants by name (kind "attention": configs choose one with
+// ModelConfig.attention). RegisterOrDie (plugin_registry.h) fills one from a
+// list and stops the program on a duplicate name.
+class AttentionRegistry : public PluginRegistry<AttentionPlugin> {
  public:
-  // Fails on an empty or duplicate name, or a missing factory.
-  absl::Status Register(AttentionPlugin plugin);
-  // Unknown names fail with the list of registered names.
-  absl::StatusOr<const AttentionPlugin*> Find(const std::string& name) const;
-  // Sorted registered names.
-  std::vector<std::string> Names() const;
-  // Checks config.param against the plugin's specs (unknown names list the
-  // known ones; a value of the wrong kind names the expected kind), fills
-  // defaults, and calls the factory.
-  absl::StatusOr<std::unique_ptr<Attention>> Create(
-      const AttentionConfig& config, const AttentionShape& shape) const;
-  // The validation half of Create, for config checks without building.
-  absl::StatusOr<AttentionParams> ResolveParams(
-      const AttentionConfig& config) const;
+  AttentionRegistry() : PluginRegistry("attention") {}
 
- private:
-  std::map<std::string, AttentionPlugin> plugins_;
+  // Resolves config's parameters (ResolveParams) and calls the factory.
+  absl::StatusOr<std::unique_ptr<Attention>> Create(
+      const PluginConfig& config, const AttentionShape& shape) const;
 };
 
 }  // namespace lra

@@ -14,19 +14,18 @@ using ::testing::HasSubstr;
 
 class NullAttention : public Attention {
  public:
-  void Forward(const float*, const float*, const float*, const uint8_t*, int,
-               bool, uint64_t, float*) override {}
-  void Backward(const float*, float*, float*, float*) override {}
+  void Forward(const AttentionInputs&, float*) override {}
+  void Backward(const float*, const AttentionGradients&) override {}
 };
 
 AttentionPlugin TestPlugin() {
   AttentionPlugin plugin;
   plugin.name = "test";
-  plugin.params = {AttentionParamSpec::Number("block", 50, "block size"),
-                   AttentionParamSpec::Text("kernel", "relu", "kernel"),
-                   AttentionParamSpec::Flag("shared", true, "share qk")};
+  plugin.params = {PluginParamSpec::Number("block", 50, "block size"),
+                   PluginParamSpec::Text("kernel", "relu", "kernel"),
+                   PluginParamSpec::Flag("shared", true, "share qk")};
   plugin.factory =
-      [](const AttentionParams& params,
+      [](const PluginParams& params,
          const AttentionShape&) -> absl::StatusOr<std::unique_ptr<Attention>> {
     if (*params.Number("block") != 8 || *params.Text("kernel") != "relu" ||
         *params.Flag("shared") != true) {
@@ -76,20 +75,20 @@ TEST(RegistryTest, UnknownNameListsRegisteredNames) {
 TEST(RegistryTest, ParamsAreValidatedAndDefaulted) {
   AttentionRegistry registry;
   ASSERT_TRUE(registry.Register(TestPlugin()).ok());
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("test");
-  AttentionParam* block = config.add_param();
+  PluginParam* block = config.add_param();
   block->set_name("block");
   block->set_number(8);
   EXPECT_TRUE(registry.Create(config, AttentionShape()).ok());
 
-  AttentionConfig wrong_type = config;
+  PluginConfig wrong_type = config;
   wrong_type.mutable_param(0)->set_text("eight");
   absl::Status status = registry.Create(wrong_type, AttentionShape()).status();
   EXPECT_THAT(std::string(status.message()), HasSubstr("must be a number"));
 
-  AttentionConfig unknown = config;
-  AttentionParam* extra = unknown.add_param();
+  PluginConfig unknown = config;
+  PluginParam* extra = unknown.add_param();
   extra->set_name("window");
   extra->set_number(3);
   status = registry.Create(unknown, AttentionShape()).status();
@@ -99,9 +98,9 @@ TEST(RegistryTest, ParamsAreValidatedAndDefaulted) {
 }
 
 TEST(RegistryTest, FullRejectsParamsAndBadShapes) {
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("full");
-  AttentionParam* p = config.add_param();
+  PluginParam* p = config.add_param();
   p->set_name("block");
   p->set_number(1);
   absl::Status status = Builtins().Create(config, AttentionShape()).status();
@@ -131,7 +130,7 @@ TEST(RegistryDeathTest, DuplicateRegistrationStopsTheProgram) {
 TEST(RegistryTest, ReadingAnUndeclaredParameterIsAnError) {
   AttentionPlugin plugin = TestPlugin();
   plugin.factory =
-      [](const AttentionParams& params,
+      [](const PluginParams& params,
          const AttentionShape&) -> absl::StatusOr<std::unique_ptr<Attention>> {
     absl::StatusOr<double> typo = params.Number("blok");
     if (typo.ok()) return absl::InternalError("read an undeclared name");
@@ -141,7 +140,7 @@ TEST(RegistryTest, ReadingAnUndeclaredParameterIsAnError) {
   };
   AttentionRegistry registry;
   ASSERT_TRUE(registry.Register(std::move(plugin)).ok());
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("test");
   absl::Status status = registry.Create(config, AttentionShape()).status();
   EXPECT_THAT(std::string(status.message()),
@@ -151,15 +150,15 @@ TEST(RegistryTest, ReadingAnUndeclaredParameterIsAnError) {
 }
 
 TEST(RegistryTest, NamedConstructorsFillTheSpec) {
-  AttentionParamSpec n = AttentionParamSpec::Number("k", 16, "rows");
-  EXPECT_EQ(n.type, AttentionParamSpec::Type::kNumber);
+  PluginParamSpec n = PluginParamSpec::Number("k", 16, "rows");
+  EXPECT_EQ(n.type, PluginParamSpec::Type::kNumber);
   EXPECT_EQ(n.default_number, 16);
   EXPECT_EQ(n.help, "rows");
-  AttentionParamSpec t = AttentionParamSpec::Text("kernel", "relu", "h");
-  EXPECT_EQ(t.type, AttentionParamSpec::Type::kText);
+  PluginParamSpec t = PluginParamSpec::Text("kernel", "relu", "h");
+  EXPECT_EQ(t.type, PluginParamSpec::Type::kText);
   EXPECT_EQ(t.default_text, "relu");
-  AttentionParamSpec f = AttentionParamSpec::Flag("causal", true, "h");
-  EXPECT_EQ(f.type, AttentionParamSpec::Type::kFlag);
+  PluginParamSpec f = PluginParamSpec::Flag("causal", true, "h");
+  EXPECT_EQ(f.type, PluginParamSpec::Type::kFlag);
   EXPECT_TRUE(f.default_flag);
 }
 

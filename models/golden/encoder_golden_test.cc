@@ -282,7 +282,7 @@ std::string ShapeText(const std::vector<int64_t>& shape) {
 // parameter.
 std::unique_ptr<Encoder> MakeEncoder(const GoldenCase& golden, int max_batch) {
   absl::StatusOr<std::unique_ptr<Encoder>> encoder = Encoder::Create(
-      golden.config, golden.seq_len, max_batch, BuiltinPlugins());
+      golden.config, {golden.seq_len, max_batch, 0}, BuiltinPlugins());
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   if (!encoder.ok()) return nullptr;
   // Random values first, so a parameter the loader missed cannot pass by

@@ -8,7 +8,7 @@ namespace lra::internal {
 
 absl::StatusOr<std::unique_ptr<Encoder>> CreateEncoder(
     const ModelConfig& config, int seq_len, int max_batch) {
-  return Encoder::Create(config, seq_len, max_batch, BuiltinPlugins());
+  return Encoder::Create(config, {seq_len, max_batch, 0}, BuiltinPlugins());
 }
 
 std::string CreateError(const ModelConfig& config, int seq_len, int max_batch) {

@@ -14,7 +14,7 @@ constexpr int kMaxBlocks = 1 << 20;
 }  // namespace
 
 absl::StatusOr<BigBirdOptions> BigBirdOptionsFromParams(
-    const AttentionParams& params) {
+    const PluginParams& params) {
   BigBirdOptions options;
   absl::StatusOr<int> block =
       IntegerParam(params, kName, "block_size", 1, kMaxBlocks);
@@ -135,33 +135,31 @@ AttentionPlugin BigBirdAttentionPlugin() {
       "blocks, the first and last (global) blocks and 3 random blocks fixed "
       "per layer and head; global blocks attend to all; block-sparse, O(N).";
   plugin.params = {
-      AttentionParamSpec::Number("block_size", 64,
-                                 "positions per block (LRA: 64)"),
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number("block_size", 64,
+                              "positions per block (LRA: 64)"),
+      PluginParamSpec::Number(
           "window_blocks", 3,
           "odd number of blocks in the sliding window (LRA: 3)"),
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number(
           "global_blocks", 2,
           "global blocks: the first g - g/2 and the last g/2 (LRA: 2)"),
-      AttentionParamSpec::Number("random_blocks", 3,
-                                 "random key blocks per query block (LRA: 3)"),
+      PluginParamSpec::Number("random_blocks", 3,
+                              "random key blocks per query block (LRA: 3)"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = false;
   plugin.capabilities.learnable = false;
   plugin.capabilities.complexity = "O(N b (w + g + r))";
   plugin.test_cases = {
-      {"block-4", {AttentionNumberParam("block_size", 4)}, false, 1},
+      {"block-4", {NumberParam("block_size", 4)}, false, 1},
       {"block-5-r1",
-       {AttentionNumberParam("block_size", 5),
-        AttentionNumberParam("random_blocks", 1),
-        AttentionNumberParam("global_blocks", 1)},
+       {NumberParam("block_size", 5), NumberParam("random_blocks", 1),
+        NumberParam("global_blocks", 1)},
        false,
        1},
       {"block-64", {}, false, 1},
   };
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     absl::Status status = CheckShape(kName, shape);
     if (!status.ok()) return status;

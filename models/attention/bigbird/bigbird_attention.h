@@ -26,7 +26,7 @@ struct BigBirdOptions {
 
 // Reads and checks the plugin's parameters.
 absl::StatusOr<BigBirdOptions> BigBirdOptionsFromParams(
-    const AttentionParams& params);
+    const PluginParams& params);
 
 // Which key blocks each query block of one head attends.
 struct BigBirdLayout {

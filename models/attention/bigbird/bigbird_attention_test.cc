@@ -11,10 +11,10 @@
 namespace lra {
 namespace {
 
-AttentionConfig Config(const std::vector<AttentionParam>& params) {
-  AttentionConfig config;
+PluginConfig Config(const std::vector<PluginParam>& params) {
+  PluginConfig config;
   config.set_name("bigbird");
-  for (const AttentionParam& p : params) *config.add_param() = p;
+  for (const PluginParam& p : params) *config.add_param() = p;
   return config;
 }
 
@@ -93,15 +93,14 @@ TEST(BigBirdPatternTest, WorkGrowsLinearlyInLength) {
 
 TEST(BigBirdAttentionTest, MatchesDenseReference) {
   struct Case {
-    std::vector<AttentionParam> params;
+    std::vector<PluginParam> params;
     int n;
   };
   const std::vector<Case> cases = {
       {{}, 150},
-      {{AttentionNumberParam("block_size", 8)}, 101},
-      {{AttentionNumberParam("block_size", 5),
-        AttentionNumberParam("random_blocks", 1),
-        AttentionNumberParam("global_blocks", 1)},
+      {{NumberParam("block_size", 8)}, 101},
+      {{NumberParam("block_size", 5), NumberParam("random_blocks", 1),
+        NumberParam("global_blocks", 1)},
        77},
   };
   for (const Case& c : cases) {
@@ -114,7 +113,7 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
     shape.layer_index = 1;
     AttentionRegistry registry;
     ASSERT_TRUE(registry.Register(BigBirdAttentionPlugin()).ok());
-    absl::StatusOr<AttentionParams> params =
+    absl::StatusOr<PluginParams> params =
         registry.ResolveParams(Config(c.params));
     ASSERT_TRUE(params.ok());
     absl::StatusOr<BigBirdOptions> options = BigBirdOptionsFromParams(*params);
@@ -142,11 +141,11 @@ TEST(BigBirdAttentionTest, RejectsBadParameters) {
   shape.seq_len = 100;
   shape.head_dim = 4;
   for (const auto& [param, text] :
-       std::vector<std::pair<AttentionParam, std::string>>{
-           {AttentionNumberParam("block_size", 0), "block_size"},
-           {AttentionNumberParam("window_blocks", 2), "odd"},
-           {AttentionNumberParam("random_blocks", -1), "random_blocks"},
-           {AttentionNumberParam("global_blocks", 1.5), "global_blocks"}}) {
+       std::vector<std::pair<PluginParam, std::string>>{
+           {NumberParam("block_size", 0), "block_size"},
+           {NumberParam("window_blocks", 2), "odd"},
+           {NumberParam("random_blocks", -1), "random_blocks"},
+           {NumberParam("global_blocks", 1.5), "global_blocks"}}) {
     auto attention = registry.Create(Config({param}), shape);
     ASSERT_FALSE(attention.ok());
     EXPECT_NE(attention.status().message().find(text), std::string::npos)

@@ -296,10 +296,13 @@ BlockSparseAttention::BlockSparseAttention(
   scratch_ = Tensor({num_threads_ * scratch_floats_});
 }
 
-void BlockSparseAttention::Forward(const float* q, const float* k,
-                                   const float* v, const uint8_t* key_mask,
-                                   int batch, bool training, uint64_t seed,
-                                   float* out) {
+void BlockSparseAttention::Forward(const AttentionInputs& in, float* out) {
+  const float *q = in.q, *k = in.k, *v = in.v;
+  const uint8_t* key_mask = in.key_mask;
+  const int batch = in.batch;
+  const bool training = in.training;
+  const uint64_t seed = in.seed;
+
   const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
   q_ = q;
   k_ = k;
@@ -445,8 +448,10 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
   }
 }
 
-void BlockSparseAttention::Backward(const float* dout, float* dq, float* dk,
-                                    float* dv) {
+void BlockSparseAttention::Backward(const float* dout,
+                                    const AttentionGradients& grads) {
+  float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
+
   const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
   const int batch = batch_;
   const int threads = std::min(num_threads_, omp_get_max_threads());

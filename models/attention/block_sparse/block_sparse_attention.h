@@ -31,10 +31,8 @@ class BlockSparseAttention : public Attention {
   // of head (b, h) is kept when KeepElement(DeriveSeed(seed, b * H + h),
   // i * N + j, threshold), so a pattern that keeps every pair reproduces
   // full attention exactly, dropout included.
-  void Forward(const float* q, const float* k, const float* v,
-               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
-               float* out) override;
-  void Backward(const float* dout, float* dq, float* dk, float* dv) override;
+  void Forward(const AttentionInputs& in, float* out) override;
+  void Backward(const float* dout, const AttentionGradients& grads) override;
 
   const BlockSparsePattern& pattern(int head) const {
     return patterns_[patterns_.size() == 1 ? 0 : head];

@@ -225,12 +225,12 @@ TEST(BlockSparseEngineTest, AllPairsEqualsFullAttentionWithDropout) {
   const std::vector<uint8_t> mask = SparseTestKeyMask(B, N);
   std::vector<float> out_s(count), dq_s(count), dk_s(count), dv_s(count);
   std::vector<float> out_f(count), dq_f(count), dk_f(count), dv_f(count);
-  (*sparse)->Forward(q.data(), k.data(), v.data(), mask.data(), B, true, 5,
+  (*sparse)->Forward({q.data(), k.data(), v.data(), mask.data(), B, true, 5},
                      out_s.data());
-  (*sparse)->Backward(dout.data(), dq_s.data(), dk_s.data(), dv_s.data());
-  full.Forward(q.data(), k.data(), v.data(), mask.data(), B, true, 5,
+  (*sparse)->Backward(dout.data(), {dq_s.data(), dk_s.data(), dv_s.data()});
+  full.Forward({q.data(), k.data(), v.data(), mask.data(), B, true, 5},
                out_f.data());
-  full.Backward(dout.data(), dq_f.data(), dk_f.data(), dv_f.data());
+  full.Backward(dout.data(), {dq_f.data(), dk_f.data(), dv_f.data()});
   for (int64_t e = 0; e < count; ++e) {
     ASSERT_NEAR(out_s[e], out_f[e], 1e-5 * (1 + std::fabs(out_f[e]))) << e;
     ASSERT_NEAR(dq_s[e], dq_f[e], 1e-4 * (1 + std::fabs(dq_f[e]))) << e;
@@ -239,7 +239,7 @@ TEST(BlockSparseEngineTest, AllPairsEqualsFullAttentionWithDropout) {
   }
   // Dropout is really on: evaluation mode differs.
   std::vector<float> out_eval(count);
-  (*sparse)->Forward(q.data(), k.data(), v.data(), mask.data(), B, false, 5,
+  (*sparse)->Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 5},
                      out_eval.data());
   EXPECT_NE(out_eval, out_s);
 }
@@ -263,7 +263,7 @@ TEST(BlockSparseEngineTest, GradientCheckWithPadding) {
   std::vector<float> out(count);
   auto f = [&]() {
     (*attention)
-        ->Forward(q.data(), k.data(), v.data(), mask.data(), B, false, 0,
+        ->Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 0},
                   out.data());
     double s = 0;
     for (int64_t i = 0; i < count; ++i) s += double(out[i]) * r[i];
@@ -271,7 +271,7 @@ TEST(BlockSparseEngineTest, GradientCheckWithPadding) {
   };
   f();
   std::vector<float> dq(count), dk(count), dv(count);
-  (*attention)->Backward(r.data(), dq.data(), dk.data(), dv.data());
+  (*attention)->Backward(r.data(), {dq.data(), dk.data(), dv.data()});
   internal::GradCheckOptions options;
   options.epsilon = 1e-2f;
   options.max_entries = 120;

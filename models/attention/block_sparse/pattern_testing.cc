@@ -79,9 +79,10 @@ std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {
   // Poison the outputs: the plugin must overwrite every entry.
   std::vector<float> out(count, 9.0f), dq(count, 9.0f), dk(count, 9.0f),
       dv(count, 9.0f);
-  attention.Forward(q.data(), k.data(), v.data(), key_mask, B,
-                    /*training=*/false, 1, out.data());
-  attention.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+  attention.Forward(
+      {q.data(), k.data(), v.data(), key_mask, B, /*training=*/false, 1},
+      out.data());
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
 
   const DenseAllowedFn dense = DenseAllowWithPadding(
       [&allowed](int b, int h, int i, int j) { return allowed(h, i, j); },

@@ -21,7 +21,7 @@ std::string Where(const std::string& plugin, const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<int> IntegerParam(const AttentionParams& params,
+absl::StatusOr<int> IntegerParam(const PluginParams& params,
                                  const std::string& plugin,
                                  const std::string& name, int min_value,
                                  int max_value) {
@@ -36,7 +36,7 @@ absl::StatusOr<int> IntegerParam(const AttentionParams& params,
 }
 
 absl::StatusOr<std::string> ChoiceParam(
-    const AttentionParams& params, const std::string& plugin,
+    const PluginParams& params, const std::string& plugin,
     const std::string& name, const std::vector<std::string>& choices) {
   ASSIGN_OR_RETURN(const std::string value, params.Text(name));
   for (const std::string& choice : choices) {
@@ -47,9 +47,9 @@ absl::StatusOr<std::string> ChoiceParam(
                    absl::StrJoin(choices, ", "), "; got '", value, "'"));
 }
 
-absl::StatusOr<std::vector<int>> PositionListParam(
-    const AttentionParams& params, const std::string& plugin,
-    const std::string& name) {
+absl::StatusOr<std::vector<int>> PositionListParam(const PluginParams& params,
+                                                   const std::string& plugin,
+                                                   const std::string& name) {
   std::vector<int> positions;
   ASSIGN_OR_RETURN(const std::string text, params.Text(name));
   if (absl::StripAsciiWhitespace(text).empty()) return positions;

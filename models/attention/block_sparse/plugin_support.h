@@ -17,7 +17,7 @@ namespace lra {
 // Number parameter `name` of attention `plugin` as an integer in
 // [min_value, max_value]; otherwise an error naming the parameter, its value
 // and the allowed range.
-absl::StatusOr<int> IntegerParam(const AttentionParams& params,
+absl::StatusOr<int> IntegerParam(const PluginParams& params,
                                  const std::string& plugin,
                                  const std::string& name, int min_value,
                                  int max_value);
@@ -25,14 +25,14 @@ absl::StatusOr<int> IntegerParam(const AttentionParams& params,
 // Text parameter `name` of attention `plugin`, which must be one of
 // `choices`.
 absl::StatusOr<std::string> ChoiceParam(
-    const AttentionParams& params, const std::string& plugin,
+    const PluginParams& params, const std::string& plugin,
     const std::string& name, const std::vector<std::string>& choices);
 
 // Comma-separated non-negative integers ("" = none), e.g. "0, 17, 300", for
 // text parameter `name` of attention `plugin`.
-absl::StatusOr<std::vector<int>> PositionListParam(
-    const AttentionParams& params, const std::string& plugin,
-    const std::string& name);
+absl::StatusOr<std::vector<int>> PositionListParam(const PluginParams& params,
+                                                   const std::string& plugin,
+                                                   const std::string& name);
 
 // Checks the shape, builds a BlockSparseAttention from the patterns, and
 // prefixes any error with the plugin's name.

@@ -18,6 +18,15 @@
 namespace lra {
 namespace {
 
+// The exemption `plugin` declares for the check called `check`, if any.
+const AttentionExemption* FindExemption(const AttentionPlugin& plugin,
+                                        const std::string& check) {
+  for (const AttentionExemption& e : plugin.capabilities.exemptions) {
+    if (e.check == check) return &e;
+  }
+  return nullptr;
+}
+
 // Violations reported verbatim per check; the rest are only counted.
 constexpr int kMaxReported = 6;
 
@@ -164,15 +173,16 @@ Result Run(Attention& attention, const ConformanceSize& s, const Inputs& in,
   const int64_t total = s.max_batch * PerExample(s);
   Result r;
   r.out.assign(total, 0.0f);
-  attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), batch,
-                    training, seed, r.out.data());
+  attention.Forward(
+      {in.q.data(), in.k.data(), in.v.data(), in.mask(), batch, training, seed},
+      r.out.data());
   if (dout == nullptr) return r;
   r.dq.assign(total, 0.0f);
   r.dk.assign(total, 0.0f);
   r.dv.assign(total, 0.0f);
   std::vector<Parameter> params = ParametersOf(attention);
   for (Parameter& p : params) p.grad->Zero();
-  attention.Backward(dout->data(), r.dq.data(), r.dk.data(), r.dv.data());
+  attention.Backward(dout->data(), {r.dq.data(), r.dk.data(), r.dv.data()});
   for (Parameter& p : params) {
     r.param_grads.emplace_back(p.grad->data(), p.grad->data() + p.grad->size());
   }
@@ -234,9 +244,9 @@ void CompareParamGrads(const std::vector<Parameter>& params, const Result& a,
 
 absl::StatusOr<std::unique_ptr<Attention>> MakeInstance(
     const ConformanceCase& c, float dropout, uint64_t seed = 17) {
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name(c.plugin->name);
-  for (const AttentionParam& param : c.test_case.params) {
+  for (const PluginParam& param : c.test_case.params) {
     *config.add_param() = param;
   }
   AttentionShape shape;
@@ -310,7 +320,8 @@ void GradientCheck(const std::string& name, const ConformanceSize* s,
 }
 
 absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
-                           const std::string& check) {
+                           const std::string& check,
+                           const std::string& check_name) {
   absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, dropout);
   if (!made.ok()) return made.status();
   Attention& attention = **made;
@@ -323,13 +334,21 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
   const uint64_t seed = 31;
   std::vector<float> out(s.max_batch * PerExample(s));
   auto objective = [&]() {
-    attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), s.batch,
-                      /*training=*/true, seed, out.data());
+    attention.Forward({in.q.data(), in.k.data(), in.v.data(), in.mask(),
+                       s.batch, /*training=*/true, seed},
+                      out.data());
     double sum = 0.0;
     for (int64_t e = 0; e < used; ++e) sum += double(out[e]) * r[e];
     return sum;
   };
   const Result analytic = Run(attention, s, in, &r, true, seed);
+  // A declared kFreezeStructure exemption: the perturbed evaluations reuse
+  // the discrete structure of the analytic pass.
+  const AttentionExemption* exemption = FindExemption(*c.plugin, check_name);
+  const bool freeze =
+      exemption != nullptr &&
+      exemption->treatment == AttentionExemption::Treatment::kFreezeStructure;
+  if (freeze) attention.FreezeStructure(true);
   Violations violations;
   GradientCheck("q", &s, objective, in.q.data(),
                 SampleIndices(used, entries, 1), analytic.dq.data(), tol,
@@ -346,6 +365,7 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
                   SampleIndices(params[p].value->size(), entries, 4 + p),
                   analytic.param_grads[p].data(), tol, violations);
   }
+  if (freeze) attention.FreezeStructure(false);
   return violations.ToStatus(c, check);
 }
 
@@ -359,6 +379,34 @@ std::string ConformanceCase::Label() const {
 
 absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
     const AttentionPlugin& plugin) {
+  for (const AttentionExemption& e : plugin.capabilities.exemptions) {
+    const std::string where = absl::StrCat("attention '", plugin.name,
+                                           "': exemption from '", e.check, "'");
+    if (FindConformanceCheck(e.check) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " names no conformance check"));
+    }
+    if (e.reason.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " gives no reason"));
+    }
+    const bool gradients =
+        e.check == "Gradients" || e.check == "GradientsWithDropout";
+    if (e.treatment == AttentionExemption::Treatment::kFreezeStructure &&
+        !gradients) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where,
+                       ": freezing structure applies only to Gradients and "
+                       "GradientsWithDropout"));
+    }
+    if (e.treatment == AttentionExemption::Treatment::kSkip &&
+        e.check != "DropoutApplied") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where,
+          ": only DropoutApplied may be skipped (padding invariance, "
+          "in particular, is never exempted)"));
+    }
+  }
   std::vector<AttentionTestCase> cases = plugin.test_cases;
   if (cases.empty()) {
     cases.emplace_back();
@@ -382,9 +430,9 @@ absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
   }
   if (plugin.capabilities.causal && !any_causal) {
     bool has_flag = false;
-    for (const AttentionParamSpec& spec : plugin.params) {
+    for (const PluginParamSpec& spec : plugin.params) {
       has_flag = has_flag || (spec.name == "causal" &&
-                              spec.type == AttentionParamSpec::Type::kFlag);
+                              spec.type == PluginParamSpec::Type::kFlag);
     }
     if (!has_flag) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -396,7 +444,7 @@ absl::StatusOr<std::vector<AttentionTestCase>> ConformanceTestCases(
     AttentionTestCase causal = cases.front();
     causal.label = absl::StrCat(causal.label, ", causal");
     causal.causal = true;
-    causal.params.push_back(AttentionFlagParam("causal", true));
+    causal.params.push_back(FlagParam("causal", true));
     cases.push_back(std::move(causal));
   }
   return cases;
@@ -446,9 +494,10 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
       return buffer;
     };
     std::vector<float> out = fresh(), dq = fresh(), dk = fresh(), dv = fresh();
-    attention.Forward(in.q.data(), in.k.data(), in.v.data(), in.mask(), batch,
-                      false, 7, out.data());
-    attention.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+    attention.Forward(
+        {in.q.data(), in.k.data(), in.v.data(), in.mask(), batch, false, 7},
+        out.data());
+    attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
     const std::string at = absl::StrCat(" (batch ", batch, ")");
     for (const auto& [name, buffer] :
          {std::pair<const char*, const std::vector<float>*>{"out", &out},
@@ -471,11 +520,12 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
 }
 
 absl::Status CheckGradients(const ConformanceCase& c) {
-  return GradientsImpl(c, 0.0f, 32, "gradients");
+  return GradientsImpl(c, 0.0f, 32, "gradients", "Gradients");
 }
 
 absl::Status CheckGradientsWithDropout(const ConformanceCase& c) {
-  return GradientsImpl(c, 0.2f, 12, "gradients with attention dropout 0.2");
+  return GradientsImpl(c, 0.2f, 12, "gradients with attention dropout 0.2",
+                       "GradientsWithDropout");
 }
 
 absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
@@ -821,7 +871,7 @@ absl::Status CheckParameters(const ConformanceCase& c) {
       RandomValues(s.max_batch * PerExample(s), 910, 1.0f);
   const Result once = Run(attention, s, in, &r, true, 3);
   std::vector<float> dq(r.size()), dk(r.size()), dv(r.size());
-  attention.Backward(r.data(), dq.data(), dk.data(), dv.data());
+  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
   for (size_t p = 0; p < params.size(); ++p) {
     for (int64_t e = 0; e < params[p].grad->size(); ++e) {
       const double g1 = once.param_grads[p][e], g2 = (*params[p].grad)[e];
@@ -867,6 +917,11 @@ absl::Status RunConformanceCheck(const AttentionRegistry& registry,
   absl::StatusOr<std::vector<AttentionTestCase>> cases =
       ConformanceTestCases(**plugin);
   if (!cases.ok()) return cases.status();
+  const AttentionExemption* exemption = FindExemption(**plugin, check.name);
+  if (exemption != nullptr &&
+      exemption->treatment == AttentionExemption::Treatment::kSkip) {
+    return absl::OkStatus();  // declared, with its reason, in `lra list`
+  }
   std::vector<std::string> failures;
   for (const AttentionTestCase& test_case : *cases) {
     for (const ConformanceSize& size : ConformanceSizes(test_case)) {

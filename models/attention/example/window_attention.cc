@@ -46,9 +46,13 @@ float WindowAttention::DropoutFactor(int b, int h, int i, int j) const {
   return keep ? 1.0f / (1.0f - rate) : 0.0f;
 }
 
-void WindowAttention::Forward(const float* q, const float* k, const float* v,
-                              const uint8_t* key_mask, int batch, bool training,
-                              uint64_t seed, float* out) {
+void WindowAttention::Forward(const AttentionInputs& in, float* out) {
+  const float *q = in.q, *k = in.k, *v = in.v;
+  const uint8_t* key_mask = in.key_mask;
+  const int batch = in.batch;
+  const bool training = in.training;
+  const uint64_t seed = in.seed;
+
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   q_ = q;
   k_ = k;
@@ -99,8 +103,10 @@ void WindowAttention::Forward(const float* q, const float* k, const float* v,
   }
 }
 
-void WindowAttention::Backward(const float* dout, float* dq, float* dk,
-                               float* dv) {
+void WindowAttention::Backward(const float* dout,
+                               const AttentionGradients& grads) {
+  float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
+
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < batch_ * H; ++bh) {
@@ -177,18 +183,17 @@ AttentionPlugin WindowAttentionPlugin() {
       "sliding-window softmax attention with a learnable temperature per "
       "head (the worked example of docs/plugins.md)";
   plugin.params = {
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number(
           "window", 8, "keys on each side of the query (a whole number >= 0)"),
-      AttentionParamSpec::Flag("causal", false,
-                               "attend only to keys at or before the query"),
+      PluginParamSpec::Flag("causal", false,
+                            "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;
   plugin.capabilities.learnable = true;
   plugin.capabilities.complexity = "O(N window)";
   // The defaults of AttentionTolerances suit float32 softmax attention.
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     ASSIGN_OR_RETURN(const double window, params.Number("window"));
     ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
@@ -218,10 +223,10 @@ AttentionPlugin WindowAttentionPlugin() {
   // the window; window 0 is the degenerate one-key case; the causal case is
   // marked so that the suite checks causality.
   plugin.test_cases = {
-      {"window 3", {AttentionNumberParam("window", 3)}},
-      {"window 0", {AttentionNumberParam("window", 0)}},
+      {"window 3", {NumberParam("window", 3)}},
+      {"window 0", {NumberParam("window", 0)}},
       {"window 5, causal",
-       {AttentionNumberParam("window", 5), AttentionFlagParam("causal", true)},
+       {NumberParam("window", 5), FlagParam("causal", true)},
        /*causal=*/true},
   };
   return plugin;

@@ -20,10 +20,8 @@ class WindowAttention : public Attention {
   // `window` >= 0 keys on each side (clamped to seq_len - 1).
   WindowAttention(const AttentionShape& shape, int window, bool causal);
 
-  void Forward(const float* q, const float* k, const float* v,
-               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
-               float* out) override;
-  void Backward(const float* dout, float* dq, float* dk, float* dv) override;
+  void Forward(const AttentionInputs& in, float* out) override;
+  void Backward(const float* dout, const AttentionGradients& grads) override;
   void ForEachParameter(const ParameterVisitor& fn) override;
   void InitParameters(uint64_t seed) override;
 

@@ -48,9 +48,9 @@ TEST_P(WindowAttentionTest, MatchesDenseReferenceWithPadding) {
   std::vector<uint8_t> key_mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) key_mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count);
-  attention.Forward(q.data(), k.data(), v.data(), key_mask.data(), B, true, 0,
+  attention.Forward({q.data(), k.data(), v.data(), key_mask.data(), B, true, 0},
                     out.data());
-  attention.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
 
   const int w = c.window;
   const bool causal = c.causal;
@@ -94,7 +94,7 @@ TEST(WindowAttentionTest, TemperatureScalesScores) {
   const std::vector<float> q = Random(count, 5), k = Random(count, 6),
                            v = Random(count, 7);
   std::vector<float> out(count);
-  attention.Forward(q.data(), k.data(), v.data(), nullptr, B, false, 0,
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B, false, 0},
                     out.data());
   std::vector<float> scaled = q;
   for (int64_t e = N * Dh; e < count; ++e) scaled[e] *= 2.0f;  // head 1
@@ -108,9 +108,9 @@ TEST(WindowAttentionTest, TemperatureScalesScores) {
 TEST(WindowAttentionTest, RejectsBadWindow) {
   AttentionRegistry registry;
   ASSERT_TRUE(registry.Register(WindowAttentionPlugin()).ok());
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("example_window");
-  *config.add_param() = AttentionNumberParam("window", 2.5);
+  *config.add_param() = NumberParam("window", 2.5);
   AttentionShape shape{1, 1, 8, 4, 0.0f, 0, 0};
   absl::Status status = registry.Create(config, shape).status();
   EXPECT_THAT(std::string(status.message()),

@@ -109,9 +109,13 @@ FullAttention::FullAttention(const AttentionShape& shape)
       scratch_(
           {num_threads_ * Scratch::Floats(shape.head_dim, shape.seq_len)}) {}
 
-void FullAttention::Forward(const float* q, const float* k, const float* v,
-                            const uint8_t* key_mask, int batch, bool training,
-                            uint64_t seed, float* out) {
+void FullAttention::Forward(const AttentionInputs& in, float* out) {
+  const float *q = in.q, *k = in.k, *v = in.v;
+  const uint8_t* key_mask = in.key_mask;
+  const int batch = in.batch;
+  const bool training = in.training;
+  const uint64_t seed = in.seed;
+
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int nkb = num_key_blocks_;
   const int64_t bias_stride = static_cast<int64_t>(nkb) * kBc;
@@ -227,8 +231,10 @@ void FullAttention::Forward(const float* q, const float* k, const float* v,
   }
 }
 
-void FullAttention::Backward(const float* dout, float* dq, float* dk,
-                             float* dv) {
+void FullAttention::Backward(const float* dout,
+                             const AttentionGradients& grads) {
+  float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
+
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int nkb = num_key_blocks_;
   const int64_t bias_stride = static_cast<int64_t>(nkb) * kBc;
@@ -330,8 +336,7 @@ AttentionPlugin FullAttentionPlugin() {
   plugin.capabilities.causal = false;
   plugin.capabilities.learnable = false;
   plugin.capabilities.complexity = "O(N^2)";
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     if (shape.max_batch <= 0 || shape.num_heads <= 0 || shape.seq_len <= 0 ||
         shape.head_dim <= 0) {

@@ -17,10 +17,8 @@ class FullAttention : public Attention {
  public:
   explicit FullAttention(const AttentionShape& shape);
 
-  void Forward(const float* q, const float* k, const float* v,
-               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
-               float* out) override;
-  void Backward(const float* dout, float* dq, float* dk, float* dv) override;
+  void Forward(const AttentionInputs& in, float* out) override;
+  void Backward(const float* dout, const AttentionGradients& grads) override;
 
   // Query and key rows per block. The kernels are specialised for these.
   static constexpr int kBlockRows = 64;

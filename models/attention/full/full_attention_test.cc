@@ -135,10 +135,10 @@ TEST_P(FullAttentionReferenceTest, ForwardAndBackwardMatchDense) {
   const uint64_t seed = 77;
   std::vector<float> out(count), dq(count, 9.0f), dk(count, 9.0f),
       dv(count, 9.0f);
-  attention.Forward(q.data(), k.data(), v.data(),
-                    c.padding ? mask.data() : nullptr, c.batch, true, seed,
+  attention.Forward({q.data(), k.data(), v.data(),
+                     c.padding ? mask.data() : nullptr, c.batch, true, seed},
                     out.data());
-  attention.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
 
   Reference ref{
       c.batch, c.heads, c.n, c.dh, c.rate, seed, c.padding ? &mask : nullptr};
@@ -180,7 +180,7 @@ TEST(FullAttentionTest, GradientCheckWithPadding) {
   for (int j = 50; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count);
   auto f = [&]() {
-    attention.Forward(q.data(), k.data(), v.data(), mask.data(), B, false, 0,
+    attention.Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 0},
                       out.data());
     double s = 0;
     for (int64_t i = 0; i < count; ++i) s += double(out[i]) * r[i];
@@ -188,7 +188,7 @@ TEST(FullAttentionTest, GradientCheckWithPadding) {
   };
   f();
   std::vector<float> dq(count), dk(count), dv(count);
-  attention.Backward(r.data(), dq.data(), dk.data(), dv.data());
+  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
   internal::GradCheckOptions options;
   options.epsilon = 1e-2f;
   options.max_entries = 150;
@@ -208,13 +208,13 @@ TEST(FullAttentionTest, DropoutIsReproducibleAndOffInEval) {
   const std::vector<float> q = Random(count, 9), k = Random(count, 10),
                            v = Random(count, 11);
   std::vector<float> a(count), b(count), c(count), e(count);
-  attention.Forward(q.data(), k.data(), v.data(), nullptr, B, true, 5,
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B, true, 5},
                     a.data());
-  attention.Forward(q.data(), k.data(), v.data(), nullptr, B, true, 5,
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B, true, 5},
                     b.data());
-  attention.Forward(q.data(), k.data(), v.data(), nullptr, B, true, 6,
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B, true, 6},
                     c.data());
-  attention.Forward(q.data(), k.data(), v.data(), nullptr, B, false, 5,
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B, false, 5},
                     e.data());
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);

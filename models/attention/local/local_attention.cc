@@ -14,7 +14,7 @@ constexpr int kMaxSize = 1 << 24;
 }  // namespace
 
 absl::StatusOr<LocalOptions> LocalOptionsFromParams(
-    const AttentionParams& params) {
+    const PluginParams& params) {
   LocalOptions options;
   ASSIGN_OR_RETURN(std::string mode,
                    ChoiceParam(params, kName, "mode", {"blocks", "sliding"}));
@@ -78,42 +78,39 @@ AttentionPlugin LocalAttentionPlugin() {
       "block_size keys, or in sliding mode to a window of `window` keys "
       "around it; computed block-sparse, O(N).";
   plugin.params = {
-      AttentionParamSpec::Text(
+      PluginParamSpec::Text(
           "mode", "blocks",
           "blocks: non-overlapping blocks; sliding: overlapping window"),
-      AttentionParamSpec::Number("block_size", 50,
-                                 "keys per block (blocks mode; LRA: 50)"),
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number("block_size", 50,
+                              "keys per block (blocks mode; LRA: 50)"),
+      PluginParamSpec::Number(
           "window", 50,
           "keys per window in sliding mode: i-(w-w/2)+1 .. i+w/2"),
-      AttentionParamSpec::Flag("causal", false,
-                               "attend only to keys at or before the query"),
+      PluginParamSpec::Flag("causal", false,
+                            "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;
   plugin.capabilities.learnable = false;
   plugin.capabilities.complexity = "O(N b)";
   plugin.test_cases = {
-      {"blocks-8", {AttentionNumberParam("block_size", 8)}, false, 1},
+      {"blocks-8", {NumberParam("block_size", 8)}, false, 1},
       {"blocks-8-causal",
-       {AttentionNumberParam("block_size", 8),
-        AttentionFlagParam("causal", true)},
+       {NumberParam("block_size", 8), FlagParam("causal", true)},
        true,
        1},
-      {"blocks-70", {AttentionNumberParam("block_size", 70)}, false, 1},
+      {"blocks-70", {NumberParam("block_size", 70)}, false, 1},
       {"sliding-9",
-       {AttentionTextParam("mode", "sliding"),
-        AttentionNumberParam("window", 9)},
+       {TextParam("mode", "sliding"), NumberParam("window", 9)},
        false,
        1},
       {"sliding-9-causal",
-       {AttentionTextParam("mode", "sliding"),
-        AttentionNumberParam("window", 9), AttentionFlagParam("causal", true)},
+       {TextParam("mode", "sliding"), NumberParam("window", 9),
+        FlagParam("causal", true)},
        true,
        1},
   };
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     absl::Status status = CheckShape(kName, shape);
     if (!status.ok()) return status;

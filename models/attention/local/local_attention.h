@@ -19,8 +19,7 @@ struct LocalOptions {
 };
 
 // Reads and checks the plugin's parameters.
-absl::StatusOr<LocalOptions> LocalOptionsFromParams(
-    const AttentionParams& params);
+absl::StatusOr<LocalOptions> LocalOptionsFromParams(const PluginParams& params);
 
 // Whether query i may attend to key j (ignoring padding).
 bool LocalAllows(const LocalOptions& options, int i, int j);

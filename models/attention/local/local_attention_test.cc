@@ -9,15 +9,15 @@
 namespace lra {
 namespace {
 
-AttentionConfig Config(const std::vector<AttentionParam>& params) {
-  AttentionConfig config;
+PluginConfig Config(const std::vector<PluginParam>& params) {
+  PluginConfig config;
   config.set_name("local");
-  for (const AttentionParam& p : params) *config.add_param() = p;
+  for (const PluginParam& p : params) *config.add_param() = p;
   return config;
 }
 
 absl::StatusOr<std::unique_ptr<Attention>> Create(
-    const std::vector<AttentionParam>& params, const AttentionShape& shape) {
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
   AttentionRegistry registry;
   EXPECT_TRUE(registry.Register(LocalAttentionPlugin()).ok());
   return registry.Create(Config(params), shape);
@@ -87,7 +87,7 @@ TEST(LocalPatternTest, WorkGrowsLinearlyInLength) {
 }
 
 struct Case {
-  std::vector<AttentionParam> params;
+  std::vector<PluginParam> params;
   LocalOptions options;
   int n;
 };
@@ -95,18 +95,15 @@ struct Case {
 TEST(LocalAttentionTest, MatchesDenseReference) {
   const std::vector<Case> cases = {
       {{}, LocalOptions{}, 130},
-      {{AttentionNumberParam("block_size", 8)}, {false, 8, 50, false}, 37},
-      {{AttentionNumberParam("block_size", 70),
-        AttentionFlagParam("causal", true)},
+      {{NumberParam("block_size", 8)}, {false, 8, 50, false}, 37},
+      {{NumberParam("block_size", 70), FlagParam("causal", true)},
        {false, 70, 50, true},
        150},
-      {{AttentionTextParam("mode", "sliding"),
-        AttentionNumberParam("window", 9)},
+      {{TextParam("mode", "sliding"), NumberParam("window", 9)},
        {true, 50, 9, false},
        100},
-      {{AttentionTextParam("mode", "sliding"),
-        AttentionNumberParam("window", 100),
-        AttentionFlagParam("causal", true)},
+      {{TextParam("mode", "sliding"), NumberParam("window", 100),
+        FlagParam("causal", true)},
        {true, 50, 100, true},
        201},
   };
@@ -132,11 +129,11 @@ TEST(LocalAttentionTest, RejectsBadParameters) {
   shape.seq_len = 10;
   shape.head_dim = 4;
   for (const auto& [param, text] :
-       std::vector<std::pair<AttentionParam, std::string>>{
-           {AttentionNumberParam("block_size", 0), "block_size"},
-           {AttentionNumberParam("block_size", 2.5), "block_size"},
-           {AttentionNumberParam("window", -3), "window"},
-           {AttentionTextParam("mode", "strided"), "blocks, sliding"}}) {
+       std::vector<std::pair<PluginParam, std::string>>{
+           {NumberParam("block_size", 0), "block_size"},
+           {NumberParam("block_size", 2.5), "block_size"},
+           {NumberParam("window", -3), "window"},
+           {TextParam("mode", "strided"), "blocks, sliding"}}) {
     auto attention = Create({param}, shape);
     ASSERT_FALSE(attention.ok());
     EXPECT_NE(attention.status().message().find(text), std::string::npos)

@@ -14,7 +14,7 @@ constexpr int kMaxWindow = 1 << 24;
 }  // namespace
 
 absl::StatusOr<LongformerOptions> LongformerOptionsFromParams(
-    const AttentionParams& params, const AttentionShape& shape) {
+    const PluginParams& params, const AttentionShape& shape) {
   LongformerOptions options;
   ASSIGN_OR_RETURN(options.window,
                    IntegerParam(params, kName, "window", 1, kMaxWindow));
@@ -104,42 +104,39 @@ AttentionPlugin LongformerAttentionPlugin() {
       "(listed positions, and CLS under CLS pooling) that attend to and are "
       "attended by all; computed block-sparse, O(N (w + g)).";
   plugin.params = {
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number(
           "window", 512, "keys per window: i-(w-w/2)+1 .. i+w/2 (LRA: 512)"),
-      AttentionParamSpec::Text(
+      PluginParamSpec::Text(
           "global_positions", "",
           "comma-separated token positions made global (0 = first token "
           "after CLS)"),
-      AttentionParamSpec::Flag(
+      PluginParamSpec::Flag(
           "cls_global", true,
           "make the CLS token global when the encoder uses CLS pooling"),
-      AttentionParamSpec::Flag("causal", false,
-                               "attend only to keys at or before the query"),
+      PluginParamSpec::Flag("causal", false,
+                            "attend only to keys at or before the query"),
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.causal = true;
   plugin.capabilities.learnable = false;
   plugin.capabilities.complexity = "O(N (w + g))";
   plugin.test_cases = {
-      {"window-9", {AttentionNumberParam("window", 9)}, false, 1},
+      {"window-9", {NumberParam("window", 9)}, false, 1},
       {"window-9-causal",
-       {AttentionNumberParam("window", 9), AttentionFlagParam("causal", true)},
+       {NumberParam("window", 9), FlagParam("causal", true)},
        true,
        1},
       {"window-8-global",
-       {AttentionNumberParam("window", 8),
-        AttentionTextParam("global_positions", "0,5")},
+       {NumberParam("window", 8), TextParam("global_positions", "0,5")},
        false,
        6},
       {"window-8-global-causal",
-       {AttentionNumberParam("window", 8),
-        AttentionTextParam("global_positions", "0,5"),
-        AttentionFlagParam("causal", true)},
+       {NumberParam("window", 8), TextParam("global_positions", "0,5"),
+        FlagParam("causal", true)},
        true,
        6},
   };
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     absl::Status status = CheckShape(kName, shape);
     if (!status.ok()) return status;

@@ -26,7 +26,7 @@ struct LongformerOptions {
 // listed token positions shift by one when position 0 is CLS, and CLS is
 // global when shape.cls_token and the cls_global flag are set.
 absl::StatusOr<LongformerOptions> LongformerOptionsFromParams(
-    const AttentionParams& params, const AttentionShape& shape);
+    const PluginParams& params, const AttentionShape& shape);
 
 // Whether query i may attend to key j (ignoring padding).
 bool LongformerAllows(const LongformerOptions& options, int i, int j);

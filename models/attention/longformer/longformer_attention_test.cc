@@ -11,23 +11,23 @@ namespace lra {
 namespace {
 
 absl::StatusOr<std::unique_ptr<Attention>> Create(
-    const std::vector<AttentionParam>& params, const AttentionShape& shape) {
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
   AttentionRegistry registry;
   EXPECT_TRUE(registry.Register(LongformerAttentionPlugin()).ok());
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("longformer");
-  for (const AttentionParam& p : params) *config.add_param() = p;
+  for (const PluginParam& p : params) *config.add_param() = p;
   return registry.Create(config, shape);
 }
 
 absl::StatusOr<LongformerOptions> Resolve(
-    const std::vector<AttentionParam>& params, const AttentionShape& shape) {
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
   AttentionRegistry registry;
   EXPECT_TRUE(registry.Register(LongformerAttentionPlugin()).ok());
-  AttentionConfig config;
+  PluginConfig config;
   config.set_name("longformer");
-  for (const AttentionParam& p : params) *config.add_param() = p;
-  absl::StatusOr<AttentionParams> resolved = registry.ResolveParams(config);
+  for (const PluginParam& p : params) *config.add_param() = p;
+  absl::StatusOr<PluginParams> resolved = registry.ResolveParams(config);
   if (!resolved.ok()) return resolved.status();
   return LongformerOptionsFromParams(*resolved, shape);
 }
@@ -94,14 +94,14 @@ TEST(LongformerOptionsTest, ClsIsGlobalUnderClsPooling) {
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->global, std::vector<int>{0});
   // Token positions shift past CLS.
-  options = Resolve({AttentionTextParam("global_positions", "4, 0")}, shape);
+  options = Resolve({TextParam("global_positions", "4, 0")}, shape);
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->global, (std::vector<int>{0, 1, 5}));
-  options = Resolve({AttentionFlagParam("cls_global", false)}, shape);
+  options = Resolve({FlagParam("cls_global", false)}, shape);
   ASSERT_TRUE(options.ok());
   EXPECT_TRUE(options->global.empty());
   shape.cls_token = false;
-  options = Resolve({AttentionTextParam("global_positions", "4")}, shape);
+  options = Resolve({TextParam("global_positions", "4")}, shape);
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->global, std::vector<int>{4});
 }
@@ -111,12 +111,11 @@ TEST(LongformerOptionsTest, RejectsBadParameters) {
   shape.seq_len = 20;
   shape.cls_token = true;
   for (const auto& [param, text] :
-       std::vector<std::pair<AttentionParam, std::string>>{
-           {AttentionNumberParam("window", 0), "window"},
-           {AttentionTextParam("global_positions", "1,x"), "global_positions"},
-           {AttentionTextParam("global_positions", "-1"), "global_positions"},
-           {AttentionTextParam("global_positions", "19"),
-            "past the sequence"}}) {
+       std::vector<std::pair<PluginParam, std::string>>{
+           {NumberParam("window", 0), "window"},
+           {TextParam("global_positions", "1,x"), "global_positions"},
+           {TextParam("global_positions", "-1"), "global_positions"},
+           {TextParam("global_positions", "19"), "past the sequence"}}) {
     absl::StatusOr<LongformerOptions> options = Resolve({param}, shape);
     ASSERT_FALSE(options.ok());
     EXPECT_NE(options.status().message().find(text), std::string::npos)
@@ -126,20 +125,18 @@ TEST(LongformerOptionsTest, RejectsBadParameters) {
 
 TEST(LongformerAttentionTest, MatchesDenseReference) {
   struct Case {
-    std::vector<AttentionParam> params;
+    std::vector<PluginParam> params;
     int n;
     bool cls;
   };
   const std::vector<Case> cases = {
       {{}, 130, true},  // window covers everything; CLS global
-      {{AttentionNumberParam("window", 9)}, 37, true},
-      {{AttentionNumberParam("window", 16),
-        AttentionTextParam("global_positions", "3,100")},
+      {{NumberParam("window", 9)}, 37, true},
+      {{NumberParam("window", 16), TextParam("global_positions", "3,100")},
        150,
        false},
-      {{AttentionNumberParam("window", 20),
-        AttentionTextParam("global_positions", "7"),
-        AttentionFlagParam("causal", true)},
+      {{NumberParam("window", 20), TextParam("global_positions", "7"),
+        FlagParam("causal", true)},
        140,
        true},
   };

@@ -97,7 +97,7 @@ void BuildStrided(const SparseTransformerOptions& o, int seq_len, int offset,
 }  // namespace
 
 absl::StatusOr<SparseTransformerOptions> SparseTransformerOptionsFromParams(
-    const AttentionParams& params, const AttentionShape& shape) {
+    const PluginParams& params, const AttentionShape& shape) {
   SparseTransformerOptions options;
   ASSIGN_OR_RETURN(std::string pattern,
                    ChoiceParam(params, kName, "pattern", {"fixed", "strided"}));
@@ -172,16 +172,16 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
       "(band of l plus every l-th position); bidirectional, causal option; "
       "computed block-sparse.";
   plugin.params = {
-      AttentionParamSpec::Text("pattern", "fixed", "fixed or strided"),
-      AttentionParamSpec::Number(
+      PluginParamSpec::Text("pattern", "fixed", "fixed or strided"),
+      PluginParamSpec::Number(
           "block_size", 50,
           "l: block length (fixed) or stride (strided); LRA: 50"),
-      AttentionParamSpec::Number(
+      PluginParamSpec::Number(
           "c", 10,
           "summary positions at the end of each block (fixed); LRA: 10"),
-      AttentionParamSpec::Flag("causal", false,
-                               "attend only to keys at or before the query"),
-      AttentionParamSpec::Flag(
+      PluginParamSpec::Flag("causal", false,
+                            "attend only to keys at or before the query"),
+      PluginParamSpec::Flag(
           "cls_global", true,
           "make the CLS token global when the encoder uses CLS pooling (LRA)"),
   };
@@ -192,28 +192,25 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
       "O(N^2 c / l) fixed, O(N (l + N / l)) strided";
   plugin.test_cases = {
       {"fixed-8-2",
-       {AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2)},
+       {NumberParam("block_size", 8), NumberParam("c", 2)},
        false,
        1},
       {"fixed-8-2-causal",
-       {AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2),
-        AttentionFlagParam("causal", true)},
+       {NumberParam("block_size", 8), NumberParam("c", 2),
+        FlagParam("causal", true)},
        true,
        1},
       {"strided-6",
-       {AttentionTextParam("pattern", "strided"),
-        AttentionNumberParam("block_size", 6)},
+       {TextParam("pattern", "strided"), NumberParam("block_size", 6)},
        false,
        1},
       {"strided-6-causal",
-       {AttentionTextParam("pattern", "strided"),
-        AttentionNumberParam("block_size", 6),
-        AttentionFlagParam("causal", true)},
+       {TextParam("pattern", "strided"), NumberParam("block_size", 6),
+        FlagParam("causal", true)},
        true,
        1},
   };
-  plugin.factory = [](const AttentionParams& params,
-                      const AttentionShape& shape)
+  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     absl::Status status = CheckShape(kName, shape);
     if (!status.ok()) return status;

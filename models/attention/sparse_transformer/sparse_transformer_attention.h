@@ -30,7 +30,7 @@ struct SparseTransformerOptions {
 // Reads and checks the plugin's parameters; cls_global is set when
 // shape.cls_token and the cls_global flag are.
 absl::StatusOr<SparseTransformerOptions> SparseTransformerOptionsFromParams(
-    const AttentionParams& params, const AttentionShape& shape);
+    const PluginParams& params, const AttentionShape& shape);
 
 // Whether query i may attend to key j (ignoring padding).
 bool SparseTransformerAllows(const SparseTransformerOptions& options, int i,

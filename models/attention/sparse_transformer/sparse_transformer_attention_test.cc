@@ -10,18 +10,18 @@
 namespace lra {
 namespace {
 
-AttentionConfig Config(const std::vector<AttentionParam>& params) {
-  AttentionConfig config;
+PluginConfig Config(const std::vector<PluginParam>& params) {
+  PluginConfig config;
   config.set_name("sparse_transformer");
-  for (const AttentionParam& p : params) *config.add_param() = p;
+  for (const PluginParam& p : params) *config.add_param() = p;
   return config;
 }
 
 absl::StatusOr<SparseTransformerOptions> Resolve(
-    const std::vector<AttentionParam>& params, const AttentionShape& shape) {
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
   AttentionRegistry registry;
   EXPECT_TRUE(registry.Register(SparseTransformerAttentionPlugin()).ok());
-  absl::StatusOr<AttentionParams> resolved =
+  absl::StatusOr<PluginParams> resolved =
       registry.ResolveParams(Config(params));
   if (!resolved.ok()) return resolved.status();
   return SparseTransformerOptionsFromParams(*resolved, shape);
@@ -111,14 +111,14 @@ TEST(SparseTransformerOptionsTest, ReadsParameters) {
   EXPECT_EQ(o->block_size, 50);
   EXPECT_EQ(o->summary, 10);
   EXPECT_TRUE(o->cls_global);
-  o = Resolve({AttentionFlagParam("cls_global", false)}, shape);
+  o = Resolve({FlagParam("cls_global", false)}, shape);
   ASSERT_TRUE(o.ok());
   EXPECT_FALSE(o->cls_global);
   for (const auto& [param, text] :
-       std::vector<std::pair<AttentionParam, std::string>>{
-           {AttentionNumberParam("block_size", 0), "block_size"},
-           {AttentionNumberParam("c", 51), "'c'"},
-           {AttentionTextParam("pattern", "axial"), "fixed, strided"}}) {
+       std::vector<std::pair<PluginParam, std::string>>{
+           {NumberParam("block_size", 0), "block_size"},
+           {NumberParam("c", 51), "'c'"},
+           {TextParam("pattern", "axial"), "fixed, strided"}}) {
     o = Resolve({param}, shape);
     ASSERT_FALSE(o.ok());
     EXPECT_NE(o.status().message().find(text), std::string::npos) << o.status();
@@ -127,26 +127,22 @@ TEST(SparseTransformerOptionsTest, ReadsParameters) {
 
 TEST(SparseTransformerAttentionTest, MatchesDenseReference) {
   struct Case {
-    std::vector<AttentionParam> params;
+    std::vector<PluginParam> params;
     int n;
     bool cls;
   };
   const std::vector<Case> cases = {
       {{}, 130, true},
-      {{AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2)},
-       101,
-       false},
-      {{AttentionNumberParam("block_size", 8), AttentionNumberParam("c", 2),
-        AttentionFlagParam("causal", true)},
+      {{NumberParam("block_size", 8), NumberParam("c", 2)}, 101, false},
+      {{NumberParam("block_size", 8), NumberParam("c", 2),
+        FlagParam("causal", true)},
        90,
        true},
-      {{AttentionTextParam("pattern", "strided"),
-        AttentionNumberParam("block_size", 7)},
+      {{TextParam("pattern", "strided"), NumberParam("block_size", 7)},
        150,
        true},
-      {{AttentionTextParam("pattern", "strided"),
-        AttentionNumberParam("block_size", 12),
-        AttentionFlagParam("causal", true)},
+      {{TextParam("pattern", "strided"), NumberParam("block_size", 12),
+        FlagParam("causal", true)},
        100,
        false},
   };

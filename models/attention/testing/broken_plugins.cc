@@ -11,6 +11,7 @@
 #include "models/attention/example/window_attention.h"
 #include "models/attention/full/full_attention.h"
 #include "models/tensor.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -25,16 +26,18 @@ class BrokenAttention : public Attention {
         breakage_(breakage),
         scaled_dout_(MakeBuffer(PerExample() * shape.max_batch)) {}
 
-  void Forward(const float* q, const float* k, const float* v,
-               const uint8_t* key_mask, int batch, bool training, uint64_t seed,
-               float* out) override {
-    if (breakage_ == Breakage::kReadsPaddedKeys) key_mask = nullptr;
+  void Forward(const AttentionInputs& given, float* out) override {
+    AttentionInputs in = given;
+    if (breakage_ == Breakage::kReadsPaddedKeys) in.key_mask = nullptr;
     if (breakage_ == Breakage::kNondeterministic) {
       // Like seeding from the clock: each call gets a different mask.
       static std::atomic<uint64_t> calls{0};
-      seed += 1 + calls.fetch_add(1);
+      in.seed += 1 + calls.fetch_add(1);
     }
-    inner_->Forward(q, k, v, key_mask, batch, training, seed, out);
+    inner_->Forward(in, out);
+    const int batch = in.batch;
+    const bool training = in.training;
+    const float* v = in.v;
     batch_ = batch;
     training_ = training;
     const int64_t per = PerExample();
@@ -60,7 +63,8 @@ class BrokenAttention : public Attention {
     }
   }
 
-  void Backward(const float* dout, float* dq, float* dk, float* dv) override {
+  void Backward(const float* dout, const AttentionGradients& grads) override {
+    float* dq = grads.dq;
     const int64_t per = PerExample();
     const int64_t used = batch_ * per;
     if (breakage_ == Breakage::kTrainingDiffers && training_) {
@@ -74,7 +78,7 @@ class BrokenAttention : public Attention {
         before.emplace_back(grad.data(), grad.data() + grad.size());
       });
     }
-    inner_->Backward(dout, dq, dk, dv);
+    inner_->Backward(dout, grads);
     switch (breakage_) {
       case Breakage::kBackwardOffByFactor:
         for (int64_t e = 0; e < used; ++e) dq[e] *= 1.25f;
@@ -95,7 +99,7 @@ class BrokenAttention : public Attention {
         // The true gradient of the leak, so the gradient check passes.
         for (int b = 0; b + 1 < batch_; ++b) {
           for (int64_t e = 0; e < per; ++e) {
-            dv[(b + 1) * per + e] += 0.05f * dout[b * per + e];
+            grads.dv[(b + 1) * per + e] += 0.05f * dout[b * per + e];
           }
         }
         break;
@@ -108,6 +112,10 @@ class BrokenAttention : public Attention {
     inner_->ForEachParameter(fn);
   }
   void InitParameters(uint64_t seed) override { inner_->InitParameters(seed); }
+  void SetStep(int64_t step) override { inner_->SetStep(step); }
+  void FreezeStructure(bool frozen) override {
+    inner_->FreezeStructure(frozen);
+  }
 
  private:
   int64_t PerExample() const {
@@ -132,7 +140,7 @@ AttentionPlugin Wrap(const std::string& name, const AttentionPlugin& inner,
   plugin.description =
       absl::StrCat("test-only: '", inner_name, "' broken on purpose");
   AttentionFactory inner_factory = inner.factory;
-  plugin.factory = [inner_factory, breakage](const AttentionParams& params,
+  plugin.factory = [inner_factory, breakage](const PluginParams& params,
                                              const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     AttentionShape inner_shape = shape;
@@ -183,6 +191,9 @@ std::vector<BrokenPlugin> BrokenPlugins() {
       {Breakage::kLearnableWithoutParameters, "Parameters",
        Wrap("broken_learnable", FullAttentionPlugin(),
             Breakage::kLearnableWithoutParameters)},
+      {Breakage::kFrozenButWrong, "Gradients",
+       Wrap("broken_frozen_backward", FullAttentionPlugin(),
+            Breakage::kBackwardOffByFactor)},
   };
   for (BrokenPlugin& broken : all) {
     if (broken.breakage == Breakage::kFalselyCausal) {
@@ -196,14 +207,20 @@ std::vector<BrokenPlugin> BrokenPlugins() {
     if (broken.breakage == Breakage::kLearnableWithoutParameters) {
       broken.plugin.capabilities.learnable = true;
     }
+    if (broken.breakage == Breakage::kFrozenButWrong) {
+      // An exemption changes how a check runs, never whether a wrong
+      // gradient is caught.
+      broken.plugin.capabilities.exemptions.push_back(
+          {"Gradients", AttentionExemption::Treatment::kFreezeStructure,
+           "test-only: claims discrete structure"});
+    }
   }
   return all;
 }
 
 absl::Status RegisterBrokenPlugins(AttentionRegistry& registry) {
   for (BrokenPlugin& broken : BrokenPlugins()) {
-    absl::Status status = registry.Register(std::move(broken.plugin));
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(registry.Register(std::move(broken.plugin)));
   }
   return absl::OkStatus();
 }

@@ -27,6 +27,8 @@ enum class Breakage {
   kTrainingDiffers,       // scales outputs by 1.01 when training
   kIgnoresDropout,        // never applies attention dropout
   kLearnableWithoutParameters,  // declares learnable but has none
+  // declares a kFreezeStructure exemption from Gradients, and its dq is off
+  kFrozenButWrong,
 };
 
 struct BrokenPlugin {

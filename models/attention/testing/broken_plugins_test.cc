@@ -73,6 +73,31 @@ TEST_F(BrokenPluginsTest, MessagesNameCaseAndElement) {
               HasSubstr("changed when positions after 0 changed"));
 }
 
+// Exemptions are declared with a reason and only where the suite knows what to
+// do instead; padding invariance is never exempted.
+TEST(ConformanceTestCasesTest, ExemptionsAreChecked) {
+  AttentionPlugin plugin = FullAttentionPlugin();
+  plugin.capabilities.exemptions = {
+      {"PaddingInvariance", AttentionExemption::Treatment::kSkip, "mixes"}};
+  EXPECT_THAT(
+      std::string(ConformanceTestCases(plugin).status().message()),
+      HasSubstr("padding invariance, in particular, is never exempted"));
+  plugin.capabilities.exemptions = {
+      {"Gradients", AttentionExemption::Treatment::kFreezeStructure, ""}};
+  EXPECT_THAT(std::string(ConformanceTestCases(plugin).status().message()),
+              HasSubstr("gives no reason"));
+  plugin.capabilities.exemptions = {
+      {"Determinism", AttentionExemption::Treatment::kFreezeStructure, "x"}};
+  EXPECT_FALSE(ConformanceTestCases(plugin).ok());
+  plugin.capabilities.exemptions = {
+      {"NoSuchCheck", AttentionExemption::Treatment::kSkip, "x"}};
+  EXPECT_FALSE(ConformanceTestCases(plugin).ok());
+  plugin.capabilities.exemptions = {{"DropoutApplied",
+                                     AttentionExemption::Treatment::kSkip,
+                                     "no attention matrix"}};
+  EXPECT_TRUE(ConformanceTestCases(plugin).ok());
+}
+
 // A causal capability that the suite cannot exercise is itself an error.
 TEST(ConformanceTestCasesTest, InconsistentCausalDeclarationsFail) {
   AttentionPlugin plugin = FullAttentionPlugin();
@@ -90,7 +115,7 @@ TEST(ConformanceTestCasesTest, InconsistentCausalDeclarationsFail) {
 // A causal-capable plugin with a "causal" flag and no causal case gets one.
 TEST(ConformanceTestCasesTest, CausalCaseIsDerivedFromTheFlag) {
   AttentionPlugin plugin = WindowAttentionPlugin();
-  plugin.test_cases = {{"w2", {AttentionNumberParam("window", 2)}}};
+  plugin.test_cases = {{"w2", {NumberParam("window", 2)}}};
   absl::StatusOr<std::vector<AttentionTestCase>> cases =
       ConformanceTestCases(plugin);
   ASSERT_TRUE(cases.ok()) << cases.status().message();

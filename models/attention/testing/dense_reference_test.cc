@@ -49,9 +49,9 @@ TEST(DenseReferenceTest, MatchesFullAttentionWithPadding) {
   shape.head_dim = Dh;
   FullAttention full(shape);
   std::vector<float> out(count), dq(count), dk(count), dv(count);
-  full.Forward(q.data(), k.data(), v.data(), key_mask.data(), B, false, 0,
+  full.Forward({q.data(), k.data(), v.data(), key_mask.data(), B, false, 0},
                out.data());
-  full.Backward(dout.data(), dq.data(), dk.data(), dv.data());
+  full.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
 
   const DenseAllowedFn allowed =
       DenseAllowWithPadding(DenseAllowAll(), key_mask.data(), N);
