@@ -118,7 +118,10 @@ const char kReferenceAccuracyCaption[] =
 const char kReferenceEfficiencyCaption[] =
     "Rows \"LRA paper: ...\" are the published Table 2 figures (Text task, "
     "batch 32, TPU v3; 1K-4K = 1000-4000 tokens), relative to their "
-    "Transformer: different hardware and model, so only the ratios compare.";
+    "Transformer: different hardware and model, so only the ratios compare. "
+    "They are listed for orientation, not matched to our rows: each paper "
+    "row is its model at the paper's default configuration. Our rows are "
+    "named by attention and the parameters that differ from its defaults.";
 
 std::string AccuracyCellText(const AccuracyCell& cell) {
   if (cell.empty()) return "—";
@@ -257,14 +260,20 @@ std::string RenderMarkdown(const Report& report) {
     std::vector<std::string> errors;
     for (const EfficiencyRow& row : eff.rows) {
       const bool baseline = eff.has_baseline && &row == &eff.rows[0];
-      std::vector<std::string> cells = {MdEscape(row.variant)};
+      std::vector<std::string> cells = {MdEscape(row.label)};
       for (const EfficiencyCell& cell : row.cells) {
         cells.push_back(SpeedText(cell, baseline));
       }
+      if (row.not_measured) {
+        errors.push_back(absl::StrCat(
+            "- ", MdEscape(row.label),
+            ": not measured (trained here, but this sweep did not measure "
+            "this attention configuration)"));
+      }
       for (size_t c = 0; c < row.cells.size(); ++c) {
         cells.push_back(MemoryText(row.cells[c], baseline));
-        if (!row.cells[c].error.empty()) {
-          errors.push_back(absl::StrCat("- ", MdEscape(row.variant), " at ",
+        if (!row.not_measured && !row.cells[c].error.empty()) {
+          errors.push_back(absl::StrCat("- ", MdEscape(row.label), " at ",
                                         FormatLength(eff.lengths[c]), ": ",
                                         MdEscape(row.cells[c].error)));
         }
@@ -347,9 +356,8 @@ std::string RenderCsv(const Report& report) {
         std::string column = FormatLength(eff.lengths[c]);
         if (!cell.measured) {
           if (cell.error.empty()) continue;
-          csv.Row({"efficiency", "ours", row.variant, eff.machine, column,
-                   length, "steps_per_second", "", "", "", "", "", "",
-                   cell.error});
+          csv.Row({"efficiency", "ours", row.label, eff.machine, column, length,
+                   "steps_per_second", "", "", "", "", "", "", cell.error});
           continue;
         }
         const std::pair<const char*, double> metrics[] = {
@@ -359,8 +367,8 @@ std::string RenderCsv(const Report& report) {
             {"relative_memory", cell.relative_memory}};
         for (const auto& [metric, value] : metrics) {
           if (std::isnan(value)) continue;
-          csv.Row({"efficiency", "ours", row.variant, eff.machine, column,
-                   length, metric, CsvNumber(value), "", "", "", "", "", ""});
+          csv.Row({"efficiency", "ours", row.label, eff.machine, column, length,
+                   metric, CsvNumber(value), "", "", "", "", "", ""});
         }
       }
     }

@@ -248,7 +248,7 @@ std::string EfficiencyTableHtml(const EfficiencyTable& table) {
   html += "</tr></thead>\n<tbody>\n";
   for (const EfficiencyRow& row : table.rows) {
     const bool baseline = table.has_baseline && &row == &table.rows[0];
-    absl::StrAppend(&html, "<tr>", Td(row.variant));
+    absl::StrAppend(&html, "<tr>", Td(row.label));
     for (const EfficiencyCell& cell : row.cells) {
       absl::StrAppend(&html, EfficiencyCellHtml(cell, false, baseline));
     }
@@ -363,7 +363,7 @@ std::string BubbleSection(const Report& report, const Styles& styles) {
       point.label = bubble.label;
       point.tooltip = absl::StrFormat(
           "%s (%s): %s%s speed, %.2f%% accuracy, %s GiB", bubble.label,
-          bubble.variant, FormatSignificant(bubble.speed),
+          bubble.config, FormatSignificant(bubble.speed),
           chart.relative ? "×" : " steps/s", bubble.accuracy,
           FormatSignificant(bubble.memory_gb));
       series.points.push_back(point);
@@ -374,7 +374,10 @@ std::string BubbleSection(const Report& report, const Styles& styles) {
         FormatLength(chart.length), ", y the mean test accuracy over ",
         chart.same_tasks ? absl::StrJoin(chart.tasks, ", ")
                          : "each model's own tasks (they differ)",
-        ", bubble area the peak memory at that length.");
+        ", bubble area the peak memory at that length. Speed and memory "
+        "are the sweep's measurements of each model's own attention "
+        "configuration (name and parameters); a model whose configuration "
+        "the sweep did not measure is left out as not measured.");
     if (!chart.notes.empty()) {
       absl::StrAppend(&caption, " Left out: ", absl::StrJoin(chart.notes, " "));
     }
@@ -451,7 +454,7 @@ std::string ScalingCharts(const EfficiencyTable& eff, size_t index,
     double anchor_x = 0, anchor_y = 0;
     for (const EfficiencyRow& row : eff.rows) {
       PlotSeries series;
-      series.name = row.variant;
+      series.name = row.label;
       styles.Apply(row.variant, &series);
       for (size_t c = 0; c < row.cells.size(); ++c) {
         const EfficiencyCell& cell = row.cells[c];
@@ -461,7 +464,7 @@ std::string ScalingCharts(const EfficiencyTable& eff, size_t index,
         point.y = memory ? cell.memory_gb : cell.step_ms;
         point.tooltip =
             absl::StrFormat(memory ? "%s at %s: %.3f GiB" : "%s at %s: %.1f ms",
-                            row.variant, FormatLength(eff.lengths[c]), point.y);
+                            row.label, FormatLength(eff.lengths[c]), point.y);
         if (anchor_x == 0) {
           anchor_x = point.x;
           anchor_y = point.y;

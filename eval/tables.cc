@@ -333,7 +333,13 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
         row.curves.resize(num_columns);
       }
       if (row.attention.empty() && group.config != nullptr) {
-        row.attention = group.config->model().attention().name();
+        const ModelConfig& m = group.config->model();
+        // A model with another token mixer is named by its mixer.
+        const PluginConfig& mixer =
+            m.mixer().name().empty() ? m.attention() : m.mixer();
+        row.attention = mixer.name().empty() ? "full" : mixer.name();
+        row.attention_config =
+            AttentionConfigLabel(row.attention, mixer.param());
       }
       int column = column_index[label];
       FillCell(group.runs, &row.cells[column]);
@@ -442,6 +448,38 @@ std::string ShortBenchError(const std::string& error) {
   return "failed";
 }
 
+std::string AttentionConfigLabel(
+    const std::string& name,
+    const google::protobuf::RepeatedPtrField<PluginParam>& params) {
+  std::vector<std::string> parts;
+  for (const PluginParam& param : params) {
+    std::string value;
+    switch (param.value_case()) {
+      case PluginParam::kNumber:
+        value = absl::StrCat(param.number());
+        break;
+      case PluginParam::kText:
+        value = param.text();
+        break;
+      case PluginParam::kFlag:
+        value = param.flag() ? "true" : "false";
+        break;
+      case PluginParam::VALUE_NOT_SET:
+        value = "?";
+        break;
+    }
+    parts.push_back(absl::StrCat(param.name(), "=", value));
+  }
+  if (parts.empty()) return name;
+  std::sort(parts.begin(), parts.end());
+  return absl::StrCat(name, " (", absl::StrJoin(parts, ", "), ")");
+}
+
+std::string AttentionConfigLabel(const PluginConfig& config) {
+  return AttentionConfigLabel(config.name().empty() ? "full" : config.name(),
+                              config.param());
+}
+
 int LraTable2Column(int length) {
   for (int i = 1; i <= 4; ++i) {
     if (length == 1000 * i || length == 1024 * i) return i - 1;
@@ -458,25 +496,35 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
   table.threads = sweep.threads();
   table.model = sweep.model();
   std::set<int> lengths;
-  std::vector<std::string> variants;
+  // One row per configuration (name and parameters), in the sweep's order.
+  std::vector<std::pair<std::string, std::string>> configs;  // label, name
+  auto label_of = [](const BenchPoint& point) {
+    return AttentionConfigLabel(point.variant(), point.attention_param());
+  };
   for (const BenchPoint& point : sweep.point()) {
     lengths.insert(point.seq_len());
-    if (std::find(variants.begin(), variants.end(), point.variant()) ==
-        variants.end()) {
-      variants.push_back(point.variant());
+    const std::string label = label_of(point);
+    if (std::find_if(configs.begin(), configs.end(), [&](const auto& c) {
+          return c.first == label;
+        }) == configs.end()) {
+      configs.push_back({label, point.variant()});
     }
     if (table.batch == 0) table.batch = point.batch();
   }
   table.lengths.assign(lengths.begin(), lengths.end());
-  // The baseline first, then the sweep's (registry) order.
-  auto baseline = std::find(variants.begin(), variants.end(), table.baseline);
-  table.has_baseline = baseline != variants.end();
-  if (table.has_baseline) std::rotate(variants.begin(), baseline, baseline + 1);
+  // The baseline (full attention with its defaults) first, then the sweep's
+  // (registry) order.
+  auto baseline =
+      std::find_if(configs.begin(), configs.end(),
+                   [&](const auto& c) { return c.first == table.baseline; });
+  table.has_baseline = baseline != configs.end();
+  if (table.has_baseline) std::rotate(configs.begin(), baseline, baseline + 1);
   std::map<std::string, int> row_index;
-  for (const std::string& variant : variants) {
-    row_index[variant] = static_cast<int>(table.rows.size());
+  for (const auto& [label, variant] : configs) {
+    row_index[label] = static_cast<int>(table.rows.size());
     EfficiencyRow row;
     row.variant = variant;
+    row.label = label;
     row.cells.resize(table.lengths.size());
     table.rows.push_back(std::move(row));
   }
@@ -485,7 +533,7 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
                                                    table.lengths.end(),
                                                    point.seq_len()) -
                                   table.lengths.begin());
-    EfficiencyCell& cell = table.rows[row_index[point.variant()]].cells[column];
+    EfficiencyCell& cell = table.rows[row_index[label_of(point)]].cells[column];
     cell = EfficiencyCell();
     if (point.error().empty() && point.step_ms() > 0) {
       cell.measured = true;
@@ -513,6 +561,29 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
     }
   }
   return table;
+}
+
+void AddUnmeasuredRows(const AccuracyTable& accuracy,
+                       EfficiencyTable* efficiency) {
+  for (const AccuracyRow& run : accuracy.rows) {
+    if (run.attention_config.empty()) continue;
+    bool found = false;
+    for (const EfficiencyRow& row : efficiency->rows) {
+      if (row.label == run.attention_config) found = true;
+    }
+    if (found) continue;
+    EfficiencyRow row;
+    row.variant = run.attention;
+    row.label = run.attention_config;
+    row.not_measured = true;
+    EfficiencyCell cell;
+    cell.error =
+        "not measured: this sweep did not measure this attention "
+        "configuration";
+    cell.short_error = "not measured";
+    row.cells.assign(efficiency->lengths.size(), cell);
+    efficiency->rows.push_back(std::move(row));
+  }
 }
 
 BubbleChart BuildBubbleChart(const AccuracyTable& accuracy,
@@ -561,13 +632,19 @@ BubbleChart BuildBubbleChart(const AccuracyTable& accuracy,
       continue;
     }
     const EfficiencyCell* cell = nullptr;
-    for (const EfficiencyRow& variant : efficiency.rows) {
-      if (variant.variant == row.attention) cell = &variant.cells[column];
+    for (const EfficiencyRow& config : efficiency.rows) {
+      if (config.label == row.attention_config && !config.not_measured) {
+        cell = &config.cells[column];
+      }
     }
     if (cell == nullptr) {
-      chart.notes.push_back(absl::StrCat(row.name, ": its attention '",
-                                         row.attention,
-                                         "' is not in the sweep."));
+      chart.notes.push_back(absl::StrCat(
+          row.name,
+          ": not measured (the sweep did not measure its attention "
+          "configuration '",
+          row.attention_config,
+          "'; no other configuration's figures are "
+          "borrowed)."));
       continue;
     }
     if (!cell->measured) {
@@ -596,6 +673,7 @@ BubbleChart BuildBubbleChart(const AccuracyTable& accuracy,
     Bubble bubble;
     bubble.label = row->name;
     bubble.variant = row->attention;
+    bubble.config = row->attention_config;
     bubble.speed =
         chart.relative ? cell->relative_speed : cell->steps_per_second;
     bubble.memory_gb = cell->memory_gb;
@@ -632,6 +710,7 @@ Report BuildReport(const std::string& results_dir, const ResultSet& results,
   report.accuracy = BuildAccuracyTable(results.runs, options);
   for (const SweepRecord& sweep : results.sweeps) {
     report.efficiency.push_back(BuildEfficiencyTable(sweep));
+    AddUnmeasuredRows(report.accuracy, &report.efficiency.back());
   }
   return report;
 }

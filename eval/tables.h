@@ -50,7 +50,10 @@ using Curve = std::vector<std::pair<int, double>>;
 struct AccuracyRow {
   std::string name;  // Model name, plus a qualifier where one is needed.
   std::string model;
-  std::string attention;            // The attention variant (registry name).
+  std::string attention;  // The attention variant (registry name).
+  // The attention configuration, named by what differs from the variant's
+  // defaults: "sparse_transformer (mode=strided)" (AttentionConfigLabel).
+  std::string attention_config;
   std::string machine;              // Set when grouping by machine.
   std::vector<AccuracyCell> cells;  // One per column.
   std::vector<Curve> curves;        // One per column (empty when none).
@@ -111,8 +114,14 @@ struct EfficiencyCell {
 };
 
 struct EfficiencyRow {
-  std::string variant;
+  std::string variant;  // Registry name (colours and markers follow it).
+  // Name and parameters: "sparse_transformer (mode=strided)". Rows are one
+  // per configuration, and runs are matched to rows by it.
+  std::string label;
   std::vector<EfficiencyCell> cells;  // One per length.
+  // A configuration trained in the results folder that this sweep did not
+  // measure: every cell says "not measured" (nothing is borrowed).
+  bool not_measured = false;
 };
 
 // One sweep in the layout of LRA's Table 2.
@@ -129,20 +138,39 @@ struct EfficiencyTable {
   bool has_baseline = false;
 };
 
+// Names a plugin configuration by what differs from its defaults: the name,
+// then the parameters as a config gives them, sorted by name:
+// "sparse_transformer (mode=strided)", or just "full". Two configurations
+// with the same label are the same; a parameter written with its default
+// value counts as different (nothing is borrowed on a guess).
+std::string AttentionConfigLabel(
+    const std::string& name,
+    const google::protobuf::RepeatedPtrField<PluginParam>& params);
+std::string AttentionConfigLabel(const PluginConfig& config);
+
 // "OOM", "> budget", "skipped" or "failed" for a BenchPoint error.
 std::string ShortBenchError(const std::string& error);
 
 EfficiencyTable BuildEfficiencyTable(const SweepRecord& sweep);
+
+// Appends a "not measured" row for each attention configuration of the
+// accuracy table that `efficiency` has no row for.
+void AddUnmeasuredRows(const AccuracyTable& accuracy,
+                       EfficiencyTable* efficiency);
 
 // Where a length sits among LRA Table 2's columns (1K..4K): 1024 and 1000
 // are both "1K". Returns -1 for other lengths.
 int LraTable2Column(int length);
 
 // The speed-accuracy-memory chart (LRA's Figure 3): one bubble per accuracy
-// row whose attention variant was measured by the sweep.
+// row whose attention configuration (name and parameters) was measured by
+// the sweep. A row whose configuration the sweep did not measure gets no
+// bubble and a note saying "not measured", never another configuration's
+// figures.
 struct Bubble {
   std::string label;  // The row's name.
   std::string variant;
+  std::string config;       // The measured attention configuration's label.
   double speed = kNoValue;  // Relative to the baseline, or absolute steps/s.
   double accuracy = kNoValue;
   double memory_gb = kNoValue;

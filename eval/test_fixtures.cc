@@ -57,6 +57,9 @@ RunResult FakeRunResult(const FakeRunSpec& spec) {
   model->set_qkv_dim(64);
   model->set_mlp_dim(128);
   model->mutable_attention()->set_name(spec.attention);
+  for (const PluginParam& param : spec.attention_params) {
+    *model->mutable_attention()->add_param() = param;
+  }
   TrainConfig* train = config->mutable_train();
   train->set_name(spec.train_name);
   train->set_seed(spec.seed);
@@ -159,6 +162,9 @@ BenchSweep FakeSweep(const std::vector<FakeBenchPoint>& points, int batch) {
     point->set_variant(p.variant);
     point->set_seq_len(p.seq_len);
     point->set_batch(batch);
+    for (const PluginParam& param : p.attention_params) {
+      *point->add_attention_param() = param;
+    }
     if (p.error.empty()) {
       point->set_step_ms(p.step_ms);
       point->set_tokens_per_second(1000.0 * batch * p.seq_len / p.step_ms);

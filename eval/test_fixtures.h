@@ -24,6 +24,7 @@ struct FakeRunSpec {
   int steps = 1000;
   double test_accuracy = 0.36;  // Fraction, as the trainer writes it.
   std::string machine = "host-a (Test CPU, 2 cores)";
+  std::vector<PluginParam> attention_params;
 };
 
 // A finished RunResult with a learning curve that rises to about the test
@@ -57,6 +58,7 @@ struct FakeBenchPoint {
   double step_ms;  // Ignored when `error` is set.
   double peak_rss_mb;
   std::string error;
+  std::vector<PluginParam> attention_params;  // empty: the defaults
 };
 
 BenchSweep FakeSweep(const std::vector<FakeBenchPoint>& points, int batch = 8);

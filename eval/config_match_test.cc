@@ -1,0 +1,193 @@
+// Speed and memory belong to the attention configuration that was trained:
+// two configurations of one variant each get their own figures, or "not
+// measured", in every output (issue: a strided sparse_transformer borrowed
+// the default pattern's figures).
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "eval/format.h"
+#include "eval/html_report.h"
+#include "eval/results.h"
+#include "eval/tables.h"
+#include "eval/test_fixtures.h"
+#include "gtest/gtest.h"
+
+namespace lra {
+namespace {
+
+PluginParam Text(const std::string& name, const std::string& value) {
+  PluginParam param;
+  param.set_name(name);
+  param.set_text(value);
+  return param;
+}
+
+PluginParam Number(const std::string& name, double value) {
+  PluginParam param;
+  param.set_name(name);
+  param.set_number(value);
+  return param;
+}
+
+// A results folder with full attention, sparse_transformer at its defaults
+// and sparse_transformer with mode=strided, all trained on ListOps; the
+// sweep measured full and sparse_transformer, plus the configurations in
+// `extra_points`.
+Report MakeReport(const std::string& name,
+                  const std::vector<FakeBenchPoint>& extra_points) {
+  const char* root = std::getenv("TEST_TMPDIR");
+  const std::string dir =
+      std::string(root != nullptr ? root : "/tmp") + "/" + name;
+  FakeRunSpec full;
+  full.model = "transformer";
+  full.attention = "full";
+  full.test_accuracy = 0.36;
+  FakeRunSpec fixed = full;
+  fixed.model = "sparse-fixed";
+  fixed.attention = "sparse_transformer";
+  fixed.test_accuracy = 0.30;
+  FakeRunSpec strided = fixed;
+  strided.model = "sparse-strided";
+  strided.attention_params = {Text("mode", "strided")};
+  strided.test_accuracy = 0.25;
+  for (const FakeRunSpec& spec : {full, fixed, strided}) {
+    EXPECT_TRUE(WriteFinishedRun(dir, spec).ok());
+  }
+  std::vector<FakeBenchPoint> points;
+  for (int n : {1024, 2048, 4096}) {
+    const double scale = (n / 1024.0) * (n / 1024.0);
+    points.push_back({"full", n, 100 * scale, 500 * scale, ""});
+    points.push_back({"sparse_transformer", n, 40 * scale, 200 * scale, ""});
+  }
+  for (const FakeBenchPoint& point : extra_points) points.push_back(point);
+  EXPECT_TRUE(WriteSweep(dir, FakeSweep(points)).ok());
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  EXPECT_TRUE(results.ok()) << results.status();
+  return BuildReport("results", *results, {});
+}
+
+const EfficiencyRow* FindRow(const EfficiencyTable& table,
+                             const std::string& label) {
+  for (const EfficiencyRow& row : table.rows) {
+    if (row.label == label) return &row;
+  }
+  return nullptr;
+}
+
+TEST(AttentionConfigLabelTest, NamesWhatDiffersSortedByName) {
+  PluginConfig config;
+  config.set_name("sparse_transformer");
+  EXPECT_EQ(AttentionConfigLabel(config), "sparse_transformer");
+  *config.add_param() = Number("stride", 8);
+  *config.add_param() = Text("mode", "strided");
+  EXPECT_EQ(AttentionConfigLabel(config),
+            "sparse_transformer (mode=strided, stride=8)");
+  EXPECT_EQ(AttentionConfigLabel(PluginConfig()), "full");
+}
+
+TEST(ConfigMatchTest, UnmeasuredConfigurationBorrowsNothing) {
+  Report report = MakeReport("unmeasured", {});
+  ASSERT_EQ(report.efficiency.size(), 1u);
+  const EfficiencyTable& eff = report.efficiency[0];
+  const EfficiencyRow* fixed = FindRow(eff, "sparse_transformer");
+  ASSERT_NE(fixed, nullptr);
+  EXPECT_FALSE(fixed->not_measured);
+  EXPECT_TRUE(fixed->cells[0].measured);
+  const EfficiencyRow* strided =
+      FindRow(eff, "sparse_transformer (mode=strided)");
+  ASSERT_NE(strided, nullptr);
+  EXPECT_TRUE(strided->not_measured);
+  for (const EfficiencyCell& cell : strided->cells) {
+    EXPECT_FALSE(cell.measured);
+    EXPECT_EQ(cell.short_error, "not measured");
+  }
+
+  BubbleChart chart = BuildBubbleChart(report.accuracy, eff);
+  std::vector<std::string> labels;
+  for (const Bubble& bubble : chart.bubbles) labels.push_back(bubble.label);
+  std::sort(labels.begin(), labels.end());
+  EXPECT_EQ(labels, (std::vector<std::string>{"sparse-fixed", "transformer"}))
+      << "sparse-strided must not borrow sparse_transformer's figures";
+  bool noted = false;
+  for (const std::string& note : chart.notes) {
+    if (absl::StrContains(note, "sparse-strided: not measured") &&
+        absl::StrContains(note, "sparse_transformer (mode=strided)")) {
+      noted = true;
+    }
+  }
+  EXPECT_TRUE(noted) << absl::StrJoin(chart.notes, "\n");
+
+  const std::string md = RenderMarkdown(report);
+  bool md_row = false;
+  for (absl::string_view line : absl::StrSplit(md, '\n')) {
+    if (absl::StartsWith(line, "| sparse_transformer (mode=strided) |")) {
+      md_row = true;
+      EXPECT_TRUE(absl::StrContains(line, "not measured")) << line;
+      EXPECT_FALSE(absl::StrContains(line, "×")) << line;
+    }
+  }
+  EXPECT_TRUE(md_row) << md;
+
+  const std::string csv = RenderCsv(report);
+  EXPECT_TRUE(absl::StrContains(
+      csv, "efficiency,ours,sparse_transformer (mode=strided),"))
+      << csv;
+  for (absl::string_view line : absl::StrSplit(csv, '\n')) {
+    if (absl::StrContains(line, "(mode=strided)") &&
+        absl::StartsWith(line, "efficiency")) {
+      EXPECT_TRUE(absl::StrContains(line, "not measured")) << line;
+    }
+  }
+
+  const std::string html = RenderHtml(report);
+  EXPECT_TRUE(absl::StrContains(html, "sparse_transformer (mode=strided)"));
+  // The bubble chart's tooltips name only measured configurations.
+  EXPECT_TRUE(absl::StrContains(html, "sparse-fixed (sparse_transformer)"));
+  EXPECT_FALSE(absl::StrContains(html, "sparse-strided (sparse_transformer"));
+  EXPECT_TRUE(absl::StrContains(html, "sparse-strided: not measured"));
+}
+
+TEST(ConfigMatchTest, EachConfigurationGetsItsOwnFigures) {
+  std::vector<FakeBenchPoint> strided;
+  for (int n : {1024, 2048, 4096}) {
+    const double scale = n / 1024.0;
+    strided.push_back({"sparse_transformer",
+                       n,
+                       20 * scale,
+                       100 * scale,
+                       "",
+                       {Text("mode", "strided")}});
+  }
+  Report report = MakeReport("measured", strided);
+  const EfficiencyTable& eff = report.efficiency[0];
+  const EfficiencyRow* fixed = FindRow(eff, "sparse_transformer");
+  const EfficiencyRow* row = FindRow(eff, "sparse_transformer (mode=strided)");
+  ASSERT_NE(fixed, nullptr);
+  ASSERT_NE(row, nullptr);
+  EXPECT_FALSE(row->not_measured);
+  // At 4K: full 1600 ms, default sparse 640 ms, strided 80 ms.
+  EXPECT_NEAR(fixed->cells[2].relative_speed, 2.5, 1e-9);
+  EXPECT_NEAR(row->cells[2].relative_speed, 20.0, 1e-9);
+
+  BubbleChart chart = BuildBubbleChart(report.accuracy, eff);
+  ASSERT_EQ(chart.bubbles.size(), 3u);
+  for (const Bubble& bubble : chart.bubbles) {
+    if (bubble.label == "sparse-strided") {
+      EXPECT_NEAR(bubble.speed, 20.0, 1e-9);
+      EXPECT_EQ(bubble.config, "sparse_transformer (mode=strided)");
+    }
+    if (bubble.label == "sparse-fixed") {
+      EXPECT_NEAR(bubble.speed, 2.5, 1e-9);
+    }
+  }
+  const std::string md = RenderMarkdown(report);
+  EXPECT_TRUE(absl::StrContains(md, "| sparse_transformer (mode=strided) | "));
+}
+
+}  // namespace
+}  // namespace lra
