@@ -34,38 +34,11 @@ PluginParam Number(const std::string& name, double value) {
   return param;
 }
 
-// A results folder with full attention, sparse_transformer at its defaults
-// and sparse_transformer with mode=strided, all trained on ListOps; the
-// sweep measured full and sparse_transformer, plus the configurations in
-// `extra_points`.
-Report MakeReport(const std::string& name,
-                  const std::vector<FakeBenchPoint>& extra_points) {
+Report MakeReport(const std::string& name, bool measure_strided) {
   const char* root = std::getenv("TEST_TMPDIR");
   const std::string dir =
       std::string(root != nullptr ? root : "/tmp") + "/" + name;
-  FakeRunSpec full;
-  full.model = "transformer";
-  full.attention = "full";
-  full.test_accuracy = 0.36;
-  FakeRunSpec fixed = full;
-  fixed.model = "sparse-fixed";
-  fixed.attention = "sparse_transformer";
-  fixed.test_accuracy = 0.30;
-  FakeRunSpec strided = fixed;
-  strided.model = "sparse-strided";
-  strided.attention_params = {Text("mode", "strided")};
-  strided.test_accuracy = 0.25;
-  for (const FakeRunSpec& spec : {full, fixed, strided}) {
-    EXPECT_TRUE(WriteFinishedRun(dir, spec).ok());
-  }
-  std::vector<FakeBenchPoint> points;
-  for (int n : {1024, 2048, 4096}) {
-    const double scale = (n / 1024.0) * (n / 1024.0);
-    points.push_back({"full", n, 100 * scale, 500 * scale, ""});
-    points.push_back({"sparse_transformer", n, 40 * scale, 200 * scale, ""});
-  }
-  for (const FakeBenchPoint& point : extra_points) points.push_back(point);
-  EXPECT_TRUE(WriteSweep(dir, FakeSweep(points)).ok());
+  EXPECT_TRUE(WriteTwoConfigurationResults(dir, measure_strided).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   EXPECT_TRUE(results.ok()) << results.status();
   return BuildReport("results", *results, {});
@@ -91,7 +64,7 @@ TEST(AttentionConfigLabelTest, NamesWhatDiffersSortedByName) {
 }
 
 TEST(ConfigMatchTest, UnmeasuredConfigurationBorrowsNothing) {
-  Report report = MakeReport("unmeasured", {});
+  Report report = MakeReport("unmeasured", false);
   ASSERT_EQ(report.efficiency.size(), 1u);
   const EfficiencyTable& eff = report.efficiency[0];
   const EfficiencyRow* fixed = FindRow(eff, "sparse_transformer");
@@ -153,17 +126,7 @@ TEST(ConfigMatchTest, UnmeasuredConfigurationBorrowsNothing) {
 }
 
 TEST(ConfigMatchTest, EachConfigurationGetsItsOwnFigures) {
-  std::vector<FakeBenchPoint> strided;
-  for (int n : {1024, 2048, 4096}) {
-    const double scale = n / 1024.0;
-    strided.push_back({"sparse_transformer",
-                       n,
-                       20 * scale,
-                       100 * scale,
-                       "",
-                       {Text("mode", "strided")}});
-  }
-  Report report = MakeReport("measured", strided);
+  Report report = MakeReport("measured", true);
   const EfficiencyTable& eff = report.efficiency[0];
   const EfficiencyRow* fixed = FindRow(eff, "sparse_transformer");
   const EfficiencyRow* row = FindRow(eff, "sparse_transformer (mode=strided)");

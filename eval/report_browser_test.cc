@@ -148,5 +148,43 @@ TEST(ReportBrowserTest, MissingChromiumFailsWithHowToInstall) {
             std::string::npos);
 }
 
+// Two configurations of sparse_transformer, only the default measured: in
+// the rendered page the bubble chart has two bubbles (no borrowed figures for
+// mode=strided), and the efficiency table shows the strided row as not
+// measured.
+TEST(ReportBrowserTest, UnmeasuredConfigurationIsNotDrawn) {
+  const std::string results = TempDir("two-configurations");
+  ASSERT_TRUE(WriteTwoConfigurationResults(results, false).ok());
+  LeaderboardOptions leaderboard;
+  leaderboard.results_dir = results;
+  leaderboard.format = "html";
+  leaderboard.out = OutputsDir() + "/two-configurations.html";
+  ASSERT_TRUE(MakeDirs(OutputsDir()).ok());
+  ASSERT_TRUE(LeaderboardCommand(leaderboard).ok());
+  constexpr char kScript[] = R"js(
+(() => {
+  const bubble = document.querySelector('svg#bubble-0');
+  const labels = bubble ? [...bubble.querySelectorAll('[data-point]')]
+      .map(p => (p.querySelector('title') || p).textContent) : [];
+  const rows = [...document.querySelectorAll('tr')]
+      .filter(r => r.innerText.startsWith('sparse_transformer (mode=strided)'))
+      .map(r => r.innerText);
+  return JSON.stringify({bubbles: labels.length,
+                         strided: labels.filter(
+                             l => l.includes('sparse-strided')).length,
+                         rows: rows.join(' | ')});
+})()
+)js";
+  absl::StatusOr<PageReport> page = LoadPageInHeadlessChromium(
+      leaderboard.out, kScript, Browser("two-configurations"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_TRUE(page->errors.empty()) << absl::StrJoin(page->errors, "\n");
+  Struct check = ParseJson(page->evaluation);
+  EXPECT_EQ(check.fields().at("bubbles").number_value(), 2) << page->evaluation;
+  EXPECT_EQ(check.fields().at("strided").number_value(), 0) << page->evaluation;
+  const std::string rows = check.fields().at("rows").string_value();
+  EXPECT_NE(rows.find("not measured"), std::string::npos) << page->evaluation;
+}
+
 }  // namespace
 }  // namespace lra

@@ -184,6 +184,39 @@ absl::Status WriteSweep(const std::string& results_dir, const BenchSweep& sweep,
                               sweep);
 }
 
+absl::Status WriteTwoConfigurationResults(const std::string& results_dir,
+                                          bool measure_strided) {
+  FakeRunSpec full;
+  full.model = "transformer";
+  full.attention = "full";
+  full.test_accuracy = 0.36;
+  FakeRunSpec fixed = full;
+  fixed.model = "sparse-fixed";
+  fixed.attention = "sparse_transformer";
+  fixed.test_accuracy = 0.30;
+  FakeRunSpec strided = fixed;
+  strided.model = "sparse-strided";
+  PluginParam mode;
+  mode.set_name("mode");
+  mode.set_text("strided");
+  strided.attention_params = {mode};
+  strided.test_accuracy = 0.25;
+  for (const FakeRunSpec& spec : {full, fixed, strided}) {
+    absl::Status status = WriteFinishedRun(results_dir, spec);
+    if (!status.ok()) return status;
+  }
+  std::vector<FakeBenchPoint> points;
+  for (int n : {1024, 2048, 4096}) {
+    const double k = n / 1024.0;
+    points.push_back({"full", n, 100 * k * k, 500 * k * k, ""});
+    points.push_back({"sparse_transformer", n, 40 * k * k, 200 * k * k, ""});
+    if (measure_strided) {
+      points.push_back({"sparse_transformer", n, 20 * k, 100 * k, "", {mode}});
+    }
+  }
+  return WriteSweep(results_dir, FakeSweep(points));
+}
+
 absl::Status WriteDemoResults(const std::string& results_dir) {
   struct Task {
     const char* name;

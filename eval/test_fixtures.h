@@ -72,6 +72,15 @@ absl::Status WriteSweep(const std::string& results_dir, const BenchSweep& sweep,
 // over-budget points. Used by the browser test and for screenshots.
 absl::Status WriteDemoResults(const std::string& results_dir);
 
+// Two configurations of one variant: "transformer" (full), "sparse-fixed"
+// (sparse_transformer at its defaults) and "sparse-strided"
+// (sparse_transformer, mode=strided) trained on ListOps, and a sweep of full
+// and sparse_transformer at 1K-4K (step time 100 and 40 ms at 1K, growing as
+// N^2); with `measure_strided`, the sweep also measured mode=strided (20 ms at
+// 1K, growing as N).
+absl::Status WriteTwoConfigurationResults(const std::string& results_dir,
+                                          bool measure_strided);
+
 }  // namespace lra
 
 #endif  // EVAL_TEST_FIXTURES_H_
