@@ -11,6 +11,7 @@
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
+#include "models/attention/synthesizer/synthesizer_attention.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -22,6 +23,7 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       SparseTransformerAttentionPlugin(),
       LongformerAttentionPlugin(),
       BigBirdAttentionPlugin(),
+      SynthesizerAttentionPlugin(),
   };
 }
 

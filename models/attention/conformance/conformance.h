@@ -110,8 +110,8 @@ absl::Status CheckDropoutApplied(const ConformanceCase& c);
 // capabilities.learnable matches whether ForEachParameter visits anything;
 // parameter names are unique, values and gradients have one shape;
 // InitParameters is deterministic; Backward adds into parameter gradients;
-// capabilities.length_dependent_parameters matches whether parameter shapes
-// change between N and 4N + 64.
+// parameter shapes that differ between N and 4N + 64 need
+// capabilities.length_dependent_parameters.
 absl::Status CheckParameters(const ConformanceCase& c);
 
 struct ConformanceCheck {
