@@ -10,8 +10,8 @@ Each plugin is written here again, independently of its C++ code, in float64
 with autograd, from the definitions in its README: forward output and the
 gradients of sum(out * dout) in q, k, v, the layer input x and every
 learnable parameter. Inputs and parameters are float32-representable, so the
-C++ test feeds exactly the same numbers. Discrete structure (Sinkhorn's
-sorting is soft, but its block layout is not) is a function of the sizes only.
+C++ test feeds exactly the same numbers. Sinkhorn's sorting is soft (no
+discrete choice to give explicitly); its block layout follows from the sizes.
 
 Files: models/attention/<plugin>/testdata/<case>.txt, line based:
     scalar <name> <number>      sizes and numeric plugin params
@@ -138,11 +138,79 @@ def synthesizer_case(name, mode, factor, learn_mix, mix, seed):
           {"mode": mode}, tensors)
 
 
+# ------------------------------------------------------------------- sinkhorn
+
+def sinkhorn(q, k, v, mask, sortnet, block, iterations, temperature):
+    B, H, N, Dh = q.shape
+    nb = -(-N // block)
+    padded = nb * block
+
+    def pad(t):  # [B, H, N, Dh] -> [B, H, nb, block, Dh], zeros appended
+        out = torch.zeros(B, H, padded, Dh)
+        out[:, :, :N] = t
+        return out.reshape(B, H, nb, block, Dh)
+
+    m = torch.zeros(B, padded)
+    m[:, :N] = mask
+    m = m.reshape(B, nb, block)
+    kb = pad(k * mask[:, None, :, None])  # padded keys are kept out
+    vb = pad(v * mask[:, None, :, None])
+    qb = pad(q)
+    count = m.sum(-1).clamp(min=1)  # [B, nb]
+    summary = kb.sum(3) / count[:, None, :, None]  # [B, H, nb, Dh]
+    logs = summary @ sortnet.unsqueeze(0) / temperature  # [B, H, nb, nb]
+    for _ in range(iterations):
+        logs = logs - torch.logsumexp(logs, dim=-1, keepdim=True)
+        logs = logs - torch.logsumexp(logs, dim=-2, keepdim=True)
+    perm = torch.exp(logs)
+    sk = torch.einsum("bhuw,bhwtd->bhutd", perm, kb)
+    sv = torch.einsum("bhuw,bhwtd->bhutd", perm, vb)
+    slot_real = (m.sum(1) > 0).to(torch.float64)  # [B, block]
+    allowed = torch.cat([m, slot_real[:, None, :].expand(B, nb, block)], -1)
+    keys = torch.cat([kb, sk], 3)  # [B, H, nb, 2 block, Dh]
+    values = torch.cat([vb, sv], 3)
+    scores = qb @ keys.transpose(-1, -2) / math.sqrt(Dh)
+    scores = scores.masked_fill(allowed[:, None, :, None, :] == 0,
+                                float("-inf"))
+    out = torch.softmax(scores, -1) @ values  # [B, H, nb, block, Dh]
+    return out.reshape(B, H, padded, Dh)[:, :, :N]
+
+
+def sinkhorn_case(name, N, block, iterations, temperature, lengths, seed):
+    gen = torch.Generator().manual_seed(seed)
+    B, H, Dh = 2, 2, 4
+    nb = -(-N // block)
+    q = uniform(gen, (B, H, N, Dh), 1.5)
+    k = uniform(gen, (B, H, N, Dh), 1.5)
+    v = uniform(gen, (B, H, N, Dh), 1.0)
+    dout = uniform(gen, (B, H, N, Dh), 1.0)
+    sortnet = uniform(gen, (H, Dh, nb), 1.5)
+    mask = key_mask(B, N, lengths)
+    for t in (q, k, v, sortnet):
+        t.requires_grad_(True)
+    out = sinkhorn(q, k, v, mask, sortnet, block, iterations, temperature)
+    (out * dout).sum().backward()
+    tensors = {"q": q, "k": k, "v": v, "mask": mask, "dout": dout,
+               "param/sortnet": sortnet, "out": out, "grad/q": q.grad,
+               "grad/k": k.grad, "grad/v": v.grad,
+               "grad/sortnet": sortnet.grad}
+    write(os.path.join(ROOT, "models/attention/sinkhorn/testdata",
+                       name + ".txt"),
+          {"batch": B, "heads": H, "seq_len": N, "head_dim": Dh,
+           "block": block, "iterations": iterations,
+           "temperature": temperature},
+          {}, tensors)
+
+
 def main():
     synthesizer_case("random_dot_factor", "random+dot", 3, True, 1.0, 1)
     synthesizer_case("random_full", "random", 0, False, 1.0, 2)
     synthesizer_case("dense_dot", "dense+dot", 0, True, 0.7, 3)
     synthesizer_case("dense", "dense", 0, False, 1.0, 4)
+    # Three blocks, the last one short; padding inside block 1.
+    sinkhorn_case("block4", 11, 4, 3, 0.75, [11, 6], 5)
+    # No Sinkhorn rounds; block 2 of example 1 entirely padding.
+    sinkhorn_case("block3_no_iterations", 9, 3, 0, 0.5, [9, 5], 6)
 
 
 if __name__ == "__main__":
