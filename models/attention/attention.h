@@ -111,8 +111,11 @@ struct AttentionInputs {
 };
 
 // Where Backward writes, for the batch of the last Forward. dq, dk, dv
-// ([B, H, N, Dh]) are overwritten; dk is nullptr for shared_qk plugins. dx
-// ([B, N, D], needs_layer_input plugins only) is added into.
+// ([B, H, N, Dh]) are overwritten; dk is nullptr for shared_qk plugins, whose
+// dq holds the gradient of both the query and the key role. dx ([B, N, D],
+// needs_layer_input plugins only, else nullptr) is added into: the plugin
+// zeroes nothing and adds its part for the batch's examples (the attention
+// mixer zeroes dx first and adds the projections' part afterwards).
 struct AttentionGradients {
   float* dq = nullptr;
   float* dk = nullptr;

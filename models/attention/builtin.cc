@@ -10,7 +10,9 @@
 #include "models/attention/full/full_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
+#include "models/attention/sinkhorn/sinkhorn_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
+#include "models/attention/synthesizer/synthesizer_attention.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -22,6 +24,8 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       SparseTransformerAttentionPlugin(),
       LongformerAttentionPlugin(),
       BigBirdAttentionPlugin(),
+      SynthesizerAttentionPlugin(),
+      SinkhornAttentionPlugin(),
   };
 }
 

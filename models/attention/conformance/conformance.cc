@@ -52,26 +52,51 @@ class Violations {
   std::vector<std::string> messages_;
 };
 
-int64_t PerExample(const ConformanceSize& s) {
-  return int64_t(s.num_heads) * s.seq_len * s.head_dim;
+// How a buffer of one call is laid out: q, k, v and out are [B, H, N, Dh];
+// the layer input x is [B, N, D], seen here as [B, 1, N, D].
+struct Layout {
+  int heads = 1;
+  int seq_len = 1;
+  int width = 1;
+  bool per_head = true;  // names elements with h (q, k, v) or without (x)
+
+  int64_t PerExample() const { return int64_t(heads) * seq_len * width; }
+  int PositionOf(int64_t e) const { return (e / width) % seq_len; }
+  int ExampleOf(int64_t e) const { return static_cast<int>(e / PerExample()); }
+};
+
+Layout HeadsLayout(const ConformanceSize& s) {
+  return {s.num_heads, s.seq_len, s.head_dim, true};
+}
+Layout TokensLayout(const ConformanceSize& s) {
+  return {1, s.seq_len, s.d_model, false};
 }
 
-// Element `e` of a [B, H, N, Dh] tensor as "name[b=1 h=0 i=5 x=2]".
+int64_t PerExample(const ConformanceSize& s) {
+  return HeadsLayout(s).PerExample();
+}
+
+// Element `e` as "name[b=1 h=0 i=5 x=2]" ([B, H, N, Dh]) or "name[b=1 i=5
+// c=2]" ([B, N, D]).
+std::string Where(const std::string& name, int64_t e, const Layout& l) {
+  const int x = e % l.width;
+  const int i = l.PositionOf(e);
+  const int h = (e / (int64_t(l.width) * l.seq_len)) % l.heads;
+  const int64_t b = l.ExampleOf(e);
+  if (!l.per_head) return absl::StrFormat("%s[b=%d i=%d c=%d]", name, b, i, x);
+  return absl::StrFormat("%s[b=%d h=%d i=%d x=%d]", name, b, h, i, x);
+}
 std::string Where(const std::string& name, int64_t e,
                   const ConformanceSize& s) {
-  const int x = e % s.head_dim;
-  const int i = (e / s.head_dim) % s.seq_len;
-  const int h = (e / (int64_t(s.head_dim) * s.seq_len)) % s.num_heads;
-  const int64_t b = e / PerExample(s);
-  return absl::StrFormat("%s[b=%d h=%d i=%d x=%d]", name, b, h, i, x);
+  return Where(name, e, HeadsLayout(s));
 }
 
 // Sequence position of element `e` of a [B, H, N, Dh] tensor.
 int PositionOf(int64_t e, const ConformanceSize& s) {
-  return (e / s.head_dim) % s.seq_len;
+  return HeadsLayout(s).PositionOf(e);
 }
 int ExampleOf(int64_t e, const ConformanceSize& s) {
-  return static_cast<int>(e / PerExample(s));
+  return HeadsLayout(s).ExampleOf(e);
 }
 
 std::vector<float> RandomValues(int64_t n, uint64_t seed, float scale) {
@@ -100,16 +125,34 @@ int RealLength(int b, int n) {
 // sees it) rather than past the end of a buffer.
 struct Inputs {
   std::vector<float> q, k, v;     // [maxB, H, N, Dh]
+  std::vector<float> x;           // [maxB, N, D]; empty unless layer_input
   std::vector<uint8_t> key_mask;  // [maxB, N], 1 = real key
   bool padded = false;
+  // capabilities.shared_qk: the plugin gets k == q (k is not used).
+  bool shared_qk = false;
+  // capabilities.needs_layer_input: the plugin gets x.
+  bool layer_input = false;
 
   const uint8_t* mask() const { return padded ? key_mask.data() : nullptr; }
   bool Real(int b, int j, int n) const {
     return !padded || key_mask[int64_t(b) * n + j] != 0;
   }
+  AttentionInputs For(int batch, bool training, uint64_t seed) const {
+    AttentionInputs in;
+    in.q = q.data();
+    in.k = shared_qk ? q.data() : k.data();
+    in.v = v.data();
+    in.key_mask = mask();
+    in.batch = batch;
+    in.training = training;
+    in.seed = seed;
+    in.x = layer_input ? x.data() : nullptr;
+    return in;
+  }
 };
 
-Inputs MakeInputs(const ConformanceSize& s, uint64_t seed, bool padded) {
+Inputs MakeInputs(const ConformanceCase& c, uint64_t seed, bool padded) {
+  const ConformanceSize& s = c.size;
   const int64_t total = s.max_batch * PerExample(s);
   Inputs in;
   // Scores q.k / sqrt(Dh) of a few units: softmax weights are far from
@@ -117,6 +160,13 @@ Inputs MakeInputs(const ConformanceSize& s, uint64_t seed, bool padded) {
   in.q = RandomValues(total, DeriveSeed(seed, 1), 1.5f);
   in.k = RandomValues(total, DeriveSeed(seed, 2), 1.5f);
   in.v = RandomValues(total, DeriveSeed(seed, 3), 1.0f);
+  in.shared_qk = c.plugin->capabilities.shared_qk;
+  in.layer_input = c.plugin->capabilities.needs_layer_input;
+  if (in.layer_input) {
+    // Of the scale of a normalised layer input.
+    in.x = RandomValues(s.max_batch * TokensLayout(s).PerExample(),
+                        DeriveSeed(seed, 4), 1.5f);
+  }
   in.padded = padded;
   in.key_mask.assign(int64_t(s.max_batch) * s.seq_len, 1);
   if (padded) {
@@ -129,17 +179,26 @@ Inputs MakeInputs(const ConformanceSize& s, uint64_t seed, bool padded) {
   return in;
 }
 
-// Replaces q, k and v wherever `replace(e)` holds with fresh random values.
-void Scramble(Inputs& in, uint64_t seed, float scale,
-              const std::function<bool(int64_t)>& replace) {
+// Replaces q, k, v (and x) of example b at position i wherever
+// `replace(b, i)` holds with fresh random values.
+void Scramble(Inputs& in, const ConformanceSize& s, uint64_t seed, float scale,
+              const std::function<bool(int b, int i)>& replace) {
   const std::vector<float> fresh =
       RandomValues(3 * int64_t(in.q.size()), seed, scale);
   const int64_t n = in.q.size();
   for (int64_t e = 0; e < n; ++e) {
-    if (!replace(e)) continue;
+    if (!replace(ExampleOf(e, s), PositionOf(e, s))) continue;
     in.q[e] = fresh[e];
     in.k[e] = fresh[n + e];
     in.v[e] = fresh[2 * n + e];
+  }
+  const Layout tokens = TokensLayout(s);
+  const std::vector<float> fresh_x =
+      RandomValues(in.x.size(), DeriveSeed(seed, 5), scale);
+  for (int64_t e = 0; e < int64_t(in.x.size()); ++e) {
+    if (replace(tokens.ExampleOf(e), tokens.PositionOf(e))) {
+      in.x[e] = fresh_x[e];
+    }
   }
 }
 
@@ -160,12 +219,26 @@ std::vector<Parameter> ParametersOf(Attention& attention) {
 
 // Outputs and gradients of one Forward/Backward.
 struct Result {
-  std::vector<float> out, dq, dk, dv;           // [maxB, H, N, Dh]
+  std::vector<float> out, dq, dk, dv;  // [maxB, H, N, Dh]; dk stays zero
+                                       // for shared_qk plugins
+  std::vector<float> dx;  // [maxB, N, D], needs_layer_input plugins only
   std::vector<std::vector<float>> param_grads;  // one per parameter
 };
 
+// The gradients to pass to Backward for `r`: dk is nullptr for shared_qk
+// plugins, dx is given to needs_layer_input plugins only.
+AttentionGradients GradientsFor(const Inputs& in, Result& r) {
+  AttentionGradients grads;
+  grads.dq = r.dq.data();
+  grads.dk = in.shared_qk ? nullptr : r.dk.data();
+  grads.dv = r.dv.data();
+  grads.dx = in.layer_input ? r.dx.data() : nullptr;
+  return grads;
+}
+
 // Runs Forward and, when `dout` is given, Backward with the parameter
-// gradients zeroed first.
+// gradients and dx zeroed first (Backward adds into both, as the attention
+// mixer expects).
 Result Run(Attention& attention, const ConformanceSize& s, const Inputs& in,
            const std::vector<float>* dout, bool training, uint64_t seed,
            int batch = -1) {
@@ -173,16 +246,15 @@ Result Run(Attention& attention, const ConformanceSize& s, const Inputs& in,
   const int64_t total = s.max_batch * PerExample(s);
   Result r;
   r.out.assign(total, 0.0f);
-  attention.Forward(
-      {in.q.data(), in.k.data(), in.v.data(), in.mask(), batch, training, seed},
-      r.out.data());
+  attention.Forward(in.For(batch, training, seed), r.out.data());
   if (dout == nullptr) return r;
   r.dq.assign(total, 0.0f);
   r.dk.assign(total, 0.0f);
   r.dv.assign(total, 0.0f);
+  if (in.layer_input) r.dx.assign(in.x.size(), 0.0f);
   std::vector<Parameter> params = ParametersOf(attention);
   for (Parameter& p : params) p.grad->Zero();
-  attention.Backward(dout->data(), {r.dq.data(), r.dk.data(), r.dv.data()});
+  attention.Backward(dout->data(), GradientsFor(in, r));
   for (Parameter& p : params) {
     r.param_grads.emplace_back(p.grad->data(), p.grad->data() + p.grad->size());
   }
@@ -191,38 +263,60 @@ Result Run(Attention& attention, const ConformanceSize& s, const Inputs& in,
 
 bool SameBits(float a, float b) { return std::memcmp(&a, &b, 4) == 0; }
 
-// Compares two [B, H, N, Dh] buffers over the first `batch` examples at the
+// An element predicate for layout `l` from a predicate on (example,
+// position).
+std::function<bool(int64_t)> AtPositions(const Layout& l,
+                                         std::function<bool(int b, int i)> at) {
+  return [l, at](int64_t e) { return at(l.ExampleOf(e), l.PositionOf(e)); };
+}
+
+// Compares two buffers of layout `l` over the first `batch` examples at the
 // elements where `where(e)` holds: bit for bit when tol < 0, else within
-// tol. Reports "<name>[...] <what>: a vs b".
+// tol. Reports "<name>[...] <what>: a vs b". Buffers that are both empty (dx
+// of a plugin without a layer input) agree.
 void Compare(const std::string& name, const std::vector<float>& a,
-             const std::vector<float>& b, const ConformanceSize& s, int batch,
+             const std::vector<float>& b, const Layout& l, int batch,
              double tol, const std::function<bool(int64_t)>& where,
              const std::string& what, Violations& violations) {
-  const int64_t count = batch * PerExample(s);
+  if (a.empty() && b.empty()) return;
+  const int64_t count = batch * l.PerExample();
   for (int64_t e = 0; e < count; ++e) {
     if (where && !where(e)) continue;
     const bool differs = tol < 0 ? !SameBits(a[e], b[e])
                                  : !(std::fabs(double(a[e]) - b[e]) <= tol);
     if (differs) {
-      violations.Add(absl::StrFormat("%s %s: %.9g vs %.9g", Where(name, e, s),
+      violations.Add(absl::StrFormat("%s %s: %.9g vs %.9g", Where(name, e, l),
                                      what, a[e], b[e]));
     }
   }
 }
+void Compare(const std::string& name, const std::vector<float>& a,
+             const std::vector<float>& b, const ConformanceSize& s, int batch,
+             double tol, const std::function<bool(int64_t)>& where,
+             const std::string& what, Violations& violations) {
+  Compare(name, a, b, HeadsLayout(s), batch, tol, where, what, violations);
+}
 
 // Reports elements (where `where(e)` holds) whose magnitude exceeds tol.
 void ExpectZero(const std::string& name, const std::vector<float>& a,
-                const ConformanceSize& s, int batch, double tol,
+                const Layout& l, int batch, double tol,
                 const std::function<bool(int64_t)>& where,
                 const std::string& what, Violations& violations) {
-  const int64_t count = batch * PerExample(s);
+  if (a.empty()) return;
+  const int64_t count = batch * l.PerExample();
   for (int64_t e = 0; e < count; ++e) {
     if (where && !where(e)) continue;
     if (!(std::fabs(a[e]) <= tol)) {
       violations.Add(
-          absl::StrFormat("%s = %.9g %s", Where(name, e, s), a[e], what));
+          absl::StrFormat("%s = %.9g %s", Where(name, e, l), a[e], what));
     }
   }
+}
+void ExpectZero(const std::string& name, const std::vector<float>& a,
+                const ConformanceSize& s, int batch, double tol,
+                const std::function<bool(int64_t)>& where,
+                const std::string& what, Violations& violations) {
+  ExpectZero(name, a, HeadsLayout(s), batch, tol, where, what, violations);
 }
 
 void CompareParamGrads(const std::vector<Parameter>& params, const Result& a,
@@ -258,6 +352,7 @@ absl::StatusOr<std::unique_ptr<Attention>> MakeInstance(
   shape.layer_index = 1;
   shape.seed = seed;
   shape.cls_token = c.size.cls_token;
+  shape.d_model = c.size.d_model;
   absl::StatusOr<std::unique_ptr<Attention>> made =
       c.registry->Create(config, shape);
   if (!made.ok()) {
@@ -290,7 +385,7 @@ std::vector<int64_t> SampleIndices(int64_t n, int count, uint64_t seed) {
 
 // Central differences of `objective` in the entries `indices` of `values`
 // against `analytic`.
-void GradientCheck(const std::string& name, const ConformanceSize* s,
+void GradientCheck(const std::string& name, const Layout* layout,
                    const std::function<double()>& objective, float* values,
                    const std::vector<int64_t>& indices, const float* analytic,
                    const AttentionTolerances& tol, Violations& violations) {
@@ -313,8 +408,8 @@ void GradientCheck(const std::string& name, const ConformanceSize* s,
     if (!(err <= allowed)) {
       violations.Add(absl::StrFormat(
           "d/d%s: numeric %.6g vs Backward %.6g (allowed error %.3g)",
-          s ? Where(name, e, *s) : absl::StrCat(name, "[", e, "]"), numeric, a,
-          allowed));
+          layout ? Where(name, e, *layout) : absl::StrCat(name, "[", e, "]"),
+          numeric, a, allowed));
     }
   }
 }
@@ -327,16 +422,14 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
   Attention& attention = **made;
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
-  Inputs in = MakeInputs(s, 202, c.plugin->capabilities.key_padding_mask);
+  Inputs in = MakeInputs(c, 202, c.plugin->capabilities.key_padding_mask);
   const int64_t used = s.batch * PerExample(s);
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 203, 1.0f);
   const uint64_t seed = 31;
   std::vector<float> out(s.max_batch * PerExample(s));
   auto objective = [&]() {
-    attention.Forward({in.q.data(), in.k.data(), in.v.data(), in.mask(),
-                       s.batch, /*training=*/true, seed},
-                      out.data());
+    attention.Forward(in.For(s.batch, /*training=*/true, seed), out.data());
     double sum = 0.0;
     for (int64_t e = 0; e < used; ++e) sum += double(out[e]) * r[e];
     return sum;
@@ -350,15 +443,26 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
       exemption->treatment == AttentionExemption::Treatment::kFreezeStructure;
   if (freeze) attention.FreezeStructure(true);
   Violations violations;
-  GradientCheck("q", &s, objective, in.q.data(),
+  const Layout heads = HeadsLayout(s);
+  // With shared QK, k is q: perturbing q moves both roles, so dq must hold
+  // the gradient of both (and there is no dk).
+  GradientCheck("q", &heads, objective, in.q.data(),
                 SampleIndices(used, entries, 1), analytic.dq.data(), tol,
                 violations);
-  GradientCheck("k", &s, objective, in.k.data(),
-                SampleIndices(used, entries, 2), analytic.dk.data(), tol,
-                violations);
-  GradientCheck("v", &s, objective, in.v.data(),
+  if (!in.shared_qk) {
+    GradientCheck("k", &heads, objective, in.k.data(),
+                  SampleIndices(used, entries, 2), analytic.dk.data(), tol,
+                  violations);
+  }
+  GradientCheck("v", &heads, objective, in.v.data(),
                 SampleIndices(used, entries, 3), analytic.dv.data(), tol,
                 violations);
+  if (in.layer_input) {
+    const Layout tokens = TokensLayout(s);
+    GradientCheck("x", &tokens, objective, in.x.data(),
+                  SampleIndices(s.batch * tokens.PerExample(), entries, 99),
+                  analytic.dx.data(), tol, violations);
+  }
   std::vector<Parameter> params = ParametersOf(attention);
   for (size_t p = 0; p < params.size(); ++p) {
     GradientCheck(params[p].name, nullptr, objective, params[p].value->data(),
@@ -486,7 +590,7 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
   for (int batch : {s.batch, 1}) {
     const int64_t used = batch * PerExample(s);
     const Inputs in =
-        MakeInputs(s, 101 + batch, c.plugin->capabilities.key_padding_mask);
+        MakeInputs(c, 101 + batch, c.plugin->capabilities.key_padding_mask);
     const std::vector<float> dout = RandomValues(total, 102, 1.0f);
     auto fresh = [&]() {
       std::vector<float> buffer(total, kCanary);
@@ -494,16 +598,27 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
       return buffer;
     };
     std::vector<float> out = fresh(), dq = fresh(), dk = fresh(), dv = fresh();
-    attention.Forward(
-        {in.q.data(), in.k.data(), in.v.data(), in.mask(), batch, false, 7},
-        out.data());
-    attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+    // dx is added into: it starts at kBase within the batch.
+    const Layout tokens = TokensLayout(s);
+    const int64_t used_x = batch * tokens.PerExample();
+    const float kBase = 0.5f;
+    auto fresh_x = [&](float base) {
+      std::vector<float> buffer(in.x.size(), kCanary);
+      if (in.layer_input) {
+        std::fill(buffer.begin(), buffer.begin() + used_x, base);
+      }
+      return buffer;
+    };
+    std::vector<float> dx = fresh_x(kBase);
+    attention.Forward(in.For(batch, false, 7), out.data());
+    attention.Backward(
+        dout.data(), {dq.data(), in.shared_qk ? nullptr : dk.data(), dv.data(),
+                      in.layer_input ? dx.data() : nullptr});
     const std::string at = absl::StrCat(" (batch ", batch, ")");
-    for (const auto& [name, buffer] :
-         {std::pair<const char*, const std::vector<float>*>{"out", &out},
-          {"dq", &dq},
-          {"dk", &dk},
-          {"dv", &dv}}) {
+    std::vector<std::pair<const char*, const std::vector<float>*>> written = {
+        {"out", &out}, {"dq", &dq}, {"dv", &dv}};
+    if (!in.shared_qk) written.push_back({"dk", &dk});
+    for (const auto& [name, buffer] : written) {
       for (int64_t e = 0; e < total; ++e) {
         const float x = (*buffer)[e];
         if (e < used && !std::isfinite(x)) {
@@ -513,6 +628,33 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
           violations.Add(
               absl::StrCat(Where(name, e, s), " written past the batch", at));
         }
+      }
+    }
+    if (!in.layer_input) continue;
+    // The same Backward again into a dx that starts at zero: Backward must
+    // add its part (dx from kBase = kBase + dx from zero), since the attention
+    // mixer adds the projections' part of dx to it.
+    std::vector<float> dx_from_zero = fresh_x(0.0f);
+    std::vector<float> scratch(total);
+    attention.Backward(dout.data(),
+                       {scratch.data(), in.shared_qk ? nullptr : dk.data(),
+                        dv.data(), dx_from_zero.data()});
+    for (int64_t e = 0; e < int64_t(dx.size()); ++e) {
+      const float x = dx[e];
+      if (e >= used_x) {
+        if (!SameBits(x, kCanary) || !SameBits(dx_from_zero[e], kCanary)) {
+          violations.Add(absl::StrCat(Where("dx", e, tokens),
+                                      " written past the batch", at));
+        }
+        continue;
+      }
+      const double expected = double(dx_from_zero[e]) + kBase;
+      if (!std::isfinite(x) || !(std::fabs(double(x) - expected) <=
+                                 1e-5 * std::max(1.0, std::fabs(double(x))))) {
+        violations.Add(absl::StrFormat(
+            "%s is %.9g from %g and %.9g from 0 (Backward must add into dx, "
+            "finite)%s",
+            Where("dx", e, tokens), x, kBase, dx_from_zero[e], at));
       }
     }
   }
@@ -536,13 +678,14 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
   const int N = s.seq_len;
-  const Inputs in = MakeInputs(s, 303, true);
+  const Inputs in = MakeInputs(c, 303, true);
   auto real_position = [&](int64_t e) {
     return in.Real(ExampleOf(e, s), PositionOf(e, s), N);
   };
   auto padded_position = [&](int64_t e) { return !real_position(e); };
   Inputs scrambled = in;
-  Scramble(scrambled, 304, 4.0f, padded_position);
+  Scramble(scrambled, s, 304, 4.0f,
+           [&](int b, int i) { return !in.Real(b, i, N); });
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 305, 1.0f);
   // The same upstream gradient with the padded rows zeroed: then gradients at
@@ -570,6 +713,20 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
     Compare(name, *x, *y, s, s.batch, tol.grad_abs, real_position,
             "changed when q, k, v at padded positions changed", violations);
   }
+  // The layer input x: its real positions' gradient does not depend on its
+  // padded positions, and since real outputs do not depend on padded
+  // inputs, padded positions get no gradient from real outputs.
+  const Layout tokens = TokensLayout(s);
+  auto real_token =
+      AtPositions(tokens, [&](int b, int i) { return in.Real(b, i, N); });
+  auto padded_token =
+      AtPositions(tokens, [&](int b, int i) { return !in.Real(b, i, N); });
+  Compare("dx", a_real.dx, b_real.dx, tokens, s.batch, tol.grad_abs, real_token,
+          "changed when q, k, v, x at padded positions changed", violations);
+  ExpectZero("dx", a_real.dx, tokens, s.batch, tol.forward_abs, padded_token,
+             "at a padded position with upstream gradient on real positions "
+             "only (real outputs must not depend on padded x)",
+             violations);
 
   // An example whose keys are all padding must not produce NaN or inf (its
   // outputs are otherwise unspecified), nor disturb the other examples.
@@ -590,6 +747,13 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
       }
     }
   }
+  for (int64_t i = 0; i < s.batch * tokens.PerExample() && !e.dx.empty(); ++i) {
+    if (!std::isfinite(e.dx[i])) {
+      violations.Add(absl::StrCat(Where("dx", i, tokens),
+                                  " is not finite when example ", last,
+                                  " is entirely padding"));
+    }
+  }
   if (last > 0) {
     Compare(
         "out", a.out, e.out, s, last, tol.forward_abs, nullptr,
@@ -607,7 +771,7 @@ absl::Status CheckCausality(const ConformanceCase& c) {
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
   const int N = s.seq_len;
-  const Inputs in = MakeInputs(s, 404, false);
+  const Inputs in = MakeInputs(c, 404, false);
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 405, 1.0f);
   Violations violations;
@@ -619,7 +783,7 @@ absl::Status CheckCausality(const ConformanceCase& c) {
     auto later = [&](int64_t e) { return PositionOf(e, s) > t; };
     auto up_to = [&](int64_t e) { return PositionOf(e, s) <= t; };
     Inputs changed = in;
-    Scramble(changed, 406 + t, 2.0f, later);
+    Scramble(changed, s, 406 + t, 2.0f, [&](int, int i) { return i > t; });
     // Upstream gradient only on positions <= t.
     std::vector<float> r_early = r;
     for (int64_t e = 0; e < int64_t(r.size()); ++e) {
@@ -645,6 +809,13 @@ absl::Status CheckCausality(const ConformanceCase& c) {
             violations);
     Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, up_to, what,
             violations);
+    const Layout tokens = TokensLayout(s);
+    ExpectZero("dx", a.dx, tokens, s.batch, tol.forward_abs,
+               AtPositions(tokens, [&](int, int i) { return i > t; }), flows,
+               violations);
+    Compare("dx", a.dx, b.dx, tokens, s.batch, tol.grad_abs,
+            AtPositions(tokens, [&](int, int i) { return i <= t; }), what,
+            violations);
   }
   return violations.ToStatus(c, "causality");
 }
@@ -656,8 +827,8 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
   if (!second.ok()) return second.status();
   const ConformanceSize& s = c.size;
   const bool padded = c.plugin->capabilities.key_padding_mask;
-  const Inputs in = MakeInputs(s, 505, padded);
-  const Inputs other = MakeInputs(s, 506, padded);
+  const Inputs in = MakeInputs(c, 505, padded);
+  const Inputs other = MakeInputs(c, 506, padded);
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 507, 1.0f);
   const uint64_t seed = 55;
@@ -670,6 +841,8 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
   Compare("dq", a.dq, b.dq, s, s.batch, -1, nullptr, twins, violations);
   Compare("dk", a.dk, b.dk, s, s.batch, -1, nullptr, twins, violations);
   Compare("dv", a.dv, b.dv, s, s.batch, -1, nullptr, twins, violations);
+  Compare("dx", a.dx, b.dx, TokensLayout(s), s.batch, -1, nullptr, twins,
+          violations);
   CompareParamGrads(params, a, b, -1, twins, violations);
   Run(**first, s, other, &r, true, seed + 1);
   const Result again = Run(**first, s, in, &r, true, seed);
@@ -678,6 +851,8 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
   Compare("dq", a.dq, again.dq, s, s.batch, -1, nullptr, rerun, violations);
   Compare("dk", a.dk, again.dk, s, s.batch, -1, nullptr, rerun, violations);
   Compare("dv", a.dv, again.dv, s, s.batch, -1, nullptr, rerun, violations);
+  Compare("dx", a.dx, again.dx, TokensLayout(s), s.batch, -1, nullptr, rerun,
+          violations);
   CompareParamGrads(params, a, again, -1, rerun, violations);
   return violations.ToStatus(c, "determinism");
 }
@@ -694,11 +869,11 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
   const bool padded = c.plugin->capabilities.key_padding_mask;
   // Example 1 is watched; the others change around it.
   const int watched = 1;
-  const Inputs in = MakeInputs(s, 606, padded);
+  const Inputs in = MakeInputs(c, 606, padded);
   auto is_watched = [&](int64_t e) { return ExampleOf(e, s) == watched; };
   auto is_other = [&](int64_t e) { return ExampleOf(e, s) != watched; };
   Inputs changed = in;
-  Scramble(changed, 607, 2.0f, is_other);
+  Scramble(changed, s, 607, 2.0f, [&](int b, int) { return b != watched; });
   for (int b = 0; b < s.max_batch; ++b) {
     if (b == watched) continue;
     for (int j = 0; j < N; ++j) {
@@ -722,6 +897,11 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
           violations);
   Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, is_watched, what,
           violations);
+  const Layout tokens = TokensLayout(s);
+  const int64_t per_x = tokens.PerExample();
+  Compare("dx", a.dx, b.dx, tokens, s.batch, tol.grad_abs,
+          AtPositions(tokens, [&](int b, int) { return b == watched; }), what,
+          violations);
   const std::string leak = absl::StrCat(
       "(another example's inputs got gradient from example ", watched, ")");
   ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, is_other, leak,
@@ -730,12 +910,18 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
              violations);
   ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, is_other, leak,
              violations);
+  ExpectZero("dx", a.dx, tokens, s.batch, tol.forward_abs,
+             AtPositions(tokens, [&](int b, int) { return b != watched; }),
+             leak, violations);
 
   // The watched example alone, as example 0 of a batch of one.
   Inputs alone = in;
   std::copy_n(in.q.begin() + watched * per, per, alone.q.begin());
   std::copy_n(in.k.begin() + watched * per, per, alone.k.begin());
   std::copy_n(in.v.begin() + watched * per, per, alone.v.begin());
+  if (in.layer_input) {
+    std::copy_n(in.x.begin() + watched * per_x, per_x, alone.x.begin());
+  }
   std::copy_n(in.key_mask.begin() + int64_t(watched) * N, N,
               alone.key_mask.begin());
   std::vector<float> r_alone(r.size(), 0.0f);
@@ -745,6 +931,11 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
   auto shifted = [&](const std::vector<float>& x) {
     std::vector<float> y(x.size(), 0.0f);
     std::copy_n(x.begin() + watched * per, per, y.begin());
+    return y;
+  };
+  auto shifted_x = [&](const std::vector<float>& x) {
+    std::vector<float> y(x.size(), 0.0f);
+    if (!x.empty()) std::copy_n(x.begin() + watched * per_x, per_x, y.begin());
     return y;
   };
   const std::string solo = absl::StrCat("differs between example ", watched,
@@ -757,6 +948,8 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
           violations);
   Compare("dv", shifted(a.dv), single.dv, s, 1, tol.grad_abs, nullptr, solo,
           violations);
+  Compare("dx", shifted_x(a.dx), single.dx, tokens, 1, tol.grad_abs, nullptr,
+          solo, violations);
   return violations.ToStatus(c, "batch independence");
 }
 
@@ -765,7 +958,7 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
   if (!made.ok()) return made.status();
   Attention& attention = **made;
   const ConformanceSize& s = c.size;
-  const Inputs in = MakeInputs(s, 707, c.plugin->capabilities.key_padding_mask);
+  const Inputs in = MakeInputs(c, 707, c.plugin->capabilities.key_padding_mask);
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 708, 1.0f);
   const std::vector<Parameter> params = ParametersOf(attention);
@@ -781,6 +974,8 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
     Compare("dq", train.dq, eval.dq, s, s.batch, -1, nullptr, what, violations);
     Compare("dk", train.dk, eval.dk, s, s.batch, -1, nullptr, what, violations);
     Compare("dv", train.dv, eval.dv, s, s.batch, -1, nullptr, what, violations);
+    Compare("dx", train.dx, eval.dx, TokensLayout(s), s.batch, -1, nullptr,
+            what, violations);
     CompareParamGrads(params, train, eval, -1, what, violations);
   }
   return violations.ToStatus(c, "training matches evaluation");
@@ -792,7 +987,7 @@ absl::Status CheckDropoutApplied(const ConformanceCase& c) {
   Attention& attention = **made;
   const ConformanceSize& s = c.size;
   const double tol = c.plugin->tolerances.forward_abs;
-  const Inputs in = MakeInputs(s, 808, c.plugin->capabilities.key_padding_mask);
+  const Inputs in = MakeInputs(c, 808, c.plugin->capabilities.key_padding_mask);
   const Result eval = Run(attention, s, in, nullptr, false, 1);
   const Result one = Run(attention, s, in, nullptr, true, 1);
   const Result two = Run(attention, s, in, nullptr, true, 2);
@@ -834,6 +1029,38 @@ absl::Status CheckParameters(const ConformanceCase& c) {
     violations.Add("two instances built alike visit different parameters");
     return violations.ToStatus(c, "parameters");
   }
+  // Parameter shapes that change with shape.seq_len (a checkpoint is then
+  // tied to its length) need capabilities.length_dependent_parameters.
+  {
+    ConformanceCase longer = c;
+    longer.size.seq_len = 4 * c.size.seq_len + 64;
+    absl::StatusOr<std::unique_ptr<Attention>> other =
+        MakeInstance(longer, 0.0f);
+    if (!other.ok()) return other.status();
+    const std::vector<Parameter> others = ParametersOf(**other);
+    std::string changed;
+    for (size_t p = 0; p < std::max(params.size(), others.size()); ++p) {
+      if (p >= params.size() || p >= others.size() ||
+          params[p].value->shape() != others[p].value->shape()) {
+        changed = p < params.size() && p < others.size()
+                      ? absl::StrCat(params[p].name, " ",
+                                     params[p].value->ShapeString(), " vs ",
+                                     others[p].value->ShapeString())
+                      : "the number of parameters";
+        break;
+      }
+    }
+    // The flag says a checkpoint may be tied to its length; some
+    // configurations of such a plugin (e.g. a fixed random Synthesizer with a
+    // learned mix) have no length-sized parameter, which is fine.
+    if (!c.plugin->capabilities.length_dependent_parameters &&
+        !changed.empty()) {
+      violations.Add(absl::StrCat(
+          "parameter shapes depend on the sequence length (", changed,
+          " at N=", c.size.seq_len, " and N=", longer.size.seq_len,
+          ") but capabilities.length_dependent_parameters is not set"));
+    }
+  }
   std::set<std::string> names;
   for (size_t p = 0; p < params.size(); ++p) {
     const Parameter& param = params[p];
@@ -866,12 +1093,14 @@ absl::Status CheckParameters(const ConformanceCase& c) {
   // Forward doubles them.
   Attention& attention = **first;
   const ConformanceSize& s = c.size;
-  const Inputs in = MakeInputs(s, 909, c.plugin->capabilities.key_padding_mask);
+  const Inputs in = MakeInputs(c, 909, c.plugin->capabilities.key_padding_mask);
   const std::vector<float> r =
       RandomValues(s.max_batch * PerExample(s), 910, 1.0f);
   const Result once = Run(attention, s, in, &r, true, 3);
-  std::vector<float> dq(r.size()), dk(r.size()), dv(r.size());
-  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
+  std::vector<float> dq(r.size()), dk(r.size()), dv(r.size()), dx(in.x.size());
+  attention.Backward(r.data(),
+                     {dq.data(), in.shared_qk ? nullptr : dk.data(), dv.data(),
+                      in.layer_input ? dx.data() : nullptr});
   for (size_t p = 0; p < params.size(); ++p) {
     for (int64_t e = 0; e < params[p].grad->size(); ++e) {
       const double g1 = once.param_grads[p][e], g2 = (*params[p].grad)[e];

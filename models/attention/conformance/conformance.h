@@ -24,6 +24,10 @@ struct ConformanceSize {
   int num_heads = 2;
   int seq_len = 37;
   int head_dim = 8;
+  // AttentionShape::d_model: the width of the layer input x given to
+  // needs_layer_input plugins (unlike H * Dh, so that the two are not mixed
+  // up).
+  int d_model = 12;
   // AttentionShape::cls_token: position 0 is a CLS token (some patterns make
   // it global).
   bool cls_token = false;
@@ -61,10 +65,18 @@ std::vector<ConformanceSize> ConformanceSizes(
 // Each check returns OK when the plugin keeps the promise (or the promise does
 // not apply, e.g. causality for a non-causal case) and otherwise an error
 // naming the case and the first few violations.
+//
+// Every check gives a plugin the inputs its capabilities ask for: with
+// shared_qk, k == q and dk == nullptr (gradient checks perturb q, whose
+// gradient covers both roles); with needs_layer_input, a layer input x
+// [B, N, shape.d_model] that the checks treat like q, k, v (central
+// differences for dx, padding, causality, batch independence, determinism),
+// with dx zeroed before Backward adds into it.
 
 // Forward writes every element of out for the given batch and nothing beyond
-// it; Backward overwrites every element of dq, dk, dv likewise. Also at
-// batch 1.
+// it; Backward overwrites every element of dq, dk, dv likewise, and adds
+// into dx (the result from a non-zero start is that start plus the result
+// from zero). Also at batch 1.
 absl::Status CheckOutputShapes(const ConformanceCase& c);
 // Central differences of <out, r> against Backward for q, k, v and every
 // parameter of the plugin, with key padding when supported, within the
@@ -97,7 +109,9 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c);
 absl::Status CheckDropoutApplied(const ConformanceCase& c);
 // capabilities.learnable matches whether ForEachParameter visits anything;
 // parameter names are unique, values and gradients have one shape;
-// InitParameters is deterministic; Backward adds into parameter gradients.
+// InitParameters is deterministic; Backward adds into parameter gradients;
+// parameter shapes that differ between N and 4N + 64 need
+// capabilities.length_dependent_parameters.
 absl::Status CheckParameters(const ConformanceCase& c);
 
 struct ConformanceCheck {

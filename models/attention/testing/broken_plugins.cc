@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "models/attention/example/window_attention.h"
 #include "models/attention/full/full_attention.h"
+#include "models/rng.h"
 #include "models/tensor.h"
 #include "util/status_macros.h"
 
@@ -156,6 +158,184 @@ AttentionPlugin Wrap(const std::string& name, const AttentionPlugin& inner,
   return plugin;
 }
 
+// The contract-v2 inputs, each on "full" plus the smallest extra path that
+// uses it, so that the suite's handling of them can be shown to pass and to
+// fail.
+enum class InputPath {
+  // shared_qk: full attention with k == q; Backward folds dk into dq.
+  kSharedQk,
+  // needs_layer_input: out[b, h, i, c] += tanh(x[b, i, (h Dh + c) mod D]).
+  kLayerInput,
+  // length_dependent_parameters: out[b, h, i, :] *= 1 + gain[i], gain [N].
+  kPositionGain,
+};
+
+class InputPathAttention : public Attention {
+ public:
+  InputPathAttention(std::unique_ptr<Attention> inner,
+                     const AttentionShape& shape, InputPath path,
+                     Breakage breakage)
+      : inner_(std::move(inner)),
+        shape_(shape),
+        path_(path),
+        breakage_(breakage),
+        dk_(path == InputPath::kSharedQk ? MakeBuffer(Total()) : Tensor()),
+        inner_out_(path == InputPath::kSharedQk ? Tensor()
+                                                : MakeBuffer(Total())),
+        scaled_dout_(path == InputPath::kPositionGain ? MakeBuffer(Total())
+                                                      : Tensor()),
+        gain_(path == InputPath::kPositionGain ? Tensor({shape.seq_len})
+                                               : Tensor()),
+        gain_grad_(path == InputPath::kPositionGain ? Tensor({shape.seq_len})
+                                                    : Tensor()) {}
+
+  void Forward(const AttentionInputs& in, float* out) override {
+    AttentionInputs inner_in = in;
+    inner_in.x = nullptr;
+    if (path_ == InputPath::kSharedQk) inner_in.k = in.q;
+    // The inner plugin may keep its output for Backward: it writes into a
+    // buffer of ours, which the extra path then reads.
+    float* inner_out = path_ == InputPath::kSharedQk ? out : inner_out_.data();
+    inner_->Forward(inner_in, inner_out);
+    if (inner_out != out) {
+      std::copy_n(inner_out, in.batch * PerExample(), out);
+    }
+    batch_ = in.batch;
+    x_ = in.x;
+    const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
+    if (path_ == InputPath::kLayerInput) {
+      for (int b = 0; b < batch_; ++b) {
+        for (int h = 0; h < H; ++h) {
+          for (int i = 0; i < N; ++i) {
+            for (int c = 0; c < Dh; ++c) {
+              out[((int64_t(b) * H + h) * N + i) * Dh + c] +=
+                  std::tanh(x_[XIndex(b, h, i, c)]);
+            }
+          }
+        }
+      }
+    }
+    if (path_ == InputPath::kPositionGain) {
+      for (int64_t e = 0; e < batch_ * PerExample(); ++e) {
+        out[e] *= 1.0f + gain_[(e / Dh) % N];
+      }
+    }
+  }
+
+  void Backward(const float* dout, const AttentionGradients& grads) override {
+    const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
+    const int64_t used = batch_ * PerExample();
+    switch (path_) {
+      case InputPath::kSharedQk:
+        inner_->Backward(dout, {grads.dq, dk_.data(), grads.dv, nullptr});
+        if (breakage_ != Breakage::kSharedQkDropsKeyGradient) {
+          for (int64_t e = 0; e < used; ++e) grads.dq[e] += dk_[e];
+        }
+        break;
+      case InputPath::kLayerInput: {
+        inner_->Backward(dout, {grads.dq, grads.dk, grads.dv, nullptr});
+        if (breakage_ == Breakage::kLayerInputOverwritesGradient) {
+          std::fill(grads.dx, grads.dx + int64_t(batch_) * N * shape_.d_model,
+                    0.0f);
+        }
+        const float factor =
+            breakage_ == Breakage::kLayerInputGradientOff ? 1.25f : 1.0f;
+        for (int b = 0; b < batch_; ++b) {
+          for (int h = 0; h < H; ++h) {
+            for (int i = 0; i < N; ++i) {
+              for (int c = 0; c < Dh; ++c) {
+                const int64_t x = XIndex(b, h, i, c);
+                const float t = std::tanh(x_[x]);
+                grads.dx[x] += factor * (1.0f - t * t) *
+                               dout[((int64_t(b) * H + h) * N + i) * Dh + c];
+              }
+            }
+          }
+        }
+        break;
+      }
+      case InputPath::kPositionGain:
+        for (int64_t e = 0; e < used; ++e) {
+          const int i = (e / Dh) % N;
+          scaled_dout_[e] = dout[e] * (1.0f + gain_[i]);
+          gain_grad_[i] += dout[e] * inner_out_[e];
+        }
+        inner_->Backward(scaled_dout_.data(), grads);
+        break;
+    }
+  }
+
+  void ForEachParameter(const ParameterVisitor& fn) override {
+    if (path_ == InputPath::kPositionGain) fn("gain", gain_, gain_grad_);
+  }
+  void InitParameters(uint64_t seed) override {
+    for (int64_t i = 0; i < gain_.size(); ++i) {
+      gain_[i] = 0.5f * (2.0f * UniformFloat(seed, i) - 1.0f);
+    }
+  }
+
+ private:
+  int64_t PerExample() const {
+    return int64_t(shape_.num_heads) * shape_.seq_len * shape_.head_dim;
+  }
+  int64_t Total() const { return PerExample() * shape_.max_batch; }
+  // The element of x [B, N, D] that output (b, h, i, c) reads: its own
+  // position, or (the bug) the last one, which is padding in most examples.
+  int64_t XIndex(int b, int h, int i, int c) const {
+    const int source =
+        breakage_ == Breakage::kLayerInputReadsPadding ? shape_.seq_len - 1 : i;
+    const int column = (h * shape_.head_dim + c) % shape_.d_model;
+    return (int64_t(b) * shape_.seq_len + source) * shape_.d_model + column;
+  }
+
+  std::unique_ptr<Attention> inner_;
+  AttentionShape shape_;
+  InputPath path_;
+  Breakage breakage_;
+  int batch_ = 0;
+  const float* x_ = nullptr;  // [B, N, D], kept from Forward
+  Tensor dk_;                 // [maxB, H, N, Dh] (kSharedQk)
+  Tensor inner_out_;          // [maxB, H, N, Dh] (not kSharedQk)
+  Tensor scaled_dout_;        // [maxB, H, N, Dh] (kPositionGain)
+  Tensor gain_, gain_grad_;   // [N] (kPositionGain)
+};
+
+// "full" plus `path`, declaring the capability the path needs (unless the
+// bug is not declaring it).
+AttentionPlugin WithInputPath(const std::string& name, InputPath path,
+                              Breakage breakage) {
+  const AttentionPlugin full = FullAttentionPlugin();
+  AttentionPlugin plugin = full;
+  plugin.name = name;
+  plugin.description =
+      absl::StrCat("test-only: 'full' plus an input path of contract v2",
+                   breakage == Breakage::kNone ? "" : ", broken on purpose");
+  switch (path) {
+    case InputPath::kSharedQk:
+      plugin.capabilities.shared_qk = true;
+      break;
+    case InputPath::kLayerInput:
+      plugin.capabilities.needs_layer_input = true;
+      break;
+    case InputPath::kPositionGain:
+      plugin.capabilities.learnable = true;
+      plugin.capabilities.length_dependent_parameters =
+          breakage != Breakage::kUndeclaredLengthDependence;
+      break;
+  }
+  AttentionFactory inner_factory = full.factory;
+  plugin.factory = [inner_factory, path, breakage](const PluginParams& params,
+                                                   const AttentionShape& shape)
+      -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::StatusOr<std::unique_ptr<Attention>> made =
+        inner_factory(params, shape);
+    if (!made.ok()) return made.status();
+    return std::unique_ptr<Attention>(std::make_unique<InputPathAttention>(
+        *std::move(made), shape, path, breakage));
+  };
+  return plugin;
+}
+
 }  // namespace
 
 std::vector<BrokenPlugin> BrokenPlugins() {
@@ -194,6 +374,30 @@ std::vector<BrokenPlugin> BrokenPlugins() {
       {Breakage::kFrozenButWrong, "Gradients",
        Wrap("broken_frozen_backward", FullAttentionPlugin(),
             Breakage::kBackwardOffByFactor)},
+      {Breakage::kNone, "",
+       WithInputPath("broken_none_shared_qk", InputPath::kSharedQk,
+                     Breakage::kNone)},
+      {Breakage::kNone, "",
+       WithInputPath("broken_none_layer_input", InputPath::kLayerInput,
+                     Breakage::kNone)},
+      {Breakage::kNone, "",
+       WithInputPath("broken_none_length", InputPath::kPositionGain,
+                     Breakage::kNone)},
+      {Breakage::kSharedQkDropsKeyGradient, "Gradients",
+       WithInputPath("broken_shared_qk", InputPath::kSharedQk,
+                     Breakage::kSharedQkDropsKeyGradient)},
+      {Breakage::kLayerInputGradientOff, "Gradients",
+       WithInputPath("broken_layer_input_gradient", InputPath::kLayerInput,
+                     Breakage::kLayerInputGradientOff)},
+      {Breakage::kLayerInputOverwritesGradient, "OutputShapes",
+       WithInputPath("broken_layer_input_overwrites", InputPath::kLayerInput,
+                     Breakage::kLayerInputOverwritesGradient)},
+      {Breakage::kLayerInputReadsPadding, "PaddingInvariance",
+       WithInputPath("broken_layer_input_padding", InputPath::kLayerInput,
+                     Breakage::kLayerInputReadsPadding)},
+      {Breakage::kUndeclaredLengthDependence, "Parameters",
+       WithInputPath("broken_length", InputPath::kPositionGain,
+                     Breakage::kUndeclaredLengthDependence)},
   };
   for (BrokenPlugin& broken : all) {
     if (broken.breakage == Breakage::kFalselyCausal) {

@@ -29,6 +29,13 @@ enum class Breakage {
   kLearnableWithoutParameters,  // declares learnable but has none
   // declares a kFreezeStructure exemption from Gradients, and its dq is off
   kFrozenButWrong,
+  // The contract-v2 inputs, on test plugins that use them (see
+  // InputPath in broken_plugins.cc):
+  kSharedQkDropsKeyGradient,      // shared_qk, but dq lacks the key role
+  kLayerInputGradientOff,         // needs_layer_input, dx 1.25 times too large
+  kLayerInputOverwritesGradient,  // writes dx instead of adding into it
+  kLayerInputReadsPadding,        // real outputs read x at the last position
+  kUndeclaredLengthDependence,    // [N]-sized parameter, flag not set
 };
 
 struct BrokenPlugin {
@@ -39,9 +46,12 @@ struct BrokenPlugin {
   AttentionPlugin plugin;  // named "broken_<what>"
 };
 
-// Every broken plugin, one per Breakage. Each wraps "full", or
+// Every broken plugin, one per Breakage, and the faithful plugins (kNone)
+// that must pass every check: "broken_none", which wraps "full", and one per
+// contract-v2 input path (shared QK, a layer input, a length-dependent
+// parameter), each "full" plus that path. The broken ones wrap "full",
 // "example_window" (the docs' example, which has a parameter) for the
-// parameter one.
+// parameter one, or a faithful input-path plugin with one bug.
 std::vector<BrokenPlugin> BrokenPlugins();
 
 // Registers BrokenPlugins() into `registry`.

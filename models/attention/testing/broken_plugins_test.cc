@@ -42,12 +42,20 @@ TEST_F(BrokenPluginsTest, EachBugIsCaughtByItsCheck) {
   }
 }
 
+// "broken_none" and the faithful plugin of each contract-v2 input path
+// (shared QK, layer input, length-dependent parameter).
 TEST_F(BrokenPluginsTest, FaithfulWrapperPassesEveryCheck) {
-  for (const ConformanceCheck& check : ConformanceChecks()) {
-    const absl::Status status =
-        RunConformanceCheck(registry_, "broken_none", check);
-    EXPECT_TRUE(status.ok()) << status.message();
+  int faithful = 0;
+  for (const BrokenPlugin& plugin : BrokenPlugins()) {
+    if (plugin.breakage != Breakage::kNone) continue;
+    ++faithful;
+    for (const ConformanceCheck& check : ConformanceChecks()) {
+      const absl::Status status =
+          RunConformanceCheck(registry_, plugin.plugin.name, check);
+      EXPECT_TRUE(status.ok()) << status.message();
+    }
   }
+  EXPECT_EQ(faithful, 4);
 }
 
 // The checks are specific: a plugin that reads padded keys has consistent

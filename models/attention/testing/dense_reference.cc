@@ -149,6 +149,17 @@ void DenseMaskedAttentionBackward(const float* q, const float* k,
   Backward(q, k, v, B, H, N, Dh, allowed, dout, dq, dk, dv);
 }
 
+void DenseMaskedAttentionBackwardSharedQK(const float* qk, const float* v,
+                                          int B, int H, int N, int Dh,
+                                          const DenseAllowedFn& allowed,
+                                          const float* dout, double* dqk,
+                                          double* dv) {
+  const int64_t total = int64_t(B) * H * N * Dh;
+  std::vector<double> dk(total);
+  Backward(qk, qk, v, B, H, N, Dh, allowed, dout, dqk, dk.data(), dv);
+  for (int64_t e = 0; e < total; ++e) dqk[e] += dk[e];
+}
+
 DenseAllowedFn DenseAllowWithPadding(DenseAllowedFn pattern,
                                      const uint8_t* key_mask, int N) {
   if (key_mask == nullptr) return pattern;

@@ -45,6 +45,16 @@ void DenseMaskedAttentionBackward(const float* q, const float* k,
                                   const float* dout, double* dq, double* dk,
                                   double* dv);
 
+// Shared-QK attention (capabilities.shared_qk, Reformer): the forward is
+// DenseMaskedAttention(qk, qk, v, ...), and dqk, the gradient of <out, dout>
+// in qk, holds both the query and the key role (what such a plugin's Backward
+// writes into dq). dqk, dv: [B, H, N, Dh], overwritten.
+void DenseMaskedAttentionBackwardSharedQK(const float* qk, const float* v,
+                                          int B, int H, int N, int Dh,
+                                          const DenseAllowedFn& allowed,
+                                          const float* dout, double* dqk,
+                                          double* dv);
+
 // Combines a pattern with a key padding mask ([B, N], 1 = real key; nullptr =
 // no padding): allowed(b, h, i, j) && key_mask[b * N + j]. `key_mask` must
 // outlive the returned function.

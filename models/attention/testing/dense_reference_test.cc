@@ -1,5 +1,6 @@
 #include "models/attention/testing/dense_reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -142,6 +143,50 @@ TEST(DenseReferenceTest, ExplicitMatrixPattern) {
       EXPECT_EQ(out[i * Dh + x], v[(2 - i) * Dh + x]);
     }
   }
+}
+
+// The shared-QK gradient covers both roles: central differences in qk of
+// <out(qk, qk, v), dout> match it.
+TEST(DenseReferenceTest, SharedQkGradientMatchesCentralDifferences) {
+  const int B = 1, H = 2, N = 9, Dh = 4;
+  const int64_t count = int64_t(B) * H * N * Dh;
+  std::vector<float> qk = Random(count, 11, 1.5f);
+  const std::vector<float> v = Random(count, 12), dout = Random(count, 13);
+  std::vector<uint8_t> key_mask(N, 1);
+  key_mask[N - 1] = key_mask[N - 2] = 0;
+  const DenseAllowedFn allowed =
+      DenseAllowWithPadding(DenseAllowAll(), key_mask.data(), N);
+  std::vector<double> dqk(count), dv(count), out(count);
+  DenseMaskedAttentionBackwardSharedQK(qk.data(), v.data(), B, H, N, Dh,
+                                       allowed, dout.data(), dqk.data(),
+                                       dv.data());
+  auto objective = [&]() {
+    DenseMaskedAttention(qk.data(), qk.data(), v.data(), B, H, N, Dh, allowed,
+                         out.data());
+    double sum = 0.0;
+    for (int64_t e = 0; e < count; ++e) sum += out[e] * dout[e];
+    return sum;
+  };
+  double largest_key_part = 0.0;
+  std::vector<double> dq(count), dk(count), dv2(count);
+  DenseMaskedAttentionBackward(qk.data(), qk.data(), v.data(), B, H, N, Dh,
+                               allowed, dout.data(), dq.data(), dk.data(),
+                               dv2.data());
+  for (int64_t e = 0; e < count; ++e) {
+    const float saved = qk[e];
+    const float step = 1e-3f;
+    qk[e] = saved + step;
+    const double plus = objective();
+    qk[e] = saved - step;
+    const double minus = objective();
+    qk[e] = saved;
+    const double h = double(saved + step) - double(saved - step);
+    EXPECT_NEAR((plus - minus) / h, dqk[e], 1e-4) << "element " << e;
+    EXPECT_NEAR(dqk[e], dq[e] + dk[e], 1e-12);
+    largest_key_part = std::max(largest_key_part, std::fabs(dk[e]));
+  }
+  // The key role matters here, so a gradient that dropped it would fail.
+  EXPECT_GT(largest_key_part, 1e-2);
 }
 
 }  // namespace

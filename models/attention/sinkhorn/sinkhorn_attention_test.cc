@@ -1,0 +1,172 @@
+// Sinkhorn attention against an independent PyTorch implementation (goldens
+// made by tools/make_learnable_golden.py: forward and every gradient, with
+// padding), and against the dense softmax reference where it reduces to full
+// attention (one block: the sorted partner is the block itself).
+#include "models/attention/sinkhorn/sinkhorn_attention.h"
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/golden_file.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::unique_ptr<Attention>> Make(
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
+  AttentionRegistry registry;
+  RegisterOrDie(registry, {SinkhornAttentionPlugin()});
+  PluginConfig config;
+  config.set_name("sinkhorn");
+  for (const PluginParam& p : params) *config.add_param() = p;
+  return registry.Create(config, shape);
+}
+
+std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) {
+    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return v;
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+// Forward output and the gradients in q, k, v and the sorting network match
+// PyTorch to 1e-4 relative (to each tensor's scale).
+TEST_P(GoldenTest, MatchesPyTorch) {
+  absl::StatusOr<GoldenFile> golden = ReadGoldenFile(
+      "models/attention/sinkhorn/testdata/" + GetParam() + ".txt");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  const GoldenFile& g = *golden;
+  AttentionShape shape;
+  shape.max_batch = static_cast<int>(g.scalars.at("batch"));
+  shape.num_heads = static_cast<int>(g.scalars.at("heads"));
+  shape.seq_len = static_cast<int>(g.scalars.at("seq_len"));
+  shape.head_dim = static_cast<int>(g.scalars.at("head_dim"));
+  absl::StatusOr<std::unique_ptr<Attention>> made =
+      Make({NumberParam("block", g.scalars.at("block")),
+            NumberParam("iterations", g.scalars.at("iterations")),
+            NumberParam("temperature", g.scalars.at("temperature"))},
+           shape);
+  ASSERT_TRUE(made.ok()) << made.status();
+  Attention& attention = **made;
+  attention.InitParameters(1);
+  int loaded = 0;
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        absl::StatusOr<const GoldenTensor*> t = g.Tensor("param/" + name);
+        ASSERT_TRUE(t.ok()) << t.status();
+        ASSERT_EQ(int64_t((*t)->values.size()), value.size()) << name;
+        const std::vector<float> values = ToFloats(**t);
+        std::copy(values.begin(), values.end(), value.data());
+        grad.Zero();
+        ++loaded;
+      });
+  EXPECT_EQ(loaded, 1);
+  const std::vector<float> q = ToFloats(g.tensors.at("q")),
+                           k = ToFloats(g.tensors.at("k")),
+                           v = ToFloats(g.tensors.at("v")),
+                           dout = ToFloats(g.tensors.at("dout"));
+  std::vector<uint8_t> mask;
+  for (double m : g.tensors.at("mask").values) mask.push_back(m != 0);
+  std::vector<float> out(q.size()), dq(q.size()), dk(q.size()), dv(q.size());
+  AttentionInputs in;
+  in.q = q.data();
+  in.k = k.data();
+  in.v = v.data();
+  in.key_mask = mask.data();
+  in.batch = shape.max_batch;
+  attention.Forward(in, out.data());
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  constexpr double kRtol = 1e-4;
+  std::string report;
+  report += CompareWithGolden("out", out.data(), g.tensors.at("out"), kRtol);
+  report += CompareWithGolden("dq", dq.data(), g.tensors.at("grad/q"), kRtol);
+  report += CompareWithGolden("dk", dk.data(), g.tensors.at("grad/k"), kRtol);
+  report += CompareWithGolden("dv", dv.data(), g.tensors.at("grad/v"), kRtol);
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor&, Tensor& grad) {
+        report += CompareWithGolden("grad of " + name, grad.data(),
+                                    g.tensors.at("grad/" + name), kRtol);
+      });
+  EXPECT_EQ(report, "") << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GoldenTest,
+                         ::testing::Values("block4", "block3_no_iterations"));
+
+// With one block, the sorted partner is the block itself (S = 1): every key
+// appears twice with the same score, so the output and gradients are those of
+// full softmax attention.
+TEST(SinkhornTest, OneBlockIsFullAttention) {
+  const int B = 2, H = 2, N = 29, Dh = 8;
+  AttentionShape shape;
+  shape.max_batch = B;
+  shape.num_heads = H;
+  shape.seq_len = N;
+  shape.head_dim = Dh;
+  absl::StatusOr<std::unique_ptr<Attention>> made =
+      Make({NumberParam("block", 32)}, shape);
+  ASSERT_TRUE(made.ok()) << made.status();
+  (*made)->InitParameters(3);
+  const int64_t count = int64_t(B) * H * N * Dh;
+  const std::vector<float> q = Random(count, 1, 1.5f),
+                           k = Random(count, 2, 1.5f),
+                           v = Random(count, 3, 1.0f),
+                           dout = Random(count, 4, 1.0f);
+  std::vector<uint8_t> mask(B * N, 1);
+  for (int j = 20; j < N; ++j) mask[N + j] = 0;
+  std::vector<float> out(count), dq(count), dk(count), dv(count);
+  AttentionInputs in;
+  in.q = q.data();
+  in.k = k.data();
+  in.v = v.data();
+  in.key_mask = mask.data();
+  in.batch = B;
+  (*made)->Forward(in, out.data());
+  (*made)->Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  const DenseAllowedFn allowed =
+      DenseAllowWithPadding(DenseAllowAll(), mask.data(), N);
+  std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
+  DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh, allowed,
+                       rout.data());
+  DenseMaskedAttentionBackward(q.data(), k.data(), v.data(), B, H, N, Dh,
+                               allowed, dout.data(), rdq.data(), rdk.data(),
+                               rdv.data());
+  for (int64_t e = 0; e < count; ++e) {
+    EXPECT_NEAR(out[e], rout[e], 1e-5) << e;
+    EXPECT_NEAR(dq[e], rdq[e], 1e-5) << e;
+    EXPECT_NEAR(dk[e], rdk[e], 1e-5) << e;
+    EXPECT_NEAR(dv[e], rdv[e], 1e-5) << e;
+  }
+}
+
+TEST(SinkhornTest, RejectsBadParams) {
+  AttentionShape shape;
+  shape.seq_len = 10;
+  EXPECT_THAT(
+      std::string(Make({NumberParam("block", 65)}, shape).status().message()),
+      HasSubstr("allowed: a whole number from 1 to 64"));
+  EXPECT_THAT(
+      std::string(
+          Make({NumberParam("temperature", 0)}, shape).status().message()),
+      HasSubstr("'temperature' of attention 'sinkhorn' is 0"));
+  EXPECT_THAT(
+      std::string(
+          Make({NumberParam("iterations", 1.5)}, shape).status().message()),
+      HasSubstr("'iterations' of attention 'sinkhorn' is 1.5"));
+}
+
+}  // namespace
+}  // namespace lra

@@ -1,0 +1,216 @@
+// Synthesizer against an independent PyTorch implementation (goldens made by
+// tools/make_learnable_golden.py: forward and every gradient, each mode), and
+// against the dense softmax reference where it reduces to dot-product
+// attention.
+#include "models/attention/synthesizer/synthesizer_attention.h"
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/golden_file.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<std::unique_ptr<Attention>> Make(
+    const std::vector<PluginParam>& params, const AttentionShape& shape) {
+  AttentionRegistry registry;
+  RegisterOrDie(registry, {SynthesizerAttentionPlugin()});
+  PluginConfig config;
+  config.set_name("synthesizer");
+  for (const PluginParam& p : params) *config.add_param() = p;
+  return registry.Create(config, shape);
+}
+
+std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) {
+    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return v;
+}
+
+class GoldenTest : public ::testing::TestWithParam<std::string> {};
+
+// Forward output and the gradients in q, k, v, x and every parameter match
+// PyTorch to 1e-4 relative (to each tensor's scale), with padding.
+TEST_P(GoldenTest, MatchesPyTorch) {
+  absl::StatusOr<GoldenFile> golden = ReadGoldenFile(
+      "models/attention/synthesizer/testdata/" + GetParam() + ".txt");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  const GoldenFile& g = *golden;
+  AttentionShape shape;
+  shape.max_batch = static_cast<int>(g.scalars.at("batch"));
+  shape.num_heads = static_cast<int>(g.scalars.at("heads"));
+  shape.seq_len = static_cast<int>(g.scalars.at("seq_len"));
+  shape.head_dim = static_cast<int>(g.scalars.at("head_dim"));
+  shape.d_model = static_cast<int>(g.scalars.at("d_model"));
+  absl::StatusOr<std::unique_ptr<Attention>> made =
+      Make({TextParam("mode", g.texts.at("mode")),
+            NumberParam("factor", g.scalars.at("factor")),
+            NumberParam("mix", g.scalars.at("mix")),
+            FlagParam("learn_mix", g.scalars.at("learn_mix") != 0)},
+           shape);
+  ASSERT_TRUE(made.ok()) << made.status();
+  Attention& attention = **made;
+  attention.InitParameters(1);
+  int loaded = 0;
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        absl::StatusOr<const GoldenTensor*> t = g.Tensor("param/" + name);
+        ASSERT_TRUE(t.ok()) << t.status();
+        ASSERT_EQ(int64_t((*t)->values.size()), value.size()) << name;
+        const std::vector<float> values = ToFloats(**t);
+        std::copy(values.begin(), values.end(), value.data());
+        grad.Zero();
+        ++loaded;
+      });
+  int expected_params = 0;
+  for (const auto& [name, t] : g.tensors) {
+    expected_params += name.rfind("param/", 0) == 0;
+  }
+  EXPECT_EQ(loaded, expected_params);
+
+  const std::vector<float> q = ToFloats(g.tensors.at("q")),
+                           k = ToFloats(g.tensors.at("k")),
+                           v = ToFloats(g.tensors.at("v")),
+                           x = ToFloats(g.tensors.at("x")),
+                           dout = ToFloats(g.tensors.at("dout"));
+  std::vector<uint8_t> mask;
+  for (double m : g.tensors.at("mask").values) mask.push_back(m != 0);
+  std::vector<float> out(q.size()), dq(q.size()), dk(q.size()), dv(q.size()),
+      dx(x.size(), 0.0f);
+  AttentionInputs in;
+  in.q = q.data();
+  in.k = k.data();
+  in.v = v.data();
+  in.x = x.data();
+  in.key_mask = mask.data();
+  in.batch = shape.max_batch;
+  attention.Forward(in, out.data());
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data(), dx.data()});
+  constexpr double kRtol = 1e-4;
+  std::string report;
+  report += CompareWithGolden("out", out.data(), g.tensors.at("out"), kRtol);
+  report += CompareWithGolden("dq", dq.data(), g.tensors.at("grad/q"), kRtol);
+  report += CompareWithGolden("dk", dk.data(), g.tensors.at("grad/k"), kRtol);
+  report += CompareWithGolden("dv", dv.data(), g.tensors.at("grad/v"), kRtol);
+  report += CompareWithGolden("dx", dx.data(), g.tensors.at("grad/x"), kRtol);
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        report += CompareWithGolden("grad of " + name, grad.data(),
+                                    g.tensors.at("grad/" + name), kRtol);
+      });
+  EXPECT_EQ(report, "") << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, GoldenTest,
+                         ::testing::Values("random_dot_factor", "random_full",
+                                           "dense_dot", "dense"));
+
+// With mix 0 the synthetic logits vanish and random+dot is softmax attention.
+TEST(SynthesizerTest, MixZeroIsDotProductAttention) {
+  AttentionShape shape;
+  shape.max_batch = 2;
+  shape.num_heads = 2;
+  shape.seq_len = 23;
+  shape.head_dim = 8;
+  shape.d_model = 12;
+  absl::StatusOr<std::unique_ptr<Attention>> made =
+      Make({TextParam("mode", "random+dot"), NumberParam("mix", 0)}, shape);
+  ASSERT_TRUE(made.ok()) << made.status();
+  (*made)->InitParameters(3);
+  const int B = 2, H = 2, N = 23, Dh = 8;
+  const int64_t count = int64_t(B) * H * N * Dh;
+  const std::vector<float> q = Random(count, 1, 1.5f),
+                           k = Random(count, 2, 1.5f),
+                           v = Random(count, 3, 1.0f),
+                           dout = Random(count, 4, 1.0f),
+                           x = Random(B * N * 12, 5, 1.0f);
+  std::vector<uint8_t> mask(B * N, 1);
+  for (int j = 15; j < N; ++j) mask[N + j] = 0;
+  std::vector<float> out(count), dq(count), dk(count), dv(count), dx(x.size());
+  AttentionInputs in;
+  in.q = q.data();
+  in.k = k.data();
+  in.v = v.data();
+  in.x = x.data();
+  in.key_mask = mask.data();
+  in.batch = B;
+  (*made)->Forward(in, out.data());
+  (*made)->Backward(dout.data(), {dq.data(), dk.data(), dv.data(), dx.data()});
+  const DenseAllowedFn allowed =
+      DenseAllowWithPadding(DenseAllowAll(), mask.data(), N);
+  std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
+  DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh, allowed,
+                       rout.data());
+  DenseMaskedAttentionBackward(q.data(), k.data(), v.data(), B, H, N, Dh,
+                               allowed, dout.data(), rdq.data(), rdk.data(),
+                               rdv.data());
+  for (int64_t e = 0; e < count; ++e) {
+    EXPECT_NEAR(out[e], rout[e], 1e-5) << e;
+    EXPECT_NEAR(dq[e], rdq[e], 1e-5) << e;
+    EXPECT_NEAR(dk[e], rdk[e], 1e-5) << e;
+    EXPECT_NEAR(dv[e], rdv[e], 1e-5) << e;
+  }
+}
+
+// Fixed random logits are structure of the run: not a parameter, the same
+// for the same shape.seed, different for another.
+TEST(SynthesizerTest, FixedRandomComesFromTheRunSeed) {
+  AttentionShape shape;
+  shape.max_batch = 1;
+  shape.num_heads = 1;
+  shape.seq_len = 9;
+  shape.head_dim = 4;
+  shape.d_model = 4;
+  const std::vector<PluginParam> params = {TextParam("mode", "random"),
+                                           FlagParam("learn_random", false)};
+  auto run = [&](uint64_t seed) {
+    shape.seed = seed;
+    std::unique_ptr<Attention> a = *Make(params, shape);
+    int visited = 0;
+    a->ForEachParameter(
+        [&](const std::string&, Tensor&, Tensor&) { ++visited; });
+    EXPECT_EQ(visited, 0);
+    const std::vector<float> q = Random(36, 1, 1), v = Random(36, 3, 1),
+                             x = Random(36, 4, 1);
+    std::vector<float> out(36);
+    AttentionInputs in;
+    in.q = q.data();
+    in.k = q.data();
+    in.v = v.data();
+    in.x = x.data();
+    in.batch = 1;
+    a->Forward(in, out.data());
+    return out;
+  };
+  EXPECT_EQ(run(5), run(5));
+  EXPECT_NE(run(5), run(6));
+}
+
+TEST(SynthesizerTest, RejectsBadParams) {
+  AttentionShape shape;
+  shape.seq_len = 4;
+  EXPECT_THAT(
+      std::string(
+          Make({TextParam("mode", "dense+random")}, shape).status().message()),
+      HasSubstr("allowed: random, dense, random+dot, dense+dot"));
+  EXPECT_THAT(
+      std::string(Make({NumberParam("factor", 2.5)}, shape).status().message()),
+      HasSubstr("'factor' of attention 'synthesizer' is 2.5"));
+}
+
+}  // namespace
+}  // namespace lra
