@@ -8,6 +8,7 @@
 
 #include "models/attention/bigbird/bigbird_attention.h"
 #include "models/attention/full/full_attention.h"
+#include "models/attention/linear_transformer/linear_transformer_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
 #include "models/attention/sinkhorn/sinkhorn_attention.h"
@@ -24,6 +25,7 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       SparseTransformerAttentionPlugin(),
       LongformerAttentionPlugin(),
       BigBirdAttentionPlugin(),
+      LinearTransformerAttentionPlugin(),
       SynthesizerAttentionPlugin(),
       SinkhornAttentionPlugin(),
   };

@@ -1,0 +1,49 @@
+// "linear_transformer": Katharopoulos et al.'s linear attention. With the
+// feature map phi(x) = elu(x) + 1, query i reads
+//   out_i = phi(q_i)^T S / (phi(q_i) . z + eps),
+//   S = sum_j phi(k_j) v_j^T  [Dh, Dh],  z = sum_j phi(k_j)  [Dh],
+// summed over the real keys (all of them, or j <= i in causal mode, where S
+// and z are prefix sums). Forward and Backward keep only O(Dh^2) state per
+// (example, head) besides O(N) rows: no N x N buffer.
+#ifndef LRA_MODELS_ATTENTION_LINEAR_TRANSFORMER_LINEAR_TRANSFORMER_ATTENTION_H_
+#define LRA_MODELS_ATTENTION_LINEAR_TRANSFORMER_LINEAR_TRANSFORMER_ATTENTION_H_
+
+#include <cstdint>
+
+#include "models/attention/attention.h"
+#include "models/tensor.h"
+
+namespace lra {
+
+class LinearTransformerAttention : public Attention {
+ public:
+  LinearTransformerAttention(const AttentionShape& shape, bool causal,
+                             float eps);
+
+  void Forward(const AttentionInputs& in, float* out) override;
+  void Backward(const float* dout, const AttentionGradients& grads) override;
+
+ private:
+  AttentionShape shape_;
+  bool causal_;
+  float eps_;
+  // State of the last Forward, read by Backward.
+  const float* q_ = nullptr;           // [B, H, N, Dh]
+  const float* k_ = nullptr;           // [B, H, N, Dh]
+  const float* v_ = nullptr;           // [B, H, N, Dh]
+  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
+  int batch_ = 0;
+  Tensor denominator_;    // [maxB, H, N] phi(q_i) . z_i + eps
+  Tensor d_numerator_;    // [maxB, H, N, Dh] d(loss)/d(numerator_i)
+  Tensor d_denominator_;  // [maxB, H, N]
+  Tensor state_;          // [maxB, H, Dh, Dh] S (or dS in Backward)
+  Tensor state_sum_;      // [maxB, H, Dh] z (or dz in Backward)
+  Tensor features_;       // [maxB, H, Dh] scratch: one feature row
+};
+
+// The registry entry for "linear_transformer".
+AttentionPlugin LinearTransformerAttentionPlugin();
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_LINEAR_TRANSFORMER_LINEAR_TRANSFORMER_ATTENTION_H_
