@@ -26,16 +26,18 @@ double LearningRate(const TrainConfig& train, int64_t step) {
 }
 
 AdamW::AdamW(const TrainConfig& train, Encoder* encoder) : train_(train) {
-  encoder->ForEachParameter(
-      [this](const std::string& name, Tensor& value, Tensor& grad) {
-        Slot slot;
-        slot.name = name;
-        slot.value = &value;
-        slot.grad = &grad;
-        slot.m = Tensor(value.shape());
-        slot.v = Tensor(value.shape());
-        slots_.push_back(std::move(slot));
-      });
+  encoder->ForEachTrainable([this](const std::string& name, Tensor& value,
+                                   Tensor& grad, const WeightSpec& spec) {
+    Slot slot;
+    slot.lr_scale = spec.lr_scale;
+    slot.weight_decay = spec.weight_decay;
+    slot.name = name;
+    slot.value = &value;
+    slot.grad = &grad;
+    slot.m = Tensor(value.shape());
+    slot.v = Tensor(value.shape());
+    slots_.push_back(std::move(slot));
+  });
 }
 
 double AdamW::Step(int64_t step, double lr) {
@@ -58,10 +60,13 @@ double AdamW::Step(int64_t step, double lr) {
   const float eps = train_.eps();
   const float correction1 = 1.0f - std::pow(b1, static_cast<double>(step));
   const float correction2 = 1.0f - std::pow(b2, static_cast<double>(step));
-  const float step_size = static_cast<float>(lr) / correction1;
-  const float decay = static_cast<float>(lr) * train_.weight_decay();
   const float inv_sqrt_c2 = 1.0f / std::sqrt(correction2);
   for (Slot& slot : slots_) {
+    const double slot_lr = lr * slot.lr_scale;
+    const float step_size = static_cast<float>(slot_lr) / correction1;
+    const float decay =
+        slot.weight_decay ? static_cast<float>(slot_lr) * train_.weight_decay()
+                          : 0.0f;
     float* p = slot.value->data();
     const float* g = slot.grad->data();
     float* m = slot.m.data();

@@ -29,8 +29,11 @@ class AdamW {
   AdamW(const TrainConfig& train, Encoder* encoder);
 
   // Clips gradients to `grad_clip` global norm (if set), then updates every
-  // parameter at 1-based `step` with learning rate `lr`. Returns the gradient
-  // norm before clipping. No heap allocation.
+  // parameter at 1-based `step` with learning rate `lr` times the
+  // parameter's declared WeightSpec::lr_scale, with decoupled weight decay
+  // only where its WeightSpec::weight_decay allows (parameter groups come
+  // from what each layer or plugin declares, never from names). Returns the
+  // gradient norm before clipping. No heap allocation.
   double Step(int64_t step, double lr);
 
   // Visits every moment tensor: "<param>.m" and "<param>.v".
@@ -44,6 +47,8 @@ class AdamW {
     Tensor* grad;
     Tensor m;
     Tensor v;
+    float lr_scale = 1.0f;
+    bool weight_decay = true;
   };
   TrainConfig train_;
   std::vector<Slot> slots_;

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "models/builtin.h"
+#include "models/internal/mean_mixer.h"
 
 namespace lra {
 namespace {
@@ -115,6 +116,89 @@ TEST(AdamWTest, MatchesReferenceUpdateWithDecayAndClipping) {
       }
     });
   }
+}
+
+// A mixer that declares parameter groups the way a state-space layer does:
+// "scale" at a tenth of the rate and without weight decay, "mix" as usual.
+class GroupedMixer final : public TokenMixer {
+ public:
+  explicit GroupedMixer(const MixerShape& shape) : inner_(shape) {}
+  void Forward(const float* x, const MixerStep& step, float* y) override {
+    inner_.Forward(x, step, y);
+  }
+  void Backward(const float* dy, float* dx) override {
+    inner_.Backward(dy, dx);
+  }
+  void ForEachWeight(const WeightVisitor& fn) override {
+    inner_.ForEachWeight([&](const std::string& name, Tensor& value,
+                             Tensor& grad, const WeightSpec& spec) {
+      WeightSpec grouped = spec;
+      if (name == "scale") {
+        grouped.lr_scale = 0.1f;
+        grouped.weight_decay = false;
+      }
+      fn(name, value, grad, grouped);
+    });
+  }
+  void InitParameters(uint64_t seed) override { inner_.InitParameters(seed); }
+  const char* name_prefix() const override { return "grouped"; }
+
+ private:
+  internal::MeanMixer inner_;
+};
+
+// The optimizer reads each parameter's WeightSpec: a declared lr_scale
+// scales its step and weight_decay = false exempts it from decay, with no
+// knowledge of the parameter's name.
+TEST(AdamWTest, HonoursDeclaredLearningRateScaleAndWeightDecay) {
+  MixerRegistry mixers;
+  MixerPlugin plugin;
+  plugin.name = "grouped";
+  plugin.description = "test-only";
+  plugin.capabilities.key_padding_mask = true;
+  plugin.factory =
+      [](const PluginParams&, const MixerShape& shape,
+         const ModelConfig&) -> absl::StatusOr<std::unique_ptr<TokenMixer>> {
+    return std::unique_ptr<TokenMixer>(std::make_unique<GroupedMixer>(shape));
+  };
+  RegisterOrDie(mixers, {plugin});
+  ModelPlugins plugins = BuiltinPlugins();
+  plugins.mixers = &mixers;
+  ModelConfig model = TinyModel();
+  model.clear_attention();
+  model.mutable_mixer()->set_name("grouped");
+  auto encoder = Encoder::Create(model, {4, 2, 0}, plugins);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  (*encoder)->InitParameters(3);
+  TrainConfig t = Train(SCHEDULE_CONSTANT, 0.01f, 0, 10);
+  t.set_weight_decay(0.5f);
+  AdamW adam(t, encoder->get());
+  std::map<std::string, std::vector<double>> before;
+  int grouped = 0;
+  (*encoder)->ForEachTrainable([&](const std::string& name, Tensor& value,
+                                   Tensor& grad, const WeightSpec& spec) {
+    before[name].assign(value.data(), value.data() + value.size());
+    for (int64_t i = 0; i < grad.size(); ++i) grad[i] = 1.0f;
+    if (spec.lr_scale != 1.0f) ++grouped;
+  });
+  ASSERT_EQ(grouped, 1);  // layer0.grouped.scale
+  adam.Step(1, 0.01);
+  // After one step with gradient 1, Adam's normalised update is 1, so
+  // p' = p - lr * s * (1 + wd * p) with wd applied only where declared.
+  int checked = 0;
+  (*encoder)->ForEachTrainable(
+      [&](const std::string& name, Tensor& value, Tensor&, const WeightSpec&) {
+        const bool is_scale = name == "layer0.grouped.scale";
+        const double lr = is_scale ? 0.001 : 0.01;
+        const double wd = is_scale ? 0.0 : 0.5;
+        for (int64_t i = 0; i < value.size(); ++i) {
+          const double p = before[name][i];
+          ASSERT_NEAR(value[i], p - lr * (1.0 + wd * p), 1e-6)
+              << name << "[" << i << "]";
+        }
+        checked += is_scale;
+      });
+  EXPECT_EQ(checked, 1);
 }
 
 }  // namespace
