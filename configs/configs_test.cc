@@ -5,21 +5,18 @@
 #include <string>
 #include <vector>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
-#include "lra/suite.h"
+#include "lra/validate.h"
 #include "models/encoder.h"
 
 namespace lra {
 namespace {
 
-std::string Workspace() {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
-}
-
 std::vector<std::string> Pbtxt(const std::string& folder) {
   std::vector<std::string> files;
-  DIR* dir = opendir((Workspace() + "/configs/" + folder).c_str());
+  DIR* dir = opendir((TestWorkspace() + "/configs/" + folder).c_str());
   if (dir == nullptr) return files;
   while (dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
@@ -36,7 +33,7 @@ TEST(ConfigsTest, EverySuiteLoadsAndValidates) {
   ASSERT_GE(suites.size(), 2u);
   for (const std::string& file : suites) {
     absl::StatusOr<Suite> suite =
-        LoadSuite(Workspace() + "/" + file, Workspace());
+        LoadSuite(TestWorkspace() + "/" + file, TestWorkspace());
     EXPECT_TRUE(suite.ok()) << file << ": " << suite.status();
     if (suite.ok()) EXPECT_FALSE(suite->runs.empty()) << file;
   }
@@ -46,27 +43,29 @@ TEST(ConfigsTest, EveryModelTaskAndTrainFileParses) {
   int count = 0;
   for (const std::string& file : Pbtxt("models")) {
     ModelConfig model;
-    absl::Status status = LoadTextProto(Workspace() + "/" + file, &model);
+    absl::Status status = LoadTextProto(TestWorkspace() + "/" + file, &model);
     EXPECT_TRUE(status.ok()) << status;
     EXPECT_TRUE(ResolveModelDefaults(&model).ok()) << file;
     ++count;
   }
   for (const std::string& file : Pbtxt("tasks")) {
     TaskConfig task;
-    EXPECT_TRUE(LoadTextProto(Workspace() + "/" + file, &task).ok()) << file;
+    EXPECT_TRUE(LoadTextProto(TestWorkspace() + "/" + file, &task).ok())
+        << file;
     ++count;
   }
   for (const std::string& file : Pbtxt("train")) {
     TrainConfig train;
-    EXPECT_TRUE(LoadTextProto(Workspace() + "/" + file, &train).ok()) << file;
+    EXPECT_TRUE(LoadTextProto(TestWorkspace() + "/" + file, &train).ok())
+        << file;
     ++count;
   }
   EXPECT_GE(count, 4);
 }
 
 TEST(ConfigsTest, LraListOpsSuiteMatchesTheReleasedConfiguration) {
-  absl::StatusOr<Suite> suite =
-      LoadSuite(Workspace() + "/configs/suites/lra-listops.pbtxt", Workspace());
+  absl::StatusOr<Suite> suite = LoadSuite(
+      TestWorkspace() + "/configs/suites/lra-listops.pbtxt", TestWorkspace());
   ASSERT_TRUE(suite.ok()) << suite.status();
   ASSERT_EQ(suite->runs.size(), 1u);
   const RunConfig& run = suite->runs[0].config;

@@ -23,9 +23,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "config/text_proto.h"
 #include "eval/commands.h"
 #include "lra/commands.h"
-#include "lra/config_io.h"
+#include "lra/validate.h"
 
 ABSL_FLAG(std::string, suite, "", "Suite config (.pbtxt) for `run`.");
 ABSL_FLAG(std::string, out, "",
@@ -202,6 +203,7 @@ int main(int argc, char** argv) {
       options.results_dir = absl::GetFlag(FLAGS_results);
       options.suite_path = absl::GetFlag(FLAGS_suite);
       options.workspace_dir = lra::WorkspaceDir();
+      options.load_suite = lra::LoadSuite;
       status = lra::StatusCommand(options);
     }
   } else {

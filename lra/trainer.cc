@@ -23,7 +23,7 @@
 #include "absl/time/time.h"
 #include "datasets/dataset.h"
 #include "lra/checkpoint.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
 #include "models/builtin.h"
