@@ -11,6 +11,22 @@
 namespace lra {
 namespace {
 
+// The attention variant is registered and its parameters are declared.
+absl::Status ValidateAttention(const ModelConfig& m, const ConfigOrigin& o) {
+  if (m.attention().name().empty())
+    return FieldError(
+        o, "attention.name", "''",
+        absl::StrCat("one of the registered variants: ",
+                     absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
+  absl::StatusOr<PluginParams> params =
+      BuiltinPlugins().attention->ResolveParams(m.attention());
+  if (!params.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(o.Where("attention"), ": ", params.status().message()));
+  }
+  return absl::OkStatus();
+}
+
 // What the model must agree on with the task and the registries.
 absl::Status ValidateModelAgainstTask(const ModelConfig& m,
                                       const TaskConfig& task,
@@ -25,17 +41,7 @@ absl::Status ValidateModelAgainstTask(const ModelConfig& m,
     return FieldError(o, "num_classes", FormatNumber(m.num_classes()),
                       absl::StrCat(classes, ", the classes of task '",
                                    task.name(), "' (0 = take the task's)"));
-  if (m.attention().name().empty())
-    return FieldError(
-        o, "attention.name", "''",
-        absl::StrCat("one of the registered variants: ",
-                     absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
-  absl::StatusOr<PluginParams> params =
-      BuiltinPlugins().attention->ResolveParams(m.attention());
-  if (!params.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(o.Where("attention"), ": ", params.status().message()));
-  }
+  RETURN_IF_ERROR(ValidateAttention(m, o));
   int positions = task.seq_len() + (m.pooling() == POOLING_CLS ? 1 : 0);
   if (m.max_len() != 0 && m.max_len() < positions)
     return FieldError(
@@ -79,6 +85,14 @@ absl::Status ResolveAndValidateModel(ModelConfig* model, const TaskConfig& task,
   if (model->name().empty()) model->set_name(RunModelName(*model));
   RETURN_IF_ERROR(ValidateModelShape(*model, origin));
   return ValidateModelAgainstTask(*model, task, origin);
+}
+
+absl::Status ResolveAndValidateModelWithoutTask(ModelConfig* model,
+                                                const ConfigOrigin& origin) {
+  RETURN_IF_ERROR(WithOrigin(origin, ResolveModelDefaults(model)));
+  if (model->name().empty()) model->set_name(RunModelName(*model));
+  RETURN_IF_ERROR(ValidateModelShape(*model, origin));
+  return ValidateAttention(*model, origin);
 }
 
 absl::Status ResolveAndValidateRun(PlannedRun* run) {

@@ -27,6 +27,12 @@ absl::Status ResolveAndValidateTask(TaskConfig* task,
 absl::Status ResolveAndValidateModel(ModelConfig* model, const TaskConfig& task,
                                      const ConfigOrigin& origin);
 
+// For a model file that is not tied to a task (`lra bench`'s model, a
+// model file shared by several tasks): the encoder's defaults, sizes, and
+// the attention variant and parameters against BuiltinPlugins().
+absl::Status ResolveAndValidateModelWithoutTask(ModelConfig* model,
+                                                const ConfigOrigin& origin);
+
 // Both of the above and the train config's defaults and checks.
 absl::Status ResolveAndValidateRun(PlannedRun* run);
 
