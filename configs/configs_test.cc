@@ -1,29 +1,30 @@
-// Loads and validates every checked-in config, so a typo in a .pbtxt fails CI
-// rather than a user's run.
+// Validates every checked-in config as `lra run` (and `lra bench`) would:
+// suites whole; tasks against the task registry; models against the
+// attention registry (and against their task where the file name says
+// "<model>-<task>"); training recipes field by field. The fixtures in
+// configs/testdata prove that each check can fail.
 #include <dirent.h>
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "config/test_paths.h"
+#include "config/text_proto.h"
+#include "config/validation.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
-#include "lra/suite.h"
-#include "models/encoder.h"
+#include "lra/validate.h"
 
 namespace lra {
 namespace {
 
-std::string Workspace() {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
-}
-
 std::vector<std::string> Pbtxt(const std::string& folder) {
   std::vector<std::string> files;
-  DIR* dir = opendir((Workspace() + "/configs/" + folder).c_str());
+  DIR* dir = opendir((TestWorkspace() + "/configs/" + folder).c_str());
   if (dir == nullptr) return files;
   while (dirent* entry = readdir(dir)) {
     std::string name = entry->d_name;
-    if (name.size() > 6 && name.substr(name.size() - 6) == ".pbtxt") {
+    if (absl::EndsWith(name, ".pbtxt")) {
       files.push_back("configs/" + folder + "/" + name);
     }
   }
@@ -31,42 +32,118 @@ std::vector<std::string> Pbtxt(const std::string& folder) {
   return files;
 }
 
+template <typename Message>
+absl::Status Load(const std::string& file, Message* message,
+                  ConfigOrigin* origin) {
+  origin->source = std::make_shared<ConfigSource>();
+  return LoadTextProto(TestWorkspace() + "/" + file, message,
+                       origin->source.get());
+}
+
+absl::Status ValidateTaskFile(const std::string& file) {
+  TaskConfig task;
+  ConfigOrigin origin;
+  absl::Status status = Load(file, &task, &origin);
+  if (!status.ok()) return status;
+  return ResolveAndValidateTask(&task, origin);
+}
+
+absl::Status ValidateTrainFile(const std::string& file) {
+  TrainConfig train;
+  ConfigOrigin origin;
+  absl::Status status = Load(file, &train, &origin);
+  if (!status.ok()) return status;
+  ResolveTrainDefaults(&train);
+  return ValidateTrain(train, origin);
+}
+
+// "configs/models/bigbird-listops.pbtxt" is checked against
+// configs/tasks/listops.pbtxt; bench.pbtxt and quick.pbtxt without a task.
+absl::Status ValidateModelFile(const std::string& file) {
+  ModelConfig model;
+  ConfigOrigin origin;
+  absl::Status status = Load(file, &model, &origin);
+  if (!status.ok()) return status;
+  const std::string base = file.substr(file.rfind('/') + 1);
+  const size_t dash = base.rfind('-');
+  if (dash == std::string::npos) {
+    return ResolveAndValidateModelWithoutTask(&model, origin);
+  }
+  const std::string task_file =
+      "configs/tasks/" + base.substr(dash + 1);  // "listops.pbtxt"
+  TaskConfig task;
+  ConfigOrigin task_origin;
+  status = Load(task_file, &task, &task_origin);
+  if (!status.ok()) return status;
+  status = ResolveAndValidateTask(&task, task_origin);
+  if (!status.ok()) return status;
+  return ResolveAndValidateModel(&model, task, origin);
+}
+
 TEST(ConfigsTest, EverySuiteLoadsAndValidates) {
   std::vector<std::string> suites = Pbtxt("suites");
   ASSERT_GE(suites.size(), 2u);
   for (const std::string& file : suites) {
     absl::StatusOr<Suite> suite =
-        LoadSuite(Workspace() + "/" + file, Workspace());
+        LoadSuite(TestWorkspace() + "/" + file, TestWorkspace());
     EXPECT_TRUE(suite.ok()) << file << ": " << suite.status();
     if (suite.ok()) EXPECT_FALSE(suite->runs.empty()) << file;
   }
 }
 
-TEST(ConfigsTest, EveryModelTaskAndTrainFileParses) {
-  int count = 0;
-  for (const std::string& file : Pbtxt("models")) {
-    ModelConfig model;
-    absl::Status status = LoadTextProto(Workspace() + "/" + file, &model);
-    EXPECT_TRUE(status.ok()) << status;
-    EXPECT_TRUE(ResolveModelDefaults(&model).ok()) << file;
-    ++count;
+TEST(ConfigsTest, EveryModelValidatesAgainstTheRegistry) {
+  std::vector<std::string> models = Pbtxt("models");
+  ASSERT_GE(models.size(), 3u);
+  bool saw_bench = false;
+  for (const std::string& file : models) {
+    EXPECT_TRUE(ValidateModelFile(file).ok())
+        << file << ": " << ValidateModelFile(file);
+    saw_bench |= absl::EndsWith(file, "/bench.pbtxt");
   }
-  for (const std::string& file : Pbtxt("tasks")) {
-    TaskConfig task;
-    EXPECT_TRUE(LoadTextProto(Workspace() + "/" + file, &task).ok()) << file;
-    ++count;
+  EXPECT_TRUE(saw_bench);
+}
+
+TEST(ConfigsTest, EveryTaskValidatesAgainstTheTaskRegistry) {
+  std::vector<std::string> tasks = Pbtxt("tasks");
+  ASSERT_GE(tasks.size(), 6u);
+  for (const std::string& file : tasks) {
+    EXPECT_TRUE(ValidateTaskFile(file).ok())
+        << file << ": " << ValidateTaskFile(file);
   }
-  for (const std::string& file : Pbtxt("train")) {
-    TrainConfig train;
-    EXPECT_TRUE(LoadTextProto(Workspace() + "/" + file, &train).ok()) << file;
-    ++count;
+}
+
+TEST(ConfigsTest, EveryTrainRecipeValidates) {
+  std::vector<std::string> trains = Pbtxt("train");
+  ASSERT_GE(trains.size(), 6u);
+  for (const std::string& file : trains) {
+    EXPECT_TRUE(ValidateTrainFile(file).ok())
+        << file << ": " << ValidateTrainFile(file);
   }
-  EXPECT_GE(count, 4);
+}
+
+// The checks above can fail: each bad fixture is refused with its file, line
+// and what is wrong.
+void ExpectRefused(const absl::Status& status, const std::string& where,
+                   const std::string& what) {
+  ASSERT_FALSE(status.ok()) << where;
+  EXPECT_NE(status.message().find(where), std::string::npos) << status;
+  EXPECT_NE(status.message().find(what), std::string::npos) << status;
+}
+
+TEST(ConfigsTest, BadFixturesAreRefused) {
+  ExpectRefused(ValidateModelFile("configs/testdata/bad_attention_model.pbtxt"),
+                "bad_attention_model.pbtxt:", "no_such_variant");
+  ExpectRefused(ValidateModelFile("configs/testdata/bad_param_model.pbtxt"),
+                "bad_param_model.pbtxt:", "window");
+  ExpectRefused(ValidateTaskFile("configs/testdata/bad_task.pbtxt"),
+                "bad_task.pbtxt", "listopz");
+  ExpectRefused(ValidateTrainFile("configs/testdata/bad_train.pbtxt"),
+                "bad_train.pbtxt:2: batch_size", "batch_size = 0");
 }
 
 TEST(ConfigsTest, LraListOpsSuiteMatchesTheReleasedConfiguration) {
-  absl::StatusOr<Suite> suite =
-      LoadSuite(Workspace() + "/configs/suites/lra-listops.pbtxt", Workspace());
+  absl::StatusOr<Suite> suite = LoadSuite(
+      TestWorkspace() + "/configs/suites/lra-listops.pbtxt", TestWorkspace());
   ASSERT_TRUE(suite.ok()) << suite.status();
   ASSERT_EQ(suite->runs.size(), 1u);
   const RunConfig& run = suite->runs[0].config;

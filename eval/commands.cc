@@ -3,13 +3,13 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "config/suite.h"
+#include "config/text_proto.h"
 #include "eval/format.h"
 #include "eval/html_report.h"
 #include "eval/results.h"
 #include "eval/status.h"
 #include "eval/tables.h"
-#include "lra/config_io.h"
-#include "lra/suite.h"
 
 namespace lra {
 
@@ -73,8 +73,11 @@ absl::StatusOr<std::string> SuiteStatusText(const StatusOptions& options) {
   }
   const std::string workspace =
       options.workspace_dir.empty() ? WorkspaceDir() : options.workspace_dir;
+  if (!options.load_suite) {
+    return absl::InternalError("status: no suite loader given");
+  }
   absl::StatusOr<Suite> suite =
-      LoadSuite(ResolvePath(workspace, options.suite_path), workspace);
+      options.load_suite(ResolvePath(workspace, options.suite_path), workspace);
   if (!suite.ok()) return suite.status();
   SuiteStatus status =
       ComputeSuiteStatus(*suite, ResolvePath(workspace, options.results_dir));

@@ -3,11 +3,13 @@
 #ifndef EVAL_COMMANDS_H_
 #define EVAL_COMMANDS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "config/suite.h"
 
 namespace lra {
 
@@ -36,6 +38,13 @@ struct StatusOptions {
   // Resolves relative paths (of the options and inside the suite); empty =
   // WorkspaceDir().
   std::string workspace_dir;
+  // Reads the suite (resolved path, workspace) with its runs' configs as
+  // `lra run` trains them, so that results can be compared with them. The
+  // `lra` binary passes LoadSuite from //lra:validate; eval links no model
+  // code and so cannot fill defaults from the registries itself.
+  std::function<absl::StatusOr<Suite>(const std::string& path,
+                                      const std::string& workspace_dir)>
+      load_suite;
 };
 
 // The status text: done / failed / unfinished / stale / missing runs.

@@ -4,21 +4,17 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 
 namespace lra {
 namespace {
 
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
-}
-
 std::string Demo() {
   static const std::string* dir = [] {
-    auto* path = new std::string(TempDir("demo"));
+    auto* path = new std::string(TestTmpPath("demo"));
     EXPECT_TRUE(WriteDemoResults(*path).ok());
     return path;
   }();
@@ -46,8 +42,8 @@ TEST(LeaderboardCommandTest, WritesTheOutFile) {
   LeaderboardOptions options;
   options.results_dir = Demo();
   options.format = "html";
-  options.out = TempDir("out/report.html");
-  ASSERT_TRUE(MakeDirs(TempDir("out")).ok());
+  options.out = TestTmpPath("out/report.html");
+  ASSERT_TRUE(MakeDirs(TestTmpPath("out")).ok());
   ASSERT_TRUE(LeaderboardCommand(options).ok());
   std::string written;
   ASSERT_TRUE(ReadFile(options.out, &written).ok());
@@ -94,15 +90,25 @@ TEST(LeaderboardCommandTest, ClearErrors) {
       << status;
 
   options.suites = {};
-  options.results_dir = TempDir("missing");
+  options.results_dir = TestTmpPath("missing");
   status = RenderLeaderboard(options).status();
   EXPECT_TRUE(absl::IsNotFound(status));
 
-  ASSERT_TRUE(MakeDirs(TempDir("empty")).ok());
-  options.results_dir = TempDir("empty");
+  ASSERT_TRUE(MakeDirs(TestTmpPath("empty")).ok());
+  options.results_dir = TestTmpPath("empty");
   status = RenderLeaderboard(options).status();
   EXPECT_TRUE(absl::IsNotFound(status));
   EXPECT_NE(status.message().find("no results under"), std::string::npos);
+}
+
+// The suite as written, with run ids: enough for a status of no results.
+absl::StatusOr<Suite> ExpandedSuite(const std::string& path,
+                                    const std::string& workspace) {
+  absl::StatusOr<Suite> suite = ExpandSuite(path, workspace);
+  if (!suite.ok()) return suite;
+  absl::Status status = AssignRunIds(&*suite);
+  if (!status.ok()) return status;
+  return suite;
 }
 
 TEST(StatusCommandTest, NeedsASuite) {
@@ -114,7 +120,7 @@ TEST(StatusCommandTest, NeedsASuite) {
 }
 
 TEST(StatusCommandTest, RelativePathsAgainstTheWorkspace) {
-  const std::string workspace = TempDir("workspace");
+  const std::string workspace = TestTmpPath("workspace");
   ASSERT_TRUE(MakeDirs(workspace + "/configs").ok());
   ASSERT_TRUE(WriteFileAtomic(workspace + "/configs/s.pbtxt", R"pb(
                 name: "s"
@@ -151,6 +157,7 @@ TEST(StatusCommandTest, RelativePathsAgainstTheWorkspace) {
   options.results_dir = "results";
   options.suite_path = "configs/s.pbtxt";
   options.workspace_dir = workspace;
+  options.load_suite = ExpandedSuite;
   absl::StatusOr<std::string> text = SuiteStatusText(options);
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_NE(text->find("suite s: 1 runs planned, 0 done"), std::string::npos)

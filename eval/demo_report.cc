@@ -14,7 +14,7 @@
 #include "eval/commands.h"
 #include "eval/headless_chromium.h"
 #include "eval/test_fixtures.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "config/test_paths.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
@@ -15,9 +16,7 @@ namespace lra {
 namespace {
 
 Report DemoReport() {
-  const char* root = std::getenv("TEST_TMPDIR");
-  const std::string dir =
-      std::string(root != nullptr ? root : "/tmp") + "/demo";
+  const std::string dir = TestTmpPath("demo");
   EXPECT_TRUE(WriteDemoResults(dir).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   EXPECT_TRUE(results.ok()) << results.status();

@@ -24,7 +24,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 namespace lra {
 namespace {

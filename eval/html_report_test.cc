@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "config/test_paths.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
@@ -21,13 +22,8 @@ int Count(const std::string& text, const std::string& needle) {
   return count;
 }
 
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
-}
-
 std::string DemoHtml() {
-  const std::string dir = TempDir("demo");
+  const std::string dir = TestTmpPath("demo");
   EXPECT_TRUE(WriteDemoResults(dir).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   EXPECT_TRUE(results.ok()) << results.status();
@@ -82,7 +78,7 @@ TEST(HtmlReportTest, TablesMarkBestFailedAndReferenceRows) {
 }
 
 TEST(HtmlReportTest, NamesAreEscaped) {
-  const std::string dir = TempDir("escape");
+  const std::string dir = TestTmpPath("escape");
   FakeRunSpec spec;
   spec.model = "<b>bold</b>";
   ASSERT_TRUE(WriteFakeRun(dir, "bold", FakeRunResult(spec)).ok());
@@ -94,7 +90,7 @@ TEST(HtmlReportTest, NamesAreEscaped) {
 }
 
 TEST(HtmlReportTest, WithoutSweepSaysHowToMakeOne) {
-  const std::string dir = TempDir("nosweep");
+  const std::string dir = TestTmpPath("nosweep");
   ASSERT_TRUE(WriteFinishedRun(dir, FakeRunSpec()).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   ASSERT_TRUE(results.ok());

@@ -9,13 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "eval/commands.h"
 #include "eval/headless_chromium.h"
 #include "eval/test_fixtures.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 
 namespace lra {
 namespace {
@@ -23,15 +24,10 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
-}
-
 // Where Bazel keeps files a test leaves behind.
 std::string OutputsDir() {
   const char* dir = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
-  return dir != nullptr ? dir : TempDir("outputs");
+  return dir != nullptr ? dir : TestTmpPath("outputs");
 }
 
 // Runs in the page: for every chart, how many data points it has and how
@@ -70,13 +66,13 @@ Struct ParseJson(const std::string& json) {
 
 BrowserOptions Browser(const std::string& name) {
   BrowserOptions options;
-  options.user_data_dir = TempDir("profile-" + name);
+  options.user_data_dir = TestTmpPath("profile-" + name);
   options.timeout_seconds = 60;
   return options;
 }
 
 TEST(ReportBrowserTest, DemoReportRendersWithoutErrorsAndWithData) {
-  const std::string results = TempDir("results");
+  const std::string results = TestTmpPath("results");
   ASSERT_TRUE(WriteDemoResults(results).ok());
   LeaderboardOptions leaderboard;
   leaderboard.results_dir = results;
@@ -116,7 +112,7 @@ TEST(ReportBrowserTest, DemoReportRendersWithoutErrorsAndWithData) {
 // The checks can fail: a page with a script error, a console error, a
 // missing image and a chart without points is caught on every count.
 TEST(ReportBrowserTest, BrokenPageIsCaught) {
-  const std::string path = TempDir("broken.html");
+  const std::string path = TestTmpPath("broken.html");
   ASSERT_TRUE(
       WriteFileAtomic(path,
                       "<!DOCTYPE html><html><body>"
@@ -142,7 +138,7 @@ TEST(ReportBrowserTest, MissingChromiumFailsWithHowToInstall) {
   BrowserOptions options = Browser("none");
   options.chromium = "/nonexistent/chromium";
   absl::StatusOr<PageReport> page =
-      LoadPageInHeadlessChromium(TempDir("broken.html"), "1", options);
+      LoadPageInHeadlessChromium(TestTmpPath("broken.html"), "1", options);
   ASSERT_FALSE(page.ok());
   EXPECT_NE(page.status().message().find("apt-get install -y chromium"),
             std::string::npos);

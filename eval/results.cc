@@ -15,7 +15,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 namespace lra {
 namespace {

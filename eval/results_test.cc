@@ -3,17 +3,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 
 namespace lra {
 namespace {
-
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
-}
 
 FakeRunSpec Spec(const std::string& suite, const std::string& label,
                  const std::string& model, double accuracy) {
@@ -29,7 +25,7 @@ FakeRunSpec Spec(const std::string& suite, const std::string& label,
 // Two suites with a finished, a failed, an interrupted and an unreadable run,
 // and a sweep.
 std::string WriteMixedResults(const std::string& name) {
-  const std::string dir = TempDir(name);
+  const std::string dir = TestTmpPath(name);
   EXPECT_TRUE(
       WriteFinishedRun(dir, Spec("lra", "listops", "transformer", 0.3)).ok());
   EXPECT_TRUE(WriteFailedRun(dir, Spec("lra", "listops", "local", 0),
@@ -86,12 +82,13 @@ TEST(LoadResultsTest, ReadsEveryKindOfRunFolder) {
 }
 
 TEST(LoadResultsTest, MissingFolderIsNotFound) {
-  absl::StatusOr<ResultSet> results = LoadResults(TempDir("does-not-exist"));
+  absl::StatusOr<ResultSet> results =
+      LoadResults(TestTmpPath("does-not-exist"));
   EXPECT_TRUE(absl::IsNotFound(results.status())) << results.status();
 }
 
 TEST(LoadResultsTest, ResultWinsOverAnOlderFailure) {
-  const std::string dir = TempDir("both");
+  const std::string dir = TestTmpPath("both");
   FakeRunSpec spec = Spec("lra", "listops", "transformer", 0.3);
   ASSERT_TRUE(WriteFailedRun(dir, spec, "old failure").ok());
   ASSERT_TRUE(WriteFinishedRun(dir, spec).ok());

@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "eval/results.h"
 #include "eval/tables.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 namespace lra {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lra/suite.h"
+#include "config/suite.h"
 
 namespace lra {
 

@@ -3,18 +3,14 @@
 #include <cstdlib>
 #include <string>
 
+#include "config/suite.h"
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
-#include "lra/suite.h"
 
 namespace lra {
 namespace {
-
-std::string TempDir(const std::string& name) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  return std::string(root != nullptr ? root : "/tmp") + "/" + name;
-}
 
 // Three models by two seeds: six planned runs.
 constexpr char kSuite[] = R"pb(
@@ -67,6 +63,21 @@ constexpr char kSuite[] = R"pb(
   }
 )pb";
 
+// The suite as written with its run ids and task labels (where the results
+// go). The configs are compared as they are, so no other defaults need
+// filling (that needs the registries: //lra:validate).
+absl::StatusOr<Suite> LoadTestSuite(const std::string& path,
+                                    const std::string& workspace) {
+  absl::StatusOr<Suite> suite = ExpandSuite(path, workspace);
+  if (!suite.ok()) return suite;
+  for (PlannedRun& run : suite->runs) {
+    run.config.mutable_task()->set_label(RunTaskLabel(run.config.task()));
+  }
+  absl::Status status = AssignRunIds(&*suite);
+  if (!status.ok()) return status;
+  return suite;
+}
+
 const PlannedRun* Find(const Suite& suite, const std::string& id) {
   for (const PlannedRun& run : suite.runs) {
     if (run.id == id) return &run;
@@ -87,11 +98,11 @@ RunResult Finished(const PlannedRun& run) {
 }
 
 TEST(SuiteStatusTest, EveryStateOfAPlannedRun) {
-  const std::string dir = TempDir("status");
+  const std::string dir = TestTmpPath("status");
   const std::string suite_path = dir + "/suite.pbtxt";
   ASSERT_TRUE(MakeDirs(dir).ok());
   ASSERT_TRUE(WriteFileAtomic(suite_path, kSuite).ok());
-  absl::StatusOr<Suite> suite = LoadSuite(suite_path, dir);
+  absl::StatusOr<Suite> suite = LoadTestSuite(suite_path, dir);
   ASSERT_TRUE(suite.ok()) << suite.status();
   ASSERT_EQ(suite->runs.size(), 6u);
   const std::string results = dir + "/results";
@@ -148,11 +159,11 @@ TEST(SuiteStatusTest, EveryStateOfAPlannedRun) {
 }
 
 TEST(SuiteStatusTest, NothingRunYet) {
-  const std::string dir = TempDir("fresh");
+  const std::string dir = TestTmpPath("fresh");
   const std::string suite_path = dir + "/suite.pbtxt";
   ASSERT_TRUE(MakeDirs(dir).ok());
   ASSERT_TRUE(WriteFileAtomic(suite_path, kSuite).ok());
-  absl::StatusOr<Suite> suite = LoadSuite(suite_path, dir);
+  absl::StatusOr<Suite> suite = LoadTestSuite(suite_path, dir);
   ASSERT_TRUE(suite.ok()) << suite.status();
   SuiteStatus status = ComputeSuiteStatus(*suite, dir + "/nothing-here");
   EXPECT_EQ(status.Count(PlannedRunState::kMissing), 6);

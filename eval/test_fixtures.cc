@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 namespace lra {
 namespace {

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 namespace lra {
 namespace {

@@ -2,16 +2,12 @@
 
 #include <string>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 
 namespace lra {
 namespace {
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
-}
 
 Tensor Filled(std::vector<int64_t> shape, float start) {
   Tensor t(std::move(shape));
@@ -21,7 +17,7 @@ Tensor Filled(std::vector<int64_t> shape, float start) {
 
 TEST(CheckpointTest, RoundTripsTensorsStepAndMetadata) {
   Tensor a = Filled({2, 3}, 1), b = Filled({4}, -7);
-  const std::string path = TempPath("round.ckpt");
+  const std::string path = TestTmpPath("round.ckpt");
   ASSERT_TRUE(
       SaveCheckpoint(path, 42, "meta data", {{"a", &a}, {"b", &b}}).ok());
   Tensor a2({2, 3}), b2({4});
@@ -38,7 +34,7 @@ TEST(CheckpointTest, RoundTripsTensorsStepAndMetadata) {
 
 TEST(CheckpointTest, CorruptFileIsRejectedAndTensorsUntouched) {
   Tensor a = Filled({64}, 3);
-  const std::string path = TempPath("corrupt.ckpt");
+  const std::string path = TestTmpPath("corrupt.ckpt");
   ASSERT_TRUE(SaveCheckpoint(path, 1, "", {{"a", &a}}).ok());
   std::string bytes;
   ASSERT_TRUE(ReadFile(path, &bytes).ok());
@@ -65,7 +61,7 @@ TEST(CheckpointTest, CorruptFileIsRejectedAndTensorsUntouched) {
 
 TEST(CheckpointTest, DifferentModelIsRejectedByName) {
   Tensor a = Filled({8}, 0);
-  const std::string path = TempPath("model.ckpt");
+  const std::string path = TestTmpPath("model.ckpt");
   ASSERT_TRUE(SaveCheckpoint(path, 1, "", {{"layer0.w", &a}}).ok());
   Tensor wrong_size({9}), other({8});
   int64_t step;
@@ -76,8 +72,8 @@ TEST(CheckpointTest, DifferentModelIsRejectedByName) {
   EXPECT_NE(std::string(status.message()).find("layer0.w"), std::string::npos);
   status = LoadCheckpoint(path, &step, &meta, {{"layer1.w", &other}});
   EXPECT_NE(std::string(status.message()).find("layer1.w"), std::string::npos);
-  status =
-      LoadCheckpoint(TempPath("missing.ckpt"), &step, &meta, {{"a", &other}});
+  status = LoadCheckpoint(TestTmpPath("missing.ckpt"), &step, &meta,
+                          {{"a", &other}});
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
 }
 

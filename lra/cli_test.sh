@@ -62,7 +62,7 @@ check "rerun skips" grep -q "2 already done" "$TEST_TMPDIR/e"
 # 4b. Leaderboard and status read what the run wrote.
 "$lra" leaderboard --results="$out" >"$TEST_TMPDIR/o" 2>&1
 check "leaderboard shows the run" grep -q "| tiny |" "$TEST_TMPDIR/o"
-"$lra" leaderboard --results="$out" --format=html --out="$TEST_TMPDIR/report.html" 2>&1
+"$lra" leaderboard --results="$out" --format=html --output_file="$TEST_TMPDIR/report.html" 2>&1
 check "html report written" grep -q "<svg" "$TEST_TMPDIR/report.html"
 "$lra" status --suite=lra/testdata/tiny_suite.pbtxt --results="$out" >"$TEST_TMPDIR/o" 2>&1
 check "status shows both runs done" grep -q "2 done" "$TEST_TMPDIR/o"
@@ -215,7 +215,7 @@ for task in $tasks; do
   check "stats $task exits 0 (got $rc)" test "$rc" -eq 0
   check "stats $task reports three prefixes" test "$(grep -c "^== $task .* (first 12 of [0-9]* examples, built in" "$TEST_TMPDIR/o")" -eq 3
   check "stats $task shows labels" grep -q "^labels: 0=" "$TEST_TMPDIR/o"
-  "$lra" data bench --task="$task" --count=12 >"$TEST_TMPDIR/o" 2>&1
+  "$lra" data bench --task="$task" --count=12 --threads=1 >"$TEST_TMPDIR/o" 2>&1
   rc=$?
   check "bench $task exits 0 (got $rc)" test "$rc" -eq 0
   check "bench $task prints the rates" grep -Eq "^$task train: 12 of [0-9]+ examples generated on 1 thread in .* examples/s, .* tokens/s" "$TEST_TMPDIR/o"
@@ -223,7 +223,7 @@ done
 "$lra" data stats --task=retrieval --data_dir="$aan" --count=1 >"$TEST_TMPDIR/o" 2>&1
 check "stats of official files" grep -q "^== retrieval train (first 1 of 147086 examples" "$TEST_TMPDIR/o"
 check "stats says the data is files" grep -q "^data: official files$" "$TEST_TMPDIR/o"
-"$lra" data bench --task=text --data_dir="$imdb" --count=2 >"$TEST_TMPDIR/o" 2>&1
+"$lra" data bench --task=text --data_dir="$imdb" --count=2 --threads=1 >"$TEST_TMPDIR/o" 2>&1
 check "bench of official files" grep -q "^text train: 2 of 25000 examples loaded from files" "$TEST_TMPDIR/o"
 cat "$TEST_TMPDIR/o"
 
@@ -234,9 +234,30 @@ check "render writes a contact sheet" test -s "$TEST_TMPDIR/render/contact_sheet
 "$lra" data stats --task=nope >"$TEST_TMPDIR/o" 2>&1
 check "unknown task lists tasks" grep -q "allowed: .*listops.*pathfinder" "$TEST_TMPDIR/o"
 
-# 7. list and unknown commands.
+# 7. list, bench and unknown commands.
 "$lra" list >"$TEST_TMPDIR/o" 2>&1
 check "list shows full attention" grep -q "^full" "$TEST_TMPDIR/o"
+check "list shows capabilities" grep -q "^  shared QK no; reads the layer input no" "$TEST_TMPDIR/o"
+check "list shows exemptions or none" grep -q "^  conformance exemption" "$TEST_TMPDIR/o"
+check "list shows the mixer registry" grep -q "^token mixers other than attention" "$TEST_TMPDIR/o"
+"$lra" bench --model_file=configs/models/bench.pbtxt --seq_len=16,32 --batch=1 \
+  --warmup=0 --steps=1 --threads=1 >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
+rc=$?
+check "bench exits 0 (got $rc)" test "$rc" -eq 0
+check "bench prints the CSV header" test "$(head -n 1 "$TEST_TMPDIR/o")" = "variant,seq_len,batch,step_ms,tokens_per_s,peak_rss_mb"
+check "bench prints a row per length" grep -Eq "^full,32,1,[0-9]+\.[0-9],[0-9]+,[0-9]+$" "$TEST_TMPDIR/o"
+check "bench prints two rows" test "$(wc -l <"$TEST_TMPDIR/o")" -eq 3
+cat "$TEST_TMPDIR/o" "$TEST_TMPDIR/e"
+"$lra" run --model_file=x --suite=lra/testdata/tiny_suite.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "a flag foreign to the command exits 2 (got $rc)" test "$rc" -eq 2
+check "the foreign flag is named" grep -q "^lra: error: --model_file is not a flag of \`lra run\`" "$TEST_TMPDIR/o"
+check "the command's flags are listed" grep -q "^  --suite " "$TEST_TMPDIR/o"
+"$lra" data bench --help >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "help exits 0 (got $rc)" test "$rc" -eq 0
+check "help lists the command's flags" grep -q "^  --threads (default \"0\"): Threads; 0 = all cores" "$TEST_TMPDIR/o"
+check "help lists only the command's flags" test "$(grep -c '^  --' "$TEST_TMPDIR/o")" -eq 5
 "$lra" frobnicate >/dev/null 2>&1
 rc=$?
 check "unknown command exits 2 (got $rc)" test "$rc" -eq 2

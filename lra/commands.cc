@@ -12,19 +12,20 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "config/text_proto.h"
 #include "datasets/data_check.h"
 #include "datasets/data_tools.h"
 #include "datasets/dataset.h"
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/render.h"
 #include "lra/bench.h"
-#include "lra/config_io.h"
 #include "lra/runner.h"
-#include "lra/suite.h"
 #include "lra/trainer.h"
+#include "lra/validate.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
 #include "proto/result.pb.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -183,7 +184,9 @@ absl::Status DataBench(const DataCommandOptions& options) {
   if (!task.ok()) return task.status();
   absl::StatusOr<GenerationBench> bench = BenchGeneration(
       *task, options.count > 0 ? options.count : DefaultSampleCount(*task),
-      options.threads > 0 ? options.threads : 1, WorkspaceDir());
+      options.threads > 0 ? options.threads
+                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)),
+      WorkspaceDir());
   if (!bench.ok()) return bench.status();
   bench->task = TaskLabel(*task);
   std::cout << FormatGenerationBench(*bench);
@@ -300,17 +303,31 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
   return absl::OkStatus();
 }
 
-absl::Status BenchCommand(const BenchCommandOptions& options) {
-  const std::string workspace = WorkspaceDir();
+absl::StatusOr<ModelConfig> LoadBenchModel(const std::string& model_file,
+                                           const std::string& attention) {
   ModelConfig model;
-  absl::Status status =
-      LoadTextProto(ResolvePath(workspace, options.model), &model);
-  if (!status.ok()) return status;
-  if (!options.attention.empty()) {
-    model.mutable_attention()->set_name(options.attention);
+  ConfigOrigin origin{std::make_shared<ConfigSource>(), ""};
+  RETURN_IF_ERROR(LoadTextProto(ResolvePath(WorkspaceDir(), model_file), &model,
+                                origin.source.get()));
+  if (!attention.empty()) {
+    model.mutable_attention()->set_name(attention);
+    model.mutable_attention()->clear_param();
   }
-  status = ResolveModelDefaults(&model);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ResolveAndValidateModelWithoutTask(&model, origin));
+  // Without a task, the bench draws tokens 1..vocab_size-1 and labels
+  // 0..num_classes-1 itself.
+  if (model.vocab_size() < 2 || model.num_classes() < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin.Where("vocab_size"),
+        ": a bench model needs vocab_size >= 2 and num_classes >= 1 (it "
+        "has no task to take them from)"));
+  }
+  return model;
+}
+
+absl::Status BenchCommand(const BenchCommandOptions& options) {
+  ASSIGN_OR_RETURN(ModelConfig model,
+                   LoadBenchModel(options.model, options.attention));
   if (options.format != "csv" && options.format != "md") {
     return absl::InvalidArgumentError(
         absl::StrCat("--format=", options.format, ": allowed: csv, md"));
@@ -352,38 +369,88 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
   return absl::OkStatus();
 }
 
+namespace {
+
+void PrintParams(const std::vector<PluginParamSpec>& params) {
+  if (params.empty()) std::cout << "  parameters: none\n";
+  for (const PluginParamSpec& spec : params) {
+    std::string value;
+    switch (spec.type) {
+      case PluginParamSpec::Type::kNumber:
+        value = absl::StrCat("number, default ", spec.default_number);
+        break;
+      case PluginParamSpec::Type::kText:
+        value = absl::StrCat("text, default \"", spec.default_text, "\"");
+        break;
+      case PluginParamSpec::Type::kFlag:
+        value = absl::StrCat("flag, default ",
+                             spec.default_flag ? "true" : "false");
+        break;
+    }
+    std::cout << "  param " << spec.name << " (" << value << "): " << spec.help
+              << "\n";
+  }
+}
+
+const char* YesNo(bool value) { return value ? "yes" : "no"; }
+
+const char* TreatmentName(AttentionExemption::Treatment treatment) {
+  switch (treatment) {
+    case AttentionExemption::Treatment::kFreezeStructure:
+      return "checked with its structure frozen";
+    case AttentionExemption::Treatment::kSkip:
+      return "skipped";
+  }
+  return "?";
+}
+
+void PrintAttention(const AttentionPlugin& plugin) {
+  const AttentionCapabilities& caps = plugin.capabilities;
+  std::cout << "\n"
+            << plugin.name << ": " << plugin.description << "\n"
+            << "  complexity " << caps.complexity << "; key padding mask "
+            << YesNo(caps.key_padding_mask) << "; causal " << YesNo(caps.causal)
+            << "; own parameters " << YesNo(caps.learnable) << "\n"
+            << "  shared QK " << YesNo(caps.shared_qk) << "; reads the layer "
+            << "input " << YesNo(caps.needs_layer_input)
+            << "; parameters sized by length "
+            << YesNo(caps.length_dependent_parameters)
+            << "; redraws structure while training "
+            << YesNo(caps.redraws_structure) << "\n";
+  if (caps.exemptions.empty()) {
+    std::cout << "  conformance exemptions: none\n";
+  }
+  for (const AttentionExemption& exemption : caps.exemptions) {
+    std::cout << "  conformance exemption: " << exemption.check << " "
+              << TreatmentName(exemption.treatment) << ": " << exemption.reason
+              << "\n";
+  }
+  PrintParams(plugin.params);
+}
+
+}  // namespace
+
 absl::Status ListCommand() {
-  const AttentionRegistry& registry = *BuiltinPlugins().attention;
+  const ModelPlugins& plugins = BuiltinPlugins();
   std::cout << "attention variants (select with model.attention.name, set "
                "parameters with attention.param):\n";
-  for (const std::string& name : registry.Names()) {
-    absl::StatusOr<const AttentionPlugin*> plugin = registry.Find(name);
-    if (!plugin.ok()) return plugin.status();
-    const AttentionCapabilities& caps = (*plugin)->capabilities;
+  for (const std::string& name : plugins.attention->Names()) {
+    ASSIGN_OR_RETURN(const AttentionPlugin* plugin,
+                     plugins.attention->Find(name));
+    PrintAttention(*plugin);
+  }
+  std::cout << "\ntoken mixers other than attention (select with "
+               "model.mixer.name; the default is multi-head attention):\n";
+  const std::vector<std::string> mixers = plugins.mixers->Names();
+  if (mixers.empty()) std::cout << "  none registered\n";
+  for (const std::string& name : mixers) {
+    ASSIGN_OR_RETURN(const MixerPlugin* mixer, plugins.mixers->Find(name));
     std::cout << "\n"
-              << name << ": " << (*plugin)->description << "\n"
-              << "  complexity " << caps.complexity << "; key padding mask "
-              << (caps.key_padding_mask ? "yes" : "no") << "; causal "
-              << (caps.causal ? "yes" : "no") << "; own parameters "
-              << (caps.learnable ? "yes" : "no") << "\n";
-    if ((*plugin)->params.empty()) std::cout << "  parameters: none\n";
-    for (const PluginParamSpec& spec : (*plugin)->params) {
-      std::string value;
-      switch (spec.type) {
-        case PluginParamSpec::Type::kNumber:
-          value = absl::StrCat("number, default ", spec.default_number);
-          break;
-        case PluginParamSpec::Type::kText:
-          value = absl::StrCat("text, default \"", spec.default_text, "\"");
-          break;
-        case PluginParamSpec::Type::kFlag:
-          value = absl::StrCat("flag, default ",
-                               spec.default_flag ? "true" : "false");
-          break;
-      }
-      std::cout << "  param " << spec.name << " (" << value
-                << "): " << spec.help << "\n";
-    }
+              << name << ": " << mixer->description << "\n"
+              << "  complexity " << mixer->capabilities.complexity
+              << "; key padding mask "
+              << YesNo(mixer->capabilities.key_padding_mask) << "\n";
+    PrintParams(mixer->params);
   }
   std::cout << "\ntasks (select with task.name; look at one with `lra data "
                "stats|bench --task=NAME`):\n  "

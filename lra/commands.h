@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/config.pb.h"
 
 namespace lra {
 
@@ -33,7 +35,7 @@ struct DataCommandOptions {
   // DefaultSampleCount: 2000, or 500 for Pathfinder); `render`: images to
   // write (0 = 16). Capped at the split's size.
   int64_t count = 0;
-  int threads = 0;     // `bench`: threads (0 = 1).
+  int threads = 0;     // `bench`: threads (0 = all cores).
   int resolution = 0;  // `render`: Pathfinder side (0 = task's).
   std::string out;     // `render`: output folder.
 };
@@ -58,6 +60,13 @@ struct BenchCommandOptions {
   // A variant whose step takes longer than this is not run at longer lengths.
   double max_step_seconds = 120;
 };
+
+// The model `lra bench` measures: `model_file` (relative to the workspace)
+// with `attention` as its variant when given (its parameters then dropped),
+// validated against the attention registry; it must set vocab_size and
+// num_classes itself, having no task.
+absl::StatusOr<ModelConfig> LoadBenchModel(const std::string& model_file,
+                                           const std::string& attention);
 
 absl::Status BenchCommand(const BenchCommandOptions& options);
 

@@ -3,12 +3,13 @@
 //   lra run --suite=configs/suites/smoke.pbtxt [--out=results] [--resume]
 //   lra data check --task=text --data_dir=DIR | --task_file=FILE
 //   lra data stats|bench --task=NAME [--count=N]
-//   lra bench --model=configs/models/bench.pbtxt --seq_len=1024,2048 --batch=8
-//   lra list
+//   lra bench --model_file=configs/models/bench.pbtxt --seq_len=1024,2048
+//   --batch=8 lra list
 //
 // Relative paths are resolved against the directory `bazel run` was started
 // from. Errors print one message and exit non-zero.
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -23,14 +25,17 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "config/text_proto.h"
 #include "eval/commands.h"
 #include "lra/commands.h"
-#include "lra/config_io.h"
+#include "lra/validate.h"
 
 ABSL_FLAG(std::string, suite, "", "Suite config (.pbtxt) for `run`.");
 ABSL_FLAG(std::string, out, "",
-          "`run`, `bench --sweep`: results folder (default results); "
-          "`leaderboard`: output file (default stdout).");
+          "Output folder: results for `run` and `bench --sweep` (default "
+          "results), images for `data render`.");
+ABSL_FLAG(std::string, output_file, "",
+          "`leaderboard`: file to write (default stdout).");
 ABSL_FLAG(bool, resume, false,
           "`run`: continue interrupted runs from their last checkpoint.");
 ABSL_FLAG(std::string, shard, "0/1",
@@ -54,7 +59,7 @@ ABSL_FLAG(int64_t, count, 0,
           "`data render`: images to write (0 = 16).");
 ABSL_FLAG(int, resolution, 0,
           "`data render`: Pathfinder image side (32, 64, 128, 256).");
-ABSL_FLAG(std::string, model, "configs/models/bench.pbtxt",
+ABSL_FLAG(std::string, model_file, "configs/models/bench.pbtxt",
           "`bench`: model config (.pbtxt).");
 ABSL_FLAG(std::string, attention, "",
           "`bench`: attention variant to use instead of the model's.");
@@ -63,8 +68,7 @@ ABSL_FLAG(std::string, seq_len, "1024,2048,4096",
 ABSL_FLAG(int, batch, 8, "`bench`: batch size.");
 ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
 ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
-ABSL_FLAG(int, threads, 0,
-          "`bench`: threads, 0 = all cores; `data bench`: threads, 0 = 1.");
+ABSL_FLAG(int, threads, 0, "Threads; 0 = all cores.");
 ABSL_FLAG(std::string, format, "",
           "`bench`: csv (default) or md; `leaderboard`: md (default), csv or "
           "html.");
@@ -101,17 +105,17 @@ constexpr char kUsage[] =
     "[--count=N]\n"
     "      split sizes; lengths and labels of each split's first N examples\n"
     "  data bench --task=NAME | --task_file=FILE [--count=N] "
-    "[--threads=1]\n"
+    "[--threads=0]\n"
     "      examples and tokens made per second (generated, or loaded)\n"
     "  data render --task=pathfinder [--resolution=32] [--count=16] --out=DIR\n"
     "      write Pathfinder images as PNGs and a contact sheet\n"
-    "  bench [--model=FILE] [--attention=NAME] [--seq_len=1024,2048] "
+    "  bench [--model_file=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
     "        [--format=csv|md] [--sweep --out=DIR]\n"
     "      time a full training step per length\n"
     "  list\n"
     "      print the registered attention variants and tasks\n"
-    "  leaderboard [--results=DIR] [--format=md|csv|html] [--out=FILE]\n"
+    "  leaderboard [--results=DIR] [--format=md|csv|html] [--output_file=F]\n"
     "              [--suites=A,B] [--tasks=...] [--models=...] "
     "[--group_by_machine]\n"
     "      accuracy and efficiency tables beside the published LRA numbers\n"
@@ -120,6 +124,115 @@ constexpr char kUsage[] =
 
 std::string OrDefault(const std::string& value, const char* fallback) {
   return value.empty() ? fallback : value;
+}
+
+// Which flags each command takes: one meaning per flag name, and a flag
+// foreign to the command is an error rather than silently ignored.
+struct CommandFlags {
+  const char* command;  // "run", "data check", ...
+  std::vector<std::string> flags;
+};
+
+const std::vector<CommandFlags>& CommandTable() {
+  static const auto* table = new std::vector<CommandFlags>{
+      {"run", {"suite", "out", "resume", "shard", "stop_after_steps"}},
+      {"data check", {"task", "task_file", "tsv", "data_dir"}},
+      {"data stats", {"task", "task_file", "data_dir", "count"}},
+      {"data bench", {"task", "task_file", "data_dir", "count", "threads"}},
+      {"data render", {"task", "task_file", "resolution", "count", "out"}},
+      {"bench",
+       {"model_file", "attention", "seq_len", "batch", "warmup", "steps",
+        "threads", "format", "sweep", "out", "max_step_seconds"}},
+      {"list", {}},
+      {"leaderboard",
+       {"results", "format", "output_file", "suites", "tasks", "models",
+        "group_by_machine"}},
+      {"status", {"suite", "results"}},
+  };
+  return *table;
+}
+
+// "--name=value" -> "name"; "--noresume" -> "resume" for a bool flag.
+std::string FlagName(const std::string& arg, bool* takes_next) {
+  std::string name = arg.substr(arg.find_first_not_of('-'));
+  const bool has_value = name.find('=') != std::string::npos;
+  name = name.substr(0, name.find('='));
+  const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+  if (flag == nullptr && name.rfind("no", 0) == 0) {
+    const absl::CommandLineFlag* negated =
+        absl::FindCommandLineFlag(name.substr(2));
+    if (negated != nullptr && negated->IsOfType<bool>()) {
+      flag = negated;
+      name = name.substr(2);
+    }
+  }
+  *takes_next = !has_value && flag != nullptr && !flag->IsOfType<bool>();
+  return name;
+}
+
+std::string FlagHelp(const CommandFlags& command) {
+  std::string text = absl::StrCat("flags of `lra ", command.command, "`:\n");
+  if (command.flags.empty()) absl::StrAppend(&text, "  (none)\n");
+  for (const std::string& name : command.flags) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr) continue;
+    absl::StrAppend(&text, "  --", name, " (default \"", flag->DefaultValue(),
+                    "\"): ", flag->Help(), "\n");
+  }
+  return text;
+}
+
+// Checks argv against the command table before Abseil parses it. Returns -1
+// to go on, else the exit code (0 after --help, 2 on a foreign flag).
+int CheckCommandFlags(int argc, char** argv) {
+  std::vector<std::string> words, flags;
+  bool help = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() > 1 && arg[0] == '-') {
+      bool takes_next = false;
+      const std::string name = FlagName(arg, &takes_next);
+      if (name == "help" || name == "h" || name == "helpfull") {
+        help = true;
+      } else {
+        flags.push_back(name);
+      }
+      if (takes_next) ++i;
+    } else {
+      words.push_back(arg);
+    }
+  }
+  const CommandFlags* command = nullptr;
+  for (const CommandFlags& entry : CommandTable()) {
+    const std::string name = entry.command;
+    if ((!words.empty() && words[0] == name) ||
+        (words.size() > 1 && absl::StrCat(words[0], " ", words[1]) == name)) {
+      command = &entry;
+    }
+  }
+  if (command == nullptr) {
+    if (help) {
+      std::cout << kUsage
+                << "\n`lra COMMAND --help` lists a command's flags.\n";
+      return 0;
+    }
+    return -1;  // main() reports the unknown command.
+  }
+  if (help) {
+    std::cout << FlagHelp(*command);
+    return 0;
+  }
+  for (const std::string& name : flags) {
+    if (std::find(command->flags.begin(), command->flags.end(), name) ==
+        command->flags.end()) {
+      std::cerr << "lra: error: --" << name << " is not a flag of `lra "
+                << command->command << "`\n"
+                << FlagHelp(*command);
+      return 2;
+    }
+  }
+  return -1;
 }
 
 int Fail(const absl::Status& status) {
@@ -137,6 +250,8 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  const int early_exit = CheckCommandFlags(argc, argv);
+  if (early_exit >= 0) return early_exit;
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) {
     std::cerr << kUsage;
@@ -166,7 +281,7 @@ int main(int argc, char** argv) {
     status = lra::DataCommand(sub, options);
   } else if (command == "bench") {
     lra::BenchCommandOptions options;
-    options.model = absl::GetFlag(FLAGS_model);
+    options.model = absl::GetFlag(FLAGS_model_file);
     options.attention = absl::GetFlag(FLAGS_attention);
     options.seq_len = absl::GetFlag(FLAGS_seq_len);
     options.batch = absl::GetFlag(FLAGS_batch);
@@ -187,7 +302,7 @@ int main(int argc, char** argv) {
     lra::LeaderboardOptions options;
     options.results_dir = absl::GetFlag(FLAGS_results);
     options.format = OrDefault(absl::GetFlag(FLAGS_format), "md");
-    options.out = absl::GetFlag(FLAGS_out);
+    options.out = absl::GetFlag(FLAGS_output_file);
     options.suites = absl::GetFlag(FLAGS_suites);
     options.tasks = absl::GetFlag(FLAGS_tasks);
     options.models = absl::GetFlag(FLAGS_models);
@@ -202,6 +317,7 @@ int main(int argc, char** argv) {
       options.results_dir = absl::GetFlag(FLAGS_results);
       options.suite_path = absl::GetFlag(FLAGS_suite);
       options.workspace_dir = lra::WorkspaceDir();
+      options.load_suite = lra::LoadSuite;
       status = lra::StatusCommand(options);
     }
   } else {

@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <chrono>
+#include <utility>
+
 #include "absl/strings/str_format.h"
 
 namespace lra {
@@ -14,16 +17,28 @@ std::string FormatDuration(double seconds) {
   return absl::StrFormat("%ds", s);
 }
 
+double SteadySeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 Progress::Progress(std::ostream* log, std::string label, int64_t total_steps,
                    int every)
+    : Progress(log, std::move(label), total_steps, every, SteadySeconds,
+               isatty(STDERR_FILENO)) {}
+
+Progress::Progress(std::ostream* log, std::string label, int64_t total_steps,
+                   int every, ProgressClock clock, bool terminal)
     : log_(log),
       label_(std::move(label)),
       total_(total_steps),
       every_(every),
-      terminal_(isatty(STDERR_FILENO)) {}
+      terminal_(terminal),
+      clock_(std::move(clock)) {}
 
 void Progress::Start(int64_t step) {
-  start_ = last_print_ = std::chrono::steady_clock::now();
+  start_ = last_print_ = clock_();
   start_step_ = step;
 }
 
@@ -39,8 +54,8 @@ void Progress::Step(int64_t step, double loss, double accuracy, double lr) {
   accuracy_ = accuracy;
   lr_ = lr;
   if (log_ == nullptr) return;
-  auto now = std::chrono::steady_clock::now();
-  double since = std::chrono::duration<double>(now - last_print_).count();
+  const double now = clock_();
+  const double since = now - last_print_;
   bool due =
       every_ > 0 ? step % every_ == 0 : since >= (terminal_ ? 0.5 : 10.0);
   if (due || step == total_ || step == start_step_ + 1) {
@@ -50,9 +65,7 @@ void Progress::Step(int64_t step, double loss, double accuracy, double lr) {
 }
 
 void Progress::Print(int64_t step) {
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-          .count();
+  const double elapsed = clock_() - start_;
   double rate = elapsed > 0 ? (step - start_step_) / elapsed : 0;
   double eta = rate > 0 ? (total_ - step) / rate : -1;
   std::string line = absl::StrFormat(

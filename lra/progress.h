@@ -4,8 +4,8 @@
 #ifndef LRA_PROGRESS_H_
 #define LRA_PROGRESS_H_
 
-#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 
@@ -14,12 +14,22 @@ namespace lra {
 // "1h02m", "4m05s", "12s".
 std::string FormatDuration(double seconds);
 
+// Seconds on a monotonic clock; tests pass a fake one.
+using ProgressClock = std::function<double()>;
+
+// The steady clock, in seconds.
+double SteadySeconds();
+
 class Progress {
  public:
   // `log` may be null (silent). `every` > 0 prints every that many steps;
   // 0 prints about twice a second on a terminal, every 10 s otherwise.
+  // Redraws one line when stderr is a terminal.
   Progress(std::ostream* log, std::string label, int64_t total_steps,
            int every);
+  // The same with the clock and terminal given (for tests).
+  Progress(std::ostream* log, std::string label, int64_t total_steps, int every,
+           ProgressClock clock, bool terminal);
 
   void Start(int64_t step);
   void Step(int64_t step, double loss, double accuracy, double lr);
@@ -36,7 +46,8 @@ class Progress {
   int every_;
   bool terminal_;
   bool line_open_ = false;
-  std::chrono::steady_clock::time_point start_, last_print_;
+  ProgressClock clock_;
+  double start_ = 0, last_print_ = 0;  // clock_() seconds.
   int64_t start_step_ = 0;
   double loss_ = 0, accuracy_ = 0, lr_ = 0;
   // Smoothed over recent steps so the line does not jitter.

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lra/checkpoint.h"
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 #include "lra/trainer.h"
 #include "proto/result.pb.h"
 

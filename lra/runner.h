@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "lra/suite.h"
+#include "config/suite.h"
 
 namespace lra {
 

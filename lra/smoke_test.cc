@@ -4,11 +4,12 @@
 #include <iostream>
 #include <string>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 #include "lra/runner.h"
-#include "lra/suite.h"
+#include "lra/validate.h"
 #include "proto/result.pb.h"
 
 namespace lra {
@@ -21,8 +22,7 @@ constexpr double kMinAccuracy = 0.40;
 constexpr double kMinMarginOverMajority = 0.15;
 
 TEST(SmokeTest, SmokeSuiteLearnsClearlyAboveChance) {
-  const std::string workspace =
-      std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
+  const std::string workspace = TestWorkspace();
   absl::StatusOr<Suite> suite =
       LoadSuite(workspace + "/configs/suites/smoke.pbtxt", workspace);
   ASSERT_TRUE(suite.ok()) << suite.status();
@@ -38,7 +38,7 @@ TEST(SmokeTest, SmokeSuiteLearnsClearlyAboveChance) {
       stats.size;
 
   SuiteRunOptions options;
-  options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/smoke";
+  options.out_dir = TestTmpPath("smoke");
   options.workspace_dir = workspace;
   absl::StatusOr<SuiteSummary> summary = RunSuite(*suite, options);
   ASSERT_TRUE(summary.ok()) << summary.status();

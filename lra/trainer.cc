@@ -21,13 +21,14 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "lra/checkpoint.h"
-#include "lra/config_io.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -210,165 +211,207 @@ std::string GitRevision(const std::string& workspace_dir) {
   return sha + dirty;
 }
 
-absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
-                                      const TrainOptions& options) {
-  const auto run_start = Clock::now();
-  ResetPeakRss();
-  const TrainConfig& train = config.train();
-  const int threads = train.threads() > 0
-                          ? train.threads()
-                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
-  omp_set_num_threads(threads);
+namespace {
 
-  absl::Status status = MakeDirs(options.run_dir);
-  if (!status.ok()) return status;
+// One run of TrainRun as named steps over the state they share. The steps
+// run in the order TrainRun calls them; each is short enough to read alone.
+struct Run {
+  Run(const RunConfig& config, const TrainOptions& options)
+      : config(config), options(options), train(config.train()) {}
 
-  auto train_data =
-      MakeDataset(config.task(), Split::kTrain, options.workspace_dir);
-  if (!train_data.ok()) return train_data.status();
-  auto val_data =
-      MakeDataset(config.task(), Split::kVal, options.workspace_dir);
-  if (!val_data.ok()) return val_data.status();
-  auto test_data =
-      MakeDataset(config.task(), Split::kTest, options.workspace_dir);
-  if (!test_data.ok()) return test_data.status();
+  // Threads, run folder, data splits, encoder, optimizer, buffers and the
+  // result's header; everything the step loop touches is allocated here.
+  absl::Status Prepare();
+  // With options.resume and a last checkpoint: weights, optimizer state,
+  // step and the result so far, after checking the config is the same.
+  absl::Status Resume();
+  // One optimizer step on the next batch of the fixed data order.
+  absl::Status TrainStep();
+  // Validation figures, the best checkpoint when they improve, the last
+  // checkpoint and metrics.csv.
+  absl::Status EvaluateAndCheckpoint();
+  // TrainStep until train.steps, evaluating every eval_every steps. Returns
+  // true when options.stop_after_steps interrupted it.
+  absl::StatusOr<bool> TrainToTheEnd();
+  // Test figures of the best-validation checkpoint, not the last weights.
+  absl::Status TestBestCheckpoint();
+  // Throughput, memory, metrics.csv and result.pbtxt; the closing log line.
+  absl::Status WriteFinishedResult();
 
-  const int batch_size = train.batch_size();
-  const int seq_len = (*train_data)->seq_len();
-  auto encoder_or = Encoder::Create(
-      config.model(), {seq_len, batch_size, train.seed()}, BuiltinPlugins());
-  if (!encoder_or.ok()) return encoder_or.status();
-  Encoder& encoder = **encoder_or;
-  encoder.InitParameters(train.seed());
-  AdamW optimizer(train, &encoder);
-
-  // Everything the step loop touches is allocated here, once.
-  std::vector<int32_t> tokens(int64_t{batch_size} * seq_len);
-  std::vector<int32_t> labels(batch_size);
-  DataOrder order((*train_data)->size(), Mix(train.seed() ^ 0x5eedda7aULL));
-
-  NamedTensors params = ParameterTensors(encoder);
-  NamedTensors full_state = params;
-  optimizer.ForEachState([&full_state](const std::string& name, Tensor& value) {
-    full_state.push_back({name, &value});
-  });
-  const std::string last_path = options.run_dir + "/checkpoint.last";
-  const std::string best_path = options.run_dir + "/checkpoint.best";
+  const RunConfig& config;
+  const TrainOptions& options;
+  const TrainConfig& train;
+  const Clock::time_point run_start = Clock::now();
+  int threads = 1;
+  std::unique_ptr<Dataset> train_data, val_data, test_data;
+  std::unique_ptr<Encoder> encoder;
+  std::unique_ptr<AdamW> optimizer;
+  int batch_size = 0;
+  int seq_len = 0;
+  std::vector<int32_t> tokens;  // [batch, seq_len]
+  std::vector<int32_t> labels;  // [batch]
+  std::unique_ptr<DataOrder> order;
+  NamedTensors params;      // The weights (the best checkpoint).
+  NamedTensors full_state;  // Weights and optimizer state (the last one).
+  std::string last_path, best_path;
+  std::unique_ptr<Progress> progress;
 
   RunResult result;
+  int64_t step = 0;
+  double train_seconds = 0;  // Excludes evaluation and checkpointing.
+  double previous_wall = 0;  // Wall time of earlier sessions of this run.
+  // Training figures since the last evaluation.
+  double loss_sum = 0;
+  int64_t correct_sum = 0, seen = 0;
+};
+
+absl::Status Run::Prepare() {
+  ResetPeakRss();
+  threads = train.threads() > 0
+                ? train.threads()
+                : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  omp_set_num_threads(threads);
+  RETURN_IF_ERROR(MakeDirs(options.run_dir));
+  ASSIGN_OR_RETURN(train_data, MakeDataset(config.task(), Split::kTrain,
+                                           options.workspace_dir));
+  ASSIGN_OR_RETURN(
+      val_data, MakeDataset(config.task(), Split::kVal, options.workspace_dir));
+  ASSIGN_OR_RETURN(test_data, MakeDataset(config.task(), Split::kTest,
+                                          options.workspace_dir));
+  batch_size = train.batch_size();
+  seq_len = train_data->seq_len();
+  ASSIGN_OR_RETURN(encoder, Encoder::Create(config.model(),
+                                            {seq_len, batch_size, train.seed()},
+                                            BuiltinPlugins()));
+  encoder->InitParameters(train.seed());
+  optimizer = std::make_unique<AdamW>(train, encoder.get());
+
+  tokens.resize(int64_t{batch_size} * seq_len);
+  labels.resize(batch_size);
+  order = std::make_unique<DataOrder>(train_data->size(),
+                                      Mix(train.seed() ^ 0x5eedda7aULL));
+  params = ParameterTensors(*encoder);
+  full_state = params;
+  optimizer->ForEachState([this](const std::string& name, Tensor& value) {
+    full_state.push_back({name, &value});
+  });
+  last_path = options.run_dir + "/checkpoint.last";
+  best_path = options.run_dir + "/checkpoint.best";
+
   result.set_suite(options.suite_name);
   *result.mutable_config() = config;
-  result.set_num_parameters(encoder.NumParameters());
+  result.set_num_parameters(encoder->NumParameters());
   result.set_threads(threads);
   result.set_machine(MachineDescription());
   result.set_git_revision(GitRevision(options.workspace_dir));
   result.set_started(Now());
   result.set_best_step(0);
   result.set_best_val_accuracy(-1);
+  return absl::OkStatus();
+}
 
-  int64_t step = 0;
-  double train_seconds = 0;  // Excludes evaluation and checkpointing.
-  double previous_wall = 0;  // Wall time of earlier sessions of this run.
-  if (options.resume && FileExists(last_path)) {
-    std::string metadata;
-    status = LoadCheckpoint(last_path, &step, &metadata, full_state);
-    if (!status.ok()) return status;
-    RunResult saved;
-    if (!saved.ParseFromString(metadata)) {
-      return absl::DataLossError(
-          absl::StrCat(last_path, ": corrupt run state in checkpoint"));
-    }
-    if (saved.config().SerializeAsString() != config.SerializeAsString()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          last_path, ": written by a run with a different config; delete ",
-          options.run_dir, " to start afresh"));
-    }
-    train_seconds = saved.wall_seconds();
-    previous_wall = saved.eval_size() > 0
-                        ? saved.eval(saved.eval_size() - 1).wall_seconds()
-                        : 0;
-    result = saved;
-    result.add_resumed_at(static_cast<int32_t>(step));
-    if (options.log) {
-      *options.log << "[" << options.label << "] resuming from step " << step
-                   << " (" << last_path << ")\n";
-    }
+absl::Status Run::Resume() {
+  if (!options.resume || !FileExists(last_path)) return absl::OkStatus();
+  std::string metadata;
+  RETURN_IF_ERROR(LoadCheckpoint(last_path, &step, &metadata, full_state));
+  RunResult saved;
+  if (!saved.ParseFromString(metadata)) {
+    return absl::DataLossError(
+        absl::StrCat(last_path, ": corrupt run state in checkpoint"));
   }
+  if (saved.config().SerializeAsString() != config.SerializeAsString()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        last_path, ": written by a run with a different config; delete ",
+        options.run_dir, " to start afresh"));
+  }
+  train_seconds = saved.wall_seconds();
+  previous_wall = saved.eval_size() > 0
+                      ? saved.eval(saved.eval_size() - 1).wall_seconds()
+                      : 0;
+  result = saved;
+  result.add_resumed_at(static_cast<int32_t>(step));
+  if (options.log) {
+    *options.log << "[" << options.label << "] resuming from step " << step
+                 << " (" << last_path << ")\n";
+  }
+  return absl::OkStatus();
+}
 
-  Progress progress(options.log, options.label, train.steps(),
-                    train.log_every());
-  progress.Start(step);
-  double loss_sum = 0;
-  int64_t correct_sum = 0, seen = 0;
+absl::Status Run::TrainStep() {
+  const auto step_start = Clock::now();
+  for (int b = 0; b < batch_size; ++b) {
+    int64_t index = order->Index(step * batch_size + b);
+    labels[b] = train_data->Get(index, tokens.data() + int64_t{b} * seq_len);
+  }
+  // The dataset and the model must agree on vocabulary and classes; a
+  // bad id would otherwise read outside the embedding table.
+  absl::Status status =
+      encoder->CheckInputs(tokens.data(), labels.data(), batch_size);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training batch of step ", step + 1, ": ", status.message()));
+  }
+  ++step;
+  encoder->SetStep(step);
+  encoder->ZeroGrad();
+  encoder->Forward(tokens.data(), batch_size, /*training=*/true,
+                   Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
+  int correct = 0;
+  float loss = encoder->Loss(labels.data(), &correct);
+  encoder->Backward();
+  const double lr = LearningRate(train, step);
+  optimizer->Step(step, lr);
+  if (!std::isfinite(loss)) {
+    return absl::InternalError(
+        absl::StrCat("training diverged: loss is ", loss, " at step ", step,
+                     "; lower learning_rate or set grad_clip"));
+  }
+  loss_sum += loss;
+  correct_sum += correct;
+  seen += batch_size;
+  train_seconds += Seconds(step_start);
+  progress->Step(step, loss, static_cast<double>(correct) / batch_size, lr);
+  return absl::OkStatus();
+}
+
+absl::Status Run::EvaluateAndCheckpoint() {
+  ASSIGN_OR_RETURN(EvalFigures val,
+                   Evaluate(*encoder, *val_data, batch_size,
+                            train.eval_batches(), tokens, labels));
+  EvalPoint* point = result.add_eval();
+  point->set_step(static_cast<int32_t>(step));
+  int64_t steps_since = std::max<int64_t>(1, seen / batch_size);
+  point->set_train_loss(loss_sum / steps_since);
+  point->set_train_accuracy(seen > 0 ? double(correct_sum) / seen : 0);
+  point->set_val_loss(val.loss);
+  point->set_val_accuracy(val.accuracy);
+  point->set_wall_seconds(previous_wall + Seconds(run_start));
+  loss_sum = 0;
+  correct_sum = 0;
+  seen = 0;
+  // Strictly better only: ties keep the earlier checkpoint.
+  if (val.accuracy > result.best_val_accuracy()) {
+    result.set_best_val_accuracy(val.accuracy);
+    result.set_best_step(static_cast<int32_t>(step));
+    RETURN_IF_ERROR(SaveCheckpoint(best_path, step, "", params));
+  }
+  progress->Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
+                 result.best_step());
+  result.set_wall_seconds(train_seconds);
+  RETURN_IF_ERROR(
+      SaveCheckpoint(last_path, step, result.SerializeAsString(), full_state));
+  return WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
+}
+
+absl::StatusOr<bool> Run::TrainToTheEnd() {
+  progress = std::make_unique<Progress>(options.log, options.label,
+                                        train.steps(), train.log_every());
+  progress->Start(step);
   bool interrupted = false;
   while (step < train.steps()) {
-    const auto step_start = Clock::now();
-    for (int b = 0; b < batch_size; ++b) {
-      int64_t index = order.Index(step * batch_size + b);
-      labels[b] =
-          (*train_data)->Get(index, tokens.data() + int64_t{b} * seq_len);
-    }
-    // The dataset and the model must agree on vocabulary and classes; a
-    // bad id would otherwise read outside the embedding table.
-    status = encoder.CheckInputs(tokens.data(), labels.data(), batch_size);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "training batch of step ", step + 1, ": ", status.message()));
-    }
-    ++step;
-    encoder.SetStep(step);
-    encoder.ZeroGrad();
-    encoder.Forward(tokens.data(), batch_size, /*training=*/true,
-                    Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
-    int correct = 0;
-    float loss = encoder.Loss(labels.data(), &correct);
-    encoder.Backward();
-    const double lr = LearningRate(train, step);
-    optimizer.Step(step, lr);
-    if (!std::isfinite(loss)) {
-      return absl::InternalError(
-          absl::StrCat("training diverged: loss is ", loss, " at step ", step,
-                       "; lower learning_rate or set grad_clip"));
-    }
-    loss_sum += loss;
-    correct_sum += correct;
-    seen += batch_size;
-    train_seconds += Seconds(step_start);
-    progress.Step(step, loss, static_cast<double>(correct) / batch_size, lr);
-
+    RETURN_IF_ERROR(TrainStep());
     if (step % train.eval_every() == 0 || step == train.steps()) {
-      absl::StatusOr<EvalFigures> val_or =
-          Evaluate(encoder, **val_data, batch_size, train.eval_batches(),
-                   tokens, labels);
-      if (!val_or.ok()) return val_or.status();
-      const EvalFigures& val = *val_or;
-      EvalPoint* point = result.add_eval();
-      point->set_step(static_cast<int32_t>(step));
-      int64_t steps_since = std::max<int64_t>(1, seen / batch_size);
-      point->set_train_loss(loss_sum / steps_since);
-      point->set_train_accuracy(seen > 0 ? double(correct_sum) / seen : 0);
-      point->set_val_loss(val.loss);
-      point->set_val_accuracy(val.accuracy);
-      point->set_wall_seconds(previous_wall + Seconds(run_start));
-      loss_sum = 0;
-      correct_sum = 0;
-      seen = 0;
-      // Strictly better only: ties keep the earlier checkpoint.
-      if (val.accuracy > result.best_val_accuracy()) {
-        result.set_best_val_accuracy(val.accuracy);
-        result.set_best_step(static_cast<int32_t>(step));
-        status = SaveCheckpoint(best_path, step, "", params);
-        if (!status.ok()) return status;
-      }
-      progress.Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
-                    result.best_step());
-      result.set_wall_seconds(train_seconds);
-      status = SaveCheckpoint(last_path, step, result.SerializeAsString(),
-                              full_state);
-      if (!status.ok()) return status;
-      status =
-          WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
-      if (!status.ok()) return status;
+      RETURN_IF_ERROR(EvaluateAndCheckpoint());
       if (options.stop_after_steps > 0 && step >= options.stop_after_steps &&
           step < train.steps()) {
         interrupted = true;
@@ -376,27 +419,25 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
       }
     }
   }
-  progress.Finish();
-  if (interrupted) {
-    TrainOutcome outcome;
-    outcome.result = result;
-    outcome.interrupted = true;
-    return outcome;
-  }
+  progress->Finish();
+  return interrupted;
+}
 
-  // Test the best-validation checkpoint, not the last weights.
+absl::Status Run::TestBestCheckpoint() {
   int64_t best_step = 0;
   std::string unused;
-  status = LoadCheckpoint(best_path, &best_step, &unused, params);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(LoadCheckpoint(best_path, &best_step, &unused, params));
   // Structure redrawn as training goes is that of the checkpoint's step.
-  encoder.SetStep(best_step);
-  absl::StatusOr<EvalFigures> test_or = Evaluate(
-      encoder, **test_data, batch_size, train.test_batches(), tokens, labels);
-  if (!test_or.ok()) return test_or.status();
-  const EvalFigures& test = *test_or;
+  encoder->SetStep(best_step);
+  ASSIGN_OR_RETURN(EvalFigures test,
+                   Evaluate(*encoder, *test_data, batch_size,
+                            train.test_batches(), tokens, labels));
   result.set_test_accuracy(test.accuracy);
   result.set_test_loss(test.loss);
+  return absl::OkStatus();
+}
+
+absl::Status Run::WriteFinishedResult() {
   result.set_wall_seconds(previous_wall + Seconds(run_start));
   if (train_seconds > 0) {
     result.set_steps_per_second(train.steps() / train_seconds);
@@ -406,11 +447,10 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
   result.set_peak_rss_mb(PeakRssMb());
   result.set_finished(Now());
   result.set_status("ok");
-  status =
-      WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
-  if (!status.ok()) return status;
-  status = WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(
+      WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
+  RETURN_IF_ERROR(
+      WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
   if (options.log) {
     *options.log << absl::StrFormat(
         "[%s] done: best val %.4f @ step %d, test %.4f (best checkpoint), "
@@ -419,8 +459,26 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
         result.test_accuracy(), result.steps_per_second(),
         result.wall_seconds());
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
+                                      const TrainOptions& options) {
+  Run run(config, options);
+  RETURN_IF_ERROR(run.Prepare());
+  RETURN_IF_ERROR(run.Resume());
+  ASSIGN_OR_RETURN(bool interrupted, run.TrainToTheEnd());
   TrainOutcome outcome;
-  outcome.result = std::move(result);
+  if (interrupted) {
+    outcome.result = run.result;
+    outcome.interrupted = true;
+    return outcome;
+  }
+  RETURN_IF_ERROR(run.TestBestCheckpoint());
+  RETURN_IF_ERROR(run.WriteFinishedResult());
+  outcome.result = std::move(run.result);
   return outcome;
 }
 

@@ -8,31 +8,22 @@
 #include <memory>
 #include <string>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
 #include "lra/checkpoint.h"
-#include "lra/config_io.h"
 #include "lra/runner.h"
-#include "lra/suite.h"
+#include "lra/validate.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
 
 namespace lra {
 namespace {
 
-std::string Workspace() {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
-}
-
-std::string TempDir(const std::string& name) {
-  std::string dir = std::string(std::getenv("TEST_TMPDIR")) + "/" + name;
-  EXPECT_TRUE(MakeDirs(dir).ok());
-  return dir;
-}
-
 Suite TinySuite() {
-  absl::StatusOr<Suite> suite =
-      LoadSuite(Workspace() + "/lra/testdata/tiny_suite.pbtxt", Workspace());
+  absl::StatusOr<Suite> suite = LoadSuite(
+      TestWorkspace() + "/lra/testdata/tiny_suite.pbtxt", TestWorkspace());
   EXPECT_TRUE(suite.ok()) << suite.status();
   return *suite;
 }
@@ -40,7 +31,7 @@ Suite TinySuite() {
 SuiteRunOptions Options(const std::string& out) {
   SuiteRunOptions options;
   options.out_dir = out;
-  options.workspace_dir = Workspace();
+  options.workspace_dir = TestWorkspace();
   return options;
 }
 
@@ -67,7 +58,7 @@ TEST(TrainerTest, PeakRssResetsBetweenRuns) {
 }
 
 TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
-  const std::string out = TempDir("results");
+  const std::string out = MakeTestTmpDir("results");
   Suite suite = TinySuite();
   absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
   ASSERT_TRUE(summary.ok()) << summary.status();
@@ -107,7 +98,7 @@ TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
   ASSERT_TRUE(
       LoadCheckpoint(dir + "/checkpoint.best", &step, &meta, params).ok());
   EXPECT_EQ(step, result.best_step());
-  auto test = MakeDataset(config.task(), Split::kTest, Workspace());
+  auto test = MakeDataset(config.task(), Split::kTest, TestWorkspace());
   ASSERT_TRUE(test.ok());
   const int n = config.task().seq_len();
   std::vector<int32_t> tokens((*test)->size() * n), labels((*test)->size());
@@ -147,10 +138,10 @@ TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
   // Two threads: the result must not depend on how work was split in time.
   suite.runs[0].config.mutable_train()->set_threads(2);
   const std::string run_dir = "/tiny/" + suite.runs[0].id;
-  const std::string straight = TempDir("straight");
+  const std::string straight = MakeTestTmpDir("straight");
   ASSERT_TRUE(RunSuite(suite, Options(straight)).ok());
 
-  const std::string resumed = TempDir("resumed");
+  const std::string resumed = MakeTestTmpDir("resumed");
   SuiteRunOptions stop = Options(resumed);
   stop.stop_after_steps = 4;
   absl::StatusOr<SuiteSummary> summary = RunSuite(suite, stop);
@@ -182,7 +173,7 @@ TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
 TEST(TrainerTest, CorruptResumeCheckpointFailsWithoutTouchingResults) {
   Suite suite = TinySuite();
   suite.runs.resize(1);
-  const std::string out = TempDir("corrupt");
+  const std::string out = MakeTestTmpDir("corrupt");
   SuiteRunOptions stop = Options(out);
   stop.stop_after_steps = 4;
   ASSERT_TRUE(RunSuite(suite, stop).ok());

@@ -9,11 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "config/test_paths.h"
+#include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
-#include "lra/config_io.h"
 #include "lra/runner.h"
-#include "lra/suite.h"
+#include "lra/validate.h"
 #include "proto/result.pb.h"
 
 namespace lra {
@@ -43,14 +44,11 @@ const std::map<std::string, Bar>& Bars() {
   return *bars;
 }
 
-std::string Workspace() {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
-}
-
 const Suite& LearnabilitySuite() {
   static const Suite* suite = [] {
-    absl::StatusOr<Suite> loaded = LoadSuite(
-        Workspace() + "/configs/suites/learnability.pbtxt", Workspace());
+    absl::StatusOr<Suite> loaded =
+        LoadSuite(TestWorkspace() + "/configs/suites/learnability.pbtxt",
+                  TestWorkspace());
     if (!loaded.ok()) {
       std::cerr << loaded.status() << "\n";
       return new Suite();
@@ -62,7 +60,7 @@ const Suite& LearnabilitySuite() {
 
 // Rate of the most frequent label in the test split.
 double MajorityRate(const TaskConfig& task) {
-  auto test = MakeDataset(task, Split::kTest, Workspace());
+  auto test = MakeDataset(task, Split::kTest, TestWorkspace());
   EXPECT_TRUE(test.ok()) << test.status();
   if (!test.ok()) return 1.0;
   const DatasetStats stats = DescribeDataset(**test);
@@ -98,8 +96,8 @@ TEST_P(LearnabilityTest, ShortVersionLearnsClearlyAboveChance) {
   const double majority = MajorityRate(run.config.task());
 
   SuiteRunOptions options;
-  options.out_dir = std::string(std::getenv("TEST_TMPDIR")) + "/learnability";
-  options.workspace_dir = Workspace();
+  options.out_dir = TestTmpPath("learnability");
+  options.workspace_dir = TestWorkspace();
   options.shard = index;
   options.shards = static_cast<int>(suite.runs.size());
   absl::StatusOr<SuiteSummary> summary = RunSuite(suite, options);

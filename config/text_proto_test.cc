@@ -1,4 +1,4 @@
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 #include <string>
 
@@ -8,7 +8,7 @@
 namespace lra {
 namespace {
 
-TEST(ConfigIoTest, ParseErrorNamesFileLineAndColumn) {
+TEST(TextProtoTest, ParseErrorNamesFileLineAndColumn) {
   TrainConfig train;
   absl::Status status =
       ParseTextProto("batch_size: 4\nsteps: \"many\"\n", "x.pbtxt", &train);
@@ -18,7 +18,7 @@ TEST(ConfigIoTest, ParseErrorNamesFileLineAndColumn) {
       << status.message();
 }
 
-TEST(ConfigIoTest, UnknownFieldListsAllowedFields) {
+TEST(TextProtoTest, UnknownFieldListsAllowedFields) {
   TrainConfig train;
   absl::Status status =
       ParseTextProto("batch_size: 4\n\nlearning_rat: 0.1\n", "t.pbtxt", &train);
@@ -30,7 +30,7 @@ TEST(ConfigIoTest, UnknownFieldListsAllowedFields) {
   EXPECT_NE(message.find("learning_rate"), std::string::npos) << message;
 }
 
-TEST(ConfigIoTest, LocateFindsNestedRepeatedFields) {
+TEST(TextProtoTest, LocateFindsNestedRepeatedFields) {
   SuiteConfig suite;
   ConfigSource source;
   const std::string text =
@@ -50,7 +50,7 @@ TEST(ConfigIoTest, LocateFindsNestedRepeatedFields) {
   EXPECT_EQ(source.Locate("name"), "s.pbtxt:1");
 }
 
-TEST(ConfigIoTest, MissingFileIsNotFoundWithPath) {
+TEST(TextProtoTest, MissingFileIsNotFoundWithPath) {
   TrainConfig train;
   absl::Status status = LoadTextProto("/nonexistent/dir/t.pbtxt", &train);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);

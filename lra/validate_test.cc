@@ -1,21 +1,18 @@
-#include "lra/suite.h"
+#include "lra/validate.h"
 
 #include <string>
 
+#include "config/test_paths.h"
 #include "gtest/gtest.h"
 
 namespace lra {
 namespace {
 
-std::string Workspace() {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/lra_harness";
-}
-
 absl::StatusOr<Suite> Load(const std::string& name) {
-  return LoadSuite(Workspace() + "/lra/testdata/" + name, Workspace());
+  return LoadSuite(TestWorkspace() + "/lra/testdata/" + name, TestWorkspace());
 }
 
-TEST(SuiteTest, ExpandsGridWithFilesAndInlineConfigs) {
+TEST(LoadSuiteTest, ExpandsGridWithFilesAndInlineConfigs) {
   absl::StatusOr<Suite> suite = Load("tiny_suite.pbtxt");
   ASSERT_TRUE(suite.ok()) << suite.status();
   EXPECT_EQ(suite->name, "tiny");
@@ -32,7 +29,7 @@ TEST(SuiteTest, ExpandsGridWithFilesAndInlineConfigs) {
   EXPECT_EQ(run.task().label(), "listops");
 }
 
-TEST(SuiteTest, NegativeBatchNamesFileLineAndField) {
+TEST(LoadSuiteTest, NegativeBatchNamesFileLineAndField) {
   absl::StatusOr<Suite> suite = Load("bad_batch_suite.pbtxt");
   ASSERT_FALSE(suite.ok());
   std::string message(suite.status().message());
@@ -43,7 +40,7 @@ TEST(SuiteTest, NegativeBatchNamesFileLineAndField) {
       << message;
 }
 
-TEST(SuiteTest, UnknownAttentionListsRegisteredNames) {
+TEST(LoadSuiteTest, UnknownAttentionListsRegisteredNames) {
   absl::StatusOr<Suite> suite = Load("bad_attention_suite.pbtxt");
   ASSERT_FALSE(suite.ok());
   std::string message(suite.status().message());
@@ -53,17 +50,7 @@ TEST(SuiteTest, UnknownAttentionListsRegisteredNames) {
   EXPECT_NE(message.find("full"), std::string::npos) << message;
 }
 
-TEST(SuiteTest, MissingModelFileNamesTheFieldAndPath) {
-  absl::StatusOr<Suite> suite = Load("missing_file_suite.pbtxt");
-  ASSERT_FALSE(suite.ok());
-  EXPECT_EQ(suite.status().code(), absl::StatusCode::kNotFound);
-  std::string message(suite.status().message());
-  EXPECT_NE(message.find("missing_file_suite.pbtxt:4"), std::string::npos)
-      << message;
-  EXPECT_NE(message.find("no_such_model.pbtxt"), std::string::npos) << message;
-}
-
-TEST(SuiteTest, UnknownTaskNamesTheTaskAndAllowedNames) {
+TEST(LoadSuiteTest, UnknownTaskNamesTheTaskAndAllowedNames) {
   absl::StatusOr<Suite> suite = Load("bad_task_suite.pbtxt");
   ASSERT_FALSE(suite.ok());
   std::string message(suite.status().message());
@@ -71,16 +58,6 @@ TEST(SuiteTest, UnknownTaskNamesTheTaskAndAllowedNames) {
       << message;
   EXPECT_NE(message.find("listopz"), std::string::npos) << message;
   EXPECT_NE(message.find("listops"), std::string::npos) << message;
-}
-
-TEST(SuiteTest, ShardsPartitionTheRuns) {
-  absl::StatusOr<Suite> suite = Load("tiny_suite.pbtxt");
-  ASSERT_TRUE(suite.ok());
-  auto a = ShardRuns(suite->runs, 0, 2), b = ShardRuns(suite->runs, 1, 2);
-  ASSERT_EQ(a.size(), 1u);
-  ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(a[0].id, "listops/wide");
-  EXPECT_EQ(b[0].id, "listops/tiny");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "lra/config_io.h"
+#include "config/text_proto.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -117,6 +118,15 @@ std::string ConfigSource::Locate(absl::string_view field_path) const {
   return absl::StrCat(path_, ":", best_line + 1);
 }
 
+std::string ConfigOrigin::Where(const std::string& field) const {
+  std::string path = prefix;
+  if (!field.empty())
+    path = path.empty() ? field : absl::StrCat(prefix, ".", field);
+  std::string location = source ? source->Locate(path) : "<config>";
+  if (path.empty()) return location;
+  return absl::StrCat(location, ": ", path);
+}
+
 absl::Status ParseTextProto(const std::string& text, const std::string& path,
                             google::protobuf::Message* message,
                             ConfigSource* source) {
@@ -140,8 +150,7 @@ absl::Status LoadTextProto(const std::string& path,
                            google::protobuf::Message* message,
                            ConfigSource* source) {
   std::string text;
-  absl::Status status = ReadFile(path, &text);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ReadFile(path, &text));
   return ParseTextProto(text, path, message, source);
 }
 

@@ -1,6 +1,7 @@
-// Loading text-format configs with errors that name the file, line and field.
-#ifndef LRA_CONFIG_IO_H_
-#define LRA_CONFIG_IO_H_
+// Reading and writing text-format protos (configs and results) with errors
+// that name the file, line and field.
+#ifndef CONFIG_TEXT_PROTO_H_
+#define CONFIG_TEXT_PROTO_H_
 
 #include <memory>
 #include <string>
@@ -9,7 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
-// Callers of config_io read and write files too; util/files is its base.
+// Callers of text_proto read and write files too; util/files is its base.
 #include "util/files.h"
 
 namespace lra {
@@ -37,6 +38,16 @@ class ConfigSource {
   std::shared_ptr<google::protobuf::TextFormat::ParseInfoTree> tree_;
 };
 
+// Where one part of a run's config (its task, model or train message) was
+// written: a file and the field path of the message inside it.
+struct ConfigOrigin {
+  std::shared_ptr<ConfigSource> source;
+  std::string prefix;  // e.g. "run[2].model" or "" for a whole file.
+
+  // "file:line: prefix.field" for error messages.
+  std::string Where(const std::string& field) const;
+};
+
 // Parses the text-format file at `path` into `message`. Errors name the file,
 // line and column; an unknown field also lists the fields that exist.
 absl::Status LoadTextProto(const std::string& path,
@@ -55,4 +66,4 @@ absl::Status WriteTextProtoAtomic(const std::string& path,
 
 }  // namespace lra
 
-#endif  // LRA_CONFIG_IO_H_
+#endif  // CONFIG_TEXT_PROTO_H_

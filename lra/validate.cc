@@ -1,0 +1,118 @@
+#include "lra/validate.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "config/validation.h"
+#include "datasets/dataset.h"
+#include "models/builtin.h"
+#include "models/encoder.h"
+#include "util/status_macros.h"
+
+namespace lra {
+namespace {
+
+// The attention variant is registered and its parameters are declared.
+absl::Status ValidateAttention(const ModelConfig& m, const ConfigOrigin& o) {
+  if (m.attention().name().empty())
+    return FieldError(
+        o, "attention.name", "''",
+        absl::StrCat("one of the registered variants: ",
+                     absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
+  absl::StatusOr<PluginParams> params =
+      BuiltinPlugins().attention->ResolveParams(m.attention());
+  if (!params.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(o.Where("attention"), ": ", params.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+// What the model must agree on with the task and the registries.
+absl::Status ValidateModelAgainstTask(const ModelConfig& m,
+                                      const TaskConfig& task,
+                                      const ConfigOrigin& o) {
+  ASSIGN_OR_RETURN(int vocab, TaskVocabSize(task));
+  if (m.vocab_size() < vocab)
+    return FieldError(o, "vocab_size", FormatNumber(m.vocab_size()),
+                      absl::StrCat(">= ", vocab, ", the vocabulary of task '",
+                                   task.name(), "' (0 = take the task's)"));
+  ASSIGN_OR_RETURN(int classes, TaskNumClasses(task));
+  if (m.num_classes() != classes)
+    return FieldError(o, "num_classes", FormatNumber(m.num_classes()),
+                      absl::StrCat(classes, ", the classes of task '",
+                                   task.name(), "' (0 = take the task's)"));
+  RETURN_IF_ERROR(ValidateAttention(m, o));
+  int positions = task.seq_len() + (m.pooling() == POOLING_CLS ? 1 : 0);
+  if (m.max_len() != 0 && m.max_len() < positions)
+    return FieldError(
+        o, "max_len", FormatNumber(m.max_len()),
+        absl::StrCat(">= ", positions, " (the task's seq_len plus CLS), or 0"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ResolveAndValidateTask(TaskConfig* task,
+                                    const ConfigOrigin& origin) {
+  RETURN_IF_ERROR(WithOrigin(origin, ResolveTaskDefaults(task)));
+  if (task->label().empty()) task->set_label(task->name());
+  // What the model takes from the task must be known, or the error is the
+  // task's (and names its file).
+  RETURN_IF_ERROR(WithOrigin(origin, TaskVocabSize(*task).status()));
+  RETURN_IF_ERROR(WithOrigin(origin, TaskNumClasses(*task).status()));
+  return WithOrigin(origin, TaskNumSegments(*task).status());
+}
+
+absl::Status ResolveAndValidateModel(ModelConfig* model, const TaskConfig& task,
+                                     const ConfigOrigin& origin) {
+  if (model->vocab_size() == 0) {
+    ASSIGN_OR_RETURN(int vocab, TaskVocabSize(task));
+    model->set_vocab_size(vocab);
+  }
+  if (model->num_classes() == 0) {
+    ASSIGN_OR_RETURN(int classes, TaskNumClasses(task));
+    model->set_num_classes(classes);
+  }
+  ASSIGN_OR_RETURN(int segments, TaskNumSegments(task));
+  if (model->num_segments() == 0) model->set_num_segments(segments);
+  if (model->num_segments() != segments) {
+    return FieldError(
+        origin, "num_segments", absl::StrCat(model->num_segments()),
+        absl::StrCat(segments, ", the documents per example of task '",
+                     task.name(), "' (0 = take the task's)"));
+  }
+  RETURN_IF_ERROR(WithOrigin(origin, ResolveModelDefaults(model)));
+  if (model->name().empty()) model->set_name(RunModelName(*model));
+  RETURN_IF_ERROR(ValidateModelShape(*model, origin));
+  return ValidateModelAgainstTask(*model, task, origin);
+}
+
+absl::Status ResolveAndValidateModelWithoutTask(ModelConfig* model,
+                                                const ConfigOrigin& origin) {
+  RETURN_IF_ERROR(WithOrigin(origin, ResolveModelDefaults(model)));
+  if (model->name().empty()) model->set_name(RunModelName(*model));
+  RETURN_IF_ERROR(ValidateModelShape(*model, origin));
+  return ValidateAttention(*model, origin);
+}
+
+absl::Status ResolveAndValidateRun(PlannedRun* run) {
+  TaskConfig* task = run->config.mutable_task();
+  RETURN_IF_ERROR(ResolveAndValidateTask(task, run->task_origin));
+  RETURN_IF_ERROR(ResolveAndValidateModel(run->config.mutable_model(), *task,
+                                          run->model_origin));
+  TrainConfig* train = run->config.mutable_train();
+  ResolveTrainDefaults(train);
+  return ValidateTrain(*train, run->train_origin);
+}
+
+absl::StatusOr<Suite> LoadSuite(const std::string& path,
+                                const std::string& workspace_dir) {
+  ASSIGN_OR_RETURN(Suite suite, ExpandSuite(path, workspace_dir));
+  for (PlannedRun& run : suite.runs) {
+    RETURN_IF_ERROR(ResolveAndValidateRun(&run));
+  }
+  RETURN_IF_ERROR(AssignRunIds(&suite));
+  return suite;
+}
+
+}  // namespace lra
