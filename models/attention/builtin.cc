@@ -9,8 +9,10 @@
 #include "models/attention/bigbird/bigbird_attention.h"
 #include "models/attention/full/full_attention.h"
 #include "models/attention/linear_transformer/linear_transformer_attention.h"
+#include "models/attention/linformer/linformer_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
+#include "models/attention/performer/performer_attention.h"
 #include "models/attention/sinkhorn/sinkhorn_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
 #include "models/attention/synthesizer/synthesizer_attention.h"
@@ -26,6 +28,8 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       LongformerAttentionPlugin(),
       BigBirdAttentionPlugin(),
       LinearTransformerAttentionPlugin(),
+      LinformerAttentionPlugin(),
+      PerformerAttentionPlugin(),
       SynthesizerAttentionPlugin(),
       SinkhornAttentionPlugin(),
   };

@@ -1,0 +1,151 @@
+#include "models/attention/linformer/linformer_attention.h"
+
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "models/attention/testing/dense_reference.h"
+#include "models/rng.h"
+
+namespace lra {
+namespace {
+
+std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
+  std::vector<float> x(n);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return x;
+}
+
+AttentionShape Shape(int batch, int heads, int n, int dh) {
+  AttentionShape shape;
+  shape.max_batch = batch;
+  shape.num_heads = heads;
+  shape.seq_len = n;
+  shape.head_dim = dh;
+  return shape;
+}
+
+void SetIdentity(Tensor& m, int n) {
+  m.Zero();
+  for (int i = 0; i < n; ++i) m[int64_t(i) * n + i] = 1.0f;
+}
+
+// With k = N and E = F = identity the projection keeps every key: the output
+// and the gradients of q, k, v are those of full softmax attention.
+TEST(LinformerAttentionTest, IdentityProjectionIsFullAttention) {
+  const int B = 2, H = 2, N = 23, Dh = 8;
+  for (bool share : {true, false}) {
+    LinformerAttention attention(Shape(B, H, N, Dh), N, share);
+    SetIdentity(attention.e(), N);
+    SetIdentity(attention.f(), N);
+    const int64_t total = int64_t(B) * H * N * Dh;
+    const std::vector<float> q = Random(total, 1, 1.5f);
+    const std::vector<float> k = Random(total, 2, 1.5f);
+    const std::vector<float> v = Random(total, 3, 1.0f);
+    const std::vector<float> dout = Random(total, 4, 1.0f);
+    std::vector<float> out(total), dq(total), dk(total), dv(total);
+    attention.Forward({q.data(), k.data(), v.data(), nullptr, B}, out.data());
+    attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+    std::vector<float> ref(total), rq(total), rk(total), rv(total);
+    DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh,
+                         DenseAllowAll(), ref.data());
+    DenseMaskedAttentionBackward(q.data(), k.data(), v.data(), B, H, N, Dh,
+                                 DenseAllowAll(), dout.data(), rq.data(),
+                                 rk.data(), rv.data());
+    for (int64_t e = 0; e < total; ++e) {
+      ASSERT_NEAR(out[e], ref[e], 1e-5) << "share " << share << " at " << e;
+      ASSERT_NEAR(dq[e], rq[e], 1e-4) << "share " << share << " at " << e;
+      ASSERT_NEAR(dk[e], rk[e], 1e-4) << "share " << share << " at " << e;
+      ASSERT_NEAR(dv[e], rv[e], 1e-4) << "share " << share << " at " << e;
+    }
+  }
+}
+
+// A padded key is dropped before the projection: the output equals that of
+// the same example with the padded rows of K and V set to zero, whatever
+// they held, and the projection's gradient at padded columns is zero.
+TEST(LinformerAttentionTest, PaddedRowsAreExcludedBeforeProjecting) {
+  const int B = 1, H = 2, N = 19, Dh = 4, real = 11;
+  LinformerAttention attention(Shape(B, H, N, Dh), 5, /*share_kv=*/false);
+  attention.InitParameters(7);
+  const int64_t total = int64_t(B) * H * N * Dh;
+  std::vector<float> q = Random(total, 1, 1.0f);
+  std::vector<float> k = Random(total, 2, 1.0f);
+  std::vector<float> v = Random(total, 3, 1.0f);
+  std::vector<uint8_t> mask(N, 1);
+  for (int j = real; j < N; ++j) mask[j] = 0;
+  std::vector<float> k0 = k, v0 = v;
+  for (int h = 0; h < H; ++h) {
+    for (int j = real; j < N; ++j) {
+      for (int x = 0; x < Dh; ++x) {
+        k0[(int64_t(h) * N + j) * Dh + x] = 0.0f;
+        v0[(int64_t(h) * N + j) * Dh + x] = 0.0f;
+        k[(int64_t(h) * N + j) * Dh + x] = 50.0f;
+      }
+    }
+  }
+  std::vector<float> masked(total), zeroed(total);
+  attention.Forward({q.data(), k.data(), v.data(), mask.data(), B},
+                    masked.data());
+  std::vector<float> dq(total), dk(total), dv(total);
+  const std::vector<float> dout = Random(total, 4, 1.0f);
+  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  int visited = 0;
+  attention.ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor& grad) {
+        ++visited;
+        for (int r = 0; r < 5; ++r) {
+          for (int j = real; j < N; ++j) {
+            EXPECT_EQ(grad[int64_t(r) * N + j], 0.0f) << name;
+          }
+        }
+      });
+  EXPECT_EQ(visited, 2);
+  attention.Forward({q.data(), k0.data(), v0.data(), nullptr, B},
+                    zeroed.data());
+  for (int64_t e = 0; e < total; ++e) {
+    EXPECT_NEAR(masked[e], zeroed[e], 1e-6) << e;
+  }
+}
+
+// A projection to fewer rows than keys is an approximation: with random E the
+// output differs from full attention (so the identity test can fail).
+TEST(LinformerAttentionTest, RandomProjectionIsNotFullAttention) {
+  const int B = 1, H = 1, N = 16, Dh = 8;
+  LinformerAttention attention(Shape(B, H, N, Dh), 4, true);
+  attention.InitParameters(3);
+  const int64_t total = int64_t(B) * H * N * Dh;
+  const std::vector<float> q = Random(total, 1, 1.5f);
+  const std::vector<float> k = Random(total, 2, 1.5f);
+  const std::vector<float> v = Random(total, 3, 1.0f);
+  std::vector<float> out(total), ref(total);
+  attention.Forward({q.data(), k.data(), v.data(), nullptr, B}, out.data());
+  DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh,
+                       DenseAllowAll(), ref.data());
+  double diff = 0.0;
+  for (int64_t e = 0; e < total; ++e) diff += std::fabs(out[e] - ref[e]);
+  EXPECT_GT(diff / total, 1e-3);
+}
+
+TEST(LinformerAttentionTest, FactoryRejectsBadK) {
+  const AttentionPlugin plugin = LinformerAttentionPlugin();
+  EXPECT_TRUE(plugin.capabilities.length_dependent_parameters);
+  AttentionRegistry registry;
+  ASSERT_TRUE(registry.Register(plugin).ok());
+  PluginConfig config;
+  config.set_name("linformer");
+  *config.add_param() = NumberParam("k", 0);
+  EXPECT_FALSE(registry.Create(config, Shape(1, 1, 8, 4)).ok());
+  config.clear_param();
+  *config.add_param() = NumberParam("k", 2.5);
+  EXPECT_FALSE(registry.Create(config, Shape(1, 1, 8, 4)).ok());
+  config.clear_param();
+  EXPECT_TRUE(registry.Create(config, Shape(1, 1, 8, 4)).ok());
+}
+
+}  // namespace
+}  // namespace lra

@@ -1,0 +1,87 @@
+// "performer": FAVOR+ (Choromanski et al.). Queries and keys are mapped to
+// M positive random features phi(.) and attention is computed as
+//   out_i = phi(q_i)^T S / (phi(q_i) . z),
+//   S = sum_j phi(k_j) v_j^T  [M, Dh],  z = sum_j phi(k_j)  [M],
+// over the real keys, in O(N M Dh) time and O(N) memory. Two kernels:
+// "softmax" (positive orthogonal random features estimating
+// exp(q.k / sqrt(Dh))) and "relu" (the generalized kernel of LRA's Performer).
+// The feature matrix is drawn from (shape.seed, layer, step / K) and redrawn
+// in SetStep every K = redraw_interval steps (0 = never).
+#ifndef LRA_MODELS_ATTENTION_PERFORMER_PERFORMER_ATTENTION_H_
+#define LRA_MODELS_ATTENTION_PERFORMER_PERFORMER_ATTENTION_H_
+
+#include <cstdint>
+
+#include "models/attention/attention.h"
+#include "models/tensor.h"
+
+namespace lra {
+
+class PerformerAttention : public Attention {
+ public:
+  enum class Kernel { kSoftmax, kRelu };
+
+  PerformerAttention(const AttentionShape& shape, Kernel kernel, int features,
+                     int redraw_interval);
+
+  void Forward(const AttentionInputs& in, float* out) override;
+  void Backward(const float* dout, const AttentionGradients& grads) override;
+  void SetStep(int64_t step) override;
+
+  // [M, Dh]: the random feature directions in use (tests).
+  const Tensor& projection() const { return projection_; }
+  // Replaces the feature directions (tests with explicit features).
+  void SetProjection(const Tensor& projection);
+
+  // Relu kernel: phi(x) = relu(W x) / sqrt(M) + kReluEpsilon.
+  static constexpr float kReluEpsilon = 1e-3f;
+
+ private:
+  // Draws projection_ for redraw epoch `epoch`: blocks of Dh orthonormal
+  // rows (Gram-Schmidt of Gaussian rows), each row scaled by the norm of an
+  // independent Gaussian Dh-vector, as in FAVOR+.
+  void DrawProjection(int64_t epoch);
+  // Fills u = W x' and phi = the features of row x (x' = x scaled for the
+  // softmax kernel). `stabiliser` is subtracted in the softmax exponent; for
+  // a query, pass nullptr to use the row's own max.
+  void FeatureRow(const float* x, const float* stabiliser, float* u,
+                  float* phi) const;
+  // Adds into nothing: dx = d(loss)/dx of row x given dphi, with u and phi
+  // from FeatureRow (the stabiliser is a constant).
+  void FeatureRowBackward(const float* x, const float* u, const float* phi,
+                          const float* dphi, float* dx) const;
+  // Largest softmax exponent of row x over the features.
+  float MaxExponent(const float* x, float* u) const;
+
+  AttentionShape shape_;
+  Kernel kernel_;
+  int features_;  // M
+  int redraw_interval_;
+  int64_t epoch_ = 0;
+  float data_scale_;   // Dh^(-1/4) for softmax (q' . k' = q . k / sqrt(Dh))
+  Tensor projection_;  // [M, Dh] feature directions W
+  Tensor gaussian_;    // [Dh, Dh] scratch for DrawProjection
+  // State of the last Forward, read by Backward.
+  const float* q_ = nullptr;           // [B, H, N, Dh]
+  const float* k_ = nullptr;           // [B, H, N, Dh]
+  const float* v_ = nullptr;           // [B, H, N, Dh]
+  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
+  int batch_ = 0;
+  Tensor key_stabiliser_;  // [maxB, H] max softmax exponent over real keys
+  Tensor denominator_;     // [maxB, H, N] phi(q_i) . z (0: no real key)
+  Tensor state_;           // [maxB, H, M, Dh] S
+  Tensor state_sum_;       // [maxB, H, M] z
+  Tensor d_state_;         // [maxB, H, M, Dh] dS (Backward)
+  Tensor d_state_sum_;     // [maxB, H, M] dz (Backward)
+  Tensor u_;               // [maxB, H, M] scratch: W x' of one row
+  Tensor phi_;             // [maxB, H, M] scratch: features of one row
+  Tensor d_phi_;           // [maxB, H, M] scratch
+  Tensor d_numerator_;     // [maxB, H, Dh] scratch
+};
+
+// The registry entry for "performer".
+AttentionPlugin PerformerAttentionPlugin();
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_ATTENTION_PERFORMER_PERFORMER_ATTENTION_H_
