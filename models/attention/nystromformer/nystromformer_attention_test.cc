@@ -1,7 +1,11 @@
 #include "models/attention/nystromformer/nystromformer_attention.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -275,6 +279,111 @@ TEST(NystromformerTest, GradientsMatchCentralDifferences) {
     EXPECT_TRUE(internal::CheckGradient("conv" + at, objective, conv->data(),
                                         conv->size(), gconv.data(), options));
   }
+}
+
+// The golden file of tools/make_nystromformer_golden.py: scalars and tensors
+// by name (independent PyTorch code in float64).
+struct Golden {
+  std::map<std::string, double> scalars;
+  std::map<std::string, std::vector<double>> tensors;
+};
+
+Golden LoadGolden() {
+  std::string path = "models/attention/nystromformer/testdata/golden.txt";
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  if (srcdir != nullptr && workspace != nullptr) {
+    const std::string runfile =
+        std::string(srcdir) + "/" + workspace + "/" + path;
+    if (std::ifstream(runfile).good()) path = runfile;
+  }
+  std::ifstream file(path);
+  EXPECT_TRUE(file.good()) << "cannot read " << path;
+  Golden golden;
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string kind, name;
+    fields >> kind >> name;
+    if (kind == "scalar") {
+      fields >> golden.scalars[name];
+    } else if (kind == "tensor") {
+      std::string values;
+      std::getline(file, values);
+      std::istringstream numbers(values);
+      std::vector<double>& t = golden.tensors[name];
+      for (double x; numbers >> x;) t.push_back(x);
+    } else {
+      ADD_FAILURE() << path << ": unexpected line " << line;
+    }
+  }
+  return golden;
+}
+
+std::vector<float> AsFloat(const std::vector<double>& x) {
+  return std::vector<float>(x.begin(), x.end());
+}
+
+// |got - want| <= 1e-4 (|want| + the tensor's largest |want|): 1e-4 relative
+// to the tensor's scale, so entries near zero are judged by their neighbours.
+void ExpectMatchesGolden(const std::string& name, const float* got,
+                         const std::vector<double>& want) {
+  double scale = 0.0;
+  for (double w : want) scale = std::max(scale, std::fabs(w));
+  ASSERT_GT(scale, 0.0) << name;
+  double worst = 0.0;
+  int failures = 0;
+  for (size_t e = 0; e < want.size(); ++e) {
+    const double error = std::fabs(got[e] - want[e]);
+    worst = std::max(worst, error / scale);
+    if (!(error <= 1e-4 * (std::fabs(want[e]) + scale)) && failures++ < 5) {
+      ADD_FAILURE() << name << "[" << e << "]: " << got[e] << " vs PyTorch "
+                    << want[e];
+    }
+  }
+  std::printf("%s: worst error %.2g of the largest value\n", name.c_str(),
+              worst);
+}
+
+TEST(NystromformerTest, MatchesPyTorchGolden) {
+  Golden golden = LoadGolden();
+  const int B = golden.scalars["batch"], H = golden.scalars["heads"],
+            N = golden.scalars["seq_len"], Dh = golden.scalars["head_dim"];
+  std::unique_ptr<Attention> att =
+      Make(B, H, N, Dh, golden.scalars["num_landmarks"],
+           golden.scalars["pinv_iterations"], golden.scalars["conv_kernel"]);
+  const int64_t total = int64_t(B) * H * N * Dh;
+  const std::vector<float> q = AsFloat(golden.tensors["q"]),
+                           k = AsFloat(golden.tensors["k"]),
+                           v = AsFloat(golden.tensors["v"]),
+                           dout = AsFloat(golden.tensors["dout"]);
+  ASSERT_EQ(q.size(), total);
+  ASSERT_EQ(dout.size(), total);
+  std::vector<uint8_t> mask;
+  for (double x : golden.tensors["mask"]) mask.push_back(x != 0.0);
+  ASSERT_EQ(mask.size(), size_t(B) * N);
+  Tensor* conv = nullptr;
+  Tensor* conv_grad = nullptr;
+  att->ForEachParameter([&](const std::string&, Tensor& value, Tensor& grad) {
+    conv = &value;
+    conv_grad = &grad;
+  });
+  ASSERT_NE(conv, nullptr);
+  const std::vector<double>& weights = golden.tensors["conv_weight"];
+  ASSERT_EQ(weights.size(), conv->size());
+  for (int64_t e = 0; e < conv->size(); ++e) (*conv)[e] = weights[e];
+  conv_grad->Zero();
+  std::vector<float> out(total), dq(total), dk(total), dv(total);
+  att->Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 0},
+               out.data());
+  att->Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  ExpectMatchesGolden("out", out.data(), golden.tensors["out"]);
+  ExpectMatchesGolden("dq", dq.data(), golden.tensors["dq"]);
+  ExpectMatchesGolden("dk", dk.data(), golden.tensors["dk"]);
+  ExpectMatchesGolden("dv", dv.data(), golden.tensors["dv"]);
+  ExpectMatchesGolden("dconv_weight", conv_grad->data(),
+                      golden.tensors["dconv_weight"]);
 }
 
 TEST(NystromformerTest, RejectsBadParameters) {
