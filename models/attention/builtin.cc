@@ -12,6 +12,7 @@
 #include "models/attention/linformer/linformer_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
+#include "models/attention/nystromformer/nystromformer_attention.h"
 #include "models/attention/performer/performer_attention.h"
 #include "models/attention/sinkhorn/sinkhorn_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
@@ -32,6 +33,7 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       PerformerAttentionPlugin(),
       SynthesizerAttentionPlugin(),
       SinkhornAttentionPlugin(),
+      NystromformerAttentionPlugin(),
   };
 }
 
