@@ -10,6 +10,7 @@
 #include "models/attention/full/full_attention.h"
 #include "models/attention/local/local_attention.h"
 #include "models/attention/longformer/longformer_attention.h"
+#include "models/attention/reformer/reformer_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
 #include "util/status_macros.h"
 
@@ -22,6 +23,7 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       SparseTransformerAttentionPlugin(),
       LongformerAttentionPlugin(),
       BigBirdAttentionPlugin(),
+      ReformerAttentionPlugin(),
   };
 }
 
