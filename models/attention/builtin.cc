@@ -14,6 +14,7 @@
 #include "models/attention/longformer/longformer_attention.h"
 #include "models/attention/nystromformer/nystromformer_attention.h"
 #include "models/attention/performer/performer_attention.h"
+#include "models/attention/reformer/reformer_attention.h"
 #include "models/attention/sinkhorn/sinkhorn_attention.h"
 #include "models/attention/sparse_transformer/sparse_transformer_attention.h"
 #include "models/attention/synthesizer/synthesizer_attention.h"
@@ -34,6 +35,7 @@ std::vector<AttentionPlugin> BuiltinAttentionPlugins() {
       SynthesizerAttentionPlugin(),
       SinkhornAttentionPlugin(),
       NystromformerAttentionPlugin(),
+      ReformerAttentionPlugin(),
   };
 }
 
