@@ -98,13 +98,24 @@ absl::Status ValidateModel(const ModelConfig& m, const TaskConfig& task,
     return FieldError(o, "num_classes", Num(m.num_classes()),
                       absl::StrCat(*classes, ", the classes of task '",
                                    task.name(), "' (0 = take the task's)"));
-  if (m.attention().name().empty())
+  // A mixer other than attention (ModelConfig.mixer) is checked against
+  // the mixer registry instead of the attention one.
+  if (!m.mixer().name().empty() && m.mixer().name() != kAttentionMixerName) {
+    absl::StatusOr<PluginParams> mixer =
+        BuiltinPlugins().mixers->ResolveParams(m.mixer());
+    if (!mixer.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(o.Where("mixer"), ": ", mixer.status().message()));
+    }
+  } else if (m.attention().name().empty())
     return FieldError(
         o, "attention.name", "''",
         absl::StrCat("one of the registered variants: ",
                      absl::StrJoin(BuiltinPlugins().attention->Names(), ", ")));
   absl::StatusOr<PluginParams> params =
-      BuiltinPlugins().attention->ResolveParams(m.attention());
+      m.attention().name().empty()
+          ? absl::StatusOr<PluginParams>(PluginParams())
+          : BuiltinPlugins().attention->ResolveParams(m.attention());
   if (!params.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(o.Where("attention"), ": ", params.status().message()));
