@@ -13,6 +13,17 @@ namespace {
 
 // The attention variant is registered and its parameters are declared.
 absl::Status ValidateAttention(const ModelConfig& m, const ConfigOrigin& o) {
+  // A mixer other than attention (ModelConfig.mixer) is checked against the
+  // mixer registry instead of the attention one.
+  if (!m.mixer().name().empty() && m.mixer().name() != kAttentionMixerName) {
+    absl::StatusOr<PluginParams> mixer =
+        BuiltinPlugins().mixers->ResolveParams(m.mixer());
+    if (!mixer.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(o.Where("mixer"), ": ", mixer.status().message()));
+    }
+    if (m.attention().name().empty()) return absl::OkStatus();
+  }
   if (m.attention().name().empty())
     return FieldError(
         o, "attention.name", "''",
