@@ -9,15 +9,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/image/cifar.h"
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/image_store.h"
 #include "datasets/pathfinder/official.h"
 #include "datasets/pathfinder/params.h"
-#include "datasets/random.h"
 #include "datasets/retrieval/aan.h"
 #include "datasets/text/imdb.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
 
 namespace lra {
 namespace {
@@ -79,7 +80,7 @@ absl::Status CheckListOps(const TaskConfig& task,
   absl::flat_hash_set<uint64_t> train_rows;
   for (const auto& [split, file] : files) {
     if (file.empty()) continue;
-    const std::string path = ResolvePath(file, workspace_dir);
+    const std::string path = ResolvePath(workspace_dir, file);
     named.push_back(path);
     int64_t in_train = 0;
     absl::StatusOr<ListOpsCheckReport> tsv =
@@ -447,24 +448,24 @@ absl::StatusOr<DataCheckReport> CheckTaskData(
     status = CheckListOps(task, workspace_dir, &report);
   } else if (task.name() == "text") {
     if (task.text().data_dir().empty()) return NoData(task, "text.data_dir");
-    status = CheckText(task, ResolvePath(task.text().data_dir(), workspace_dir),
+    status = CheckText(task, ResolvePath(workspace_dir, task.text().data_dir()),
                        &report);
   } else if (task.name() == "retrieval") {
     if (task.retrieval().data_dir().empty()) {
       return NoData(task, "retrieval.data_dir");
     }
     status = CheckRetrieval(
-        task, ResolvePath(task.retrieval().data_dir(), workspace_dir), &report);
+        task, ResolvePath(workspace_dir, task.retrieval().data_dir()), &report);
   } else if (task.name() == "image") {
     if (task.image().data_dir().empty()) return NoData(task, "image.data_dir");
     status = CheckImage(
-        task, ResolvePath(task.image().data_dir(), workspace_dir), &report);
+        task, ResolvePath(workspace_dir, task.image().data_dir()), &report);
   } else if (task.name() == "pathfinder" || task.name() == "pathx") {
     if (task.pathfinder().official_dir().empty()) {
       return NoData(task, "pathfinder.official_dir");
     }
     status = CheckPathfinder(
-        task, ResolvePath(task.pathfinder().official_dir(), workspace_dir),
+        task, ResolvePath(workspace_dir, task.pathfinder().official_dir()),
         &report);
   } else {
     return absl::InvalidArgumentError(

@@ -1,7 +1,7 @@
 #include "datasets/brackets/task.h"
 
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/task_config.h"
 
 namespace lra {
 namespace brackets {

@@ -1,11 +1,12 @@
 #include "datasets/image/task.h"
 
 #include "absl/strings/str_cat.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/task_config.h"
 #include "datasets/image/cifar.h"
 #include "datasets/image/generator.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
 
 namespace lra {
 namespace image {
@@ -35,7 +36,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeImageDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   const int64_t size = SplitSize(task, split);
   if (!task.image().data_dir().empty()) {
-    const std::string dir = ResolvePath(task.image().data_dir(), workspace_dir);
+    const std::string dir = ResolvePath(workspace_dir, task.image().data_dir());
     absl::StatusOr<GrayImages> images =
         ReadCifarSplit(dir, static_cast<int>(split));
     if (!images.ok()) return images.status();
@@ -46,8 +47,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeImageDataset(
                        SplitName(split), "_size = ", size,
                        " (allowed: a size <= ", images->size(), ")"));
     }
-    auto dataset = std::make_unique<ByteDataset>(kCifarPixels, 1, kVocabSize,
-                                                 kNumClasses, /*id_offset=*/1);
+    auto dataset = std::make_unique<PackedDataset>(
+        kCifarPixels, 1, kVocabSize, kNumClasses, /*id_offset=*/1);
     dataset->Reserve(size, size * kCifarPixels);
     for (int64_t i = 0; i < size; ++i) {
       dataset->Add(absl::MakeConstSpan(images->pixels.data() + i * kCifarPixels,

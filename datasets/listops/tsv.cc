@@ -2,11 +2,11 @@
 
 #include <fstream>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "datasets/common/file_errors.h"
 #include "datasets/listops/evaluator.h"
 
 namespace lra {
@@ -14,19 +14,6 @@ namespace listops {
 namespace {
 
 constexpr absl::string_view kHeader = "Source\tTarget";
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
-}
-
-// A short, printable excerpt of a piece of a line for error messages.
-std::string Excerpt(absl::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out = absl::CHexEscape(text.substr(0, kMax));
-  if (text.size() > kMax) absl::StrAppend(&out, "...");
-  return out;
-}
 
 }  // namespace
 

@@ -10,42 +10,20 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/pathfinder/official.h"
-#include "datasets/random.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
 namespace {
 
-int64_t SplitSize(const TaskConfig& task, Split split) {
-  switch (split) {
-    case Split::kTrain:
-      return task.train_size();
-    case Split::kVal:
-      return task.val_size();
-    case Split::kTest:
-      return task.test_size();
-  }
-  return 0;
-}
-
-std::string ResolvePath(const std::string& path,
-                        const std::string& workspace_dir) {
-  if (absl::StartsWith(path, "/") || workspace_dir.empty()) return path;
-  return absl::StrCat(workspace_dir, "/", path);
-}
-
 absl::Status ResolveWithDefaults(TaskConfig* task, int default_resolution,
                                  int registry_seq_len) {
-  if (task->params_case() != TaskConfig::kPathfinder &&
-      task->params_case() != TaskConfig::PARAMS_NOT_SET) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "task.params: task '", task->name(),
-        "' has parameters of another task (field ",
-        static_cast<int>(task->params_case()),
-        ") (allowed: a `pathfinder { ... }` block, or none for the "
-        "defaults)"));
-  }
+  RETURN_IF_ERROR(
+      CheckParamsCase(*task, TaskConfig::kPathfinder, "pathfinder"));
   absl::Status status = ResolvePathfinderConfig(
       task->mutable_pathfinder(), default_resolution, "task.pathfinder.");
   if (!status.ok()) return status;
@@ -212,7 +190,7 @@ absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
       size * image_bytes <= int64_t{config.max_memory_mb()} << 20;
 
   if (!config.official_dir().empty()) {
-    const std::string dir = ResolvePath(config.official_dir(), workspace_dir);
+    const std::string dir = ResolvePath(workspace_dir, config.official_dir());
     absl::StatusOr<std::string> folder =
         FindOfficialFolder(dir, params->contour_length);
     if (!folder.ok()) return folder.status();
@@ -239,7 +217,7 @@ absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
     ImageStore store(size, image_bytes, /*compressed=*/true);
     absl::Status status =
         FillFromCache(generator, task.data_seed(), split,
-                      ResolvePath(config.cache_dir(), workspace_dir), &store);
+                      ResolvePath(workspace_dir, config.cache_dir()), &store);
     if (!status.ok()) return status;
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/task_config.h"
 
 namespace lra {
 namespace recall {

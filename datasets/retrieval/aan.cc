@@ -4,27 +4,15 @@
 #include <fstream>
 
 #include "absl/status/status.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "datasets/common/file_errors.h"
 
 namespace lra {
 namespace retrieval {
 namespace {
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
-}
-
-std::string Excerpt(absl::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out = absl::CHexEscape(text.substr(0, kMax));
-  if (text.size() > kMax) absl::StrAppend(&out, "...");
-  return out;
-}
 
 std::vector<uint8_t> Cut(absl::string_view text, int max_bytes) {
   const size_t kept = std::min<size_t>(text.size(), max_bytes);

@@ -1,11 +1,12 @@
 #include "datasets/retrieval/task.h"
 
 #include "absl/strings/str_cat.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/task_config.h"
 #include "datasets/retrieval/aan.h"
 #include "datasets/retrieval/generator.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
 
 namespace lra {
 namespace retrieval {
@@ -30,7 +31,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
   const int seq_len = task.seq_len();
   if (!task.retrieval().data_dir().empty()) {
     const std::string path = absl::StrCat(
-        ResolvePath(task.retrieval().data_dir(), workspace_dir), "/",
+        ResolvePath(workspace_dir, task.retrieval().data_dir()), "/",
         AanFileName(split == Split::kTrain, split == Split::kVal));
     absl::StatusOr<PairExamples> pairs = ReadAanTsv(path, size, seq_len);
     if (!pairs.ok()) return pairs.status();
@@ -40,9 +41,9 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
           " rows but task.", SplitName(split), "_size = ", size,
           " (allowed: a size <= the file's rows)"));
     }
-    auto dataset = std::make_unique<ByteDataset>(seq_len, /*num_segments=*/2,
-                                                 kVocabSize, kNumClasses,
-                                                 /*id_offset=*/1);
+    auto dataset = std::make_unique<PackedDataset>(seq_len, /*num_segments=*/2,
+                                                   kVocabSize, kNumClasses,
+                                                   /*id_offset=*/1);
     int64_t total = 0;
     for (int64_t i = 0; i < size; ++i) {
       total += pairs->first[i].size() + pairs->second[i].size();

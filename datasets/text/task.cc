@@ -4,12 +4,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/random.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/text/generator.h"
 #include "datasets/text/imdb.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
 
 namespace lra {
 namespace text {
@@ -44,8 +45,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadImdb(const TaskConfig& task,
   if (!texts.ok()) return texts.status();
   int64_t total = 0;
   for (const auto& text : *texts) total += text.size();
-  auto dataset = std::make_unique<ByteDataset>(task.seq_len(), 1, kVocabSize,
-                                               kNumClasses, /*id_offset=*/1);
+  auto dataset = std::make_unique<PackedDataset>(task.seq_len(), 1, kVocabSize,
+                                                 kNumClasses, /*id_offset=*/1);
   dataset->Reserve(size, total);
   for (int64_t i = 0; i < size; ++i) {
     dataset->Add(absl::MakeConstSpan((*texts)[i]), (*reviews)[i].label);
@@ -72,7 +73,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeTextDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   if (!task.text().data_dir().empty()) {
     return LoadImdb(task, split,
-                    ResolvePath(task.text().data_dir(), workspace_dir));
+                    ResolvePath(workspace_dir, task.text().data_dir()));
   }
   GeneratedDatasetSpec spec;
   spec.size = SplitSize(task, split);
