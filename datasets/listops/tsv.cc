@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "datasets/common/file_errors.h"
 #include "datasets/listops/evaluator.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace listops {
@@ -103,8 +104,7 @@ absl::Status ForEachListOpsTsvRow(
     row.ids = ids;
     row.value = *value;
     row.depth = evaluator.max_depth();
-    absl::Status status = row_fn(row);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(row_fn(row));
     ++rows;
   }
   if (in.bad()) {
@@ -117,19 +117,16 @@ absl::Status ForEachListOpsTsvRow(
 absl::StatusOr<ListOpsExamples> ReadListOpsTsv(const std::string& path,
                                                int64_t max_rows) {
   ListOpsExamples examples;
-  absl::Status status =
-      ForEachListOpsTsvRow(path, max_rows, [&](const TsvRow& row) {
-        examples.ids.emplace_back(row.ids.begin(), row.ids.end());
-        examples.labels.push_back(row.label);
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ForEachListOpsTsvRow(path, max_rows, [&](const TsvRow& row) {
+    examples.ids.emplace_back(row.ids.begin(), row.ids.end());
+    examples.labels.push_back(row.label);
+    return absl::OkStatus();
+  }));
   return examples;
 }
 
 absl::StatusOr<std::string> FormatSource(absl::Span<const uint8_t> ids) {
-  absl::StatusOr<int> valid = Evaluate(ids);
-  if (!valid.ok()) return valid.status();
+  ASSIGN_OR_RETURN(int valid, Evaluate(ids));
   // Pass 1: the number of arguments of the operator at each position, since
   // an operator with n arguments opens n + 1 parentheses before its name.
   std::vector<int> num_args(ids.size(), 0);

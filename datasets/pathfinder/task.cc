@@ -24,9 +24,8 @@ absl::Status ResolveWithDefaults(TaskConfig* task, int default_resolution,
                                  int registry_seq_len) {
   RETURN_IF_ERROR(
       CheckParamsCase(*task, TaskConfig::kPathfinder, "pathfinder"));
-  absl::Status status = ResolvePathfinderConfig(
-      task->mutable_pathfinder(), default_resolution, "task.pathfinder.");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ResolvePathfinderConfig(
+      task->mutable_pathfinder(), default_resolution, "task.pathfinder."));
   const int resolution = task->pathfinder().resolution();
   const int pixels = resolution * resolution;
   if (task->seq_len() == 0 || task->seq_len() == registry_seq_len) {
@@ -181,9 +180,8 @@ uint64_t CacheFingerprint(const PathfinderParams& params, uint64_t data_seed) {
 absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   const PathfinderConfig& config = task.pathfinder();
-  absl::StatusOr<PathfinderParams> params = MakePathfinderParams(config);
-  if (!params.ok()) return params.status();
-  const int resolution = params->style.resolution;
+  ASSIGN_OR_RETURN(PathfinderParams params, MakePathfinderParams(config));
+  const int resolution = params.style.resolution;
   const int64_t image_bytes = int64_t{resolution} * resolution;
   const int64_t size = SplitSize(task, split);
   const bool fits_in_memory =
@@ -191,34 +189,30 @@ absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
 
   if (!config.official_dir().empty()) {
     const std::string dir = ResolvePath(workspace_dir, config.official_dir());
-    absl::StatusOr<std::string> folder =
-        FindOfficialFolder(dir, params->contour_length);
-    if (!folder.ok()) return folder.status();
-    absl::StatusOr<std::vector<OfficialEntry>> entries =
-        ReadOfficialMetadata(*folder);
-    if (!entries.ok()) return entries.status();
-    const auto [begin, end] = OfficialSplitRange(entries->size(), split);
+    ASSIGN_OR_RETURN(std::string folder,
+                     FindOfficialFolder(dir, params.contour_length));
+    ASSIGN_OR_RETURN(std::vector<OfficialEntry> entries,
+                     ReadOfficialMetadata(folder));
+    const auto [begin, end] = OfficialSplitRange(entries.size(), split);
     if (end - begin < size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "task.pathfinder.official_dir = '", *folder, "' has ", end - begin,
-          " ", SplitName(split), " images (80/10/10 of ", entries->size(),
+          "task.pathfinder.official_dir = '", folder, "' has ", end - begin,
+          " ", SplitName(split), " images (80/10/10 of ", entries.size(),
           ") but task.", SplitName(split), "_size = ", size,
           " (allowed: <= ", end - begin, ")"));
     }
     ImageStore store(size, image_bytes, /*compressed=*/!fits_in_memory);
-    absl::Status status =
-        LoadOfficialImages(*entries, begin, size, resolution, &store);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(
+        LoadOfficialImages(entries, begin, size, resolution, &store));
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
 
-  const PathfinderGenerator generator(*params);
+  const PathfinderGenerator generator(params);
   if (!config.cache_dir().empty()) {
     ImageStore store(size, image_bytes, /*compressed=*/true);
-    absl::Status status =
+    RETURN_IF_ERROR(
         FillFromCache(generator, task.data_seed(), split,
-                      ResolvePath(workspace_dir, config.cache_dir()), &store);
-    if (!status.ok()) return status;
+                      ResolvePath(workspace_dir, config.cache_dir()), &store));
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
   if (fits_in_memory) {
@@ -226,34 +220,31 @@ absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
     GenerateInto(generator, task.data_seed(), split, 0, size, 0, &store);
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
-  return std::make_unique<PathfinderDataset>(*params, task.data_seed(), split,
+  return std::make_unique<PathfinderDataset>(params, task.data_seed(), split,
                                              size);
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> MakePathfinderDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
-  absl::StatusOr<std::unique_ptr<PathfinderDataset>> dataset =
-      BuildPathfinderDataset(task, split, workspace_dir);
-  if (!dataset.ok()) return dataset.status();
-  return std::unique_ptr<Dataset>(std::move(*dataset));
+  ASSIGN_OR_RETURN(std::unique_ptr<PathfinderDataset> dataset,
+                   BuildPathfinderDataset(task, split, workspace_dir));
+  return std::unique_ptr<Dataset>(std::move(dataset));
 }
 
 absl::StatusOr<GenerationSpeed> MeasureGenerationSpeed(const TaskConfig& task,
                                                        int64_t images,
                                                        int threads) {
   TaskConfig resolved = task;
-  absl::Status status = resolved.name() == "pathx"
-                            ? ResolvePathXParams(&resolved)
-                            : ResolvePathfinderParams(&resolved);
-  if (!status.ok()) return status;
-  absl::StatusOr<PathfinderParams> params =
-      MakePathfinderParams(resolved.pathfinder());
-  if (!params.ok()) return params.status();
+  RETURN_IF_ERROR(resolved.name() == "pathx"
+                      ? ResolvePathXParams(&resolved)
+                      : ResolvePathfinderParams(&resolved));
+  ASSIGN_OR_RETURN(PathfinderParams params,
+                   MakePathfinderParams(resolved.pathfinder()));
   if (images <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("images = ", images, " (allowed: > 0)"));
   }
-  const PathfinderGenerator generator(*params);
+  const PathfinderGenerator generator(params);
   GenerationSpeed speed;
   speed.images = images;
   speed.threads = threads > 0 ? threads : omp_get_max_threads();

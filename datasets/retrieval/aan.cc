@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "datasets/common/file_errors.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace retrieval {
@@ -59,8 +60,7 @@ absl::Status ForEachAanTsvRow(
     row.id2 = fields[2];
     row.text1 = fields[3];
     row.text2 = fields[4];
-    absl::Status status = row_fn(row);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(row_fn(row));
     ++rows;
   }
   if (in.bad()) {
@@ -73,14 +73,12 @@ absl::Status ForEachAanTsvRow(
 absl::StatusOr<PairExamples> ReadAanTsv(const std::string& path,
                                         int64_t max_rows, int max_bytes) {
   PairExamples out;
-  absl::Status status =
-      ForEachAanTsvRow(path, max_rows, [&](const AanRow& row) {
-        out.labels.push_back(row.label);
-        out.first.push_back(Cut(row.text1, max_bytes));
-        out.second.push_back(Cut(row.text2, max_bytes));
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ForEachAanTsvRow(path, max_rows, [&](const AanRow& row) {
+    out.labels.push_back(row.label);
+    out.first.push_back(Cut(row.text1, max_bytes));
+    out.second.push_back(Cut(row.text2, max_bytes));
+    return absl::OkStatus();
+  }));
   return out;
 }
 
