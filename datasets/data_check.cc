@@ -9,15 +9,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/image/cifar.h"
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/image_store.h"
 #include "datasets/pathfinder/official.h"
 #include "datasets/pathfinder/params.h"
-#include "datasets/random.h"
 #include "datasets/retrieval/aan.h"
 #include "datasets/text/imdb.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -79,10 +81,11 @@ absl::Status CheckListOps(const TaskConfig& task,
   absl::flat_hash_set<uint64_t> train_rows;
   for (const auto& [split, file] : files) {
     if (file.empty()) continue;
-    const std::string path = ResolvePath(file, workspace_dir);
+    const std::string path = ResolvePath(workspace_dir, file);
     named.push_back(path);
     int64_t in_train = 0;
-    absl::StatusOr<ListOpsCheckReport> tsv =
+    ASSIGN_OR_RETURN(
+        ListOpsCheckReport tsv,
         CheckListOpsTsv(path, task.seq_len(), [&](const listops::TsvRow& row) {
           const uint64_t fingerprint = Fingerprint64(row.ids, /*seed=*/0);
           if (split == Split::kTrain) {
@@ -90,37 +93,35 @@ absl::Status CheckListOps(const TaskConfig& task,
           } else {
             in_train += train_rows.contains(fingerprint);
           }
-        });
-    if (!tsv.ok()) return tsv.status();
+        }));
     ++report->files_read;
     SplitCheck check;
     check.name = std::string(SplitName(split));
     check.source = path;
-    check.examples = tsv->rows;
-    check.documents = tsv->rows;
-    check.min_tokens = tsv->min_tokens;
-    check.mean_tokens = tsv->mean_tokens;
-    check.max_tokens = tsv->max_tokens;
-    check.truncated = tsv->truncated_rows;
-    check.label_histogram.assign(tsv->label_histogram.begin(),
-                                 tsv->label_histogram.end());
+    check.examples = tsv.rows;
+    check.documents = tsv.rows;
+    check.min_tokens = tsv.min_tokens;
+    check.mean_tokens = tsv.mean_tokens;
+    check.max_tokens = tsv.max_tokens;
+    check.truncated = tsv.truncated_rows;
+    check.label_histogram.assign(tsv.label_histogram.begin(),
+                                 tsv.label_histogram.end());
     check.facts.push_back(absl::StrFormat("depth: min %d, mean %.2f, max %d",
-                                          tsv->min_depth, tsv->mean_depth,
-                                          tsv->max_depth));
-    check.facts.push_back(
-        absl::StrCat("duplicate rows: ", tsv->duplicate_rows));
+                                          tsv.min_depth, tsv.mean_depth,
+                                          tsv.max_depth));
+    check.facts.push_back(absl::StrCat("duplicate rows: ", tsv.duplicate_rows));
     if (split != Split::kTrain && !config.train_tsv().empty()) {
       check.facts.push_back(absl::StrCat("rows also in train: ", in_train));
     }
-    check.facts.push_back(absl::StrCat("labels agree with our evaluator: ",
-                                       tsv->labels_agree, "/", tsv->rows));
-    if (tsv->first_disagreement_line > 0) {
+    check.facts.push_back(absl::StrCat(
+        "labels agree with our evaluator: ", tsv.labels_agree, "/", tsv.rows));
+    if (tsv.first_disagreement_line > 0) {
       report->warnings.push_back(absl::StrCat(
-          path, ": ", tsv->rows - tsv->labels_agree,
+          path, ": ", tsv.rows - tsv.labels_agree,
           " Target labels differ from our evaluator's, the first at line ",
-          tsv->first_disagreement_line, " (Target ",
-          tsv->first_disagreement_label, ", the expression evaluates to ",
-          tsv->first_disagreement_value, ")"));
+          tsv.first_disagreement_line, " (Target ",
+          tsv.first_disagreement_label, ", the expression evaluates to ",
+          tsv.first_disagreement_value, ")"));
     }
     CheckSize(SizeField(split), SplitSize(task, split), check, report);
     report->splits.push_back(std::move(check));
@@ -140,13 +141,12 @@ absl::Status CheckText(const TaskConfig& task, const std::string& dir,
   report->data = dir;
   for (const bool train : {true, false}) {
     const absl::string_view subset = train ? "train" : "test";
-    absl::StatusOr<std::vector<text::ImdbReview>> reviews =
-        text::ListImdbReviews(dir, subset);
-    if (!reviews.ok()) return reviews.status();
+    ASSIGN_OR_RETURN(std::vector<text::ImdbReview> reviews,
+                     text::ListImdbReviews(dir, subset));
     SplitCheck check;
     check.name = train ? "train" : "val, test";
     check.source = absl::StrCat(dir, "/", subset, "/{pos,neg}");
-    if (reviews->empty()) {
+    if (reviews.empty()) {
       return absl::NotFoundError(
           absl::StrCat(check.source,
                        ": no reviews (expected aclImdb's layout with "
@@ -154,14 +154,13 @@ absl::Status CheckText(const TaskConfig& task, const std::string& dir,
     }
     // The loader reads what a run reads (the first seq_len bytes); the
     // lengths before cutting come from the file sizes.
-    absl::StatusOr<std::vector<std::vector<uint8_t>>> texts =
-        text::ReadImdbTexts(*reviews, task.seq_len());
-    if (!texts.ok()) return texts.status();
-    report->files_read += reviews->size();
-    check.examples = reviews->size();
+    ASSIGN_OR_RETURN(std::vector<std::vector<uint8_t>> texts,
+                     text::ReadImdbTexts(reviews, task.seq_len()));
+    report->files_read += reviews.size();
+    check.examples = reviews.size();
     check.label_histogram.assign(2, 0);
     Lengths lengths(task.seq_len());
-    for (const text::ImdbReview& review : *reviews) {
+    for (const text::ImdbReview& review : reviews) {
       std::error_code error;
       const uintmax_t bytes = fs::file_size(review.path, error);
       if (error) {
@@ -209,7 +208,7 @@ absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
     Lengths lengths(task.seq_len());
     absl::flat_hash_set<std::string> ids;
     int64_t self_pairs = 0, in_train = 0;
-    absl::Status status = retrieval::ForEachAanTsvRow(
+    RETURN_IF_ERROR(retrieval::ForEachAanTsvRow(
         path, std::numeric_limits<int64_t>::max(),
         [&](const retrieval::AanRow& row) -> absl::Status {
           if (row.text1.empty() || row.text2.empty()) {
@@ -233,8 +232,7 @@ absl::Status CheckRetrieval(const TaskConfig& task, const std::string& dir,
             in_train += train_pairs.contains(pair);
           }
           return absl::OkStatus();
-        });
-    if (!status.ok()) return status;
+        }));
     ++report->files_read;
     if (check.examples == 0) {
       return absl::InvalidArgumentError(
@@ -276,19 +274,17 @@ absl::Status CheckImage(const TaskConfig& task, const std::string& dir,
   std::vector<std::string> batches;
   for (int batch = 1; batch <= image::kCifarTrainBatches; ++batch) {
     const std::string path = image::CifarBatchPath(dir, batch);
-    absl::StatusOr<image::GrayImages> part = image::ReadCifarBatch(path);
-    if (!part.ok()) return part.status();
+    ASSIGN_OR_RETURN(image::GrayImages part, image::ReadCifarBatch(path));
     ++report->files_read;
     batches.push_back(
-        absl::StrCat(fs::path(path).filename().string(), " ", part->size()));
-    pool.pixels.insert(pool.pixels.end(), part->pixels.begin(),
-                       part->pixels.end());
-    pool.labels.insert(pool.labels.end(), part->labels.begin(),
-                       part->labels.end());
+        absl::StrCat(fs::path(path).filename().string(), " ", part.size()));
+    pool.pixels.insert(pool.pixels.end(), part.pixels.begin(),
+                       part.pixels.end());
+    pool.labels.insert(pool.labels.end(), part.labels.begin(),
+                       part.labels.end());
   }
   const std::string test_path = image::CifarBatchPath(dir, 0);
-  absl::StatusOr<image::GrayImages> test = image::ReadCifarBatch(test_path);
-  if (!test.ok()) return test.status();
+  ASSIGN_OR_RETURN(image::GrayImages test, image::ReadCifarBatch(test_path));
   ++report->files_read;
 
   const int64_t train_end = image::CifarTrainImages(pool.size());
@@ -304,7 +300,7 @@ absl::Status CheckImage(const TaskConfig& task, const std::string& dir,
                          absl::StrCat(pool_files, ", first 90%")},
                         {Split::kVal, &pool, train_end, pool.size(),
                          absl::StrCat(pool_files, ", last 10%")},
-                        {Split::kTest, &*test, 0, test->size(), test_path}};
+                        {Split::kTest, &test, 0, test.size(), test_path}};
   for (const Part& part : parts) {
     SplitCheck check;
     check.name = std::string(SplitName(part.split));
@@ -322,7 +318,7 @@ absl::Status CheckImage(const TaskConfig& task, const std::string& dir,
           absl::StrCat("records per batch: ", absl::StrJoin(batches, ", ")));
     } else if (part.split == Split::kTest) {
       check.facts.push_back(
-          absl::StrCat("records: test_batch.bin ", test->size()));
+          absl::StrCat("records: test_batch.bin ", test.size()));
     }
     check.facts.push_back(absl::StrFormat(
         "mean gray level: %.1f (LRA's grayscale, 0..255)",
@@ -339,16 +335,14 @@ absl::Status CheckImage(const TaskConfig& task, const std::string& dir,
 absl::Status CheckPathfinder(const TaskConfig& task, const std::string& dir,
                              DataCheckReport* report) {
   const PathfinderConfig& config = task.pathfinder();
-  absl::StatusOr<std::string> folder =
-      pathfinder::FindOfficialFolder(dir, config.contour_length());
-  if (!folder.ok()) return folder.status();
-  report->data = *folder;
-  absl::StatusOr<std::vector<pathfinder::OfficialEntry>> entries =
-      pathfinder::ReadOfficialMetadata(*folder);
-  if (!entries.ok()) return entries.status();
+  ASSIGN_OR_RETURN(std::string folder, pathfinder::FindOfficialFolder(
+                                           dir, config.contour_length()));
+  report->data = folder;
+  ASSIGN_OR_RETURN(std::vector<pathfinder::OfficialEntry> entries,
+                   pathfinder::ReadOfficialMetadata(folder));
   // Metadata files are counted from the entries' origins ("FILE:LINE").
   absl::flat_hash_set<std::string> metadata_files;
-  for (const pathfinder::OfficialEntry& entry : *entries) {
+  for (const pathfinder::OfficialEntry& entry : entries) {
     metadata_files.insert(entry.origin.substr(0, entry.origin.rfind(':')));
   }
   report->files_read += metadata_files.size();
@@ -361,18 +355,17 @@ absl::Status CheckPathfinder(const TaskConfig& task, const std::string& dir,
   std::vector<uint8_t> pixels(image_bytes);  // [resolution, resolution]
   for (const Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
     const auto [begin, end] =
-        pathfinder::OfficialSplitRange(entries->size(), split);
+        pathfinder::OfficialSplitRange(entries.size(), split);
     SplitCheck check;
     check.name = std::string(SplitName(split));
-    check.source = absl::StrCat(*folder, ", metadata lines ", begin + 1, "-",
-                                end, " of ", entries->size());
+    check.source = absl::StrCat(folder, ", metadata lines ", begin + 1, "-",
+                                end, " of ", entries.size());
     check.label_histogram.assign(2, 0);
     double ink[2] = {0, 0};
     for (int64_t first = begin; first < end; first += kChunk) {
       const int64_t count = std::min(kChunk, end - first);
-      absl::Status status = pathfinder::LoadOfficialImages(
-          *entries, first, count, resolution, &store);
-      if (!status.ok()) return status;
+      RETURN_IF_ERROR(pathfinder::LoadOfficialImages(entries, first, count,
+                                                     resolution, &store));
       for (int64_t i = 0; i < count; ++i) {
         store.Read(i, pixels.data());
         int64_t sum = 0;
@@ -408,71 +401,109 @@ absl::Status NoData(const TaskConfig& task, absl::string_view field) {
       "); without it the task is generated and has no files to check"));
 }
 
+// How `lra data check` reaches one task's official data.
+struct OfficialData {
+  const char* task;
+  // The config field naming the data's folder ("text.data_dir"), or nullptr
+  // when the config names files (ListOps' TSVs) that `check` resolves
+  // itself against the workspace.
+  const char* dir_field;
+  // The folder the config names.
+  std::string (*dir)(const TaskConfig& task);
+  // Points the config at official data in `dir`.
+  void (*set_dir)(const std::string& dir, TaskConfig* task);
+  // Reads the data in `dir` (the workspace when dir_field is nullptr).
+  absl::Status (*check)(const TaskConfig& task, const std::string& dir,
+                        DataCheckReport* report);
+};
+
+std::string PathfinderDir(const TaskConfig& task) {
+  return task.pathfinder().official_dir();
+}
+void SetPathfinderDir(const std::string& dir, TaskConfig* task) {
+  task->mutable_pathfinder()->set_official_dir(dir);
+}
+
+// Sorted by task name.
+constexpr OfficialData kOfficialData[] = {
+    {"image", "image.data_dir",
+     [](const TaskConfig& task) { return task.image().data_dir(); },
+     [](const std::string& dir, TaskConfig* task) {
+       task->mutable_image()->set_data_dir(dir);
+     },
+     &CheckImage},
+    {"listops", nullptr, [](const TaskConfig&) { return std::string(); },
+     [](const std::string& dir, TaskConfig* task) {
+       ListOpsConfig* config = task->mutable_listops();
+       config->set_train_tsv(absl::StrCat(dir, "/basic_train.tsv"));
+       config->set_val_tsv(absl::StrCat(dir, "/basic_val.tsv"));
+       config->set_test_tsv(absl::StrCat(dir, "/basic_test.tsv"));
+     },
+     &CheckListOps},
+    {"pathfinder", "pathfinder.official_dir", &PathfinderDir, &SetPathfinderDir,
+     &CheckPathfinder},
+    {"pathx", "pathfinder.official_dir", &PathfinderDir, &SetPathfinderDir,
+     &CheckPathfinder},
+    {"retrieval", "retrieval.data_dir",
+     [](const TaskConfig& task) { return task.retrieval().data_dir(); },
+     [](const std::string& dir, TaskConfig* task) {
+       task->mutable_retrieval()->set_data_dir(dir);
+     },
+     &CheckRetrieval},
+    {"text", "text.data_dir",
+     [](const TaskConfig& task) { return task.text().data_dir(); },
+     [](const std::string& dir, TaskConfig* task) {
+       task->mutable_text()->set_data_dir(dir);
+     },
+     &CheckText},
+};
+
+const OfficialData* FindOfficialData(absl::string_view task) {
+  for (const OfficialData& data : kOfficialData) {
+    if (task == data.task) return &data;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<std::string> CheckableTaskNames() {
-  return {"image", "listops", "pathfinder", "pathx", "retrieval", "text"};
+  std::vector<std::string> names;
+  for (const OfficialData& data : kOfficialData) names.push_back(data.task);
+  return names;
 }
 
 absl::Status SetOfficialDataDir(const std::string& dir, TaskConfig* task) {
-  const std::string& name = task->name();
-  if (name == "text") {
-    task->mutable_text()->set_data_dir(dir);
-  } else if (name == "retrieval") {
-    task->mutable_retrieval()->set_data_dir(dir);
-  } else if (name == "image") {
-    task->mutable_image()->set_data_dir(dir);
-  } else if (name == "pathfinder" || name == "pathx") {
-    task->mutable_pathfinder()->set_official_dir(dir);
-  } else if (name == "listops") {
-    ListOpsConfig* config = task->mutable_listops();
-    config->set_train_tsv(absl::StrCat(dir, "/basic_train.tsv"));
-    config->set_val_tsv(absl::StrCat(dir, "/basic_val.tsv"));
-    config->set_test_tsv(absl::StrCat(dir, "/basic_test.tsv"));
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--data_dir: task '", name, "' has no official data files (allowed: ",
-        absl::StrJoin(CheckableTaskNames(), ", "), ")"));
+  const OfficialData* data = FindOfficialData(task->name());
+  if (data == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--data_dir: task '", task->name(),
+                     "' has no official data files (allowed: ",
+                     absl::StrJoin(CheckableTaskNames(), ", "), ")"));
   }
+  data->set_dir(dir, task);
   return absl::OkStatus();
 }
 
 absl::StatusOr<DataCheckReport> CheckTaskData(
     const TaskConfig& task, const std::string& workspace_dir) {
-  DataCheckReport report;
-  report.task = task.name();
-  report.seq_len = task.seq_len();
-  absl::Status status;
-  if (task.name() == "listops") {
-    status = CheckListOps(task, workspace_dir, &report);
-  } else if (task.name() == "text") {
-    if (task.text().data_dir().empty()) return NoData(task, "text.data_dir");
-    status = CheckText(task, ResolvePath(task.text().data_dir(), workspace_dir),
-                       &report);
-  } else if (task.name() == "retrieval") {
-    if (task.retrieval().data_dir().empty()) {
-      return NoData(task, "retrieval.data_dir");
-    }
-    status = CheckRetrieval(
-        task, ResolvePath(task.retrieval().data_dir(), workspace_dir), &report);
-  } else if (task.name() == "image") {
-    if (task.image().data_dir().empty()) return NoData(task, "image.data_dir");
-    status = CheckImage(
-        task, ResolvePath(task.image().data_dir(), workspace_dir), &report);
-  } else if (task.name() == "pathfinder" || task.name() == "pathx") {
-    if (task.pathfinder().official_dir().empty()) {
-      return NoData(task, "pathfinder.official_dir");
-    }
-    status = CheckPathfinder(
-        task, ResolvePath(task.pathfinder().official_dir(), workspace_dir),
-        &report);
-  } else {
+  const OfficialData* data = FindOfficialData(task.name());
+  if (data == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("data check: task '", task.name(),
                      "' is generated only and has no files to check (allowed: ",
                      absl::StrJoin(CheckableTaskNames(), ", "), ")"));
   }
-  if (!status.ok()) return status;
+  std::string dir = workspace_dir;
+  if (data->dir_field != nullptr) {
+    const std::string configured = data->dir(task);
+    if (configured.empty()) return NoData(task, data->dir_field);
+    dir = ResolvePath(workspace_dir, configured);
+  }
+  DataCheckReport report;
+  report.task = task.name();
+  report.seq_len = task.seq_len();
+  RETURN_IF_ERROR(data->check(task, dir, &report));
   return report;
 }
 

@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "datasets/common/task_config.h"
 #include "datasets/pathfinder/task.h"
-#include "datasets/text/task_util.h"
 
 namespace lra {
 namespace {

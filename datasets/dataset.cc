@@ -8,72 +8,27 @@
 #include "datasets/brackets/task.h"
 #include "datasets/image/task.h"
 #include "datasets/listops/task.h"
-#include "datasets/listops/tokens.h"
 #include "datasets/pathfinder/task.h"
 #include "datasets/recall/task.h"
 #include "datasets/retrieval/task.h"
 #include "datasets/text/task.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
 
-// What the registry knows about one task.
-struct TaskEntry {
-  const char* name;
-  // Defaults of the task-wide fields.
-  int seq_len;
-  int train_size;
-  int val_size;
-  int test_size;
-  int vocab_size;  // Including the padding id 0.
-  int num_classes;
-  // Fills and validates the task's own parameters (the `params` oneof).
-  absl::Status (*resolve_params)(TaskConfig* task);
-  // Builds a split of a resolved config.
-  absl::StatusOr<std::unique_ptr<Dataset>> (*make)(
-      const TaskConfig& task, Split split, const std::string& workspace_dir);
-};
-
-// The registry. Keep it sorted by name; a new task is one more line.
-constexpr TaskEntry kTasks[] = {
-    {"brackets", brackets::kDefaultSeqLen, brackets::kDefaultTrainSize,
-     brackets::kDefaultValSize, brackets::kDefaultTestSize,
-     brackets::kVocabSize, brackets::kNumClasses,
-     &brackets::ResolveBracketsParams, &brackets::MakeBracketsDataset},
-    {"image", image::kDefaultSeqLen, image::kDefaultTrainSize,
-     image::kDefaultValSize, image::kDefaultTestSize, image::kVocabSize,
-     image::kNumClasses, &image::ResolveImageParams, &image::MakeImageDataset},
-    {"listops", listops::kDefaultSeqLen, listops::kDefaultTrainSize,
-     listops::kDefaultValSize, listops::kDefaultTestSize, listops::kVocabSize,
-     listops::kNumClasses, &listops::ResolveListOpsParams,
-     &listops::MakeListOpsDataset},
-    // seq_len follows the resolution (resolution^2); "pathx" is pathfinder
-    // at 128 pixels by default.
-    {"pathfinder", pathfinder::kDefaultSeqLen, pathfinder::kDefaultTrainSize,
-     pathfinder::kDefaultValSize, pathfinder::kDefaultTestSize,
-     pathfinder::kVocabSize, pathfinder::kNumClasses,
-     &pathfinder::ResolvePathfinderParams, &pathfinder::MakePathfinderDataset},
-    {"pathx", pathfinder::kPathXSeqLen, pathfinder::kDefaultTrainSize,
-     pathfinder::kDefaultValSize, pathfinder::kDefaultTestSize,
-     pathfinder::kVocabSize, pathfinder::kNumClasses,
-     &pathfinder::ResolvePathXParams, &pathfinder::MakePathfinderDataset},
-    {"recall", recall::kDefaultSeqLen, recall::kDefaultTrainSize,
-     recall::kDefaultValSize, recall::kDefaultTestSize, recall::kVocabSize,
-     recall::kNumClasses, &recall::ResolveRecallParams,
-     &recall::MakeRecallDataset},
-    // seq_len is per document; examples are two documents (num_segments 2).
-    {"retrieval", retrieval::kDefaultSeqLen, retrieval::kDefaultTrainSize,
-     retrieval::kDefaultValSize, retrieval::kDefaultTestSize,
-     retrieval::kVocabSize, retrieval::kNumClasses,
-     &retrieval::ResolveRetrievalParams, &retrieval::MakeRetrievalDataset},
-    {"text", text::kDefaultSeqLen, text::kDefaultTrainSize,
-     text::kDefaultValSize, text::kDefaultTestSize, text::kVocabSize,
-     text::kNumClasses, &text::ResolveTextParams, &text::MakeTextDataset},
+// The registry: each task package's entry. Keep it sorted by name; a new
+// task is one more line.
+constexpr const TaskEntry* kTasks[] = {
+    &brackets::kTaskEntry,        &image::kTaskEntry,
+    &listops::kTaskEntry,         &pathfinder::kPathfinderTaskEntry,
+    &pathfinder::kPathXTaskEntry, &recall::kTaskEntry,
+    &retrieval::kTaskEntry,       &text::kTaskEntry,
 };
 
 absl::StatusOr<const TaskEntry*> FindTask(const TaskConfig& task) {
-  for (const TaskEntry& entry : kTasks) {
-    if (task.name() == entry.name) return &entry;
+  for (const TaskEntry* entry : kTasks) {
+    if (task.name() == entry->name) return entry;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "task.name = '", task.name(), "' is not a known task (allowed: ",
@@ -98,58 +53,46 @@ absl::Status ResolveCount(absl::string_view field, int default_value,
 
 std::vector<std::string> TaskNames() {
   std::vector<std::string> names;
-  for (const TaskEntry& entry : kTasks) names.push_back(entry.name);
+  for (const TaskEntry* entry : kTasks) names.push_back(entry->name);
   std::sort(names.begin(), names.end());
   return names;
 }
 
 absl::Status ResolveTaskDefaults(TaskConfig* task) {
-  absl::StatusOr<const TaskEntry*> entry = FindTask(*task);
-  if (!entry.ok()) return entry.status();
-  const TaskEntry& e = **entry;
-  absl::Status status;
-  status = ResolveCount("seq_len", e.seq_len, task->seq_len(),
-                        &TaskConfig::set_seq_len, task);
-  if (!status.ok()) return status;
-  status = ResolveCount("train_size", e.train_size, task->train_size(),
-                        &TaskConfig::set_train_size, task);
-  if (!status.ok()) return status;
-  status = ResolveCount("val_size", e.val_size, task->val_size(),
-                        &TaskConfig::set_val_size, task);
-  if (!status.ok()) return status;
-  status = ResolveCount("test_size", e.test_size, task->test_size(),
-                        &TaskConfig::set_test_size, task);
-  if (!status.ok()) return status;
-  return e.resolve_params(task);
+  ASSIGN_OR_RETURN(const TaskEntry* entry, FindTask(*task));
+  RETURN_IF_ERROR(ResolveCount("seq_len", entry->seq_len, task->seq_len(),
+                               &TaskConfig::set_seq_len, task));
+  RETURN_IF_ERROR(ResolveCount("train_size", entry->train_size,
+                               task->train_size(), &TaskConfig::set_train_size,
+                               task));
+  RETURN_IF_ERROR(ResolveCount("val_size", entry->val_size, task->val_size(),
+                               &TaskConfig::set_val_size, task));
+  RETURN_IF_ERROR(ResolveCount("test_size", entry->test_size, task->test_size(),
+                               &TaskConfig::set_test_size, task));
+  return entry->resolve_params(task);
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> MakeDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   TaskConfig resolved = task;
-  absl::Status status = ResolveTaskDefaults(&resolved);
-  if (!status.ok()) return status;
-  absl::StatusOr<const TaskEntry*> entry = FindTask(resolved);
-  if (!entry.ok()) return entry.status();
-  return (*entry)->make(resolved, split, workspace_dir);
+  RETURN_IF_ERROR(ResolveTaskDefaults(&resolved));
+  ASSIGN_OR_RETURN(const TaskEntry* entry, FindTask(resolved));
+  return entry->make(resolved, split, workspace_dir);
 }
 
 absl::StatusOr<int> TaskVocabSize(const TaskConfig& task) {
-  absl::StatusOr<const TaskEntry*> entry = FindTask(task);
-  if (!entry.ok()) return entry.status();
-  return (*entry)->vocab_size;
+  ASSIGN_OR_RETURN(const TaskEntry* entry, FindTask(task));
+  return entry->vocab_size;
 }
 
 absl::StatusOr<int> TaskNumClasses(const TaskConfig& task) {
-  absl::StatusOr<const TaskEntry*> entry = FindTask(task);
-  if (!entry.ok()) return entry.status();
-  return (*entry)->num_classes;
+  ASSIGN_OR_RETURN(const TaskEntry* entry, FindTask(task));
+  return entry->num_classes;
 }
 
 absl::StatusOr<int> TaskNumSegments(const TaskConfig& task) {
-  absl::StatusOr<const TaskEntry*> entry = FindTask(task);
-  if (!entry.ok()) return entry.status();
-  // Only retrieval pairs two documents; a table column would be overkill.
-  return std::string((*entry)->name) == "retrieval" ? 2 : 1;
+  ASSIGN_OR_RETURN(const TaskEntry* entry, FindTask(task));
+  return entry->num_segments;
 }
 
 DatasetStats DescribeDataset(const Dataset& dataset, int64_t max_examples) {

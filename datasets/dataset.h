@@ -1,6 +1,7 @@
-// Builds datasets from task configs. Each task (listops, ...) is one entry
-// in a registry inside dataset.cc, mapping its name to its defaults and
-// factory; a new task joins by adding one entry.
+// Builds datasets from task configs. Each task package (listops, ...)
+// exports a TaskEntry (datasets/common/task_entry.h: name, defaults,
+// vocabulary, classes, segments, factory); the registry in dataset.cc lists
+// them, and a new task joins by adding its entry there.
 #ifndef LRA_DATASETS_DATASET_H_
 #define LRA_DATASETS_DATASET_H_
 
@@ -37,7 +38,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeDataset(
 // without building it.
 absl::StatusOr<int> TaskVocabSize(const TaskConfig& task);
 absl::StatusOr<int> TaskNumClasses(const TaskConfig& task);
-// Documents per example (Dataset::num_segments): 2 for retrieval, else 1.
+// Documents per example (Dataset::num_segments), from the task's entry: 2
+// for retrieval, else 1.
 absl::StatusOr<int> TaskNumSegments(const TaskConfig& task);
 
 // Summary statistics of a built split (or of its first examples), for logs

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/random.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 
 namespace lra {
 namespace brackets {

@@ -1,15 +1,14 @@
 #include "datasets/brackets/task.h"
 
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/task_config.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace brackets {
 
 absl::Status ResolveBracketsParams(TaskConfig* task) {
-  absl::Status status =
-      CheckParamsCase(*task, TaskConfig::kBrackets, "brackets");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kBrackets, "brackets"));
   BracketsConfig* config = task->mutable_brackets();
   if (config->max_length() == 0) config->set_max_length(task->seq_len());
   if (config->min_length() == 0) {

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "datasets/brackets/generator.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "proto/config.pb.h"
 
@@ -31,6 +32,13 @@ absl::Status ResolveBracketsParams(TaskConfig* task);
 // Builds one split of a resolved config.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeBracketsDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "brackets",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize,     kDefaultTestSize,   kVocabSize,
+    kNumClasses,         /*num_segments=*/1, &ResolveBracketsParams,
+    &MakeBracketsDataset};
 
 }  // namespace brackets
 }  // namespace lra

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace image {
@@ -79,13 +80,12 @@ absl::StatusOr<GrayImages> ReadCifarSplit(const std::string& dir, int split) {
   if (split == 2) return ReadCifarBatch(CifarBatchPath(dir, 0));
   GrayImages pool;
   for (int batch = 1; batch <= kCifarTrainBatches; ++batch) {
-    absl::StatusOr<GrayImages> part =
-        ReadCifarBatch(CifarBatchPath(dir, batch));
-    if (!part.ok()) return part.status();
-    pool.pixels.insert(pool.pixels.end(), part->pixels.begin(),
-                       part->pixels.end());
-    pool.labels.insert(pool.labels.end(), part->labels.begin(),
-                       part->labels.end());
+    ASSIGN_OR_RETURN(GrayImages part,
+                     ReadCifarBatch(CifarBatchPath(dir, batch)));
+    pool.pixels.insert(pool.pixels.end(), part.pixels.begin(),
+                       part.pixels.end());
+    pool.labels.insert(pool.labels.end(), part.labels.begin(),
+                       part.labels.end());
   }
   const int64_t train = CifarTrainImages(pool.size());
   const int64_t begin = split == 0 ? 0 : train;

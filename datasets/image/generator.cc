@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/random.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 
 namespace lra {
 namespace image {

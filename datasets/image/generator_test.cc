@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/probe.h"
 #include "datasets/image/oracle.h"
-#include "datasets/text/probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

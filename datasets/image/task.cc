@@ -1,18 +1,19 @@
 #include "datasets/image/task.h"
 
 #include "absl/strings/str_cat.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/task_config.h"
 #include "datasets/image/cifar.h"
 #include "datasets/image/generator.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace image {
 
 absl::Status ResolveImageParams(TaskConfig* task) {
-  absl::Status status = CheckParamsCase(*task, TaskConfig::kImage, "image");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kImage, "image"));
   ImageConfig* config = task->mutable_image();
   if (config->image_size() == 0) config->set_image_size(kCifarSide);
   if (config->noise() == 0) config->set_noise(0.25f);
@@ -35,24 +36,23 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeImageDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   const int64_t size = SplitSize(task, split);
   if (!task.image().data_dir().empty()) {
-    const std::string dir = ResolvePath(task.image().data_dir(), workspace_dir);
-    absl::StatusOr<GrayImages> images =
-        ReadCifarSplit(dir, static_cast<int>(split));
-    if (!images.ok()) return images.status();
-    if (images->size() < size) {
+    const std::string dir = ResolvePath(workspace_dir, task.image().data_dir());
+    ASSIGN_OR_RETURN(GrayImages images,
+                     ReadCifarSplit(dir, static_cast<int>(split)));
+    if (images.size() < size) {
       return absl::InvalidArgumentError(
-          absl::StrCat("task.image.data_dir = '", dir, "' has ", images->size(),
+          absl::StrCat("task.image.data_dir = '", dir, "' has ", images.size(),
                        " images in its ", SplitName(split), " split but task.",
                        SplitName(split), "_size = ", size,
-                       " (allowed: a size <= ", images->size(), ")"));
+                       " (allowed: a size <= ", images.size(), ")"));
     }
-    auto dataset = std::make_unique<ByteDataset>(kCifarPixels, 1, kVocabSize,
-                                                 kNumClasses, /*id_offset=*/1);
+    auto dataset = std::make_unique<PackedDataset>(
+        kCifarPixels, 1, kVocabSize, kNumClasses, /*id_offset=*/1);
     dataset->Reserve(size, size * kCifarPixels);
     for (int64_t i = 0; i < size; ++i) {
-      dataset->Add(absl::MakeConstSpan(images->pixels.data() + i * kCifarPixels,
+      dataset->Add(absl::MakeConstSpan(images.pixels.data() + i * kCifarPixels,
                                        kCifarPixels),
-                   images->labels[i]);
+                   images.labels[i]);
     }
     return dataset;
   }

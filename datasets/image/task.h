@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "proto/config.pb.h"
 
@@ -35,6 +36,13 @@ absl::Status ResolveImageParams(TaskConfig* task);
 // `workspace_dir`.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeImageDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "image",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize,  kDefaultTestSize,   kVocabSize,
+    kNumClasses,      /*num_segments=*/1, &ResolveImageParams,
+    &MakeImageDataset};
 
 }  // namespace image
 }  // namespace lra

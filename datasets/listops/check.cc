@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "datasets/listops/tsv.h"
+#include "util/status_macros.h"
 
 namespace lra {
 
@@ -22,7 +23,7 @@ absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(
   // Whole rows as strings: exact duplicate detection, about one byte per
   // token (~100 MB for the official training file).
   absl::flat_hash_set<std::string> seen;
-  absl::Status status = listops::ForEachListOpsTsvRow(
+  RETURN_IF_ERROR(listops::ForEachListOpsTsvRow(
       path, /*max_rows=*/-1, [&](const listops::TsvRow& row) {
         const int64_t tokens = static_cast<int64_t>(row.ids.size());
         if (report.rows == 0) {
@@ -50,8 +51,7 @@ absl::StatusOr<ListOpsCheckReport> CheckListOpsTsv(
         }
         ++report.rows;
         return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
+      }));
   if (report.rows > 0) {
     report.mean_tokens = static_cast<double>(total_tokens) / report.rows;
     report.mean_depth = static_cast<double>(total_depth) / report.rows;

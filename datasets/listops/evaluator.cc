@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/listops/tokens.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace listops {
@@ -20,8 +21,7 @@ template <typename Id>
 absl::StatusOr<int> EvaluateSpan(absl::Span<const Id> ids) {
   Evaluator evaluator;
   for (Id id : ids) {
-    absl::Status status = evaluator.Push(static_cast<int32_t>(id));
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(evaluator.Push(static_cast<int32_t>(id)));
   }
   return evaluator.Finish();
 }

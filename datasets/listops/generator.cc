@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "datasets/listops/evaluator.h"
 #include "datasets/listops/tokens.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace listops {
@@ -166,8 +167,7 @@ Split SplitOfTree(absl::Span<const uint8_t> ids, uint64_t data_seed) {
 absl::StatusOr<ListOpsExamples> GenerateExamples(const ListOpsConfig& config,
                                                  uint64_t data_seed,
                                                  Split split, int64_t size) {
-  absl::Status valid = ValidateGeneratorConfig(config, "listops.");
-  if (!valid.ok()) return valid;
+  RETURN_IF_ERROR(ValidateGeneratorConfig(config, "listops."));
   if (size < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("listops generator: size = ", size, " (allowed: >= 0)"));

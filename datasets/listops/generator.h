@@ -31,9 +31,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/random.h"
 #include "datasets/dataset_base.h"
 #include "datasets/listops/tokens.h"
-#include "datasets/random.h"
 #include "proto/config.pb.h"
 
 namespace lra {

@@ -4,29 +4,20 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/task_config.h"
 #include "datasets/listops/generator.h"
 #include "datasets/listops/tokens.h"
 #include "datasets/listops/tsv.h"
-#include "datasets/packed_dataset.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace listops {
 namespace {
 
-static_assert(kVocabSize <= PackedDataset<uint8_t>::kMaxVocabSize,
+static_assert(kVocabSize - 1 <= PackedDataset::kMaxSymbol,
               "ListOps ids are stored in one byte each");
-
-int64_t SplitSize(const TaskConfig& task, Split split) {
-  switch (split) {
-    case Split::kTrain:
-      return task.train_size();
-    case Split::kVal:
-      return task.val_size();
-    case Split::kTest:
-      return task.test_size();
-  }
-  return 0;
-}
 
 // The config field that names a split's TSV file, and its value.
 std::pair<absl::string_view, std::string> SplitTsv(const ListOpsConfig& config,
@@ -42,22 +33,10 @@ std::pair<absl::string_view, std::string> SplitTsv(const ListOpsConfig& config,
   return {"", ""};
 }
 
-std::string ResolvePath(const std::string& path,
-                        const std::string& workspace_dir) {
-  if (absl::StartsWith(path, "/") || workspace_dir.empty()) return path;
-  return absl::StrCat(workspace_dir, "/", path);
-}
-
 }  // namespace
 
 absl::Status ResolveListOpsParams(TaskConfig* task) {
-  if (task->params_case() != TaskConfig::kListops &&
-      task->params_case() != TaskConfig::PARAMS_NOT_SET) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "task.params: task 'listops' has parameters of another task (field ",
-        static_cast<int>(task->params_case()),
-        ") (allowed: a `listops { ... }` block, or none for LRA's defaults)"));
-  }
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kListops, "listops"));
   ListOpsConfig* config = task->mutable_listops();
   if (config->max_depth() == 0) config->set_max_depth(10);
   if (config->min_args() == 0) config->set_min_args(2);
@@ -74,26 +53,24 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeListOpsDataset(
   const auto [tsv_field, tsv_path] = SplitTsv(task.listops(), split);
   ListOpsExamples examples;
   if (!tsv_path.empty()) {
-    const std::string path = ResolvePath(tsv_path, workspace_dir);
-    absl::StatusOr<ListOpsExamples> read = ReadListOpsTsv(path, size);
-    if (!read.ok()) return read.status();
-    if (static_cast<int64_t>(read->labels.size()) < size) {
+    const std::string path = ResolvePath(workspace_dir, tsv_path);
+    ASSIGN_OR_RETURN(ListOpsExamples read, ReadListOpsTsv(path, size));
+    if (static_cast<int64_t>(read.labels.size()) < size) {
       return absl::InvalidArgumentError(absl::StrCat(
           "task.listops.", tsv_field, " = '", path, "' has ",
-          read->labels.size(), " rows but task.", SplitName(split),
+          read.labels.size(), " rows but task.", SplitName(split),
           "_size = ", size, " (allowed: a size <= the file's rows)"));
     }
-    examples = *std::move(read);
+    examples = std::move(read);
   } else {
-    absl::StatusOr<ListOpsExamples> generated =
-        GenerateExamples(task.listops(), task.data_seed(), split, size);
-    if (!generated.ok()) return generated.status();
-    examples = *std::move(generated);
+    ASSIGN_OR_RETURN(examples, GenerateExamples(task.listops(),
+                                                task.data_seed(), split, size));
   }
   int64_t total_tokens = 0;
   for (const auto& ids : examples.ids) total_tokens += ids.size();
-  auto dataset = std::make_unique<PackedDataset<uint8_t>>(
-      task.seq_len(), kVocabSize, kNumClasses);
+  auto dataset = std::make_unique<PackedDataset>(
+      task.seq_len(), /*num_segments=*/1, kVocabSize, kNumClasses,
+      /*id_offset=*/0);
   dataset->Reserve(size, total_tokens);
   for (int64_t i = 0; i < size; ++i) {
     dataset->Add(absl::MakeConstSpan(examples.ids[i]), examples.labels[i]);

@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
+#include "datasets/listops/tokens.h"
 #include "proto/config.pb.h"
 
 namespace lra {
@@ -33,6 +35,13 @@ absl::Status ResolveListOpsParams(TaskConfig* task);
 // `workspace_dir`), otherwise generated.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeListOpsDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "listops",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize,    kDefaultTestSize,   kVocabSize,
+    kNumClasses,        /*num_segments=*/1, &ResolveListOpsParams,
+    &MakeListOpsDataset};
 
 }  // namespace listops
 }  // namespace lra

@@ -2,31 +2,19 @@
 
 #include <fstream>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "datasets/common/file_errors.h"
 #include "datasets/listops/evaluator.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace listops {
 namespace {
 
 constexpr absl::string_view kHeader = "Source\tTarget";
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
-}
-
-// A short, printable excerpt of a piece of a line for error messages.
-std::string Excerpt(absl::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out = absl::CHexEscape(text.substr(0, kMax));
-  if (text.size() > kMax) absl::StrAppend(&out, "...");
-  return out;
-}
 
 }  // namespace
 
@@ -116,8 +104,7 @@ absl::Status ForEachListOpsTsvRow(
     row.ids = ids;
     row.value = *value;
     row.depth = evaluator.max_depth();
-    absl::Status status = row_fn(row);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(row_fn(row));
     ++rows;
   }
   if (in.bad()) {
@@ -130,19 +117,16 @@ absl::Status ForEachListOpsTsvRow(
 absl::StatusOr<ListOpsExamples> ReadListOpsTsv(const std::string& path,
                                                int64_t max_rows) {
   ListOpsExamples examples;
-  absl::Status status =
-      ForEachListOpsTsvRow(path, max_rows, [&](const TsvRow& row) {
-        examples.ids.emplace_back(row.ids.begin(), row.ids.end());
-        examples.labels.push_back(row.label);
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ForEachListOpsTsvRow(path, max_rows, [&](const TsvRow& row) {
+    examples.ids.emplace_back(row.ids.begin(), row.ids.end());
+    examples.labels.push_back(row.label);
+    return absl::OkStatus();
+  }));
   return examples;
 }
 
 absl::StatusOr<std::string> FormatSource(absl::Span<const uint8_t> ids) {
-  absl::StatusOr<int> valid = Evaluate(ids);
-  if (!valid.ok()) return valid.status();
+  ASSIGN_OR_RETURN(int valid, Evaluate(ids));
   // Pass 1: the number of arguments of the operator at each position, since
   // an operator with n arguments opens n + 1 parentheses before its name.
   std::vector<int> num_args(ids.size(), 0);

@@ -52,9 +52,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "datasets/common/random.h"
 #include "datasets/dataset_base.h"
 #include "datasets/pathfinder/params.h"
-#include "datasets/random.h"
 
 namespace lra {
 namespace pathfinder {

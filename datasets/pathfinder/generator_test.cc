@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/random.h"
 #include "datasets/pathfinder/params.h"
-#include "datasets/random.h"
 #include "gtest/gtest.h"
 
 namespace lra {

@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/png_io.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
@@ -129,9 +130,8 @@ absl::StatusOr<std::vector<OfficialEntry>> ReadOfficialMetadata(
   std::sort(files.begin(), files.end());
   std::vector<OfficialEntry> entries;
   for (const MetadataFile& file : files) {
-    absl::Status status =
-        ParseMetadataFile(folder, (metadata / file.name).string(), &entries);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(
+        ParseMetadataFile(folder, (metadata / file.name).string(), &entries));
   }
   return entries;
 }

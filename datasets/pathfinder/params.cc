@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
@@ -85,9 +86,8 @@ absl::Status ResolvePathfinderConfig(PathfinderConfig* config,
 absl::StatusOr<PathfinderParams> MakePathfinderParams(
     const PathfinderConfig& config) {
   PathfinderConfig resolved = config;
-  absl::Status status =
-      ResolvePathfinderConfig(&resolved, kDefaultResolution, "pathfinder.");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(
+      ResolvePathfinderConfig(&resolved, kDefaultResolution, "pathfinder."));
   PathfinderParams params;
   params.style = *FindResolutionStyle(resolved.resolution());
   params.contour_length = resolved.contour_length();

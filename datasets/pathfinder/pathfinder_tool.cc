@@ -17,6 +17,7 @@
 #include "datasets/pathfinder/render.h"
 #include "datasets/pathfinder/task.h"
 #include "proto/config.pb.h"
+#include "util/status_macros.h"
 
 ABSL_FLAG(std::string, task, "pathfinder", "pathfinder or pathx");
 ABSL_FLAG(int, resolution, 0, "32, 64, 128 or 256; 0 = the task's default");
@@ -61,21 +62,18 @@ absl::Status Run(const std::string& command) {
   }
   if (command == "export") {
     if (out.empty()) return absl::InvalidArgumentError("export needs --out");
-    absl::Status status = task.name() == "pathx"
-                              ? ResolvePathXParams(&task)
-                              : ResolvePathfinderParams(&task);
-    if (!status.ok()) return status;
-    absl::StatusOr<PathfinderParams> params =
-        MakePathfinderParams(task.pathfinder());
-    if (!params.ok()) return params.status();
-    return WriteOfficialFolder(*params, task.data_seed(), count,
+    RETURN_IF_ERROR(task.name() == "pathx" ? ResolvePathXParams(&task)
+                                           : ResolvePathfinderParams(&task));
+    ASSIGN_OR_RETURN(PathfinderParams params,
+                     MakePathfinderParams(task.pathfinder()));
+    return WriteOfficialFolder(params, task.data_seed(), count,
                                absl::GetFlag(FLAGS_images_per_batch), out);
   }
   if (command == "bench") {
-    absl::StatusOr<GenerationSpeed> speed =
-        MeasureGenerationSpeed(task, count, absl::GetFlag(FLAGS_threads));
-    if (!speed.ok()) return speed.status();
-    std::cout << FormatGenerationSpeed(*speed);
+    ASSIGN_OR_RETURN(
+        GenerationSpeed speed,
+        MeasureGenerationSpeed(task, count, absl::GetFlag(FLAGS_threads)));
+    std::cout << FormatGenerationSpeed(speed);
     return absl::OkStatus();
   }
   return absl::InvalidArgumentError(absl::StrCat(

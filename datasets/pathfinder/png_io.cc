@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
@@ -69,8 +70,7 @@ absl::Status Write(const std::string& path, int width, int height,
 
 absl::StatusOr<PngImage> ReadGrayPng(const std::string& path) {
   ImageReader reader;
-  absl::Status status = BeginRead(path, reader.get());
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(BeginRead(path, reader.get()));
   PngImage out;
   out.width = static_cast<int>(reader.get()->width);
   out.height = static_cast<int>(reader.get()->height);
@@ -87,8 +87,7 @@ absl::StatusOr<PngImage> ReadGrayPng(const std::string& path) {
 absl::Status ReadGrayPngInto(const std::string& path, int width, int height,
                              uint8_t* pixels) {
   ImageReader reader;
-  absl::Status status = BeginRead(path, reader.get());
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(BeginRead(path, reader.get()));
   const png_image& image = *reader.get();
   if (static_cast<int>(image.width) != width ||
       static_cast<int>(image.height) != height) {

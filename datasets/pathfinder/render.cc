@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "datasets/pathfinder/png_io.h"
 #include "datasets/pathfinder/task.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
@@ -75,19 +76,17 @@ absl::Status WritePathfinderPngs(const TaskConfig& task, Split split,
         absl::StrCat("count = ", count, " (allowed: > 0)"));
   }
   TaskConfig resolved = task;
-  absl::Status status = resolved.name() == "pathx"
-                            ? ResolvePathXParams(&resolved)
-                            : ResolvePathfinderParams(&resolved);
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(resolved.name() == "pathx"
+                      ? ResolvePathXParams(&resolved)
+                      : ResolvePathfinderParams(&resolved));
   // Only the requested images: generated images do not depend on the split
   // size, and official ones are the first of their split.
   resolved.set_train_size(static_cast<int32_t>(count));
   resolved.set_val_size(static_cast<int32_t>(count));
   resolved.set_test_size(static_cast<int32_t>(count));
   resolved.mutable_pathfinder()->clear_cache_dir();
-  absl::StatusOr<std::unique_ptr<PathfinderDataset>> dataset =
-      BuildPathfinderDataset(resolved, split, workspace_dir);
-  if (!dataset.ok()) return dataset.status();
+  ASSIGN_OR_RETURN(std::unique_ptr<PathfinderDataset> dataset,
+                   BuildPathfinderDataset(resolved, split, workspace_dir));
 
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
@@ -95,17 +94,16 @@ absl::Status WritePathfinderPngs(const TaskConfig& task, Split split,
     return absl::InternalError(absl::StrCat(out_dir, ": cannot create folder (",
                                             error.message(), ")"));
   }
-  const int resolution = (*dataset)->resolution();
+  const int resolution = dataset->resolution();
   std::vector<std::vector<uint8_t>> sheet_images;
   std::vector<int32_t> labels;
   std::string label_lines;
   std::vector<uint8_t> pixels(int64_t{resolution} * resolution);
   for (int64_t i = 0; i < count; ++i) {
-    const int32_t label = (*dataset)->GetPixels(i, pixels.data());
+    const int32_t label = dataset->GetPixels(i, pixels.data());
     const std::string name = absl::StrCat("sample_", i, ".png");
-    status = WriteGrayPng(absl::StrCat(out_dir, "/", name), resolution,
-                          resolution, pixels.data());
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(WriteGrayPng(absl::StrCat(out_dir, "/", name), resolution,
+                                 resolution, pixels.data()));
     absl::StrAppend(&label_lines, name, " ", label, "\n");
     if (i < kMaxContactSheetImages) {
       sheet_images.push_back(pixels);

@@ -10,45 +10,22 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/pathfinder/official.h"
-#include "datasets/random.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace pathfinder {
 namespace {
 
-int64_t SplitSize(const TaskConfig& task, Split split) {
-  switch (split) {
-    case Split::kTrain:
-      return task.train_size();
-    case Split::kVal:
-      return task.val_size();
-    case Split::kTest:
-      return task.test_size();
-  }
-  return 0;
-}
-
-std::string ResolvePath(const std::string& path,
-                        const std::string& workspace_dir) {
-  if (absl::StartsWith(path, "/") || workspace_dir.empty()) return path;
-  return absl::StrCat(workspace_dir, "/", path);
-}
-
 absl::Status ResolveWithDefaults(TaskConfig* task, int default_resolution,
                                  int registry_seq_len) {
-  if (task->params_case() != TaskConfig::kPathfinder &&
-      task->params_case() != TaskConfig::PARAMS_NOT_SET) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "task.params: task '", task->name(),
-        "' has parameters of another task (field ",
-        static_cast<int>(task->params_case()),
-        ") (allowed: a `pathfinder { ... }` block, or none for the "
-        "defaults)"));
-  }
-  absl::Status status = ResolvePathfinderConfig(
-      task->mutable_pathfinder(), default_resolution, "task.pathfinder.");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(
+      CheckParamsCase(*task, TaskConfig::kPathfinder, "pathfinder"));
+  RETURN_IF_ERROR(ResolvePathfinderConfig(
+      task->mutable_pathfinder(), default_resolution, "task.pathfinder."));
   const int resolution = task->pathfinder().resolution();
   const int pixels = resolution * resolution;
   if (task->seq_len() == 0 || task->seq_len() == registry_seq_len) {
@@ -203,44 +180,39 @@ uint64_t CacheFingerprint(const PathfinderParams& params, uint64_t data_seed) {
 absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   const PathfinderConfig& config = task.pathfinder();
-  absl::StatusOr<PathfinderParams> params = MakePathfinderParams(config);
-  if (!params.ok()) return params.status();
-  const int resolution = params->style.resolution;
+  ASSIGN_OR_RETURN(PathfinderParams params, MakePathfinderParams(config));
+  const int resolution = params.style.resolution;
   const int64_t image_bytes = int64_t{resolution} * resolution;
   const int64_t size = SplitSize(task, split);
   const bool fits_in_memory =
       size * image_bytes <= int64_t{config.max_memory_mb()} << 20;
 
   if (!config.official_dir().empty()) {
-    const std::string dir = ResolvePath(config.official_dir(), workspace_dir);
-    absl::StatusOr<std::string> folder =
-        FindOfficialFolder(dir, params->contour_length);
-    if (!folder.ok()) return folder.status();
-    absl::StatusOr<std::vector<OfficialEntry>> entries =
-        ReadOfficialMetadata(*folder);
-    if (!entries.ok()) return entries.status();
-    const auto [begin, end] = OfficialSplitRange(entries->size(), split);
+    const std::string dir = ResolvePath(workspace_dir, config.official_dir());
+    ASSIGN_OR_RETURN(std::string folder,
+                     FindOfficialFolder(dir, params.contour_length));
+    ASSIGN_OR_RETURN(std::vector<OfficialEntry> entries,
+                     ReadOfficialMetadata(folder));
+    const auto [begin, end] = OfficialSplitRange(entries.size(), split);
     if (end - begin < size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "task.pathfinder.official_dir = '", *folder, "' has ", end - begin,
-          " ", SplitName(split), " images (80/10/10 of ", entries->size(),
+          "task.pathfinder.official_dir = '", folder, "' has ", end - begin,
+          " ", SplitName(split), " images (80/10/10 of ", entries.size(),
           ") but task.", SplitName(split), "_size = ", size,
           " (allowed: <= ", end - begin, ")"));
     }
     ImageStore store(size, image_bytes, /*compressed=*/!fits_in_memory);
-    absl::Status status =
-        LoadOfficialImages(*entries, begin, size, resolution, &store);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(
+        LoadOfficialImages(entries, begin, size, resolution, &store));
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
 
-  const PathfinderGenerator generator(*params);
+  const PathfinderGenerator generator(params);
   if (!config.cache_dir().empty()) {
     ImageStore store(size, image_bytes, /*compressed=*/true);
-    absl::Status status =
+    RETURN_IF_ERROR(
         FillFromCache(generator, task.data_seed(), split,
-                      ResolvePath(config.cache_dir(), workspace_dir), &store);
-    if (!status.ok()) return status;
+                      ResolvePath(workspace_dir, config.cache_dir()), &store));
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
   if (fits_in_memory) {
@@ -248,34 +220,31 @@ absl::StatusOr<std::unique_ptr<PathfinderDataset>> BuildPathfinderDataset(
     GenerateInto(generator, task.data_seed(), split, 0, size, 0, &store);
     return std::make_unique<PathfinderDataset>(resolution, std::move(store));
   }
-  return std::make_unique<PathfinderDataset>(*params, task.data_seed(), split,
+  return std::make_unique<PathfinderDataset>(params, task.data_seed(), split,
                                              size);
 }
 
 absl::StatusOr<std::unique_ptr<Dataset>> MakePathfinderDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
-  absl::StatusOr<std::unique_ptr<PathfinderDataset>> dataset =
-      BuildPathfinderDataset(task, split, workspace_dir);
-  if (!dataset.ok()) return dataset.status();
-  return std::unique_ptr<Dataset>(std::move(*dataset));
+  ASSIGN_OR_RETURN(std::unique_ptr<PathfinderDataset> dataset,
+                   BuildPathfinderDataset(task, split, workspace_dir));
+  return std::unique_ptr<Dataset>(std::move(dataset));
 }
 
 absl::StatusOr<GenerationSpeed> MeasureGenerationSpeed(const TaskConfig& task,
                                                        int64_t images,
                                                        int threads) {
   TaskConfig resolved = task;
-  absl::Status status = resolved.name() == "pathx"
-                            ? ResolvePathXParams(&resolved)
-                            : ResolvePathfinderParams(&resolved);
-  if (!status.ok()) return status;
-  absl::StatusOr<PathfinderParams> params =
-      MakePathfinderParams(resolved.pathfinder());
-  if (!params.ok()) return params.status();
+  RETURN_IF_ERROR(resolved.name() == "pathx"
+                      ? ResolvePathXParams(&resolved)
+                      : ResolvePathfinderParams(&resolved));
+  ASSIGN_OR_RETURN(PathfinderParams params,
+                   MakePathfinderParams(resolved.pathfinder()));
   if (images <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("images = ", images, " (allowed: > 0)"));
   }
-  const PathfinderGenerator generator(*params);
+  const PathfinderGenerator generator(params);
   GenerationSpeed speed;
   speed.images = images;
   speed.threads = threads > 0 ? threads : omp_get_max_threads();

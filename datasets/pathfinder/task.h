@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/image_store.h"
@@ -123,6 +124,24 @@ struct InkStats {
 };
 InkStats DescribeInk(const Dataset& dataset, int64_t max_images);
 std::string FormatInkStats(const InkStats& stats);
+
+// The registry's entries: "pathfinder", and "pathx", Pathfinder at 128
+// pixels by default. seq_len follows the resolution (resolution^2).
+inline constexpr TaskEntry kPathfinderTaskEntry = {
+    "pathfinder",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize,       kDefaultTestSize,   kVocabSize,
+    kNumClasses,           /*num_segments=*/1, &ResolvePathfinderParams,
+    &MakePathfinderDataset};
+inline constexpr TaskEntry kPathXTaskEntry = {"pathx",
+                                              kPathXSeqLen,
+                                              kDefaultTrainSize,
+                                              kDefaultValSize,
+                                              kDefaultTestSize,
+                                              kVocabSize,
+                                              kNumClasses,
+                                              /*num_segments=*/1,
+                                              &ResolvePathXParams,
+                                              &MakePathfinderDataset};
 
 }  // namespace pathfinder
 }  // namespace lra

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "datasets/text/probe.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/probe.h"
+#include "datasets/common/task_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/task_config.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace recall {
 
 absl::Status ResolveRecallParams(TaskConfig* task) {
-  absl::Status status = CheckParamsCase(*task, TaskConfig::kRecall, "recall");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kRecall, "recall"));
   RecallConfig* config = task->mutable_recall();
   if (config->key_length() == 0) config->set_key_length(2);
   if (config->num_values() == 0) config->set_num_values(kNumValues);

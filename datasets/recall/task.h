@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "datasets/recall/generator.h"
 #include "proto/config.pb.h"
@@ -30,6 +31,13 @@ absl::Status ResolveRecallParams(TaskConfig* task);
 // Builds one split of a resolved config.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeRecallDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "recall",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize,   kDefaultTestSize,   kVocabSize,
+    kNumClasses,       /*num_segments=*/1, &ResolveRecallParams,
+    &MakeRecallDataset};
 
 }  // namespace recall
 }  // namespace lra

@@ -4,27 +4,16 @@
 #include <fstream>
 
 #include "absl/status/status.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "datasets/common/file_errors.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace retrieval {
 namespace {
-
-absl::Status LineError(const std::string& path, int64_t line,
-                       absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
-}
-
-std::string Excerpt(absl::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out = absl::CHexEscape(text.substr(0, kMax));
-  if (text.size() > kMax) absl::StrAppend(&out, "...");
-  return out;
-}
 
 std::vector<uint8_t> Cut(absl::string_view text, int max_bytes) {
   const size_t kept = std::min<size_t>(text.size(), max_bytes);
@@ -71,8 +60,7 @@ absl::Status ForEachAanTsvRow(
     row.id2 = fields[2];
     row.text1 = fields[3];
     row.text2 = fields[4];
-    absl::Status status = row_fn(row);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(row_fn(row));
     ++rows;
   }
   if (in.bad()) {
@@ -85,14 +73,12 @@ absl::Status ForEachAanTsvRow(
 absl::StatusOr<PairExamples> ReadAanTsv(const std::string& path,
                                         int64_t max_rows, int max_bytes) {
   PairExamples out;
-  absl::Status status =
-      ForEachAanTsvRow(path, max_rows, [&](const AanRow& row) {
-        out.labels.push_back(row.label);
-        out.first.push_back(Cut(row.text1, max_bytes));
-        out.second.push_back(Cut(row.text2, max_bytes));
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(ForEachAanTsvRow(path, max_rows, [&](const AanRow& row) {
+    out.labels.push_back(row.label);
+    out.first.push_back(Cut(row.text1, max_bytes));
+    out.second.push_back(Cut(row.text2, max_bytes));
+    return absl::OkStatus();
+  }));
   return out;
 }
 

@@ -5,9 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "datasets/random.h"
-#include "datasets/text/task_util.h"
-#include "datasets/text/words.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
+#include "datasets/common/words.h"
 
 namespace lra {
 namespace retrieval {
@@ -65,8 +65,8 @@ void WriteDocument(Rng& rng, const int* codes, int num_codes, int length,
     markers[i] = MakeMarker(codes[i]);
     views[i] = absl::string_view(markers[i].data(), kMarkerLength);
   }
-  text::WriteSpreadDocument(rng, absl::MakeConstSpan(views.data(), num_codes),
-                            length, tokens, fixed_places);
+  WriteSpreadDocument(rng, absl::MakeConstSpan(views.data(), num_codes), length,
+                      tokens, fixed_places);
   std::fill(tokens + length, tokens + seq_len, 0);
 }
 
@@ -106,11 +106,11 @@ absl::Status ValidateRetrievalStandIn(const RetrievalConfig& config,
                                    "changed_refs distinct codes"));
   }
   const int shortest = std::min(config.min_length(), seq_len);
-  if (shortest < text::MinSpreadDocumentLength(refs)) {
+  if (shortest < MinSpreadDocumentLength(refs)) {
     return FieldError(
         p + "num_refs", absl::StrCat(refs),
-        absl::StrCat("at most ", shortest / (text::kMarkerSlack + 1),
-                     ", since each marker needs ", text::kMarkerSlack + 1,
+        absl::StrCat("at most ", shortest / (kMarkerSlack + 1),
+                     ", since each marker needs ", kMarkerSlack + 1,
                      " bytes and the shortest document has ", shortest,
                      " = min(min_length, seq_len) bytes"));
   }
@@ -157,7 +157,7 @@ int32_t GenerateRetrievalExample(const RetrievalConfig& config, int seq_len,
 std::vector<std::string> FindMarkers(absl::Span<const int32_t> document) {
   std::vector<std::string> found;
   std::vector<char> scratch(document.size());
-  text::ForEachWord(document, scratch.data(), [&](absl::string_view word) {
+  ForEachWord(document, scratch.data(), [&](absl::string_view word) {
     if (IsMarker(word)) found.emplace_back(word);
   });
   std::sort(found.begin(), found.end());

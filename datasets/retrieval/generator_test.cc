@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/text/probe.h"
+#include "datasets/common/probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,19 +1,19 @@
 #include "datasets/retrieval/task.h"
 
 #include "absl/strings/str_cat.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/task_config.h"
 #include "datasets/retrieval/aan.h"
 #include "datasets/retrieval/generator.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace retrieval {
 
 absl::Status ResolveRetrievalParams(TaskConfig* task) {
-  absl::Status status =
-      CheckParamsCase(*task, TaskConfig::kRetrieval, "retrieval");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kRetrieval, "retrieval"));
   RetrievalConfig* config = task->mutable_retrieval();
   if (config->min_length() == 0) config->set_min_length(2000);
   if (config->max_length() == 0) config->set_max_length(4000);
@@ -30,37 +30,36 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
   const int seq_len = task.seq_len();
   if (!task.retrieval().data_dir().empty()) {
     const std::string path = absl::StrCat(
-        ResolvePath(task.retrieval().data_dir(), workspace_dir), "/",
+        ResolvePath(workspace_dir, task.retrieval().data_dir()), "/",
         AanFileName(split == Split::kTrain, split == Split::kVal));
-    absl::StatusOr<PairExamples> pairs = ReadAanTsv(path, size, seq_len);
-    if (!pairs.ok()) return pairs.status();
-    if (static_cast<int64_t>(pairs->labels.size()) < size) {
+    ASSIGN_OR_RETURN(PairExamples pairs, ReadAanTsv(path, size, seq_len));
+    if (static_cast<int64_t>(pairs.labels.size()) < size) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "task.retrieval.data_dir: '", path, "' has ", pairs->labels.size(),
+          "task.retrieval.data_dir: '", path, "' has ", pairs.labels.size(),
           " rows but task.", SplitName(split), "_size = ", size,
           " (allowed: a size <= the file's rows)"));
     }
-    auto dataset = std::make_unique<ByteDataset>(seq_len, /*num_segments=*/2,
-                                                 kVocabSize, kNumClasses,
-                                                 /*id_offset=*/1);
+    auto dataset = std::make_unique<PackedDataset>(seq_len, kNumSegments,
+                                                   kVocabSize, kNumClasses,
+                                                   /*id_offset=*/1);
     int64_t total = 0;
     for (int64_t i = 0; i < size; ++i) {
-      total += pairs->first[i].size() + pairs->second[i].size();
+      total += pairs.first[i].size() + pairs.second[i].size();
     }
     dataset->Reserve(size, total);
     for (int64_t i = 0; i < size; ++i) {
-      const absl::Span<const uint8_t> segments[] = {pairs->first[i],
-                                                    pairs->second[i]};
-      dataset->Add(absl::MakeConstSpan(segments), pairs->labels[i]);
-      std::vector<uint8_t>().swap(pairs->first[i]);
-      std::vector<uint8_t>().swap(pairs->second[i]);
+      const absl::Span<const uint8_t> segments[] = {pairs.first[i],
+                                                    pairs.second[i]};
+      dataset->Add(absl::MakeConstSpan(segments), pairs.labels[i]);
+      std::vector<uint8_t>().swap(pairs.first[i]);
+      std::vector<uint8_t>().swap(pairs.second[i]);
     }
     return dataset;
   }
   GeneratedDatasetSpec spec;
   spec.size = size;
   spec.segment_len = seq_len;
-  spec.num_segments = 2;
+  spec.num_segments = kNumSegments;
   spec.vocab_size = kVocabSize;
   spec.num_classes = kNumClasses;
   spec.id_offset = 1;

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "proto/config.pb.h"
 
@@ -26,6 +27,8 @@ inline constexpr int kDefaultValSize = 18090;
 inline constexpr int kDefaultTestSize = 17437;
 inline constexpr int kVocabSize = 257;
 inline constexpr int kNumClasses = 2;
+// An example is a pair of documents, each seq_len tokens padded on its own.
+inline constexpr int kNumSegments = 2;
 
 // Fills zero fields of task.retrieval with the stand-in's defaults
 // (min_length 2000, max_length 4000, num_refs 8, changed_refs 4, num_codes
@@ -38,6 +41,13 @@ absl::Status ResolveRetrievalParams(TaskConfig* task);
 // stand-in. Relative data_dir is resolved against `workspace_dir`.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "retrieval",          kDefaultSeqLen,   kDefaultTrainSize,
+    kDefaultValSize,      kDefaultTestSize, kVocabSize,
+    kNumClasses,          kNumSegments,     &ResolveRetrievalParams,
+    &MakeRetrievalDataset};
 
 }  // namespace retrieval
 }  // namespace lra

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/random.h"
-#include "datasets/text/task_util.h"
-#include "datasets/text/words.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
+#include "datasets/common/words.h"
 
 namespace lra {
 namespace text {

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "datasets/text/probe.h"
-#include "datasets/text/words.h"
+#include "absl/strings/match.h"
+#include "datasets/common/probe.h"
+#include "datasets/common/words.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -35,6 +36,15 @@ std::vector<int32_t> Generate(const TextConfig& config, int seq_len,
   *label =
       GenerateTextExample(config, seq_len, seed, split, index, tokens.data());
   return tokens;
+}
+
+TEST(TextGeneratorTest, FillerNeverContainsACue) {
+  for (absl::string_view word : FillerWords()) {
+    for (const CuePair& pair : CuePairs()) {
+      EXPECT_FALSE(absl::StrContains(word, pair.positive)) << word;
+      EXPECT_FALSE(absl::StrContains(word, pair.negative)) << word;
+    }
+  }
 }
 
 TEST(TextGeneratorTest, DeterministicBySeedSplitAndIndex) {

@@ -4,12 +4,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/random.h"
-#include "datasets/text/byte_dataset.h"
-#include "datasets/text/generated_dataset.h"
+#include "datasets/common/generated_dataset.h"
+#include "datasets/common/packed_dataset.h"
+#include "datasets/common/random.h"
+#include "datasets/common/task_config.h"
 #include "datasets/text/generator.h"
 #include "datasets/text/imdb.h"
-#include "datasets/text/task_util.h"
+#include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace text {
@@ -24,31 +26,29 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadImdb(const TaskConfig& task,
   const int64_t size = SplitSize(task, split);
   const bool test_dir = split != Split::kTrain;
   const absl::string_view subset = test_dir ? "test" : "train";
-  absl::StatusOr<std::vector<ImdbReview>> reviews =
-      ListImdbReviews(dir, subset);
-  if (!reviews.ok()) return reviews.status();
-  if (static_cast<int64_t>(reviews->size()) < size) {
+  ASSIGN_OR_RETURN(std::vector<ImdbReview> reviews,
+                   ListImdbReviews(dir, subset));
+  if (static_cast<int64_t>(reviews.size()) < size) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "task.text.data_dir = '", dir, "' has ", reviews->size(),
-        " reviews in ", subset, "/ but task.", SplitName(split),
-        "_size = ", size, " (allowed: a size <= ", reviews->size(), ")"));
+        "task.text.data_dir = '", dir, "' has ", reviews.size(), " reviews in ",
+        subset, "/ but task.", SplitName(split), "_size = ", size,
+        " (allowed: a size <= ", reviews.size(), ")"));
   }
   // A seeded Fisher-Yates shuffle, so that a subset mixes both labels.
   Rng rng(DeriveSeed({kOrderTag, task.data_seed(), test_dir ? 1u : 0u}));
-  for (int64_t i = static_cast<int64_t>(reviews->size()) - 1; i > 0; --i) {
-    std::swap((*reviews)[i], (*reviews)[rng.UniformInt(0, i)]);
+  for (int64_t i = static_cast<int64_t>(reviews.size()) - 1; i > 0; --i) {
+    std::swap((reviews)[i], (reviews)[rng.UniformInt(0, i)]);
   }
-  reviews->resize(size);
-  absl::StatusOr<std::vector<std::vector<uint8_t>>> texts =
-      ReadImdbTexts(*reviews, task.seq_len());
-  if (!texts.ok()) return texts.status();
+  reviews.resize(size);
+  ASSIGN_OR_RETURN(std::vector<std::vector<uint8_t>> texts,
+                   ReadImdbTexts(reviews, task.seq_len()));
   int64_t total = 0;
-  for (const auto& text : *texts) total += text.size();
-  auto dataset = std::make_unique<ByteDataset>(task.seq_len(), 1, kVocabSize,
-                                               kNumClasses, /*id_offset=*/1);
+  for (const auto& text : texts) total += text.size();
+  auto dataset = std::make_unique<PackedDataset>(task.seq_len(), 1, kVocabSize,
+                                                 kNumClasses, /*id_offset=*/1);
   dataset->Reserve(size, total);
   for (int64_t i = 0; i < size; ++i) {
-    dataset->Add(absl::MakeConstSpan((*texts)[i]), (*reviews)[i].label);
+    dataset->Add(absl::MakeConstSpan((texts)[i]), (reviews)[i].label);
   }
   return dataset;
 }
@@ -56,8 +56,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> LoadImdb(const TaskConfig& task,
 }  // namespace
 
 absl::Status ResolveTextParams(TaskConfig* task) {
-  absl::Status status = CheckParamsCase(*task, TaskConfig::kText, "text");
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kText, "text"));
   TextConfig* config = task->mutable_text();
   if (config->min_length() == 0) config->set_min_length(1000);
   if (config->max_length() == 0) config->set_max_length(4000);
@@ -72,7 +71,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeTextDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
   if (!task.text().data_dir().empty()) {
     return LoadImdb(task, split,
-                    ResolvePath(task.text().data_dir(), workspace_dir));
+                    ResolvePath(workspace_dir, task.text().data_dir()));
   }
   GeneratedDatasetSpec spec;
   spec.size = SplitSize(task, split);

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 #include "proto/config.pb.h"
 
@@ -40,6 +41,13 @@ absl::Status ResolveTextParams(TaskConfig* task);
 // `workspace_dir`.
 absl::StatusOr<std::unique_ptr<Dataset>> MakeTextDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir);
+
+// The task's entry in the registry.
+inline constexpr TaskEntry kTaskEntry = {
+    "text",          kDefaultSeqLen,     kDefaultTrainSize,
+    kDefaultValSize, kDefaultTestSize,   kVocabSize,
+    kNumClasses,     /*num_segments=*/1, &ResolveTextParams,
+    &MakeTextDataset};
 
 }  // namespace text
 }  // namespace lra

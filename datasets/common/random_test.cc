@@ -1,4 +1,4 @@
-#include "datasets/random.h"
+#include "datasets/common/random.h"
 
 #include <array>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "datasets/text/probe.h"
+#include "datasets/common/probe.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,9 @@
-#include "datasets/text/words.h"
+#include "datasets/common/words.h"
 
 #include <algorithm>
 #include <array>
 
 namespace lra {
-namespace text {
 namespace {
 
 // Common words of film reviews that carry no sentiment. Changing this list
@@ -110,5 +109,4 @@ void WriteSpreadDocument(Rng& rng, absl::Span<const absl::string_view> markers,
   }
 }
 
-}  // namespace text
 }  // namespace lra

@@ -2,8 +2,8 @@
 // a bag of tokens, or a binned scalar such as the length, predicts the
 // label well above chance, the task gives its label away without needing
 // long-range structure. Test-only.
-#ifndef LRA_DATASETS_TEXT_PROBE_H_
-#define LRA_DATASETS_TEXT_PROBE_H_
+#ifndef LRA_DATASETS_COMMON_PROBE_H_
+#define LRA_DATASETS_COMMON_PROBE_H_
 
 #include <cstdint>
 #include <vector>
@@ -49,4 +49,4 @@ Examples GetExamples(const Dataset& dataset, int64_t count);
 }  // namespace probe
 }  // namespace lra
 
-#endif  // LRA_DATASETS_TEXT_PROBE_H_
+#endif  // LRA_DATASETS_COMMON_PROBE_H_

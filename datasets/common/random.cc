@@ -1,4 +1,4 @@
-#include "datasets/random.h"
+#include "datasets/common/random.h"
 
 #include <cstring>
 
@@ -90,6 +90,12 @@ bool Rng::Bernoulli(double p) {
   if (p <= 0.0) return false;
   if (p >= 1.0) return true;
   return UniformDouble() < p;
+}
+
+uint64_t FingerprintIds(absl::Span<const int32_t> ids, uint64_t seed) {
+  uint64_t h = MixBits(seed ^ (ids.size() * kGoldenGamma));
+  for (int32_t id : ids) h = MixBits(h ^ static_cast<uint32_t>(id)) + id;
+  return MixBits(h);
 }
 
 }  // namespace lra

@@ -1,8 +1,8 @@
-#include "datasets/text/probe.h"
+#include "datasets/common/probe.h"
 
 #include <vector>
 
-#include "datasets/random.h"
+#include "datasets/common/random.h"
 #include "gtest/gtest.h"
 
 namespace lra {

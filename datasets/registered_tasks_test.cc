@@ -1,6 +1,6 @@
 // The tasks of issue 4 through the registry, as the trainer and `lra data`
-// reach them: defaults, vocabulary, classes, and small splits of every
-// stand-in.
+// reach them: defaults, vocabulary, classes, segments, and small splits of
+// every stand-in.
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,8 +82,12 @@ TEST(RegisteredTasksTest, SmallSplitsBuildAndDescribe) {
     ASSERT_TRUE(dataset.ok()) << task.name() << ": " << dataset.status();
     const Dataset& d = **dataset;
     EXPECT_EQ(d.size(), 60);
-    const int segments = task.name() == "retrieval" ? 2 : 1;
+    // The registry's facts are the built dataset's.
+    const int segments = *TaskNumSegments(task);
+    EXPECT_EQ(segments, task.name() == "retrieval" ? 2 : 1) << task.name();
     EXPECT_EQ(d.num_segments(), segments) << task.name();
+    EXPECT_EQ(d.vocab_size(), *TaskVocabSize(task)) << task.name();
+    EXPECT_EQ(d.num_classes(), *TaskNumClasses(task)) << task.name();
     EXPECT_EQ(d.seq_len(), segments * task.seq_len()) << task.name();
     const DatasetStats stats = DescribeDataset(d);
     int64_t labelled = 0;

@@ -4,17 +4,16 @@
 // evidence a label depends on) over a whole document, one marker in each
 // equal share of it, so that no part of the document decides the label on
 // its own.
-#ifndef LRA_DATASETS_TEXT_WORDS_H_
-#define LRA_DATASETS_TEXT_WORDS_H_
+#ifndef LRA_DATASETS_COMMON_WORDS_H_
+#define LRA_DATASETS_COMMON_WORDS_H_
 
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "datasets/random.h"
+#include "datasets/common/random.h"
 
 namespace lra {
-namespace text {
 
 // The neutral filler lexicon: lowercase words without brackets, none of
 // which contains a stand-in's cue word (tests check this).
@@ -70,7 +69,6 @@ void ForEachWord(absl::Span<const int32_t> ids, char* scratch, Fn fn) {
   }
 }
 
-}  // namespace text
 }  // namespace lra
 
-#endif  // LRA_DATASETS_TEXT_WORDS_H_
+#endif  // LRA_DATASETS_COMMON_WORDS_H_

@@ -3,8 +3,8 @@
 // Data sets must be the same on every machine and with every standard
 // library, so generators use these instead of std:: engines and
 // distributions (whose outputs are not specified across implementations).
-#ifndef LRA_DATASETS_RANDOM_H_
-#define LRA_DATASETS_RANDOM_H_
+#ifndef LRA_DATASETS_COMMON_RANDOM_H_
+#define LRA_DATASETS_COMMON_RANDOM_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -25,6 +25,10 @@ uint64_t DeriveSeed(std::initializer_list<uint64_t> parts);
 // is the same in every process, so it can decide which split an example
 // belongs to.
 uint64_t Fingerprint64(absl::Span<const uint8_t> bytes, uint64_t seed);
+
+// A stable fingerprint of a token sequence under `seed`, for assigning
+// generated sequences to splits.
+uint64_t FingerprintIds(absl::Span<const int32_t> ids, uint64_t seed);
 
 // xoshiro256** (Blackman and Vigna), seeded through splitmix64. Fast, 256
 // bits of state, and small enough to keep one per generated example.
@@ -50,4 +54,4 @@ class Rng {
 
 }  // namespace lra
 
-#endif  // LRA_DATASETS_RANDOM_H_
+#endif  // LRA_DATASETS_COMMON_RANDOM_H_

@@ -1,11 +1,11 @@
-#include "datasets/text/byte_dataset.h"
+#include "datasets/common/packed_dataset.h"
 
 #include <algorithm>
 
 namespace lra {
 
-ByteDataset::ByteDataset(int segment_len, int num_segments, int vocab_size,
-                         int num_classes, int id_offset)
+PackedDataset::PackedDataset(int segment_len, int num_segments, int vocab_size,
+                             int num_classes, int id_offset)
     : segment_len_(segment_len),
       num_segments_(num_segments),
       vocab_size_(vocab_size),
@@ -14,14 +14,14 @@ ByteDataset::ByteDataset(int segment_len, int num_segments, int vocab_size,
   offsets_.push_back(0);
 }
 
-void ByteDataset::Reserve(int64_t examples, int64_t symbols) {
+void PackedDataset::Reserve(int64_t examples, int64_t symbols) {
   labels_.reserve(examples);
   offsets_.reserve(examples * num_segments_ + 1);
   symbols_.reserve(symbols);
 }
 
-void ByteDataset::Add(absl::Span<const absl::Span<const uint8_t>> segments,
-                      int32_t label) {
+void PackedDataset::Add(absl::Span<const absl::Span<const uint8_t>> segments,
+                        int32_t label) {
   for (int s = 0; s < num_segments_; ++s) {
     // A missing segment is stored empty, i.e. all padding.
     absl::Span<const uint8_t> symbols = s < static_cast<int>(segments.size())
@@ -34,14 +34,14 @@ void ByteDataset::Add(absl::Span<const absl::Span<const uint8_t>> segments,
   labels_.push_back(label);
 }
 
-absl::Span<const uint8_t> ByteDataset::segment(int64_t index,
-                                               int segment) const {
+absl::Span<const uint8_t> PackedDataset::segment(int64_t index,
+                                                 int segment) const {
   const int64_t k = index * num_segments_ + segment;
   return absl::MakeConstSpan(symbols_.data() + offsets_[k],
                              offsets_[k + 1] - offsets_[k]);
 }
 
-int32_t ByteDataset::Get(int64_t index, int32_t* tokens) const {
+int32_t PackedDataset::Get(int64_t index, int32_t* tokens) const {
   for (int s = 0; s < num_segments_; ++s) {
     int32_t* out = tokens + int64_t{s} * segment_len_;
     const absl::Span<const uint8_t> symbols = segment(index, s);

@@ -1,10 +1,10 @@
 // Datasets made by a generator that is a pure function of the example
-// index. Small splits are generated once, in parallel, into a ByteDataset;
+// index. Small splits are generated once, in parallel, into a PackedDataset;
 // splits too large to keep (retrieval's 147k pairs of 2 x 4000 bytes) are
 // generated again on every Get(), which costs microseconds per example.
 // Both give the same tokens.
-#ifndef LRA_DATASETS_TEXT_GENERATED_DATASET_H_
-#define LRA_DATASETS_TEXT_GENERATED_DATASET_H_
+#ifndef LRA_DATASETS_COMMON_GENERATED_DATASET_H_
+#define LRA_DATASETS_COMMON_GENERATED_DATASET_H_
 
 #include <cstdint>
 #include <functional>
@@ -43,4 +43,4 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeGeneratedDataset(
 
 }  // namespace lra
 
-#endif  // LRA_DATASETS_TEXT_GENERATED_DATASET_H_
+#endif  // LRA_DATASETS_COMMON_GENERATED_DATASET_H_

@@ -1,4 +1,4 @@
-#include "datasets/text/generated_dataset.h"
+#include "datasets/common/generated_dataset.h"
 
 #include <memory>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "datasets/text/generated_dataset.h"
+#include "datasets/common/generated_dataset.h"
 
 #include <atomic>
 #include <utility>
@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "datasets/text/byte_dataset.h"
+#include "datasets/common/packed_dataset.h"
 
 namespace lra {
 namespace {
@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeGeneratedDataset(
   }
   int64_t total = 0;
   for (const auto& segment : symbols) total += segment.size();
-  auto dataset = std::make_unique<ByteDataset>(
+  auto dataset = std::make_unique<PackedDataset>(
       spec.segment_len, spec.num_segments, spec.vocab_size, spec.num_classes,
       spec.id_offset);
   dataset->Reserve(size, total);
