@@ -5,6 +5,7 @@
 // configs/testdata prove that each check can fail.
 #include <dirent.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,8 @@ absl::Status ValidateTrainFile(const std::string& file) {
 }
 
 // "configs/models/bigbird-listops.pbtxt" is checked against
-// configs/tasks/listops.pbtxt; bench.pbtxt and quick.pbtxt without a task.
+// configs/tasks/listops.pbtxt; a name with no task file after its last dash
+// (bench.pbtxt, quick.pbtxt, s4d-quick.pbtxt) is checked without a task.
 absl::Status ValidateModelFile(const std::string& file) {
   ModelConfig model;
   ConfigOrigin origin;
@@ -66,11 +68,13 @@ absl::Status ValidateModelFile(const std::string& file) {
   if (!status.ok()) return status;
   const std::string base = file.substr(file.rfind('/') + 1);
   const size_t dash = base.rfind('-');
-  if (dash == std::string::npos) {
+  const std::string task_file =
+      dash == std::string::npos
+          ? std::string()
+          : "configs/tasks/" + base.substr(dash + 1);  // "listops.pbtxt"
+  if (task_file.empty() || !std::ifstream(task_file).good()) {
     return ResolveAndValidateModelWithoutTask(&model, origin);
   }
-  const std::string task_file =
-      "configs/tasks/" + base.substr(dash + 1);  // "listops.pbtxt"
   TaskConfig task;
   ConfigOrigin task_origin;
   status = Load(task_file, &task, &task_origin);

@@ -149,7 +149,7 @@ TEST(ReportBrowserTest, MissingChromiumFailsWithHowToInstall) {
 // mode=strided), and the efficiency table shows the strided row as not
 // measured.
 TEST(ReportBrowserTest, UnmeasuredConfigurationIsNotDrawn) {
-  const std::string results = TempDir("two-configurations");
+  const std::string results = TestTmpPath("two-configurations");
   ASSERT_TRUE(WriteTwoConfigurationResults(results, false).ok());
   LeaderboardOptions leaderboard;
   leaderboard.results_dir = results;
