@@ -23,19 +23,8 @@ absl::Status ResolveBracketsParams(TaskConfig* task) {
 
 absl::StatusOr<std::unique_ptr<Dataset>> MakeBracketsDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
-  GeneratedDatasetSpec spec;
-  spec.size = SplitSize(task, split);
-  spec.segment_len = task.seq_len();
-  spec.vocab_size = kVocabSize;
-  spec.num_classes = kNumClasses;
-  spec.id_offset = 0;
-  const BracketsConfig config = task.brackets();
-  const int seq_len = task.seq_len();
-  const uint64_t seed = task.data_seed();
-  return MakeGeneratedDataset(spec, [config, seq_len, seed, split](
-                                        int64_t index, int32_t* tokens) {
-    return GenerateBracketsExample(config, seq_len, seed, split, index, tokens);
-  });
+  return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/0,
+                                  task.brackets(), &GenerateBracketsExample);
 }
 
 }  // namespace brackets

@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "datasets/common/task_config.h"
+#include "datasets/common/task_entry.h"
 #include "datasets/dataset_base.h"
 
 namespace lra {
@@ -40,6 +42,37 @@ inline constexpr int64_t kMaterializeBudgetBytes = int64_t{512} << 20;
 absl::StatusOr<std::unique_ptr<Dataset>> MakeGeneratedDataset(
     const GeneratedDatasetSpec& spec, ExampleFn generate,
     int64_t budget_bytes = kMaterializeBudgetBytes);
+
+// The generator of a task's examples: example `index` of `split` under
+// `data_seed`, seq_len positions per segment.
+template <typename Config>
+using TaskExampleFn = int32_t (*)(const Config& config, int seq_len,
+                                  uint64_t data_seed, Split split,
+                                  int64_t index, int32_t* tokens);
+
+// The split of a generated task: SplitSize(task, split) examples of
+// entry.num_segments segments of task.seq_len() positions, entry's
+// vocabulary and classes, each example generate(config, task.seq_len(),
+// task.data_seed(), split, index, tokens). `id_offset` as in
+// GeneratedDatasetSpec.
+template <typename Config>
+absl::StatusOr<std::unique_ptr<Dataset>> MakeGeneratedTaskDataset(
+    const TaskConfig& task, Split split, const TaskEntry& entry, int id_offset,
+    const Config& config, TaskExampleFn<Config> generate) {
+  GeneratedDatasetSpec spec;
+  spec.size = SplitSize(task, split);
+  spec.segment_len = task.seq_len();
+  spec.num_segments = entry.num_segments;
+  spec.vocab_size = entry.vocab_size;
+  spec.num_classes = entry.num_classes;
+  spec.id_offset = id_offset;
+  const int seq_len = task.seq_len();
+  const uint64_t seed = task.data_seed();
+  return MakeGeneratedDataset(spec, [config, seq_len, seed, split, generate](
+                                        int64_t index, int32_t* tokens) {
+    return generate(config, seq_len, seed, split, index, tokens);
+  });
+}
 
 }  // namespace lra
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/strings/str_cat.h"
+#include "datasets/common/task_config.h"
+
 namespace lra {
 namespace {
 
@@ -107,6 +110,19 @@ void WriteSpreadDocument(Rng& rng, absl::Span<const absl::string_view> markers,
       }
     }
   }
+}
+
+absl::Status CheckMarkersFit(absl::string_view field, int num_markers,
+                             int shortest, absl::string_view what) {
+  if (shortest >= MinSpreadDocumentLength(num_markers)) {
+    return absl::OkStatus();
+  }
+  return FieldError(
+      field, absl::StrCat(num_markers),
+      absl::StrCat("at most ", shortest / (kMarkerSlack + 1), ", since each ",
+                   what, " needs ", kMarkerSlack + 1,
+                   " bytes and the shortest document has ", shortest,
+                   " = min(min_length, seq_len) bytes"));
 }
 
 }  // namespace lra

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "datasets/common/random.h"
@@ -33,6 +34,13 @@ inline constexpr int kMarkerSlack = 48;
 inline int MinSpreadDocumentLength(int num_markers) {
   return num_markers * (kMarkerSlack + 1);
 }
+
+// OK when the shortest document, `shortest` bytes (min(min_length,
+// seq_len)), holds `num_markers` markers; otherwise the error of config
+// field `field` (whose value is num_markers), saying that each `what`
+// ("cue", "marker") needs kMarkerSlack + 1 bytes.
+absl::Status CheckMarkersFit(absl::string_view field, int num_markers,
+                             int shortest, absl::string_view what);
 
 // Writes a document of exactly `length` bytes, as ids byte + 1, into
 // `ids[0, length)`: filler words, with markers[s] written as a whole word

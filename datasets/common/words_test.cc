@@ -69,5 +69,17 @@ TEST(WordsTest, ForEachWordSplitsOnSpacesOnly) {
             (std::vector<std::string>{"a", "bc,", "d.", "<br", "/", "e", "f"}));
 }
 
+TEST(WordsTest, CheckMarkersFitNamesFieldAndLimit) {
+  EXPECT_TRUE(
+      CheckMarkersFit("t.n", 2, MinSpreadDocumentLength(2), "cue").ok());
+  const absl::Status status =
+      CheckMarkersFit("t.n", 3, MinSpreadDocumentLength(3) - 1, "cue");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(status.message(), "t.n = 3 is invalid"))
+      << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "at most 2, since each cue"))
+      << status;
+}
+
 }  // namespace
 }  // namespace lra

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/test_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -13,14 +14,6 @@ namespace pathfinder {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const std::string dir =
-      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-      "/" + name;
-  std::filesystem::remove_all(dir);
-  return dir;
-}
 
 // A mostly black image with a few strokes, like a Pathfinder image.
 std::vector<uint8_t> Image(int seed, int side = 32) {
@@ -68,7 +61,7 @@ CacheShard MakeShard(int64_t first, int count) {
 }
 
 TEST(ImageStoreTest, ShardRoundTrip) {
-  const std::string dir = TempDir("shards");
+  const std::string dir = FreshTestDir("shards");
   const std::string path = CacheShardPath(dir, 0xabcdef, Split::kVal, 2);
   EXPECT_THAT(path, HasSubstr("pathfinder-0000000000abcdef-val-00002.zshard"));
   const CacheShard shard = MakeShard(2 * kImagesPerShard, 7);
@@ -82,7 +75,7 @@ TEST(ImageStoreTest, ShardRoundTrip) {
 }
 
 TEST(ImageStoreTest, ShardOfAnotherConfigOrDamagedIsDataLoss) {
-  const std::string dir = TempDir("bad_shards");
+  const std::string dir = FreshTestDir("bad_shards");
   const std::string path = CacheShardPath(dir, 1, Split::kTrain, 0);
   ASSERT_TRUE(
       WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 5)).ok());

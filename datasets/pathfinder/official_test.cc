@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "datasets/common/test_dir.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/png_io.h"
 #include "gmock/gmock.h"
@@ -16,14 +17,6 @@ namespace pathfinder {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const std::string dir =
-      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-      "/" + name;
-  std::filesystem::remove_all(dir);
-  return dir;
-}
 
 PathfinderParams SmallParams() {
   PathfinderConfig config;
@@ -37,7 +30,7 @@ constexpr int kPerBatch = 4;  // 12 batches: "10.npy" must sort after "9.npy".
 
 // LRA's layout with the difficulty folder under a release root.
 std::string WriteRelease(const std::string& name) {
-  const std::string root = TempDir(name);
+  const std::string root = FreshTestDir(name);
   EXPECT_TRUE(WriteOfficialFolder(SmallParams(), /*data_seed=*/4, kImages,
                                   kPerBatch, root + "/curv_baseline")
                   .ok());
@@ -122,7 +115,7 @@ TEST(OfficialTest, MalformedMetadataNamesFileAndLine) {
   EXPECT_THAT(std::string(entries.status().message()),
               HasSubstr(file + ":1: a binary NumPy file"));
 
-  const std::string empty = TempDir("empty");
+  const std::string empty = FreshTestDir("empty");
   std::filesystem::create_directories(empty + "/metadata");
   entries = ReadOfficialMetadata(empty);
   EXPECT_THAT(std::string(entries.status().message()),

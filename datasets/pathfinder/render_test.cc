@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/test_dir.h"
 #include "datasets/pathfinder/png_io.h"
 #include "datasets/pathfinder/task.h"
 #include "gmock/gmock.h"
@@ -14,19 +15,11 @@ namespace lra {
 namespace pathfinder {
 namespace {
 
-std::string TempDir(const std::string& name) {
-  const std::string dir =
-      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-      "/" + name;
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
 TEST(RenderTest, WritesSamplesLabelsAndAContactSheet) {
   TaskConfig task;
   task.set_name("pathfinder");
   task.mutable_pathfinder()->set_contour_length(6);
-  const std::string out = TempDir("render");
+  const std::string out = FreshTestDir("render");
   ASSERT_TRUE(WritePathfinderPngs(task, Split::kVal, 5, out).ok());
 
   // The samples are the split's images.
@@ -61,7 +54,7 @@ TEST(RenderTest, WritesSamplesLabelsAndAContactSheet) {
 }
 
 TEST(RenderTest, FramesAreColouredByLabel) {
-  const std::string path = TempDir("sheet") + ".png";
+  const std::string path = FreshTestDir("sheet") + ".png";
   const std::vector<std::vector<uint8_t>> images(2,
                                                  std::vector<uint8_t>(64 * 64));
   ASSERT_TRUE(WriteContactSheet(path, 64, images, {1, 0}).ok());

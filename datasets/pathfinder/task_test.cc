@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/test_dir.h"
 #include "datasets/dataset.h"
 #include "datasets/pathfinder/official.h"
 #include "gmock/gmock.h"
@@ -16,14 +17,6 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const std::string dir =
-      std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-      "/" + name;
-  std::filesystem::remove_all(dir);
-  return dir;
-}
 
 // A small, fast config: 32 pixels, short contours.
 TaskConfig SmallTask(int size) {
@@ -145,7 +138,7 @@ TEST(PathfinderTaskTest, OnTheFlyAndCachedSplitsEqualTheInMemoryOne) {
   EXPECT_EQ((*lazy)->size(), 1100);
 
   TaskConfig cached = task;
-  const std::string cache = TempDir("cache");
+  const std::string cache = FreshTestDir("cache");
   cached.mutable_pathfinder()->set_cache_dir(cache);
   auto written = BuildPathfinderDataset(cached, Split::kVal, "");
   ASSERT_TRUE(written.ok()) << written.status();
@@ -187,7 +180,7 @@ TEST(PathfinderTaskTest, OnTheFlyAndCachedSplitsEqualTheInMemoryOne) {
 }
 
 TEST(PathfinderTaskTest, LoadsOfficialFilesThroughTheConfig) {
-  const std::string root = TempDir("release");
+  const std::string root = FreshTestDir("release");
   const TaskConfig task = SmallTask(4);
   ASSERT_TRUE(WriteOfficialFolder(*MakePathfinderParams(task.pathfinder()),
                                   /*data_seed=*/3, 50, 10,

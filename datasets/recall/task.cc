@@ -26,19 +26,8 @@ absl::Status ResolveRecallParams(TaskConfig* task) {
 
 absl::StatusOr<std::unique_ptr<Dataset>> MakeRecallDataset(
     const TaskConfig& task, Split split, const std::string& workspace_dir) {
-  GeneratedDatasetSpec spec;
-  spec.size = SplitSize(task, split);
-  spec.segment_len = task.seq_len();
-  spec.vocab_size = kVocabSize;
-  spec.num_classes = kNumClasses;
-  spec.id_offset = 0;
-  const RecallConfig config = task.recall();
-  const int seq_len = task.seq_len();
-  const uint64_t seed = task.data_seed();
-  return MakeGeneratedDataset(spec, [config, seq_len, seed, split](
-                                        int64_t index, int32_t* tokens) {
-    return GenerateRecallExample(config, seq_len, seed, split, index, tokens);
-  });
+  return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/0,
+                                  task.recall(), &GenerateRecallExample);
 }
 
 }  // namespace recall

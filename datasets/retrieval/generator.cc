@@ -105,16 +105,8 @@ absl::Status ValidateRetrievalStandIn(const RetrievalConfig& config,
                                    ", since an unrelated pair uses num_refs + "
                                    "changed_refs distinct codes"));
   }
-  const int shortest = std::min(config.min_length(), seq_len);
-  if (shortest < MinSpreadDocumentLength(refs)) {
-    return FieldError(
-        p + "num_refs", absl::StrCat(refs),
-        absl::StrCat("at most ", shortest / (kMarkerSlack + 1),
-                     ", since each marker needs ", kMarkerSlack + 1,
-                     " bytes and the shortest document has ", shortest,
-                     " = min(min_length, seq_len) bytes"));
-  }
-  return absl::OkStatus();
+  return CheckMarkersFit(p + "num_refs", refs,
+                         std::min(config.min_length(), seq_len), "marker");
 }
 
 int32_t GenerateRetrievalExample(const RetrievalConfig& config, int seq_len,

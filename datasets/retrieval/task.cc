@@ -56,20 +56,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
     }
     return dataset;
   }
-  GeneratedDatasetSpec spec;
-  spec.size = size;
-  spec.segment_len = seq_len;
-  spec.num_segments = kNumSegments;
-  spec.vocab_size = kVocabSize;
-  spec.num_classes = kNumClasses;
-  spec.id_offset = 1;
-  const RetrievalConfig config = task.retrieval();
-  const uint64_t seed = task.data_seed();
-  return MakeGeneratedDataset(
-      spec, [config, seq_len, seed, split](int64_t index, int32_t* tokens) {
-        return GenerateRetrievalExample(config, seq_len, seed, split, index,
-                                        tokens);
-      });
+  return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/1,
+                                  task.retrieval(), &GenerateRetrievalExample);
 }
 
 }  // namespace retrieval

@@ -50,16 +50,8 @@ absl::Status ValidateTextStandIn(const TextConfig& config, int seq_len,
                       absl::StrCat("an odd number in 1..num_cues = ", k));
   }
   // The shortest visible document must hold every cue in its own share.
-  const int shortest = std::min(config.min_length(), seq_len);
-  if (shortest < MinSpreadDocumentLength(k)) {
-    return FieldError(
-        p + "num_cues", absl::StrCat(k),
-        absl::StrCat("at most ", shortest / (kMarkerSlack + 1),
-                     ", since each cue needs ", kMarkerSlack + 1,
-                     " bytes and the shortest document has ", shortest,
-                     " = min(min_length, seq_len) bytes"));
-  }
-  return absl::OkStatus();
+  return CheckMarkersFit(p + "num_cues", k,
+                         std::min(config.min_length(), seq_len), "cue");
 }
 
 int32_t GenerateTextExample(const TextConfig& config, int seq_len,

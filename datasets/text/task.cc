@@ -73,19 +73,8 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeTextDataset(
     return LoadImdb(task, split,
                     ResolvePath(workspace_dir, task.text().data_dir()));
   }
-  GeneratedDatasetSpec spec;
-  spec.size = SplitSize(task, split);
-  spec.segment_len = task.seq_len();
-  spec.vocab_size = kVocabSize;
-  spec.num_classes = kNumClasses;
-  spec.id_offset = 1;
-  const TextConfig config = task.text();
-  const int seq_len = task.seq_len();
-  const uint64_t seed = task.data_seed();
-  return MakeGeneratedDataset(
-      spec, [config, seq_len, seed, split](int64_t index, int32_t* tokens) {
-        return GenerateTextExample(config, seq_len, seed, split, index, tokens);
-      });
+  return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/1,
+                                  task.text(), &GenerateTextExample);
 }
 
 }  // namespace text
