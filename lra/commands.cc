@@ -24,6 +24,7 @@
 #include "lra/trainer.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
+#include "models/sequence/builtin.h"
 #include "proto/result.pb.h"
 
 namespace lra {
@@ -385,6 +386,7 @@ absl::Status ListCommand() {
                 << "): " << spec.help << "\n";
     }
   }
+  PrintSequencePlugins(*BuiltinPlugins().sequence, std::cout);
   std::cout << "\ntasks (select with task.name; look at one with `lra data "
                "stats|bench --task=NAME`):\n  "
             << absl::StrJoin(TaskNames(), ", ") << "\n";

@@ -114,6 +114,23 @@ std::vector<SequencePlugin> BuiltinSequencePlugins() {
   return {GlobalMemory(), Rmt(false)};
 }
 
+void PrintSequencePlugins(const SequenceRegistry& registry, std::ostream& out) {
+  out << "\nsequence plugins (select with model.sequence.name; unset = every "
+         "position at once through the blocks):\n";
+  for (const std::string& name : registry.Names()) {
+    const SequencePlugin& plugin = **registry.Find(name);
+    out << "\n"
+        << name << ": " << plugin.description << "\n  complexity "
+        << plugin.capabilities.complexity << "; key padding mask "
+        << (plugin.capabilities.key_padding_mask ? "yes" : "no")
+        << "; recurrent " << (plugin.capabilities.recurrent ? "yes" : "no")
+        << "\n";
+    for (const PluginParamSpec& spec : plugin.params) {
+      out << "  param " << spec.name << ": " << spec.help << "\n";
+    }
+  }
+}
+
 SequencePlugin BrokenRmtPluginForTesting() { return Rmt(true); }
 
 }  // namespace lra

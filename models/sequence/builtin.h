@@ -2,6 +2,7 @@
 #ifndef LRA_MODELS_SEQUENCE_BUILTIN_H_
 #define LRA_MODELS_SEQUENCE_BUILTIN_H_
 
+#include <ostream>
 #include <vector>
 
 #include "models/sequence/sequence.h"
@@ -10,6 +11,9 @@ namespace lra {
 
 // Every built-in sequence plugin, in a fixed order.
 std::vector<SequencePlugin> BuiltinSequencePlugins();
+
+// What `lra list` prints for the sequence plugins of `registry`.
+void PrintSequencePlugins(const SequenceRegistry& registry, std::ostream& out);
 
 // `rmt`'s plugin with the memory gradient between segments dropped: a wrong
 // handler the tests must catch (tests only).
