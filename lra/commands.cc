@@ -24,6 +24,7 @@
 #include "lra/validate.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
+#include "models/sequence/builtin.h"
 #include "proto/result.pb.h"
 #include "util/status_macros.h"
 
@@ -452,6 +453,7 @@ absl::Status ListCommand() {
               << YesNo(mixer->capabilities.key_padding_mask) << "\n";
     PrintParams(mixer->params);
   }
+  PrintSequencePlugins(*BuiltinPlugins().sequence, std::cout);
   std::cout << "\ntasks (select with task.name; look at one with `lra data "
                "stats|bench --task=NAME`):\n  "
             << absl::StrJoin(TaskNames(), ", ") << "\n";

@@ -2,6 +2,7 @@
 
 #include "models/attention/builtin.h"
 #include "models/mixers/builtin.h"
+#include "models/sequence/builtin.h"
 
 namespace lra {
 
@@ -11,7 +12,10 @@ const ModelPlugins& BuiltinPlugins() {
     RegisterOrDie(*attention, BuiltinAttentionPlugins());
     auto* mixers = new MixerRegistry();
     RegisterOrDie(*mixers, BuiltinMixerPlugins());
+    auto* sequence = new SequenceRegistry();
+    RegisterOrDie(*sequence, BuiltinSequencePlugins());
     auto* result = new ModelPlugins();
+    result->sequence = sequence;
     result->attention = attention;
     result->mixers = mixers;
     return result;

@@ -115,7 +115,9 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
     config->set_positional(POSITIONAL_LEARNED);
   }
   if (config->pooling() == POOLING_UNSPECIFIED) {
-    config->set_pooling(POOLING_CLS);
+    // A sequence plugin says what is pooled; the encoder averages it.
+    config->set_pooling(config->sequence().name().empty() ? POOLING_CLS
+                                                          : POOLING_MEAN);
   }
   const bool attention_mixer = config->mixer().name().empty() ||
                                config->mixer().name() == kAttentionMixerName;
@@ -219,6 +221,26 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                config.num_segments()),
             config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
   }
+  if (!config.sequence().name().empty()) {
+    if (config.pooling() != POOLING_MEAN) {
+      return FieldError(config, "pooling", Pooling_Name(config.pooling()),
+                        absl::StrCat("must be unset or POOLING_MEAN with "
+                                     "sequence '",
+                                     config.sequence().name(),
+                                     "' (its `pool` parameter chooses what "
+                                     "is averaged)"));
+    }
+    if (plugins.sequence == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model '", config.name(), "': no sequence registry"));
+    }
+    absl::Status status =
+        plugins.sequence->ResolveParams(config.sequence()).status();
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("model '", config.name(),
+                                                      "': ", status.message()));
+    }
+  }
   return ValidateMixer(config, plugins);
 }
 
@@ -258,6 +280,7 @@ Encoder::Encoder(const ModelConfig& config, const EncoderOptions& options)
       classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
       has_cls_(config.pooling() == POOLING_CLS),
+      stream_len_(positions_),
       w_(config, positions_, feature_dim_),
       g_(config, positions_, feature_dim_),
       head1_(feature_dim_, config.classifier_dim()),
@@ -273,10 +296,30 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     sinusoid_ = Tensor({N, D});
     SinusoidalPositions(N, D, sinusoid_.data());
   }
+  // Blocks see N' positions, or what the sequence plugin runs them on.
+  int block_len = positions_;
+  if (!config_.sequence().name().empty()) {
+    SequenceShape shape;
+    shape.max_seqs = static_cast<int>(B);
+    shape.seq_len = positions_;
+    shape.d_model = d_;
+    shape.num_layers = config_.num_layers();
+    absl::StatusOr<std::unique_ptr<SequenceHandler>> made =
+        plugins.sequence->Create(config_.sequence(), shape, config_);
+    if (!made.ok()) {
+      return absl::Status(made.status().code(),
+                          absl::StrCat("model '", config_.name(),
+                                       "': ", made.status().message()));
+    }
+    sequence_ = *std::move(made);
+    block_len = sequence_->block_seq_len();
+    stream_len_ = sequence_->out_len();
+  }
+  const int64_t P = stream_len_;
   for (int i = 0; i < config_.num_layers(); ++i) {
     MixerShape mixer_shape;
     mixer_shape.max_seqs = static_cast<int>(B);
-    mixer_shape.seq_len = positions_;
+    mixer_shape.seq_len = block_len;
     mixer_shape.d_model = d_;
     mixer_shape.layer_index = i;
     mixer_shape.cls_token = has_cls_;
@@ -298,7 +341,7 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     }
     BlockShape block_shape;
     block_shape.max_seqs = static_cast<int>(B);
-    block_shape.seq_len = positions_;
+    block_shape.seq_len = block_len;
     block_shape.d_model = d_;
     block_shape.mlp_dim = config_.mlp_dim();
     block_shape.dropout = config_.dropout();
@@ -314,12 +357,19 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
   tokens_.resize(B * segment_len_);
   key_mask_.resize(B * N);
   if (config_.dropout() > 0.0f) embed_mask_.resize(B * N * D);
-  for (int i = 0; i <= config_.num_layers(); ++i) {
+  // With a sequence plugin only the embedded input is the encoder's.
+  const int streams = sequence_ ? 1 : config_.num_layers() + 1;
+  for (int i = 0; i < streams; ++i) {
     xs_.emplace_back(std::vector<int64_t>{B, N, D});
   }
-  final_ln_ = Tensor({B, N, D});
-  final_mean_ = Tensor({B, N});
-  final_rstd_ = Tensor({B, N});
+  if (sequence_) {
+    stream_out_ = Tensor({B, P, D});
+    pool_mask_.resize(B * P);
+    dstream_ = Tensor({B, P, D});
+  }
+  final_ln_ = Tensor({B, P, D});
+  final_mean_ = Tensor({B, P});
+  final_rstd_ = Tensor({B, P});
   pooled_ = Tensor({B, D});
   // The head runs on examples, not sequences.
   const int64_t examples = max_batch_;
@@ -332,7 +382,7 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
   dlogits_ = Tensor({examples, classes_});
   dx_ = Tensor({B, N, D});
   // Used before the blocks run backward, so it can share their scratch.
-  d_final_ln_ = scratch_.Reserve("block.d_normed", B * N * D);
+  d_final_ln_ = scratch_.Reserve("block.d_normed", B * P * D);
   dpooled_ = Tensor({B, D});
   dhead_hidden_ = Tensor({examples, classifier_});
   return absl::OkStatus();
@@ -345,6 +395,7 @@ void Encoder::ForEachWeight(const WeightVisitor& fn) {
     fn("embed.position", w.position, g.position, {Init::kNormal});
   }
   if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, {Init::kNormal});
+  if (sequence_) sequence_->ForEachWeight(fn);
   for (auto& block : blocks_) block->ForEachWeight(fn);
   ::lra::ForEachWeight(w_.final_ln, g_.final_ln, "final_ln.", fn);
   ::lra::ForEachWeight(w_.head, g_.head, "head.", fn);
@@ -480,6 +531,24 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
     DropoutApply(x, embed_mask_.data(), p, rows * D, x);
   }
 
+  if (sequence_) {
+    // The plugin runs the blocks; the encoder averages what it returns.
+    SequenceStep step;
+    step.seqs = seqs;
+    step.key_mask = key_mask_.data();
+    step.training = training;
+    step.dropout_seed = dropout_seed;
+    sequence_->Forward(blocks_, x, step, stream_out_.data(), pool_mask_.data());
+    const int P = stream_len_;
+    LayerNormForward(stream_out_.data(), w_.final_ln.gamma.data(),
+                     w_.final_ln.beta.data(), static_cast<int64_t>(seqs) * P, D,
+                     final_ln_.data(), final_mean_.data(), final_rstd_.data());
+    PoolMeanForward(final_ln_.data(), pool_mask_.data(), seqs, P, D,
+                    pooled_.data());
+    HeadForward(batch);
+    return logits_.data();
+  }
+
   BlockStep step;
   step.seqs = seqs;
   step.key_mask = key_mask_.data();
@@ -554,20 +623,23 @@ void Encoder::Backward() {
 
   // Pooling and final LN: dx = d(stream after the last block).
   float* d_final_ln = d_final_ln_.data();
-  std::memset(d_final_ln, 0, sizeof(float) * rows * D);
-  if (has_cls_) {
-    PoolClsBackward(dpooled_.data(), seqs, N, D, d_final_ln);
-  } else {
-    PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D, d_final_ln);
-  }
   float* dx = dx_.data();
-  std::memset(dx, 0, sizeof(float) * rows * D);
-  LayerNormBackward(d_final_ln, xs_.back().data(), final_mean_.data(),
-                    final_rstd_.data(), w_.final_ln.gamma.data(), rows, D, dx,
-                    g_.final_ln.gamma.data(), g_.final_ln.beta.data());
-
-  for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
-    blocks_[i]->Backward(dx);
+  if (sequence_) {
+    const int P = stream_len_;
+    const int64_t out_rows = static_cast<int64_t>(seqs) * P;
+    std::memset(d_final_ln, 0, sizeof(float) * out_rows * D);
+    PoolMeanBackward(dpooled_.data(), pool_mask_.data(), seqs, P, D,
+                     d_final_ln);
+    float* dstream = dstream_.data();
+    std::memset(dstream, 0, sizeof(float) * out_rows * D);
+    LayerNormBackward(d_final_ln, stream_out_.data(), final_mean_.data(),
+                      final_rstd_.data(), w_.final_ln.gamma.data(), out_rows, D,
+                      dstream, g_.final_ln.gamma.data(),
+                      g_.final_ln.beta.data());
+    // dx [B', N, D] = d(embedded tokens), overwritten by the plugin.
+    sequence_->Backward(blocks_, dstream, dx);
+  } else {
+    BackwardThroughBlocks(d_final_ln, dx);
   }
 
   // Embedding: dropout, positions, tokens and CLS.
@@ -580,6 +652,26 @@ void Encoder::Backward() {
   EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
                     g_.embed.token.data(),
                     has_cls_ ? g_.embed.cls.data() : nullptr);
+}
+
+void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {
+  const int N = positions_, D = d_;
+  const int seqs = segments_ * batch_;
+  const int64_t rows = static_cast<int64_t>(seqs) * N;
+  std::memset(d_final_ln, 0, sizeof(float) * rows * D);
+  if (has_cls_) {
+    PoolClsBackward(dpooled_.data(), seqs, N, D, d_final_ln);
+  } else {
+    PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D, d_final_ln);
+  }
+  std::memset(dx, 0, sizeof(float) * rows * D);
+  LayerNormBackward(d_final_ln, xs_.back().data(), final_mean_.data(),
+                    final_rstd_.data(), w_.final_ln.gamma.data(), rows, D, dx,
+                    g_.final_ln.gamma.data(), g_.final_ln.beta.data());
+
+  for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
+    blocks_[i]->Backward(dx);
+  }
 }
 
 }  // namespace lra

@@ -22,6 +22,7 @@
 #include "models/parameters.h"
 #include "models/plugins.h"
 #include "models/scratch.h"
+#include "models/sequence/sequence.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
 
@@ -160,6 +161,9 @@ class Encoder {
   void HeadForward(int batch);
   // d(logits) -> dpooled_ [B', D].
   void HeadBackward(int batch);
+  // Without a sequence plugin: pooling, final LN and the blocks backward,
+  // dx [B', N', D] = d(embedded input), overwritten.
+  void BackwardThroughBlocks(float* d_final_ln, float* dx);
 
   ModelConfig config_;
   int seq_len_;      // task tokens per example, all segments
@@ -176,6 +180,10 @@ class Encoder {
   ScratchBuffers scratch_;
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<Parameter> params_;  // every parameter in visiting order
+  // The sequence plugin (ModelConfig.sequence), or null for all positions at
+  // once through the block loop.
+  std::unique_ptr<SequenceHandler> sequence_;
+  int stream_len_;  // P: positions normalised and pooled (N' without plugin)
   Linear head1_, head2_;
 
   // Activations of the last Forward, sized for max_batch. Inside the blocks
@@ -186,13 +194,17 @@ class Encoder {
   std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
   std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout
   std::vector<Tensor> xs_;           // L + 1 residual streams, each [B', N', D]
-  Tensor final_ln_;                  // [B', N', D]
-  Tensor final_mean_, final_rstd_;   // [B', N']
-  Tensor pooled_;                    // [B', D]
-  Tensor features_;                  // [B, F] (S = 2 only): [u, v, u*v, u-v]
-  Tensor head_hidden_;               // [B, C'] after ReLU
-  Tensor logits_;                    // [B, C]
-  Tensor dlogits_;                   // [B, C]
+  // With a sequence plugin: its output and what pooling averages.
+  Tensor stream_out_;               // [B', P, D]
+  std::vector<uint8_t> pool_mask_;  // [B', P]
+  Tensor dstream_;                  // [B', P, D]
+  Tensor final_ln_;                 // [B', N', D] ([B', P, D])
+  Tensor final_mean_, final_rstd_;  // [B', N']
+  Tensor pooled_;                   // [B', D]
+  Tensor features_;                 // [B, F] (S = 2 only): [u, v, u*v, u-v]
+  Tensor head_hidden_;              // [B, C'] after ReLU
+  Tensor logits_;                   // [B, C]
+  Tensor dlogits_;                  // [B, C]
   // Gradient buffers.
   Tensor dx_;              // [B', N', D] gradient of the stream
   ScratchRef d_final_ln_;  // [B', N', D]

@@ -6,6 +6,7 @@
 
 #include "models/attention/attention.h"
 #include "models/mixer.h"
+#include "models/sequence/sequence.h"
 
 namespace lra {
 
@@ -14,6 +15,9 @@ struct ModelPlugins {
   const AttentionRegistry* attention = nullptr;
   // Token mixers other than attention, chosen by ModelConfig.mixer.name.
   const MixerRegistry* mixers = nullptr;
+  // How the sequence passes through the blocks, chosen by
+  // ModelConfig.sequence.name (unset: all positions at once).
+  const SequenceRegistry* sequence = nullptr;
 };
 
 }  // namespace lra

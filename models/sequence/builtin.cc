@@ -1,0 +1,136 @@
+#include "models/sequence/builtin.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "models/sequence/memory_segments.h"
+#include "util/status_macros.h"
+
+namespace lra {
+namespace {
+
+absl::Status Bad(const std::string& plugin, const std::string& param,
+                 double value, const std::string& rule) {
+  return absl::InvalidArgumentError(absl::StrCat("sequence '", plugin,
+                                                 "': param ", param, " = ",
+                                                 value, " is invalid; ", rule));
+}
+
+absl::StatusOr<MemorySegmentsOptions> CommonOptions(
+    const std::string& plugin, const PluginParams& params) {
+  MemorySegmentsOptions options;
+  ASSIGN_OR_RETURN(double slots, params.Number("memory_slots"));
+  if (slots < 1 || slots != static_cast<int>(slots)) {
+    return Bad(plugin, "memory_slots", slots, "must be an integer >= 1");
+  }
+  options.memory_slots = static_cast<int>(slots);
+  ASSIGN_OR_RETURN(std::string pool, params.Text("pool"));
+  if (pool != "memory" && pool != "tokens") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence '", plugin, "': param pool = \"", pool,
+                     "\" is invalid; must be \"memory\" or \"tokens\""));
+  }
+  options.pool_memory = pool == "memory";
+  return options;
+}
+
+std::vector<PluginParamSpec> CommonSpecs(int default_slots) {
+  return {
+      PluginParamSpec::Number("memory_slots", default_slots, "M memory tokens"),
+      PluginParamSpec::Text("pool", "memory",
+                            "what the encoder averages: \"memory\" (the "
+                            "final memory slots) or \"tokens\" (the real "
+                            "tokens)")};
+}
+
+SequencePlugin GlobalMemory() {
+  SequencePlugin plugin;
+  plugin.name = "global_memory";
+  plugin.description =
+      "M learned memory slots prepended to the sequence, passing through "
+      "every block like other tokens (global tokens; with full attention "
+      "inside the block every token reads and writes them)";
+  plugin.params = CommonSpecs(32);
+  plugin.capabilities = {true, false, "that of the blocks at N + M"};
+  plugin.factory = [](const PluginParams& params, const SequenceShape& shape,
+                      const ModelConfig&)
+      -> absl::StatusOr<std::unique_ptr<SequenceHandler>> {
+    ASSIGN_OR_RETURN(MemorySegmentsOptions options,
+                     CommonOptions("global_memory", params));
+    return std::make_unique<MemorySegments>(shape, options);
+  };
+  plugin.test_cases = {
+      {"m4_pool_memory", {[] {
+         PluginParam p;
+         p.set_name("memory_slots");
+         p.set_number(4);
+         return p;
+       }()}},
+  };
+  return plugin;
+}
+
+SequencePlugin Rmt(bool broken) {
+  SequencePlugin plugin;
+  plugin.name = broken ? "broken_rmt" : "rmt";
+  plugin.description =
+      "Recurrent Memory Transformer: segments of segment_len tokens with M "
+      "memory tokens prepended to each; the memory the blocks write at one "
+      "segment is read by the next; truncated BPTT over the last "
+      "bptt_segments segments";
+  plugin.params = CommonSpecs(8);
+  plugin.params.push_back(PluginParamSpec::Number(
+      "segment_len", 512, "tokens per segment (the last one is padded)"));
+  plugin.params.push_back(PluginParamSpec::Number(
+      "bptt_segments", 0,
+      "segments the gradient flows through, counted from the last; 0 = all"));
+  plugin.capabilities = {true, true,
+                         "O(N / S) segments, each that of the blocks at S + M"};
+  plugin.factory = [broken](const PluginParams& params,
+                            const SequenceShape& shape, const ModelConfig&)
+      -> absl::StatusOr<std::unique_ptr<SequenceHandler>> {
+    ASSIGN_OR_RETURN(MemorySegmentsOptions options,
+                     CommonOptions("rmt", params));
+    ASSIGN_OR_RETURN(double segment, params.Number("segment_len"));
+    if (segment < 1 || segment != static_cast<int>(segment)) {
+      return Bad("rmt", "segment_len", segment, "must be an integer >= 1");
+    }
+    ASSIGN_OR_RETURN(double bptt, params.Number("bptt_segments"));
+    if (bptt < 0 || bptt != static_cast<int>(bptt)) {
+      return Bad("rmt", "bptt_segments", bptt,
+                 "must be an integer >= 0 (0 = every segment)");
+    }
+    options.segment_len = static_cast<int>(segment);
+    options.bptt_segments = static_cast<int>(bptt);
+    options.broken_memory_gradient = broken;
+    return std::make_unique<MemorySegments>(shape, options);
+  };
+  return plugin;
+}
+
+}  // namespace
+
+std::vector<SequencePlugin> BuiltinSequencePlugins() {
+  return {GlobalMemory(), Rmt(false)};
+}
+
+void PrintSequencePlugins(const SequenceRegistry& registry, std::ostream& out) {
+  out << "\nsequence plugins (select with model.sequence.name; unset = every "
+         "position at once through the blocks):\n";
+  for (const std::string& name : registry.Names()) {
+    const SequencePlugin& plugin = **registry.Find(name);
+    out << "\n"
+        << name << ": " << plugin.description << "\n  complexity "
+        << plugin.capabilities.complexity << "; key padding mask "
+        << (plugin.capabilities.key_padding_mask ? "yes" : "no")
+        << "; recurrent " << (plugin.capabilities.recurrent ? "yes" : "no")
+        << "\n";
+    for (const PluginParamSpec& spec : plugin.params) {
+      out << "  param " << spec.name << ": " << spec.help << "\n";
+    }
+  }
+}
+
+SequencePlugin BrokenRmtPluginForTesting() { return Rmt(true); }
+
+}  // namespace lra

@@ -1,0 +1,177 @@
+#include "models/sequence/memory_segments.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "models/rng.h"
+
+namespace lra {
+
+MemorySegments::MemorySegments(const SequenceShape& shape,
+                               const MemorySegmentsOptions& options)
+    : shape_(shape), options_(options) {
+  n_ = shape.seq_len;
+  d_ = shape.d_model;
+  m_ = options.memory_slots;
+  s_ = options.segment_len > 0 ? std::min(options.segment_len, n_) : n_;
+  g_ = (n_ + s_ - 1) / s_;
+  k_ = options.bptt_segments > 0 ? std::min(options.bptt_segments, g_) : g_;
+  const int64_t B = shape.max_seqs, P = m_ + s_, D = d_;
+  memory_ = Tensor({m_, D});
+  dmemory_ = Tensor({m_, D});
+  for (int g = 0; g < g_; ++g)
+    seg_in_.emplace_back(std::vector<int64_t>{B, P, D});
+  seg_mask_.assign(static_cast<size_t>(g_) * B * P, 0);
+  active_.assign(static_cast<size_t>(g_) * B, 0);
+  for (int l = 0; l <= shape.num_layers; ++l) {
+    streams_.emplace_back(std::vector<int64_t>{B, P, D});
+  }
+  final_memory_ = Tensor({B, m_, D});
+  dstream_ = Tensor({B, P, D});
+  dmem_ = Tensor({B, m_, D});
+}
+
+void MemorySegments::ForEachWeight(const WeightVisitor& fn) {
+  fn("embed.memory", memory_, dmemory_, {Init::kNormal});
+}
+
+void MemorySegments::RunSegment(BlockList& blocks, int g) {
+  const int64_t P = m_ + s_;
+  BlockStep step;
+  step.seqs = step_.seqs;
+  step.key_mask =
+      seg_mask_.data() + static_cast<int64_t>(g) * shape_.max_seqs * P;
+  step.training = step_.training;
+  // Each segment's dropout masks are their own and the same when recomputed.
+  step.dropout_seed = DeriveSeed(step_.dropout_seed, 0x5e9000 + g);
+  const float* in = seg_in_[g].data();
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    blocks[i]->Forward(i == 0 ? in : streams_[i].data(), step,
+                       streams_[i + 1].data());
+  }
+}
+
+void MemorySegments::Forward(BlockList& blocks, const float* x,
+                             const SequenceStep& step, float* out,
+                             uint8_t* pool_mask) {
+  step_ = step;
+  const int B = step.seqs, M = m_, S = s_, D = d_, N = n_;
+  const int64_t P = M + S;
+  const size_t mem_row = sizeof(float) * static_cast<size_t>(M) * D;
+  // Memory entering segment 0: the learned slots, for every sequence.
+  float* mem = final_memory_.data();  // [B', M, D], updated segment by segment
+  for (int b = 0; b < B; ++b) {
+    std::memcpy(mem + static_cast<int64_t>(b) * M * D, memory_.data(), mem_row);
+  }
+  for (int g = 0; g < g_; ++g) {
+    float* in = seg_in_[g].data();  // [B', M + S, D]
+    uint8_t* mask =
+        seg_mask_.data() + static_cast<int64_t>(g) * shape_.max_seqs * P;
+    for (int b = 0; b < B; ++b) {
+      float* row = in + b * P * D;
+      uint8_t* m = mask + b * P;
+      std::memcpy(row, mem + static_cast<int64_t>(b) * M * D, mem_row);
+      bool any = false;
+      for (int t = 0; t < S; ++t) {
+        const int pos = g * S + t;
+        float* dst = row + static_cast<int64_t>(M + t) * D;
+        if (pos < N) {
+          std::memcpy(dst, x + (static_cast<int64_t>(b) * N + pos) * D,
+                      sizeof(float) * D);
+          m[M + t] = step.key_mask[static_cast<int64_t>(b) * N + pos];
+        } else {
+          std::memset(dst, 0, sizeof(float) * D);
+          m[M + t] = 0;
+        }
+        any = any || m[M + t] != 0;
+      }
+      for (int i = 0; i < M; ++i) m[i] = 1;
+      active_[static_cast<size_t>(g) * shape_.max_seqs + b] = any;
+    }
+    RunSegment(blocks, g);
+    const float* y = streams_.back().data();
+    for (int b = 0; b < B; ++b) {
+      if (active_[static_cast<size_t>(g) * shape_.max_seqs + b]) {
+        std::memcpy(mem + static_cast<int64_t>(b) * M * D, y + b * P * D,
+                    mem_row);
+      }
+      if (!options_.pool_memory) {
+        for (int t = 0; t < S && g * S + t < N; ++t) {
+          std::memcpy(out + (static_cast<int64_t>(b) * N + g * S + t) * D,
+                      y + (b * P + M + t) * D, sizeof(float) * D);
+        }
+      }
+    }
+  }
+  if (options_.pool_memory) {
+    std::memcpy(out, mem, mem_row * B);
+    std::memset(pool_mask, 1, static_cast<size_t>(B) * M);
+  } else {
+    std::memcpy(pool_mask, step.key_mask, static_cast<size_t>(B) * N);
+  }
+}
+
+void MemorySegments::Backward(BlockList& blocks, const float* dout, float* dx) {
+  const int B = step_.seqs, M = m_, S = s_, D = d_, N = n_;
+  const int64_t P = M + S;
+  const size_t mem_row = sizeof(float) * static_cast<size_t>(M) * D;
+  std::memset(dx, 0, sizeof(float) * static_cast<size_t>(B) * N * D);
+  float* dmem = dmem_.data();  // [B', M, D] gradient of the memory out of g
+  if (options_.pool_memory) {
+    std::memcpy(dmem, dout, mem_row * B);
+  } else {
+    std::memset(dmem, 0, mem_row * B);
+  }
+  const int first = g_ - k_;
+  for (int g = g_ - 1; g >= first; --g) {
+    // The last segment's state is still in the blocks.
+    if (g != g_ - 1) RunSegment(blocks, g);
+    float* dy = dstream_.data();  // [B', M + S, D]
+    for (int b = 0; b < B; ++b) {
+      float* row = dy + b * P * D;
+      const bool active = active_[static_cast<size_t>(g) * shape_.max_seqs + b];
+      if (active) {
+        std::memcpy(row, dmem + static_cast<int64_t>(b) * M * D, mem_row);
+      } else {
+        std::memset(row, 0, mem_row);
+      }
+      for (int t = 0; t < S; ++t) {
+        const int pos = g * S + t;
+        float* dst = row + static_cast<int64_t>(M + t) * D;
+        if (!options_.pool_memory && pos < N) {
+          std::memcpy(dst, dout + (static_cast<int64_t>(b) * N + pos) * D,
+                      sizeof(float) * D);
+        } else {
+          std::memset(dst, 0, sizeof(float) * D);
+        }
+      }
+    }
+    for (int i = static_cast<int>(blocks.size()) - 1; i >= 0; --i) {
+      blocks[i]->Backward(dy);
+    }
+    for (int b = 0; b < B; ++b) {
+      const float* row = dy + b * P * D;
+      for (int t = 0; t < S && g * S + t < N; ++t) {
+        std::memcpy(dx + (static_cast<int64_t>(b) * N + g * S + t) * D,
+                    row + static_cast<int64_t>(M + t) * D, sizeof(float) * D);
+      }
+      // An inactive segment passed the memory through unchanged.
+      if (active_[static_cast<size_t>(g) * shape_.max_seqs + b]) {
+        std::memcpy(dmem + static_cast<int64_t>(b) * M * D, row, mem_row);
+      }
+      if (options_.broken_memory_gradient) {
+        std::memset(dmem + static_cast<int64_t>(b) * M * D, 0, mem_row);
+      }
+    }
+  }
+  // Inside the window all the way back: the learned slots get the gradient.
+  if (first == 0) {
+    float* gm = dmemory_.data();
+    for (int b = 0; b < B; ++b) {
+      const float* src = dmem + static_cast<int64_t>(b) * M * D;
+      for (int64_t i = 0; i < static_cast<int64_t>(M) * D; ++i) gm[i] += src[i];
+    }
+  }
+}
+
+}  // namespace lra

@@ -1,0 +1,75 @@
+// Memory tokens and segment recurrence, the handler behind `global_memory`
+// and `rmt`:
+//   - the sequence [N] is cut into G = ceil(N / S) segments of S tokens (the
+//     last one padded; S = N gives one segment);
+//   - each segment runs through every block as [memory (M) | segment (S)],
+//     memory tokens passing LN, mixer and MLP like the others;
+//   - the memory read by segment 0 is M learned slots; the last block's
+//     output at the memory positions is what segment g + 1 reads. A segment
+//     holding no real token of a sequence leaves that sequence's memory as it
+//     was (so padding never changes the result);
+//   - the encoder pools the final memory (mean over the slots) or the real
+//     tokens of every segment.
+// Backward runs through the last K segments (truncated BPTT): segment
+// g < G - K gets no gradient at all, so its tokens' gradients and its share of
+// every parameter's gradient are exactly zero. Segments before the last are
+// recomputed from their stored block input before their backward pass.
+#ifndef LRA_MODELS_SEQUENCE_MEMORY_SEGMENTS_H_
+#define LRA_MODELS_SEQUENCE_MEMORY_SEGMENTS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "models/sequence/sequence.h"
+#include "models/tensor.h"
+
+namespace lra {
+
+struct MemorySegmentsOptions {
+  int memory_slots = 32;    // M
+  int segment_len = 0;      // S; 0 = the whole sequence (one segment)
+  int bptt_segments = 0;    // K; 0 = every segment
+  bool pool_memory = true;  // pool the final memory, else the real tokens
+  // Test only: drops the gradient carried through memory between segments
+  // (a deliberately wrong handler the tests must catch).
+  bool broken_memory_gradient = false;
+};
+
+class MemorySegments : public SequenceHandler {
+ public:
+  MemorySegments(const SequenceShape& shape,
+                 const MemorySegmentsOptions& options);
+
+  int block_seq_len() const override { return m_ + s_; }
+  int out_len() const override { return options_.pool_memory ? m_ : n_; }
+  void Forward(BlockList& blocks, const float* x, const SequenceStep& step,
+               float* out, uint8_t* pool_mask) override;
+  void Backward(BlockList& blocks, const float* dout, float* dx) override;
+  void ForEachWeight(const WeightVisitor& fn) override;
+
+  int num_segments() const { return g_; }
+
+ private:
+  // Runs segment g's stored input through the blocks, leaving their state
+  // for Backward and the last output in streams_.back().
+  void RunSegment(BlockList& blocks, int g);
+
+  SequenceShape shape_;
+  MemorySegmentsOptions options_;
+  int n_, d_, m_, s_, g_, k_;
+  Tensor memory_, dmemory_;  // [M, D] learned initial slots and grads
+
+  // State of the last Forward.
+  SequenceStep step_;
+  std::vector<Tensor> seg_in_;     // G of [B', M + S, D] block inputs
+  std::vector<uint8_t> seg_mask_;  // [G, B', M + S]
+  std::vector<uint8_t> active_;    // [G, B'] segment holds a real token
+  std::vector<Tensor> streams_;    // L + 1 of [B', M + S, D]
+  Tensor final_memory_;            // [B', M, D]
+  Tensor dstream_;                 // [B', M + S, D]
+  Tensor dmem_;                    // [B', M, D]
+};
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_SEQUENCE_MEMORY_SEGMENTS_H_

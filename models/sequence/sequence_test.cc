@@ -1,0 +1,280 @@
+// The sequence plugins through the whole encoder: registration and errors,
+// central-difference gradients of every parameter and the embeddings
+// (through memory across segments), exactly zero gradient beyond the BPTT
+// window, padding invariance, determinism, batch independence, and a broken
+// handler the gradient check catches.
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest-spi.h"
+#include "gtest/gtest.h"
+#include "models/builtin.h"
+#include "models/encoder.h"
+#include "models/internal/encoder_testing.h"
+#include "models/rng.h"
+#include "models/sequence/builtin.h"
+
+namespace lra {
+namespace {
+
+using ::testing::HasSubstr;
+
+PluginParam Number(const std::string& name, double value) {
+  PluginParam p;
+  p.set_name(name);
+  p.set_number(value);
+  return p;
+}
+
+PluginParam Text(const std::string& name, const std::string& value) {
+  PluginParam p;
+  p.set_name(name);
+  p.set_text(value);
+  return p;
+}
+
+ModelConfig SmallConfig(const std::string& sequence,
+                        const std::vector<PluginParam>& params) {
+  ModelConfig config;
+  config.set_name("small");
+  config.set_vocab_size(7);
+  config.set_d_model(8);
+  config.set_num_layers(2);
+  config.set_num_heads(2);
+  config.set_qkv_dim(8);
+  config.set_mlp_dim(12);
+  config.set_classifier_dim(6);
+  config.set_num_classes(3);
+  config.mutable_sequence()->set_name(sequence);
+  for (const PluginParam& p : params)
+    *config.mutable_sequence()->add_param() = p;
+  return config;
+}
+
+ModelConfig Rmt(int segment_len, int bptt, const std::string& pool = "memory") {
+  return SmallConfig(
+      "rmt", {Number("memory_slots", 3), Number("segment_len", segment_len),
+              Number("bptt_segments", bptt), Text("pool", pool)});
+}
+
+// Tokens [batch, seq_len]: example b has `real[b]` real tokens, then padding.
+std::vector<int32_t> Tokens(const std::vector<int>& real, int seq_len,
+                            uint64_t seed) {
+  std::vector<int32_t> tokens(real.size() * seq_len, 0);
+  for (size_t b = 0; b < real.size(); ++b) {
+    for (int t = 0; t < real[b]; ++t) {
+      tokens[b * seq_len + t] =
+          1 + static_cast<int32_t>(RandomBits(seed, b * seq_len + t) % 6);
+    }
+  }
+  return tokens;
+}
+
+std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
+                          int batch) {
+  const float* logits = encoder.Forward(tokens.data(), batch, false, 0);
+  return std::vector<float>(logits, logits + batch * 3);
+}
+
+// Copies every parameter of `from` into `to` (same names and sizes).
+void CopyParameters(Encoder& from, Encoder& to) {
+  std::map<std::string, Tensor> values = internal::ParameterSnapshot(from);
+  to.ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    const Tensor& src = values.at(name);
+    ASSERT_EQ(src.size(), v.size()) << name;
+    for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
+  });
+}
+
+TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
+  const SequenceRegistry& registry = *BuiltinPlugins().sequence;
+  EXPECT_THAT(registry.Names(), ::testing::ElementsAre("global_memory", "rmt"));
+  EXPECT_THAT(internal::CreateError(SmallConfig("nope", {}), 12, 2),
+              HasSubstr("unknown sequence 'nope'; registered: global_memory, "
+                        "rmt"));
+  EXPECT_THAT(internal::CreateError(
+                  SmallConfig("rmt", {Number("segmnt_len", 4)}), 12, 2),
+              HasSubstr("segmnt_len"));
+  EXPECT_THAT(internal::CreateError(
+                  SmallConfig("rmt", {Number("segment_len", 0)}), 12, 2),
+              HasSubstr("segment_len = 0 is invalid"));
+  EXPECT_THAT(internal::CreateError(
+                  SmallConfig("global_memory", {Text("pool", "cls")}), 12, 2),
+              HasSubstr("must be \"memory\" or \"tokens\""));
+  ModelConfig cls = SmallConfig("rmt", {});
+  cls.set_pooling(POOLING_CLS);
+  EXPECT_THAT(internal::CreateError(cls, 12, 2),
+              HasSubstr("pooling = POOLING_CLS is invalid"));
+}
+
+TEST(SequenceTest, MemorySlotsAreParametersWithoutCls) {
+  auto encoder = *internal::CreateEncoder(
+      SmallConfig("global_memory", {Number("memory_slots", 5)}), 12, 2);
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(*encoder);
+  ASSERT_EQ(p.count("embed.memory"), 1u);
+  EXPECT_EQ(p.at("embed.memory").size(), 5 * 8);
+  EXPECT_EQ(p.count("embed.cls"), 0u);
+  EXPECT_EQ(encoder->config().pooling(), POOLING_MEAN);
+}
+
+struct GradCase {
+  std::string label;
+  ModelConfig config;
+  int seq_len;
+  float dropout;
+};
+
+class SequenceGradientTest : public ::testing::TestWithParam<GradCase> {};
+
+// Central differences through the whole model: embeddings, memory slots,
+// every block and the head; with rmt through memory across all segments.
+TEST_P(SequenceGradientTest, AllParametersMatchCentralDifferences) {
+  GradCase c = GetParam();
+  c.config.set_dropout(c.dropout);
+  c.config.set_attention_dropout(c.dropout);
+  auto encoder = *internal::CreateEncoder(c.config, c.seq_len, 3);
+  const std::vector<int32_t> tokens =
+      Tokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
+  const int checked = internal::CheckAllParameterGradients(
+      *encoder, tokens, {0, 2, 1}, 3, /*init_seed=*/7, /*seed=*/99);
+  EXPECT_GT(checked, 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, SequenceGradientTest,
+    ::testing::Values(
+        GradCase{"global_memory_pool_memory",
+                 SmallConfig("global_memory", {Number("memory_slots", 3)}), 9,
+                 0.0f},
+        GradCase{"global_memory_pool_tokens",
+                 SmallConfig("global_memory", {Number("memory_slots", 2),
+                                               Text("pool", "tokens")}),
+                 9, 0.2f},
+        GradCase{"rmt_three_segments", Rmt(4, 0), 12, 0.0f},
+        GradCase{"rmt_padded_last_segment_dropout", Rmt(4, 0), 10, 0.2f},
+        GradCase{"rmt_pool_tokens", Rmt(5, 0, "tokens"), 10, 0.0f}),
+    [](const auto& info) { return info.param.label; });
+
+// Truncated BPTT: with K segments the positions of earlier segments (and the
+// initial memory) get exactly zero gradient; inside the window they do not.
+TEST(SequenceTest, GradientIsExactlyZeroBeyondTheBpttWindow) {
+  for (int bptt : {1, 2, 3}) {
+    auto encoder = *internal::CreateEncoder(Rmt(4, bptt), 12, 2);
+    encoder->InitParameters(3);
+    const std::vector<int32_t> tokens = Tokens({12, 11}, 12, 9);
+    const std::vector<int32_t> labels = {1, 2};
+    encoder->ZeroGrad();
+    encoder->Forward(tokens.data(), 2, true, 1);
+    encoder->Loss(labels.data(), nullptr);
+    encoder->Backward();
+    std::map<std::string, Tensor> g =
+        internal::ParameterSnapshot(*encoder, /*grads=*/true);
+    const Tensor& pos = g.at("embed.position");  // [12, 8]
+    for (int segment = 0; segment < 3; ++segment) {
+      double norm = 0;
+      for (int i = segment * 4 * 8; i < (segment + 1) * 4 * 8; ++i) {
+        norm += std::fabs(pos[i]);
+      }
+      if (segment < 3 - bptt) {
+        EXPECT_EQ(norm, 0.0) << "bptt " << bptt << " segment " << segment;
+      } else {
+        EXPECT_GT(norm, 0.0) << "bptt " << bptt << " segment " << segment;
+      }
+    }
+    double memory = 0;
+    const Tensor& m = g.at("embed.memory");
+    for (int64_t i = 0; i < m.size(); ++i) memory += std::fabs(m[i]);
+    if (bptt < 3) {
+      EXPECT_EQ(memory, 0.0) << "bptt " << bptt;
+    } else {
+      EXPECT_GT(memory, 0.0);
+    }
+  }
+}
+
+// Information crosses segments: changing a token of the first segment
+// changes the logits read from the last memory.
+TEST(SequenceTest, FirstSegmentReachesTheFinalMemory) {
+  auto encoder = *internal::CreateEncoder(Rmt(4, 0), 12, 1);
+  encoder->InitParameters(3);
+  std::vector<int32_t> tokens = Tokens({12}, 12, 9);
+  const std::vector<float> a = Logits(*encoder, tokens, 1);
+  tokens[0] = tokens[0] % 6 + 1;
+  const std::vector<float> b = Logits(*encoder, tokens, 1);
+  EXPECT_NE(a, b);
+}
+
+// Padding (inside the last segment and whole segments of it) changes
+// nothing: the same example padded to 12 or to 20 gives the same logits.
+TEST(SequenceTest, PaddingChangesNothing) {
+  for (const ModelConfig& base :
+       {Rmt(4, 0), Rmt(4, 0, "tokens"), Rmt(4, 2),
+        SmallConfig("global_memory", {Number("memory_slots", 3)})}) {
+    ModelConfig config = base;
+    config.set_max_len(20);
+    auto short_encoder = *internal::CreateEncoder(config, 12, 2);
+    auto long_encoder = *internal::CreateEncoder(config, 20, 2);
+    short_encoder->InitParameters(4);
+    CopyParameters(*short_encoder, *long_encoder);
+    const std::vector<int32_t> short_tokens = Tokens({10, 5}, 12, 6);
+    std::vector<int32_t> long_tokens(2 * 20, 0);
+    for (int b = 0; b < 2; ++b) {
+      for (int t = 0; t < 12; ++t) {
+        long_tokens[b * 20 + t] = short_tokens[b * 12 + t];
+      }
+    }
+    const std::vector<float> a = Logits(*short_encoder, short_tokens, 2);
+    const std::vector<float> b = Logits(*long_encoder, long_tokens, 2);
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_NEAR(a[i], b[i], 1e-5) << config.sequence().name() << " " << i;
+    }
+  }
+}
+
+TEST(SequenceTest, DeterministicAndBatchIndependent) {
+  for (const ModelConfig& config :
+       {Rmt(4, 0), SmallConfig("global_memory", {Number("memory_slots", 3)})}) {
+    auto a = *internal::CreateEncoder(config, 12, 3);
+    auto b = *internal::CreateEncoder(config, 12, 3);
+    a->InitParameters(11);
+    b->InitParameters(11);
+    const std::vector<int32_t> tokens = Tokens({12, 7, 2}, 12, 8);
+    const std::vector<float> la = Logits(*a, tokens, 3);
+    EXPECT_EQ(la, Logits(*b, tokens, 3));
+    EXPECT_EQ(la, Logits(*a, tokens, 3));
+    // Example 1 alone gives its row of the batch.
+    const std::vector<int32_t> one(tokens.begin() + 12, tokens.begin() + 24);
+    const std::vector<float> alone = Logits(*a, one, 1);
+    for (int c = 0; c < 3; ++c) EXPECT_NEAR(alone[c], la[3 + c], 1e-5);
+  }
+}
+
+// A handler that drops the gradient carried through memory must fail the
+// gradient check.
+TEST(SequenceTest, BrokenHandlerFailsTheGradientCheck) {
+  SequenceRegistry sequence;
+  RegisterOrDie(sequence, {BrokenRmtPluginForTesting()});
+  ModelPlugins plugins = BuiltinPlugins();
+  plugins.sequence = &sequence;
+  ModelConfig config = Rmt(4, 0);
+  config.mutable_sequence()->set_name("broken_rmt");
+  auto encoder = *Encoder::Create(config, {12, 3, 0}, plugins);
+  const std::vector<int32_t> tokens = Tokens({12, 9, 6}, 12, 5);
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &failures);
+    internal::CheckAllParameterGradients(*encoder, tokens, {0, 2, 1}, 3, 7, 99);
+  }
+  EXPECT_GT(failures.size(), 0);
+}
+
+}  // namespace
+}  // namespace lra
