@@ -77,8 +77,9 @@ std::string MeasureInChild(const ModelConfig& model, int seq_len,
 BenchRow BenchTrainingStep(const ModelConfig& model, int seq_len,
                            const BenchOptions& options) {
   BenchRow row;
-  row.variant =
-      model.attention().name().empty() ? "full" : model.attention().name();
+  row.variant = !model.mixer().name().empty()      ? model.mixer().name()
+                : model.attention().name().empty() ? "full"
+                                                   : model.attention().name();
   row.seq_len = seq_len;
   row.batch = options.batch;
   int fds[2];

@@ -248,6 +248,25 @@ check "bench prints the CSV header" test "$(head -n 1 "$TEST_TMPDIR/o")" = "vari
 check "bench prints a row per length" grep -Eq "^full,32,1,[0-9]+\.[0-9],[0-9]+,[0-9]+$" "$TEST_TMPDIR/o"
 check "bench prints two rows" test "$(wc -l <"$TEST_TMPDIR/o")" -eq 3
 cat "$TEST_TMPDIR/o" "$TEST_TMPDIR/e"
+# A sweep also measures each configuration trained in its results folder,
+# under its own name and parameters (so the leaderboard never borrows).
+sweep_dir="$TEST_TMPDIR/sweep_results"
+mkdir -p "$sweep_dir/s/listops/local-w4"
+cat >"$sweep_dir/s/listops/local-w4/result.pbtxt" <<'PB'
+status: "done"
+config {
+  model { name: "local-w4" attention { name: "local" param { name: "mode" text: "sliding" } param { name: "window" number: 4 } } }
+}
+PB
+"$lra" bench --sweep --out="$sweep_dir" --model_file=configs/models/bench.pbtxt \
+  --seq_len=16 --batch=1 --warmup=0 --steps=1 --threads=1 >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
+rc=$?
+check "bench --sweep exits 0 (got $rc)" test "$rc" -eq 0
+check "the sweep measures the trained configuration" grep -Eq "^local \(mode=sliding; window=4\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep measures the default too" grep -Eq "^local,16,1," "$TEST_TMPDIR/o"
+check "the sweep measures the state-space mixers" grep -Eq "^s4d,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep keeps the parameters" grep -q 'name: "window"' "$sweep_dir/bench/sweep.pbtxt"
+cat "$TEST_TMPDIR/o"
 "$lra" run --model_file=x --suite=lra/testdata/tiny_suite.pbtxt >"$TEST_TMPDIR/o" 2>&1
 rc=$?
 check "a flag foreign to the command exits 2 (got $rc)" test "$rc" -eq 2

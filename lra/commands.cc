@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -18,6 +19,8 @@
 #include "datasets/dataset.h"
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/render.h"
+#include "eval/results.h"
+#include "eval/tables.h"
 #include "lra/bench.h"
 #include "lra/runner.h"
 #include "lra/trainer.h"
@@ -236,9 +239,63 @@ absl::Status DataCommand(const std::string& subcommand,
                    "' (allowed: check, stats, bench, render)"));
 }
 
-// Measures every registered variant at every length, smallest first. Once a
-// variant fails or exceeds the time budget, its longer lengths are recorded
-// as skipped, so the table shows them rather than dropping them.
+// What a sweep measures: every registered attention variant and every other
+// registered token mixer (s4d, lru) at its defaults, then every other token-mixer configuration (attention with parameters, or
+// a mixer plugin) that a finished or running run in `results_dir` trained, so
+// the leaderboard never shows a configuration with another one's figures.
+struct SweepConfig {
+  std::string
+      label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
+  PluginConfig attention;
+  PluginConfig mixer;  // set for a mixer plugin instead of attention
+};
+
+std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
+  std::vector<SweepConfig> configs;
+  auto add = [&](const PluginConfig& attention, const PluginConfig& mixer) {
+    SweepConfig config;
+    config.attention = attention;
+    config.mixer = mixer;
+    config.label =
+        AttentionConfigLabel(mixer.name().empty() ? attention : mixer);
+    for (const SweepConfig& c : configs) {
+      if (c.label == config.label) return;
+    }
+    configs.push_back(std::move(config));
+  };
+  for (const std::string& variant : BuiltinPlugins().attention->Names()) {
+    PluginConfig attention;
+    attention.set_name(variant);
+    add(attention, PluginConfig());
+  }
+  for (const std::string& name : BuiltinPlugins().mixers->Names()) {
+    if (name == kAttentionMixerName) continue;  // measured as attention above
+    PluginConfig mixer;
+    mixer.set_name(name);
+    add(PluginConfig(), mixer);
+  }
+  // A results folder that does not exist yet has nothing more to measure.
+  absl::StatusOr<ResultSet> results = LoadResults(results_dir);
+  if (!results.ok()) return configs;
+  for (const RunRecord& run : results->runs) {
+    if (!run.result.has_config()) continue;
+    const ModelConfig& model = run.result.config().model();
+    const bool mixer = !model.mixer().name().empty() &&
+                       model.mixer().name() != kAttentionMixerName;
+    if (mixer) {
+      add(PluginConfig(), model.mixer());
+    } else {
+      PluginConfig attention = model.attention();
+      if (attention.name().empty()) attention.set_name("full");
+      add(attention, PluginConfig());
+    }
+  }
+  return configs;
+}
+
+// Measures every configuration of SweepConfigs at every length, smallest first.
+// Once a variant fails or exceeds the time budget, its longer lengths are
+// recorded as skipped, so the table shows them rather than dropping them.
 absl::Status BenchSweepCommand(const ModelConfig& base_model,
                                const std::vector<int>& lengths,
                                const BenchOptions& bench,
@@ -258,10 +315,19 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
   std::vector<BenchRow> rows;
   std::cout << BenchCsvHeader() << "\n" << std::flush;
-  for (const std::string& variant : BuiltinPlugins().attention->Names()) {
+  for (const SweepConfig& config :
+       SweepConfigs(ResolvePath(workspace, options.out))) {
     ModelConfig model = base_model;
-    model.mutable_attention()->set_name(variant);
-    model.mutable_attention()->clear_param();
+    const bool is_mixer = !config.mixer.name().empty();
+    if (is_mixer) {
+      model.clear_attention();
+      *model.mutable_mixer() = config.mixer;
+    } else {
+      model.clear_mixer();
+      *model.mutable_attention() = config.attention;
+    }
+    const PluginConfig& measured = is_mixer ? config.mixer : config.attention;
+    const std::string variant = measured.name();
     std::string skip_reason;
     for (int n : lengths) {
       BenchRow row;
@@ -271,7 +337,7 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       if (!skip_reason.empty()) {
         row.error = skip_reason;
       } else {
-        std::cerr << "bench: " << variant << " at " << n << "...\n";
+        std::cerr << "bench: " << config.label << " at " << n << "...\n";
         row = BenchTrainingStep(model, n, bench);
         if (!row.error.empty()) {
           skip_reason = absl::StrCat("skipped: failed at ", n);
@@ -281,15 +347,18 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
                            " s step budget at ", n);
         }
       }
+      // The CSV names the configuration; the sweep keeps name and params.
+      row.variant = absl::StrReplaceAll(config.label, {{", ", "; "}});
       std::cout << BenchCsvRow(row) << "\n" << std::flush;
       BenchPoint* point = sweep.add_point();
-      point->set_variant(row.variant);
+      point->set_variant(variant);
       point->set_seq_len(row.seq_len);
       point->set_batch(row.batch);
       point->set_step_ms(row.step_ms);
       point->set_tokens_per_second(row.tokens_per_s);
       point->set_peak_rss_mb(row.peak_rss_mb);
       point->set_error(row.error);
+      *point->mutable_attention_param() = measured.param();
       rows.push_back(row);
       // Written after every point: a sweep cut short keeps what it measured.
       status = WriteTextProtoAtomic(dir + "/sweep.pbtxt", sweep);
