@@ -125,6 +125,31 @@ TEST(ConfigsTest, EveryTrainRecipeValidates) {
   }
 }
 
+// quick-ssm.pbtxt is the quick suite with the state-space mixers in place of
+// attention: every grid's tasks and training must stay those of quick.pbtxt,
+// so the two suites' columns compare models on one budget.
+TEST(ConfigsTest, QuickSsmSuiteKeepsTheQuickSuitesTasksAndBudgets) {
+  SuiteConfig quick, ssm;
+  ConfigOrigin quick_origin, ssm_origin;
+  ASSERT_TRUE(Load("configs/suites/quick.pbtxt", &quick, &quick_origin).ok());
+  ASSERT_TRUE(
+      Load("configs/suites/quick-ssm.pbtxt", &ssm, &ssm_origin).ok());
+  ASSERT_EQ(quick.grid_size(), ssm.grid_size());
+  for (int i = 0; i < quick.grid_size(); ++i) {
+    RunGrid a = quick.grid(i), b = ssm.grid(i);
+    EXPECT_EQ(b.model_file_size(), 2) << "grid " << i;
+    for (const std::string& file : b.model_file()) {
+      EXPECT_TRUE(file == "configs/models/s4d-quick.pbtxt" ||
+                  file == "configs/models/lru-quick.pbtxt")
+          << "grid " << i << ": " << file;
+    }
+    a.clear_model_file();
+    b.clear_model_file();
+    EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString())
+        << "grid " << i << " of quick-ssm.pbtxt differs from quick.pbtxt";
+  }
+}
+
 // The checks above can fail: each bad fixture is refused with its file, line
 // and what is wrong.
 void ExpectRefused(const absl::Status& status, const std::string& where,

@@ -17,7 +17,7 @@ namespace {
 
 // Stated threshold: at least 0.40 test accuracy and at least 15 points above
 // always answering the most frequent test label. (Measured: about 0.52 with
-// a majority rate near 0.2; see README.)
+// a majority class near 0.11; see README.)
 constexpr double kMinAccuracy = 0.40;
 constexpr double kMinMarginOverMajority = 0.15;
 
