@@ -114,14 +114,18 @@ const char kReferenceAccuracyCaption[] =
     "Rows \"LRA paper: ...\" are the published accuracies (Tay et al. 2020, "
     "Table 1), trained on TPU v3 at LRA's full training scale: shown for "
     "orientation beside the columns that are LRA's exact tasks, never part "
-    "of our averages or best marks.";
+    "of our averages or best marks. Each follows the first of our rows of "
+    "its variant (matched by name: full = Transformer, linear_transformer = "
+    "Linear Trans., sinkhorn = Sinkhorn Trans., ...); those no row of ours "
+    "matches come last.";
 const char kReferenceEfficiencyCaption[] =
     "Rows \"LRA paper: ...\" are the published Table 2 figures (Text task, "
     "batch 32, TPU v3; 1K-4K = 1000-4000 tokens), relative to their "
     "Transformer: different hardware and model, so only the ratios compare. "
-    "They are listed for orientation, not matched to our rows: each paper "
-    "row is its model at the paper's default configuration. Our rows are "
-    "named by attention and the parameters that differ from its defaults.";
+    "Each follows the first of our rows of its variant (matched by name); "
+    "those no row of ours matches come last. A paper row is its model at the "
+    "paper's default configuration; our rows are named by attention and the "
+    "parameters that differ from its defaults.";
 
 std::string AccuracyCellText(const AccuracyCell& cell) {
   if (cell.empty()) return "—";
@@ -188,7 +192,28 @@ std::string RenderMarkdown(const Report& report) {
     absl::StrAppend(&md, "| ", absl::StrJoin(header, " | "), " |\n|---");
     for (size_t i = 1; i < header.size(); ++i) md += "|---:";
     md += "|\n";
-    for (const AccuracyRow& row : table.rows) {
+    for (const TableSlot& slot : AccuracyDisplayOrder(table)) {
+      if (slot.paper) {
+        const ReferenceAccuracyRow& row = table.reference_rows[slot.index];
+        std::vector<std::string> cells = {
+            absl::StrCat("*LRA paper: ", row.name, "*")};
+        for (double value : row.cells) {
+          cells.push_back(std::isnan(value)
+                              ? ""
+                              : absl::StrCat("*", FormatPercent(value), "*"));
+        }
+        cells.push_back(
+            std::isnan(row.average)
+                ? ""
+                : absl::StrCat("*", FormatPercent(row.average), "*"));
+        if (table.has_lra_average) {
+          cells.push_back(
+              absl::StrCat("*", FormatPercent(row.lra_average), "*"));
+        }
+        absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
+        continue;
+      }
+      const AccuracyRow& row = table.rows[slot.index];
       std::vector<std::string> cells = {MdEscape(row.name)};
       for (const AccuracyCell& cell : row.cells) {
         std::string text = MdEscape(AccuracyCellText(cell));
@@ -202,22 +227,6 @@ std::string RenderMarkdown(const Report& report) {
             std::isnan(row.lra_average) ? "—" : FormatPercent(row.lra_average);
         cells.push_back(row.best_lra_average ? absl::StrCat("**", lra, "**")
                                              : lra);
-      }
-      absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
-    }
-    for (const ReferenceAccuracyRow& row : table.reference_rows) {
-      std::vector<std::string> cells = {
-          absl::StrCat("*LRA paper: ", row.name, "*")};
-      for (double value : row.cells) {
-        cells.push_back(std::isnan(value)
-                            ? ""
-                            : absl::StrCat("*", FormatPercent(value), "*"));
-      }
-      cells.push_back(std::isnan(row.average)
-                          ? ""
-                          : absl::StrCat("*", FormatPercent(row.average), "*"));
-      if (table.has_lra_average) {
-        cells.push_back(absl::StrCat("*", FormatPercent(row.lra_average), "*"));
       }
       absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
     }
@@ -261,7 +270,25 @@ std::string RenderMarkdown(const Report& report) {
     for (size_t i = 1; i < header.size(); ++i) md += "|---:";
     md += "|\n";
     std::vector<std::string> errors;
-    for (const EfficiencyRow& row : eff.rows) {
+    std::vector<std::vector<std::string>> speed =
+        ReferenceEfficiencyCells(eff, false);
+    std::vector<std::vector<std::string>> memory =
+        ReferenceEfficiencyCells(eff, true);
+    for (const TableSlot& slot : EfficiencyDisplayOrder(eff, !speed.empty())) {
+      if (slot.paper) {
+        const size_t r = slot.index;
+        std::vector<std::string> cells = {
+            absl::StrCat("*LRA paper: ", LraTable2()[r].model, "*")};
+        for (const std::string& text : speed[r]) {
+          cells.push_back(text.empty() ? "" : absl::StrCat("*", text, "*"));
+        }
+        for (const std::string& text : memory[r]) {
+          cells.push_back(text.empty() ? "" : absl::StrCat("*", text, "*"));
+        }
+        absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
+        continue;
+      }
+      const EfficiencyRow& row = eff.rows[slot.index];
       const bool baseline = eff.has_baseline && &row == &eff.rows[0];
       std::vector<std::string> cells = {MdEscape(row.label)};
       for (const EfficiencyCell& cell : row.cells) {
@@ -280,21 +307,6 @@ std::string RenderMarkdown(const Report& report) {
                                         FormatLength(eff.lengths[c]), ": ",
                                         MdEscape(row.cells[c].error)));
         }
-      }
-      absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
-    }
-    std::vector<std::vector<std::string>> speed =
-        ReferenceEfficiencyCells(eff, false);
-    std::vector<std::vector<std::string>> memory =
-        ReferenceEfficiencyCells(eff, true);
-    for (size_t r = 0; r < speed.size(); ++r) {
-      std::vector<std::string> cells = {
-          absl::StrCat("*LRA paper: ", LraTable2()[r].model, "*")};
-      for (const std::string& text : speed[r]) {
-        cells.push_back(text.empty() ? "" : absl::StrCat("*", text, "*"));
-      }
-      for (const std::string& text : memory[r]) {
-        cells.push_back(text.empty() ? "" : absl::StrCat("*", text, "*"));
       }
       absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
     }

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "config/test_paths.h"
+#include "eval/lra_reference.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
@@ -111,6 +112,66 @@ TEST(MarkdownTest, EfficiencyTableInTable2Layout) {
       std::string::npos);
   EXPECT_NE(md.find("- performer at 16K: killed by signal 9"),
             std::string::npos);
+}
+
+// The Markdown line right after the line that starts with `prefix`, at or
+// after `after`.
+std::string LineAfter(const std::string& md, const std::string& prefix,
+                      const std::string& after) {
+  size_t start = md.find(after);
+  if (start == std::string::npos) return "";
+  std::vector<std::string> lines =
+      absl::StrSplit(absl::string_view(md).substr(start), '\n');
+  for (size_t i = 0; i + 1 < lines.size(); ++i) {
+    if (absl::StartsWith(lines[i], prefix)) return lines[i + 1];
+  }
+  return "";
+}
+
+// Every variant the paper has a row for, trained on LRA's ListOps and swept
+// at 1K-4K: in both tables its paper row ("LRA paper: Linformer") is the
+// line right under its own row, not somewhere in a block of paper rows.
+TEST(MarkdownTest, EachVariantSitsBesideItsPaperRow) {
+  const std::string dir = TestTmpPath("beside");
+  std::vector<FakeBenchPoint> points;
+  double accuracy = 0.40;
+  for (const auto& [variant, paper] : LraPaperVariants()) {
+    FakeRunSpec spec;
+    spec.model = variant;
+    spec.attention = variant;
+    spec.test_accuracy = accuracy;
+    accuracy -= 0.01;  // rows in a known order, each variant its own
+    ASSERT_TRUE(WriteFinishedRun(dir, spec).ok());
+    for (int length : {1024, 2048, 3072, 4096}) {
+      points.push_back({variant, length, 10.0 + length / 100.0, 500.0, ""});
+    }
+  }
+  // A variant the paper did not run gets no paper row.
+  FakeRunSpec nystrom;
+  nystrom.model = "nystromformer";
+  nystrom.attention = "nystromformer";
+  nystrom.test_accuracy = 0.395;
+  ASSERT_TRUE(WriteFinishedRun(dir, nystrom).ok());
+  ASSERT_TRUE(WriteSweep(dir, FakeSweep(points)).ok());
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  ASSERT_TRUE(results.ok()) << results.status();
+  const std::string md = RenderMarkdown(BuildReport("results", *results, {}));
+  for (const auto& [variant, paper] : LraPaperVariants()) {
+    const std::string paper_cell = "| *LRA paper: " + paper + "* |";
+    EXPECT_TRUE(absl::StartsWith(
+        LineAfter(md, "| " + variant + " |", "## Accuracy"), paper_cell))
+        << variant << " in the accuracy table:\n"
+        << md;
+    if (LraTable2Row(variant) >= 0) {
+      EXPECT_TRUE(absl::StartsWith(
+          LineAfter(md, "| " + variant + " |", "## Efficiency"), paper_cell))
+          << variant << " in the efficiency table:\n"
+          << md;
+    }
+  }
+  EXPECT_FALSE(absl::StartsWith(
+      LineAfter(md, "| nystromformer |", "## Accuracy"), "| *LRA paper"))
+      << md;
 }
 
 TEST(CsvTest, OneTidyLinePerFigure) {

@@ -48,13 +48,9 @@ td.failed { color: var(--bad); white-space: normal; min-width: 12em;
 td.error { color: var(--bad); }
 td.text { text-align: left; }
 span.ratio { display: block; font-size: 11.5px; color: var(--muted); }
-tbody.reference span.ratio { color: #777; }
+tr.paper span.ratio { color: #777; }
 td.unfinished, td.missing { color: var(--muted); }
-tbody.reference td { background: var(--ref); font-style: italic;
-                     color: #444; }
-tbody.reference tr.label td { font-style: normal; font-weight: 600;
-                              color: var(--muted); text-align: left;
-                              font-size: 12.5px; }
+tr.paper td { background: var(--ref); font-style: italic; color: #444; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill,
           minmax(520px, 1fr)); gap: 16px; }
 figure { margin: 0; background: #fff; border: 1px solid var(--line);
@@ -118,7 +114,6 @@ std::string AccuracySection(const Report& report) {
     return html;
   }
   const int n = static_cast<int>(table.columns.size());
-  const int width = n + 2 + (table.has_lra_average ? 1 : 0);
   html += "<div class=\"table-wrap\"><table><thead><tr><th>Model</th>";
   for (const AccuracyColumn& column : table.columns) {
     std::string title = column.lra_index >= 0
@@ -132,7 +127,26 @@ std::string AccuracySection(const Report& report) {
   html += "<th>Avg</th>";
   if (table.has_lra_average) html += "<th>LRA avg</th>";
   html += "</tr></thead>\n<tbody>\n";
-  for (const AccuracyRow& row : table.rows) {
+  for (const TableSlot& slot : AccuracyDisplayOrder(table)) {
+    if (slot.paper) {
+      // The paper's row, right after the first of our rows of its variant.
+      const ReferenceAccuracyRow& row = table.reference_rows[slot.index];
+      absl::StrAppend(
+          &html, "<tr class=\"paper\">",
+          Td(absl::StrCat("LRA paper: ", row.name), "",
+             "published in the LRA paper (Tay et al. 2020, Table 1): TPU v3, "
+             "LRA's training scale; for orientation, not in our averages"));
+      for (double value : row.cells) {
+        absl::StrAppend(&html, Td(FormatPercent(value)));
+      }
+      absl::StrAppend(&html, Td(FormatPercent(row.average)));
+      if (table.has_lra_average) {
+        absl::StrAppend(&html, Td(FormatPercent(row.lra_average)));
+      }
+      html += "</tr>\n";
+      continue;
+    }
+    const AccuracyRow& row = table.rows[slot.index];
     std::string name_title =
         absl::StrCat("attention: ", row.attention.empty() ? "?" : row.attention,
                      row.machine.empty() ? "" : "; machine: ", row.machine);
@@ -161,26 +175,6 @@ std::string AccuracySection(const Report& report) {
     html += "</tr>\n";
   }
   html += "</tbody>\n";
-  if (!table.reference_rows.empty()) {
-    absl::StrAppend(&html,
-                    "<tbody class=\"reference\"><tr class=\"label\"><td "
-                    "colspan=\"",
-                    width,
-                    "\">Published in the LRA paper (Tay et al. 2020, Table "
-                    "1) — TPU v3, LRA's training scale; for orientation, not "
-                    "in our averages</td></tr>\n");
-    for (const ReferenceAccuracyRow& row : table.reference_rows) {
-      absl::StrAppend(&html, "<tr>", Td(absl::StrCat("LRA paper: ", row.name)));
-      for (double value : row.cells)
-        absl::StrAppend(&html, Td(FormatPercent(value)));
-      absl::StrAppend(&html, Td(FormatPercent(row.average)));
-      if (table.has_lra_average) {
-        absl::StrAppend(&html, Td(FormatPercent(row.lra_average)));
-      }
-      html += "</tr>\n";
-    }
-    html += "</tbody>\n";
-  }
   html += "</table></div>\n";
   absl::StrAppend(&html, "<p class=\"caption\">", Esc(kAccuracyCaption),
                   " Hover a cell for its runs.</p>\n");
@@ -246,34 +240,20 @@ std::string EfficiencyTableHtml(const EfficiencyTable& table) {
     }
   }
   html += "</tr></thead>\n<tbody>\n";
-  for (const EfficiencyRow& row : table.rows) {
-    const bool baseline = table.has_baseline && &row == &table.rows[0];
-    absl::StrAppend(&html, "<tr>", Td(row.label));
-    for (const EfficiencyCell& cell : row.cells) {
-      absl::StrAppend(&html, EfficiencyCellHtml(cell, false, baseline));
-    }
-    for (const EfficiencyCell& cell : row.cells) {
-      absl::StrAppend(&html, EfficiencyCellHtml(cell, true, baseline));
-    }
-    html += "</tr>\n";
-  }
-  html += "</tbody>\n";
   bool any = false;
   for (int length : table.lengths) {
     if (LraTable2Column(length) >= 0) any = true;
   }
-  if (any) {
-    absl::StrAppend(
-        &html,
-        "<tbody class=\"reference\"><tr class=\"label\"><td "
-        "colspan=\"",
-        2 * n + 1,
-        "\">Published in the LRA paper (Table 2) — Text task, "
-        "batch 32, TPU v3; ratios to their Transformer</td></tr>\n");
-    const LraEfficiencyRow& base = LraTable2()[0];
-    for (const LraEfficiencyRow& paper : LraTable2()) {
-      absl::StrAppend(&html, "<tr>",
-                      Td(absl::StrCat("LRA paper: ", paper.model)));
+  const LraEfficiencyRow& base = LraTable2()[0];
+  for (const TableSlot& slot : EfficiencyDisplayOrder(table, any)) {
+    if (slot.paper) {
+      // The paper's row, right after the first of our rows of its variant.
+      const LraEfficiencyRow& paper = LraTable2()[slot.index];
+      absl::StrAppend(
+          &html, "<tr class=\"paper\">",
+          Td(absl::StrCat("LRA paper: ", paper.model), "",
+             "published in the LRA paper (Table 2): Text task, batch 32, TPU "
+             "v3; ratios to their Transformer"));
       for (int pass = 0; pass < 2; ++pass) {
         for (int length : table.lengths) {
           int c = LraTable2Column(length);
@@ -291,9 +271,20 @@ std::string EfficiencyTableHtml(const EfficiencyTable& table) {
         }
       }
       html += "</tr>\n";
+      continue;
     }
-    html += "</tbody>\n";
+    const EfficiencyRow& row = table.rows[slot.index];
+    const bool baseline = table.has_baseline && &row == &table.rows[0];
+    absl::StrAppend(&html, "<tr>", Td(row.label));
+    for (const EfficiencyCell& cell : row.cells) {
+      absl::StrAppend(&html, EfficiencyCellHtml(cell, false, baseline));
+    }
+    for (const EfficiencyCell& cell : row.cells) {
+      absl::StrAppend(&html, EfficiencyCellHtml(cell, true, baseline));
+    }
+    html += "</tr>\n";
   }
+  html += "</tbody>\n";
   html += "</table></div>\n";
   absl::StrAppend(&html, "<p class=\"caption\">", Esc(SweepCaption(table)),
                   " Hover a failed cell for its error.</p>\n");

@@ -123,6 +123,49 @@ const std::vector<LraEfficiencyRow>& LraTable2() {
   return *rows;
 }
 
+const std::vector<std::pair<std::string, std::string>>& LraPaperVariants() {
+  static const auto* variants =
+      new std::vector<std::pair<std::string, std::string>>{
+          {"full", "Transformer"},
+          {"local", "Local Attention"},
+          {"sparse_transformer", "Sparse Transformer"},
+          {"longformer", "Longformer"},
+          {"linformer", "Linformer"},
+          {"reformer", "Reformer"},
+          {"sinkhorn", "Sinkhorn"},
+          {"synthesizer", "Synthesizer"},
+          {"bigbird", "BigBird"},
+          {"linear_transformer", "Linear Transformer"},
+          {"performer", "Performer"},
+      };
+  return *variants;
+}
+
+std::string LraPaperModel(const std::string& variant) {
+  for (const auto& [ours, paper] : LraPaperVariants()) {
+    if (ours == variant) return paper;
+  }
+  return "";
+}
+
+int LraTable1Row(const std::string& variant) {
+  const std::string paper = LraPaperModel(variant);
+  if (paper.empty()) return -1;
+  for (size_t r = 0; r < LraTable1().size(); ++r) {
+    if (LraTable1()[r].model == paper) return static_cast<int>(r);
+  }
+  return -1;
+}
+
+int LraTable2Row(const std::string& variant) {
+  const std::string paper = LraPaperModel(variant);
+  if (paper.empty()) return -1;
+  for (size_t r = 0; r < LraTable2().size(); ++r) {
+    if (LraTable2()[r].model == paper) return static_cast<int>(r);
+  }
+  return -1;
+}
+
 const std::vector<int>& LraTable2Lengths() {
   static const auto* lengths = new std::vector<int>{1000, 2000, 3000, 4000};
   return *lengths;

@@ -5,6 +5,7 @@
 #define EVAL_LRA_REFERENCE_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proto/config.pb.h"
@@ -59,6 +60,20 @@ struct LraEfficiencyRow {
 const std::vector<LraEfficiencyRow>& LraTable2();
 // The lengths of Table 2's columns.
 const std::vector<int>& LraTable2Lengths();
+
+// The paper's row name for one of our attention variants (registry name):
+// "full" -> "Transformer", "linformer" -> "Linformer", "linear_transformer"
+// -> "Linear Transformer" (the paper's "Linear Trans."), "sinkhorn" ->
+// "Sinkhorn" (the paper's "Sinkhorn Trans."), ...; "" when the paper has no
+// row for the variant (nystromformer, the state-space mixers).
+std::string LraPaperModel(const std::string& variant);
+// The variants the paper has a row for, with that row's name, in Table 1's
+// order.
+const std::vector<std::pair<std::string, std::string>>& LraPaperVariants();
+// Index of the variant's row in LraTable1() / LraTable2(), or -1 (Table 2
+// has no Sparse Transformer or Longformer row).
+int LraTable1Row(const std::string& variant);
+int LraTable2Row(const std::string& variant);
 
 // The lengths LRA trains each task at; retrieval's is per document (either
 // the per-document or the pair length is accepted), text has the released

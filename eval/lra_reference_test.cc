@@ -1,6 +1,9 @@
 #include "eval/lra_reference.h"
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -22,6 +25,57 @@ TEST(LraReferenceTest, Table1AveragesMatchTheirRows) {
   }
   EXPECT_EQ(LraTable1()[0].model, "Transformer");
   EXPECT_DOUBLE_EQ(LraTable1()[0].accuracy[0], 36.37);
+}
+
+// Every attention variant of the fixed-pattern (issue 3) and the low-rank,
+// kernel and learnable-pattern families (issue 10) has its row in the
+// paper's Table 1, and in Table 2 where the paper measured it; every row of
+// both tables is some variant's. A renamed row, a misspelt variant or a new
+// paper row without a variant fails here.
+TEST(LraReferenceTest, EveryVariantHasItsPaperRow) {
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"full", "Transformer"},
+      {"local", "Local Attention"},
+      {"sparse_transformer", "Sparse Transformer"},
+      {"longformer", "Longformer"},
+      {"bigbird", "BigBird"},
+      {"linformer", "Linformer"},
+      {"performer", "Performer"},
+      {"linear_transformer", "Linear Transformer"},
+      {"synthesizer", "Synthesizer"},
+      {"reformer", "Reformer"},
+      {"sinkhorn", "Sinkhorn"},
+  };
+  for (const auto& [variant, paper] : expected) {
+    EXPECT_EQ(LraPaperModel(variant), paper) << variant;
+    const int row1 = LraTable1Row(variant);
+    ASSERT_GE(row1, 0) << variant;
+    EXPECT_EQ(LraTable1()[row1].model, paper) << variant;
+    const int row2 = LraTable2Row(variant);
+    if (variant == "sparse_transformer" || variant == "longformer") {
+      EXPECT_EQ(row2, -1) << variant << ": Table 2 has no such row";
+    } else {
+      ASSERT_GE(row2, 0) << variant;
+      EXPECT_EQ(LraTable2()[row2].model, paper) << variant;
+    }
+  }
+  EXPECT_EQ(LraPaperVariants().size(), expected.size());
+  for (const LraAccuracyRow& row : LraTable1()) {
+    bool matched = false;
+    for (const auto& [variant, paper] : expected) matched |= paper == row.model;
+    EXPECT_TRUE(matched) << "Table 1 row " << row.model << " has no variant";
+  }
+  for (const LraEfficiencyRow& row : LraTable2()) {
+    bool matched = false;
+    for (const auto& [variant, paper] : expected) matched |= paper == row.model;
+    EXPECT_TRUE(matched) << "Table 2 row " << row.model << " has no variant";
+  }
+  // Variants the paper did not run have no row, rather than a wrong one.
+  for (const char* variant : {"nystromformer", "s4d", "lru", "Linformer"}) {
+    EXPECT_EQ(LraPaperModel(variant), "") << variant;
+    EXPECT_EQ(LraTable1Row(variant), -1) << variant;
+    EXPECT_EQ(LraTable2Row(variant), -1) << variant;
+  }
 }
 
 // Each state-space row carries its source; where all six tasks are verified

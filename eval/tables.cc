@@ -417,6 +417,9 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
     for (const LraAccuracyRow& paper : LraTable1()) {
       ReferenceAccuracyRow row;
       row.name = paper.model;
+      for (const auto& [variant, model] : LraPaperVariants()) {
+        if (model == paper.model) row.variant = variant;
+      }
       std::vector<double> present;
       for (const AccuracyColumn& column : table.columns) {
         double value =
@@ -561,6 +564,56 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
     }
   }
   return table;
+}
+
+namespace {
+
+// ours[i] and paper[j] are variant names ("" for none); see TableSlot.
+std::vector<TableSlot> Interleave(const std::vector<std::string>& ours,
+                                  const std::vector<std::string>& paper) {
+  std::vector<TableSlot> order;
+  std::vector<bool> placed(paper.size(), false);
+  for (size_t i = 0; i < ours.size(); ++i) {
+    order.push_back({false, static_cast<int>(i)});
+    if (ours[i].empty()) continue;
+    for (size_t j = 0; j < paper.size(); ++j) {
+      if (!placed[j] && paper[j] == ours[i]) {
+        order.push_back({true, static_cast<int>(j)});
+        placed[j] = true;
+      }
+    }
+  }
+  for (size_t j = 0; j < paper.size(); ++j) {
+    if (!placed[j]) order.push_back({true, static_cast<int>(j)});
+  }
+  return order;
+}
+
+}  // namespace
+
+std::vector<TableSlot> AccuracyDisplayOrder(const AccuracyTable& table) {
+  std::vector<std::string> ours, paper;
+  for (const AccuracyRow& row : table.rows) ours.push_back(row.attention);
+  for (const ReferenceAccuracyRow& row : table.reference_rows) {
+    paper.push_back(row.variant);
+  }
+  return Interleave(ours, paper);
+}
+
+std::vector<TableSlot> EfficiencyDisplayOrder(const EfficiencyTable& table,
+                                              bool with_paper) {
+  std::vector<std::string> ours, paper;
+  for (const EfficiencyRow& row : table.rows) ours.push_back(row.variant);
+  if (with_paper) {
+    for (const LraEfficiencyRow& row : LraTable2()) {
+      std::string variant;
+      for (const auto& [ours_name, model] : LraPaperVariants()) {
+        if (model == row.model) variant = ours_name;
+      }
+      paper.push_back(variant);
+    }
+  }
+  return Interleave(ours, paper);
 }
 
 void AddUnmeasuredRows(const AccuracyTable& accuracy,

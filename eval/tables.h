@@ -71,6 +71,9 @@ struct AccuracyRow {
 // averages or best marks.
 struct ReferenceAccuracyRow {
   std::string name;
+  // Our attention variant (registry name) this paper row belongs beside
+  // (LraPaperVariants()), or "" when we have no such variant.
+  std::string variant;
   std::vector<double> cells;  // NaN where a column is not comparable.
   double average = kNoValue;  // Only when every column is comparable.
   double lra_average = kNoValue;
@@ -157,6 +160,21 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& sweep);
 // accuracy table that `efficiency` has no row for.
 void AddUnmeasuredRows(const AccuracyTable& accuracy,
                        EfficiencyTable* efficiency);
+
+// The order in which a table shows our rows and the paper's: our rows in
+// order, each paper row right after the first of our rows of its variant
+// (matched by name, LraPaperVariants(): linformer's best row is followed by
+// "LRA paper: Linformer"), and the paper rows no row of ours matches after
+// all of ours, in the paper's order.
+struct TableSlot {
+  bool paper = false;  // A paper row (else one of ours).
+  int index = 0;       // Into rows, or into the paper's rows.
+};
+// Over table.rows and table.reference_rows.
+std::vector<TableSlot> AccuracyDisplayOrder(const AccuracyTable& table);
+// Over table.rows and LraTable2(); without `with_paper`, ours only.
+std::vector<TableSlot> EfficiencyDisplayOrder(const EfficiencyTable& table,
+                                              bool with_paper);
 
 // Where a length sits among LRA Table 2's columns (1K..4K): 1024 and 1000
 // are both "1K". Returns -1 for other lengths.

@@ -168,11 +168,13 @@ TEST(PerformerTest, SoftmaxErrorFallsWithFeatures) {
     const double error = SoftmaxError(features);
     std::printf("features %d: mean |error| %.3g\n", features, error);
     if (features == 16) first = error;
-    EXPECT_LT(error, previous) << features;
+    // Monte Carlo error ~ 1/sqrt(M): four times the features should halve
+    // it (measured ratios 0.43, 0.54, 0.48); ask for a quarter less at each
+    // step, so a stalled estimator fails.
+    EXPECT_LT(error, 0.75 * previous) << features;
     previous = error;
   }
-  // Monte Carlo error ~ 1/sqrt(M): 64 times the features, about an eighth of
-  // the error; ask for a quarter.
+  // 64 times the features, about an eighth of the error; ask for a quarter.
   EXPECT_LT(previous, first / 4);
 }
 
