@@ -63,6 +63,10 @@ class Block {
   // "layer{i}.mlp.*", in that order.
   void ForEachWeight(const WeightVisitor& fn);
   TokenMixer& mixer() { return *mixer_; }
+  // LN1's values and gradients, for a mixer that normalises context rows of
+  // its own with the block's LN1 (Transformer-XL's cached memory).
+  LayerNormWeights& ln1_weights() { return w_.ln1; }
+  LayerNormWeights& ln1_grads() { return g_.ln1; }
 
   // x_in, x_out: [B', N, D]. x_in must stay alive and unchanged until
   // Backward (it is read there).

@@ -325,11 +325,22 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     mixer_shape.cls_token = has_cls_;
     mixer_shape.structure_seed = seed_;
     std::unique_ptr<TokenMixer> mixer;
-    if (UsesAttentionMixer(config_)) {
+    if (sequence_) {
+      // A handler may bring its own mixer (Transformer-XL's attention).
+      absl::StatusOr<std::unique_ptr<TokenMixer>> own =
+          sequence_->MakeMixer(mixer_shape, &scratch_);
+      if (!own.ok()) {
+        return absl::Status(own.status().code(),
+                            absl::StrCat("model '", config_.name(), "' layer ",
+                                         i, ": ", own.status().message()));
+      }
+      mixer = *std::move(own);
+    }
+    if (mixer == nullptr && UsesAttentionMixer(config_)) {
       ASSIGN_OR_RETURN(mixer,
                        AttentionMixer::Create(config_, mixer_shape,
                                               *plugins.attention, &scratch_));
-    } else {
+    } else if (mixer == nullptr) {
       absl::StatusOr<std::unique_ptr<TokenMixer>> made =
           plugins.mixers->Create(config_.mixer(), mixer_shape, config_);
       if (!made.ok()) {

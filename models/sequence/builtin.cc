@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/sequence/memory_segments.h"
+#include "models/sequence/transformer_xl/transformer_xl.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -111,7 +112,7 @@ SequencePlugin Rmt(bool broken) {
 }  // namespace
 
 std::vector<SequencePlugin> BuiltinSequencePlugins() {
-  return {GlobalMemory(), Rmt(false)};
+  return {GlobalMemory(), Rmt(false), TransformerXlPlugin()};
 }
 
 void PrintSequencePlugins(const SequenceRegistry& registry, std::ostream& out) {

@@ -66,6 +66,16 @@ class SequenceHandler {
   // embeddings of the memory tokens, "embed.memory" (visited after the
   // encoder's other embeddings).
   virtual void ForEachWeight(const WeightVisitor& fn) {}
+
+  // The token mixer for the block of shape.layer_index when the handler
+  // brings its own (Transformer-XL's relative attention over cached memory
+  // and segment), or null to use the configured attention or mixer. Called
+  // by the encoder while it builds its blocks, in layer order; temporaries
+  // may come from `scratch`, shared with the blocks.
+  virtual absl::StatusOr<std::unique_ptr<TokenMixer>> MakeMixer(
+      const MixerShape& shape, ScratchBuffers* scratch) {
+    return std::unique_ptr<TokenMixer>();
+  }
 };
 
 // What a sequence plugin does, printed by `lra list`.

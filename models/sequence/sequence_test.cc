@@ -93,7 +93,8 @@ void CopyParameters(Encoder& from, Encoder& to) {
 
 TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
   const SequenceRegistry& registry = *BuiltinPlugins().sequence;
-  EXPECT_THAT(registry.Names(), ::testing::ElementsAre("global_memory", "rmt"));
+  EXPECT_THAT(registry.Names(),
+              ::testing::ElementsAre("global_memory", "rmt", "transformer_xl"));
   EXPECT_THAT(internal::CreateError(SmallConfig("nope", {}), 12, 2),
               HasSubstr("unknown sequence 'nope'; registered: global_memory, "
                         "rmt"));
