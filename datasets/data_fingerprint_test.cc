@@ -66,7 +66,7 @@ TaskConfig ReadTask(const std::string& path) {
 }
 
 // The stand-in configs of configs/tasks/ and the default recall and
-// brackets tasks at their defaults.
+// brackets tasks at their defaults, and cross_segment at its config.
 std::map<std::string, TaskConfig> BaseTasks() {
   std::map<std::string, TaskConfig> tasks;
   for (const char* name :
@@ -78,6 +78,7 @@ std::map<std::string, TaskConfig> BaseTasks() {
   tasks["pathx"].mutable_pathfinder()->clear_cache_dir();
   tasks["recall"].set_name("recall");
   tasks["brackets"].set_name("brackets");
+  tasks["cross_segment"].set_name("cross_segment");
   return tasks;
 }
 
@@ -110,6 +111,18 @@ const std::map<std::string, std::string>& Expected() {
       {"brackets/seed20260105/size8/train", "f0c95aea96c82468"},
       {"brackets/seed20260105/size8/val", "133b9118e174b231"},
       {"brackets/seed20260105/size8/test", "bbb1f49c10ac2c42"},
+      {"cross_segment/seed1/size20/train", "c718c4f739cdc5e8"},
+      {"cross_segment/seed1/size20/val", "968d44495805ec65"},
+      {"cross_segment/seed1/size20/test", "0a59f551722c78ec"},
+      {"cross_segment/seed1/size8/train", "f5c13c8eae6ba382"},
+      {"cross_segment/seed1/size8/val", "a88eab92676c974a"},
+      {"cross_segment/seed1/size8/test", "4d39d7e25323081f"},
+      {"cross_segment/seed20260105/size20/train", "00113c0c76f743b4"},
+      {"cross_segment/seed20260105/size20/val", "e8784398c65d054f"},
+      {"cross_segment/seed20260105/size20/test", "f4f684fee3c04f29"},
+      {"cross_segment/seed20260105/size8/train", "194262b7f9db5efc"},
+      {"cross_segment/seed20260105/size8/val", "acca14c04b19c1c0"},
+      {"cross_segment/seed20260105/size8/test", "65810901a05be5cf"},
       {"image/seed1/size20/train", "d7549bead670978d"},
       {"image/seed1/size20/val", "a28fb275f5c8d886"},
       {"image/seed1/size20/test", "75821ac9dce1333b"},

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "datasets/brackets/task.h"
+#include "datasets/cross_segment/task.h"
 #include "datasets/image/task.h"
 #include "datasets/listops/task.h"
 #include "datasets/pathfinder/task.h"
@@ -20,10 +21,15 @@ namespace {
 // The registry: each task package's entry. Keep it sorted by name; a new
 // task is one more line.
 constexpr const TaskEntry* kTasks[] = {
-    &brackets::kTaskEntry,        &image::kTaskEntry,
-    &listops::kTaskEntry,         &pathfinder::kPathfinderTaskEntry,
-    &pathfinder::kPathXTaskEntry, &recall::kTaskEntry,
-    &retrieval::kTaskEntry,       &text::kTaskEntry,
+    &brackets::kTaskEntry,
+    &cross_segment::kTaskEntry,
+    &image::kTaskEntry,
+    &listops::kTaskEntry,
+    &pathfinder::kPathfinderTaskEntry,
+    &pathfinder::kPathXTaskEntry,
+    &recall::kTaskEntry,
+    &retrieval::kTaskEntry,
+    &text::kTaskEntry,
 };
 
 absl::StatusOr<const TaskEntry*> FindTask(const TaskConfig& task) {

@@ -15,8 +15,8 @@ namespace {
 using ::testing::IsSupersetOf;
 
 TEST(RegisteredTasksTest, AreListed) {
-  EXPECT_THAT(TaskNames(), IsSupersetOf({"brackets", "image", "recall",
-                                         "retrieval", "text"}));
+  EXPECT_THAT(TaskNames(), IsSupersetOf({"brackets", "cross_segment", "image",
+                                         "recall", "retrieval", "text"}));
 }
 
 TEST(RegisteredTasksTest, ResolveToLraDefaults) {
@@ -30,6 +30,7 @@ TEST(RegisteredTasksTest, ResolveToLraDefaults) {
       {"image", 1024, 45000, 5000, 10000, 257, 10},
       {"recall", 1024, 50000, 5000, 5000, 44, 10},
       {"brackets", 1024, 50000, 5000, 5000, 5, 2},
+      {"cross_segment", 1024, 50000, 5000, 5000, 27, 10},
   };
   for (const Case& c : cases) {
     TaskConfig task;
@@ -48,7 +49,7 @@ TEST(RegisteredTasksTest, ResolveToLraDefaults) {
 
 // A small version of each task, the kind a quick suite would run.
 std::vector<TaskConfig> SmallTasks() {
-  std::vector<TaskConfig> tasks(5);
+  std::vector<TaskConfig> tasks(6);
   tasks[0].set_name("text");
   tasks[0].set_seq_len(256);
   tasks[0].mutable_text()->set_min_length(250);
@@ -67,6 +68,8 @@ std::vector<TaskConfig> SmallTasks() {
   tasks[3].set_seq_len(64);
   tasks[4].set_name("brackets");
   tasks[4].set_seq_len(64);
+  tasks[5].set_name("cross_segment");
+  tasks[5].set_seq_len(64);
   for (TaskConfig& task : tasks) {
     task.set_train_size(60);
     task.set_val_size(20);

@@ -85,6 +85,10 @@ SequencePlugin Rmt(bool broken) {
   plugin.params.push_back(PluginParamSpec::Number(
       "bptt_segments", 0,
       "segments the gradient flows through, counted from the last; 0 = all"));
+  plugin.params.push_back(PluginParamSpec::Flag(
+      "carry_memory", true,
+      "false cuts the memory between segments (an ablation, the control of "
+      "the cross-segment task): every segment reads the learned slots"));
   plugin.capabilities = {true, true,
                          "O(N / S) segments, each that of the blocks at S + M"};
   plugin.factory = [broken](const PluginParams& params,
@@ -103,6 +107,7 @@ SequencePlugin Rmt(bool broken) {
     }
     options.segment_len = static_cast<int>(segment);
     options.bptt_segments = static_cast<int>(bptt);
+    ASSIGN_OR_RETURN(options.carry_memory, params.Flag("carry_memory"));
     options.broken_memory_gradient = broken;
     return std::make_unique<MemorySegments>(shape, options);
   };

@@ -70,7 +70,11 @@ void MemorySegments::Forward(BlockList& blocks, const float* x,
     for (int b = 0; b < B; ++b) {
       float* row = in + b * P * D;
       uint8_t* m = mask + b * P;
-      std::memcpy(row, mem + static_cast<int64_t>(b) * M * D, mem_row);
+      // Cut memory: every segment starts from the learned slots.
+      std::memcpy(row,
+                  options_.carry_memory ? mem + static_cast<int64_t>(b) * M * D
+                                        : memory_.data(),
+                  mem_row);
       bool any = false;
       for (int t = 0; t < S; ++t) {
         const int pos = g * S + t;
@@ -157,7 +161,17 @@ void MemorySegments::Backward(BlockList& blocks, const float* dout, float* dx) {
       }
       // An inactive segment passed the memory through unchanged.
       if (active_[static_cast<size_t>(g) * shape_.max_seqs + b]) {
-        std::memcpy(dmem + static_cast<int64_t>(b) * M * D, row, mem_row);
+        float* dm = dmem + static_cast<int64_t>(b) * M * D;
+        if (options_.carry_memory) {
+          std::memcpy(dm, row, mem_row);
+        } else {
+          // The segment read the learned slots, not the memory before it.
+          float* gm = dmemory_.data();
+          for (int64_t i = 0; i < static_cast<int64_t>(M) * D; ++i) {
+            gm[i] += row[i];
+          }
+          std::memset(dm, 0, mem_row);
+        }
       }
       if (options_.broken_memory_gradient) {
         std::memset(dmem + static_cast<int64_t>(b) * M * D, 0, mem_row);

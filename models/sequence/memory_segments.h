@@ -5,9 +5,10 @@
 //   - each segment runs through every block as [memory (M) | segment (S)],
 //     memory tokens passing LN, mixer and MLP like the others;
 //   - the memory read by segment 0 is M learned slots; the last block's
-//     output at the memory positions is what segment g + 1 reads. A segment
-//     holding no real token of a sequence leaves that sequence's memory as it
-//     was (so padding never changes the result);
+//     output at the memory positions is what segment g + 1 reads (unless
+//     carry_memory is off: then every segment reads the learned slots). A
+//     segment holding no real token of a sequence leaves that sequence's memory
+//     as it was (so padding never changes the result);
 //   - the encoder pools the final memory (mean over the slots) or the real
 //     tokens of every segment.
 // Backward runs through the last K segments (truncated BPTT): segment
@@ -30,6 +31,11 @@ struct MemorySegmentsOptions {
   int segment_len = 0;      // S; 0 = the whole sequence (one segment)
   int bptt_segments = 0;    // K; 0 = every segment
   bool pool_memory = true;  // pool the final memory, else the real tokens
+  // An ablation: false cuts the memory between segments, so every segment
+  // reads the learned slots and nothing crosses a segment boundary (the
+  // pooled memory is the last segment's). Models with it are the control of
+  // the cross-segment task: they must stay at chance.
+  bool carry_memory = true;
   // Test only: drops the gradient carried through memory between segments
   // (a deliberately wrong handler the tests must catch).
   bool broken_memory_gradient = false;

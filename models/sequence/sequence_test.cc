@@ -56,10 +56,14 @@ ModelConfig SmallConfig(const std::string& sequence,
   return config;
 }
 
-ModelConfig Rmt(int segment_len, int bptt, const std::string& pool = "memory") {
+ModelConfig Rmt(int segment_len, int bptt, const std::string& pool = "memory",
+                bool carry_memory = true) {
+  PluginParam carry;
+  carry.set_name("carry_memory");
+  carry.set_flag(carry_memory);
   return SmallConfig(
       "rmt", {Number("memory_slots", 3), Number("segment_len", segment_len),
-              Number("bptt_segments", bptt), Text("pool", pool)});
+              Number("bptt_segments", bptt), Text("pool", pool), carry});
 }
 
 // Tokens [batch, seq_len]: example b has `real[b]` real tokens, then padding.
@@ -158,7 +162,8 @@ INSTANTIATE_TEST_SUITE_P(
                  9, 0.2f},
         GradCase{"rmt_three_segments", Rmt(4, 0), 12, 0.0f},
         GradCase{"rmt_padded_last_segment_dropout", Rmt(4, 0), 10, 0.2f},
-        GradCase{"rmt_pool_tokens", Rmt(5, 0, "tokens"), 10, 0.0f}),
+        GradCase{"rmt_pool_tokens", Rmt(5, 0, "tokens"), 10, 0.0f},
+        GradCase{"rmt_memory_cut", Rmt(4, 0, "memory", false), 10, 0.0f}),
     [](const auto& info) { return info.param.label; });
 
 // Truncated BPTT: with K segments the positions of earlier segments (and the
@@ -210,11 +215,25 @@ TEST(SequenceTest, FirstSegmentReachesTheFinalMemory) {
   EXPECT_NE(a, b);
 }
 
+// With the memory cut, nothing of an earlier segment reaches the final
+// memory: only the last segment's tokens change the logits.
+TEST(SequenceTest, CutMemoryKeepsEarlierSegmentsOut) {
+  auto encoder = *internal::CreateEncoder(Rmt(4, 0, "memory", false), 12, 1);
+  encoder->InitParameters(3);
+  std::vector<int32_t> tokens = Tokens({12}, 12, 9);
+  const std::vector<float> a = Logits(*encoder, tokens, 1);
+  tokens[0] = tokens[0] % 6 + 1;
+  tokens[7] = tokens[7] % 6 + 1;
+  EXPECT_EQ(a, Logits(*encoder, tokens, 1));
+  tokens[11] = tokens[11] % 6 + 1;
+  EXPECT_NE(a, Logits(*encoder, tokens, 1));
+}
+
 // Padding (inside the last segment and whole segments of it) changes
 // nothing: the same example padded to 12 or to 20 gives the same logits.
 TEST(SequenceTest, PaddingChangesNothing) {
   for (const ModelConfig& base :
-       {Rmt(4, 0), Rmt(4, 0, "tokens"), Rmt(4, 2),
+       {Rmt(4, 0), Rmt(4, 0, "tokens"), Rmt(4, 2), Rmt(4, 0, "memory", false),
         SmallConfig("global_memory", {Number("memory_slots", 3)})}) {
     ModelConfig config = base;
     config.set_max_len(20);
