@@ -453,9 +453,12 @@ std::string ScalingCharts(const EfficiencyTable& eff, size_t index,
         PlotPoint point;
         point.x = eff.lengths[c];
         point.y = memory ? cell.memory_gb : cell.step_ms;
+        // Two calls: clang checks only constant format strings.
         point.tooltip =
-            absl::StrFormat(memory ? "%s at %s: %.3f GiB" : "%s at %s: %.1f ms",
-                            row.label, FormatLength(eff.lengths[c]), point.y);
+            memory ? absl::StrFormat("%s at %s: %.3f GiB", row.label,
+                                     FormatLength(eff.lengths[c]), point.y)
+                   : absl::StrFormat("%s at %s: %.1f ms", row.label,
+                                     FormatLength(eff.lengths[c]), point.y);
         if (anchor_x == 0) {
           anchor_x = point.x;
           anchor_y = point.y;

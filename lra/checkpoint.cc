@@ -100,7 +100,13 @@ absl::Status LoadCheckpoint(const std::string& path, int64_t* step,
   uint32_t crc;
   std::memcpy(&raw_size, &file[8], 8);
   std::memcpy(&crc, &file[16], 4);
-  if (raw_size > (uint64_t{1} << 40)) return corrupt("impossible size");
+  // zlib inflates at most about 1032:1; a declared size the compressed bytes
+  // cannot hold is refused before allocating it.
+  if (raw_size > (uint64_t{1} << 40) ||
+      raw_size > (file.size() - kHeaderSize) * 1032 + 64) {
+    return corrupt(absl::StrCat("declared size ", raw_size,
+                                " is larger than the file can hold"));
+  }
   std::string payload(raw_size, '\0');
   uLongf out_size = raw_size;
   int rc = uncompress(reinterpret_cast<Bytef*>(&payload[0]), &out_size,

@@ -1,5 +1,6 @@
 #include "lra/checkpoint.h"
 
+#include <cstring>
 #include <string>
 
 #include "config/test_paths.h"
@@ -57,6 +58,27 @@ TEST(CheckpointTest, CorruptFileIsRejectedAndTensorsUntouched) {
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   for (int i = 0; i < 64; ++i) EXPECT_EQ(target[i], 0.0f);
   EXPECT_EQ(step, -1);
+}
+
+// Found by fuzz/checkpoint_fuzz: a header declaring far more bytes than the
+// compressed body can inflate to was allocated before zlib failed.
+TEST(CheckpointTest, DeclaredSizeLargerThanFileIsRefusedBeforeAllocating) {
+  Tensor a = Filled({4}, 1);
+  const std::string path = TestTmpPath("huge.ckpt");
+  ASSERT_TRUE(SaveCheckpoint(path, 1, "", {{"a", &a}}).ok());
+  std::string bytes;
+  ASSERT_TRUE(ReadFile(path, &bytes).ok());
+  const uint64_t huge = uint64_t{1} << 39;  // 512 GiB.
+  std::memcpy(&bytes[8], &huge, sizeof(huge));
+  ASSERT_TRUE(WriteFileAtomic(path, bytes).ok());
+  Tensor target({4});
+  int64_t step = -1;
+  std::string meta;
+  absl::Status status = LoadCheckpoint(path, &step, &meta, {{"a", &target}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(status.message()).find("larger than the file"),
+            std::string::npos)
+      << status;
 }
 
 TEST(CheckpointTest, DifferentModelIsRejectedByName) {

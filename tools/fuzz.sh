@@ -1,0 +1,52 @@
+#!/bin/bash
+# Builds every fuzz target of fuzz/ with clang and libFuzzer
+# (bazel build --config=fuzz) and runs each for SECONDS (default 60), one
+# after another, starting from its checked-in corpus. Prints per target the
+# executions, coverage (cov: edges, ft: features), corpus size and crashes.
+# New corpus inputs go to $FUZZ_OUT/corpus/<target>, crashes, leaks, OOMs
+# and timeouts to $FUZZ_OUT/findings/<target> (FUZZ_OUT defaults to
+# /tmp/lra-fuzz); copy a finding into fuzz/corpus/<target>/ as
+# regression-<what>.<ext> once it is fixed.
+#   tools/fuzz.sh [SECONDS] [TARGET...]
+# Exits non-zero when any target found something.
+set -uo pipefail
+bazel="${BAZEL:-bazel}"  # e.g. BAZEL="bazel --output_base=/tmp/ob" to keep a clang build apart
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+shift || true
+out="${FUZZ_OUT:-/tmp/lra-fuzz}"
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  mapfile -t targets < <(sed -n 's/^ *name = "\([a-z_]*_fuzz\)",$/\1/p' fuzz/BUILD.bazel)
+fi
+labels=()
+for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
+$bazel build --config=fuzz "${labels[@]}" || exit 1
+bin="$($bazel info --config=fuzz bazel-bin 2>/dev/null)"
+printf '%-26s %10s %7s %7s %7s %8s\n' target execs cov ft corpus findings
+found=0
+for t in "${targets[@]}"; do
+  corpus="$out/corpus/$t"
+  findings="$out/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  log="$out/$t.log"
+  # A declared size must never make a loader allocate without bound:
+  # -malloc_limit_mb makes any single allocation over 256 MiB a finding.
+  "$bin/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
+    -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -max_len=8192 \
+    -artifact_prefix="$findings/" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  size=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
+  n=$(find "$findings" -type f | wc -l)
+  printf '%-26s %10s %7s %7s %7s %8s\n' "$t" "${execs:-?}" "${cov:-?}" \
+    "${ft:-?}" "${size:-?}" "$n"
+  if ((n > 0)); then
+    found=1
+    grep -m3 -E 'ERROR|SUMMARY' "$log" | sed 's/^/    /'
+  fi
+done
+echo "logs and findings in $out"
+exit "$found"
