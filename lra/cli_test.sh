@@ -67,6 +67,39 @@ check "html report written" grep -q "<svg" "$TEST_TMPDIR/report.html"
 "$lra" status --suite=lra/testdata/tiny_suite.pbtxt --results="$out" >"$TEST_TMPDIR/o" 2>&1
 check "status shows both runs done" grep -q "2 done" "$TEST_TMPDIR/o"
 
+# 4c. eval: the best checkpoint on the same task file gives the run's own
+#     test accuracy exactly; another vocabulary or classes, or a longer
+#     sequence than the model has positions for, is one clear error.
+run_dir="$out/tiny/listops/tiny"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval exits 0 (got $rc)" test "$rc" -eq 0
+recorded=$(awk '/^test_accuracy:/{printf "%.6f", $2}' "$run_dir/result.pbtxt")
+check "eval reproduces the recorded test accuracy ($recorded)" \
+  grep -Eq "^accuracy $recorded \([0-9]+/16 correct\), loss [0-9.]+, examples 16$" "$TEST_TMPDIR/o"
+check "eval names the split" grep -q "^evaluated on: task 'listops' (seq_len 24), test split$" "$TEST_TMPDIR/o"
+cat "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --split=validation >"$TEST_TMPDIR/o" 2>&1
+check "eval --split=validation" grep -q "), validation split$" "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_brackets_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on another vocabulary exits 2 (got $rc)" test "$rc" -eq 2
+check "eval names both vocabularies and files" grep -q \
+  "^lra: error: vocabulary size does not match: lra/testdata/tiny_brackets_task.pbtxt (task 'brackets') has 5, the model of .*tiny/result.pbtxt has 16" "$TEST_TMPDIR/o"
+cat "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_long_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on a longer task exits 2 (got $rc)" test "$rc" -eq 2
+check "eval names both lengths" grep -q "has seq_len 48 (49 positions per document with CLS), the model of .* has 25 positions" "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --split=dev >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on an unknown split exits 2 (got $rc)" test "$rc" -eq 2
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --suite=x >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval refuses a foreign flag (got $rc)" test "$rc" -eq 2
+"$lra" eval --help >"$TEST_TMPDIR/o" 2>&1
+check "eval --help lists its flags" test "$(grep -c '^  --' "$TEST_TMPDIR/o")" -eq 5
+
 # 5. Missing suite file.
 "$lra" run --suite=lra/testdata/nope.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 rc=$?

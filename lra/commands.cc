@@ -22,6 +22,7 @@
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "lra/bench.h"
+#include "lra/evaluate.h"
 #include "lra/runner.h"
 #include "lra/trainer.h"
 #include "lra/validate.h"
@@ -240,9 +241,10 @@ absl::Status DataCommand(const std::string& subcommand,
 }
 
 // What a sweep measures: every registered attention variant and every other
-// registered token mixer (s4d, lru) at its defaults, then every other token-mixer configuration (attention with parameters, or
-// a mixer plugin) that a finished or running run in `results_dir` trained, so
-// the leaderboard never shows a configuration with another one's figures.
+// registered token mixer (s4d, lru) at its defaults, then every other
+// token-mixer configuration (attention with parameters, or a mixer plugin) that
+// a finished or running run in `results_dir` trained, so the leaderboard never
+// shows a configuration with another one's figures.
 struct SweepConfig {
   std::string
       label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
@@ -499,6 +501,26 @@ void PrintAttention(const AttentionPlugin& plugin) {
 }
 
 }  // namespace
+
+absl::Status EvalCommand(const EvalCommandOptions& options) {
+  if (options.run.empty() || options.task_file.empty()) {
+    return absl::InvalidArgumentError(
+        "eval needs --run=RESULT_DIR (a run's folder, e.g. "
+        "results/smoke/listops/tiny) and --task_file=FILE (a TaskConfig "
+        ".pbtxt)");
+  }
+  const std::string workspace = WorkspaceDir();
+  CheckpointEvalOptions eval_options;
+  eval_options.run_dir = ResolvePath(workspace, options.run);
+  eval_options.task_file = ResolvePath(workspace, options.task_file);
+  eval_options.workspace_dir = workspace;
+  ASSIGN_OR_RETURN(eval_options.split, ParseSplitName(options.split));
+  eval_options.count = options.count;
+  eval_options.threads = options.threads;
+  ASSIGN_OR_RETURN(CheckpointEval eval, EvaluateCheckpoint(eval_options));
+  std::cout << FormatCheckpointEval(eval);
+  return absl::OkStatus();
+}
 
 absl::Status ListCommand() {
   const ModelPlugins& plugins = BuiltinPlugins();

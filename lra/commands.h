@@ -72,6 +72,18 @@ absl::Status BenchCommand(const BenchCommandOptions& options);
 
 absl::Status ListCommand();
 
+struct EvalCommandOptions {
+  std::string run;        // A run's folder.
+  std::string task_file;  // A TaskConfig .pbtxt.
+  std::string split = "test";
+  int64_t count = 0;  // Examples from the split's start; 0 = all.
+  int threads = 0;    // 0 = the run's.
+};
+
+// `lra eval`: the run's best-validation checkpoint on a task file's split;
+// prints accuracy, loss and the number of examples.
+absl::Status EvalCommand(const EvalCommandOptions& options);
+
 }  // namespace lra
 
 #endif  // LRA_COMMANDS_H_

@@ -79,13 +79,33 @@ class DataOrder {
   std::vector<int64_t> perm_;
 };
 
-struct EvalFigures {
-  double loss = 0;
-  double accuracy = 0;
-  int64_t examples = 0;
-};
+NamedTensors ParameterTensors(Encoder& encoder) {
+  NamedTensors tensors;
+  encoder.ForEachParameter(
+      [&tensors](const std::string& name, Tensor& value, Tensor&) {
+        tensors.push_back({name, &value});
+      });
+  return tensors;
+}
 
-// Evaluates `batches` batches of `data` in order (0 = all) without dropout.
+std::string MetricsCsv(const RunResult& result) {
+  std::string csv =
+      "step,train_loss,train_accuracy,val_loss,val_accuracy,wall_seconds\n";
+  for (const EvalPoint& point : result.eval()) {
+    absl::StrAppendFormat(&csv, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", point.step(),
+                          point.train_loss(), point.train_accuracy(),
+                          point.val_loss(), point.val_accuracy(),
+                          point.wall_seconds());
+  }
+  return csv;
+}
+
+std::string Now() {
+  return absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+}
+
+}  // namespace
+
 absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
                                      int batch_size, int batches,
                                      std::vector<int32_t>& tokens,
@@ -115,39 +135,13 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
     correct_sum += correct;
   }
   figures.examples = limit;
+  figures.correct = correct_sum;
   if (limit > 0) {
     figures.loss = loss_sum / limit;
     figures.accuracy = static_cast<double>(correct_sum) / limit;
   }
   return figures;
 }
-
-NamedTensors ParameterTensors(Encoder& encoder) {
-  NamedTensors tensors;
-  encoder.ForEachParameter(
-      [&tensors](const std::string& name, Tensor& value, Tensor&) {
-        tensors.push_back({name, &value});
-      });
-  return tensors;
-}
-
-std::string MetricsCsv(const RunResult& result) {
-  std::string csv =
-      "step,train_loss,train_accuracy,val_loss,val_accuracy,wall_seconds\n";
-  for (const EvalPoint& point : result.eval()) {
-    absl::StrAppendFormat(&csv, "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", point.step(),
-                          point.train_loss(), point.train_accuracy(),
-                          point.val_loss(), point.val_accuracy(),
-                          point.wall_seconds());
-  }
-  return csv;
-}
-
-std::string Now() {
-  return absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
-}
-
-}  // namespace
 
 void ResetPeakRss() {
   // Linux resets the VmHWM high-water mark on "5"; elsewhere this is a no-op
