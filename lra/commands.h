@@ -59,6 +59,10 @@ struct BenchCommandOptions {
   std::string out = "results";
   // A variant whose step takes longer than this is not run at longer lengths.
   double max_step_seconds = 120;
+  // A TaskConfig .pbtxt: batches take the real lengths of its train split's
+  // first examples, padded to seq_len as training pads them. An empty
+  // seq_len then means the task's.
+  std::string lengths_from;
 };
 
 // The model `lra bench` measures: `model_file` (relative to the workspace)

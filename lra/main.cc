@@ -95,6 +95,11 @@ ABSL_FLAG(bool, group_by_machine, false,
 ABSL_FLAG(bool, sweep, false,
           "`bench`: measure every registered variant and store the sweep in "
           "<out>/bench/sweep.pbtxt (lengths default to 1K..16K).");
+ABSL_FLAG(std::string, lengths_from, "",
+          "`bench`: a TaskConfig .pbtxt (e.g. configs/tasks/listops.pbtxt); "
+          "each step's batch takes the real lengths of the first examples of "
+          "its train split, padded to seq_len as training pads them (seq_len "
+          "defaults to the task's).");
 ABSL_FLAG(double, max_step_seconds, 120,
           "`bench --sweep`: longer lengths of a variant are skipped once one "
           "step takes longer than this.");
@@ -121,8 +126,9 @@ constexpr char kUsage[] =
     "      write Pathfinder images as PNGs and a contact sheet\n"
     "  bench [--model_file=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
-    "        [--format=csv|md] [--sweep --out=DIR]\n"
-    "      time a full training step per length\n"
+    "        [--format=csv|md] [--sweep --out=DIR] [--lengths_from=TASK_FILE]\n"
+    "      time a full training step per length: its analytic FLOPs and the\n"
+    "      fraction of this machine's fp32 matmul peak it reached\n"
     "  eval --run=RESULT_DIR --task_file=FILE [--split=test|validation|train]\n"
     "       [--count=N] [--threads=N]\n"
     "      a run's best-validation checkpoint on another task configuration\n"
@@ -156,7 +162,8 @@ const std::vector<CommandFlags>& CommandTable() {
       {"data render", {"task", "task_file", "resolution", "count", "out"}},
       {"bench",
        {"model_file", "attention", "seq_len", "batch", "warmup", "steps",
-        "threads", "format", "sweep", "out", "max_step_seconds"}},
+        "threads", "format", "sweep", "out", "max_step_seconds",
+        "lengths_from"}},
       {"eval", {"run", "task_file", "split", "count", "threads"}},
       {"list", {}},
       {"leaderboard",
@@ -307,8 +314,13 @@ int main(int argc, char** argv) {
     options.sweep = absl::GetFlag(FLAGS_sweep);
     options.out = OrDefault(absl::GetFlag(FLAGS_out), "results");
     options.max_step_seconds = absl::GetFlag(FLAGS_max_step_seconds);
-    if (options.sweep && absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
-      options.seq_len = "1024,2048,3072,4096,8192,16384";
+    options.lengths_from = absl::GetFlag(FLAGS_lengths_from);
+    if (absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
+      if (!options.lengths_from.empty()) {
+        options.seq_len = "";  // The task's.
+      } else if (options.sweep) {
+        options.seq_len = "1024,2048,3072,4096,8192,16384";
+      }
     }
     status = lra::BenchCommand(options);
   } else if (command == "eval") {

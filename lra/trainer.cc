@@ -168,23 +168,25 @@ double PeakRssMb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-std::string MachineDescription() {
-  char host[256] = "unknown";
-  gethostname(host, sizeof(host) - 1);
-  std::string cpu = "unknown CPU";
+std::string CpuModelName() {
   std::ifstream info("/proc/cpuinfo");
   std::string line;
   while (std::getline(info, line)) {
     if (absl::StartsWith(line, "model name")) {
       size_t colon = line.find(':');
       if (colon != std::string::npos) {
-        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
       }
-      break;
     }
   }
-  return absl::StrCat(host, " (", cpu, ", ", sysconf(_SC_NPROCESSORS_ONLN),
-                      " cores)");
+  return "unknown CPU";
+}
+
+std::string MachineDescription() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, " (", CpuModelName(), ", ",
+                      sysconf(_SC_NPROCESSORS_ONLN), " cores)");
 }
 
 std::string GitRevision(const std::string& workspace_dir) {

@@ -71,7 +71,10 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
 double PeakRssMb();
 void ResetPeakRss();
 
-// "hostname (CPU model)".
+// The CPU's model name (/proc/cpuinfo "model name"), or "unknown CPU".
+std::string CpuModelName();
+
+// "hostname (CPU model, N cores)".
 std::string MachineDescription();
 
 // The workspace's git revision ("<sha>" or "<sha>-dirty"), or "unknown".
