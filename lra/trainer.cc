@@ -24,6 +24,7 @@
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "lra/checkpoint.h"
+#include "lra/data_order.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
 #include "models/builtin.h"
@@ -38,46 +39,6 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
-
-// splitmix64: a tiny, well-mixed generator whose output is the same on every
-// platform (std:: distributions are not).
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// The order in which training examples are visited: a fresh permutation per
-// epoch, a pure function of (seed, epoch), so any step's batch can be
-// recomputed after a resume.
-class DataOrder {
- public:
-  DataOrder(int64_t size, uint64_t seed) : seed_(seed), perm_(size) {}
-
-  int64_t Index(int64_t position) {
-    const int64_t size = perm_.size();
-    const int64_t epoch = position / size;
-    if (epoch != epoch_) Shuffle(epoch);
-    return perm_[position % size];
-  }
-
- private:
-  void Shuffle(int64_t epoch) {
-    std::iota(perm_.begin(), perm_.end(), 0);
-    uint64_t state = Mix(seed_ ^ Mix(static_cast<uint64_t>(epoch) + 1));
-    for (int64_t i = static_cast<int64_t>(perm_.size()) - 1; i > 0; --i) {
-      state = Mix(state);
-      int64_t j = static_cast<int64_t>(state % static_cast<uint64_t>(i + 1));
-      std::swap(perm_[i], perm_[j]);
-    }
-    epoch_ = epoch;
-  }
-
-  uint64_t seed_;
-  int64_t epoch_ = -1;
-  std::vector<int64_t> perm_;
-};
 
 NamedTensors ParameterTensors(Encoder& encoder) {
   NamedTensors tensors;
@@ -284,8 +245,23 @@ absl::Status Run::Prepare() {
 
   tokens.resize(int64_t{batch_size} * seq_len);
   labels.resize(batch_size);
-  order = std::make_unique<DataOrder>(train_data->size(),
-                                      Mix(train.seed() ^ 0x5eedda7aULL));
+  const uint64_t order_seed = Mix64(train.seed() ^ 0x5eedda7aULL);
+  if (train.length_bucket_batches() > 0) {
+    // Real tokens of every training example (all documents together), for
+    // batches of similar length.
+    std::vector<int> lengths(train_data->size());
+    for (int64_t i = 0; i < train_data->size(); ++i) {
+      train_data->Get(i, tokens.data());
+      int length = 0;
+      for (int p = 0; p < seq_len; ++p) length += tokens[p] != 0 ? 1 : 0;
+      lengths[i] = length;
+    }
+    order =
+        std::make_unique<DataOrder>(std::move(lengths), order_seed, batch_size,
+                                    train.length_bucket_batches());
+  } else {
+    order = std::make_unique<DataOrder>(train_data->size(), order_seed);
+  }
   params = ParameterTensors(*encoder);
   full_state = params;
   optimizer->ForEachState([this](const std::string& name, Tensor& value) {
@@ -351,7 +327,7 @@ absl::Status Run::TrainStep() {
   encoder->SetStep(step);
   encoder->ZeroGrad();
   encoder->Forward(tokens.data(), batch_size, /*training=*/true,
-                   Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
+                   Mix64(train.seed() ^ Mix64(static_cast<uint64_t>(step))));
   int correct = 0;
   float loss = encoder->Loss(labels.data(), &correct);
   encoder->Backward();
