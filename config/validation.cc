@@ -67,6 +67,9 @@ absl::Status ValidateTrain(const TrainConfig& t, const ConfigOrigin& o) {
     return FieldError(o, "threads", Num(t.threads()), ">= 0 (0 = all cores)");
   if (t.log_every() < 0)
     return FieldError(o, "log_every", Num(t.log_every()), ">= 0 (0 = auto)");
+  if (t.length_bucket_batches() < 0)
+    return FieldError(o, "length_bucket_batches",
+                      Num(t.length_bucket_batches()), ">= 0 (0 = off)");
   return absl::OkStatus();
 }
 

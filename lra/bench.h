@@ -1,7 +1,10 @@
-// Timing a full training step (forward, backward, AdamW) at several lengths.
+// Timing a full training step (forward, backward, AdamW) at several lengths,
+// with the step's analytic FLOPs (lra/flops.h) and the fraction of this
+// machine's measured fp32 matmul peak (lra/peak_probe.h) it reached.
 #ifndef LRA_BENCH_H_
 #define LRA_BENCH_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,9 +17,20 @@ struct BenchRow {
   int seq_len = 0;
   int batch = 0;
   double step_ms = 0;       // Median over the timed steps.
-  double tokens_per_s = 0;  // batch * seq_len / step time.
+  double tokens_per_s = 0;  // batch * seq_len / step time (padding included).
   double peak_rss_mb = 0;   // Peak resident memory of the process.
-  std::string error;        // Set when the measurement failed.
+  // Real (non-padding) tokens per document, mean over the timed steps'
+  // batches: seq_len without --lengths_from.
+  double mean_length = 0;
+  // TrainingStepFlops(...).total over the real tokens, mean over the timed
+  // steps' batches, and its scope ("all", "no_mixer_core", ...).
+  double flops_per_step = 0;
+  std::string flops_scope;
+  double achieved_gflops = 0;  // flops_per_step / median step time.
+  double peak_gflops = 0;      // The machine's matmul peak (0 = unknown).
+  double peak_fraction = 0;    // achieved_gflops / peak_gflops.
+  std::string cpu;             // CpuModelName().
+  std::string error;           // Set when the measurement failed.
 };
 
 struct BenchOptions {
@@ -24,12 +38,25 @@ struct BenchOptions {
   int warmup_steps = 2;
   int timed_steps = 5;
   int threads = 0;  // 0 = all cores.
+  // When set, step i (warmup included) takes the real lengths of examples
+  // [i * batch, (i + 1) * batch) of this task's train split (generated or
+  // read as training would, in index order, so the same every time), each
+  // document cut to or padded to its share of seq_len as training pads it;
+  // else every position of every example is a real token.
+  std::optional<TaskConfig> lengths_from;
+  std::string workspace_dir;  // Resolves lengths_from's relative paths.
+  double peak_gflops = 0;     // MeasurePeakInChild(), copied into rows.
 };
 
 // Measures one length in a child process of its own, so that peak memory is
 // that length's alone and a crash or out-of-memory shows as an error row.
 BenchRow BenchTrainingStep(const ModelConfig& model, int seq_len,
                            const BenchOptions& options);
+
+// MeasureMatmulPeakGflops on `threads` threads (0 = all cores) in a child
+// process (the parent stays free of OpenMP, which does not survive fork);
+// 0 when it failed.
+double MeasurePeakInChild(int threads);
 
 std::string BenchCsvHeader();
 std::string BenchCsvRow(const BenchRow& row);

@@ -82,9 +82,10 @@ absl::Status SaveCheckpoint(const std::string& path, int64_t step,
   return WriteFileAtomic(path, file);
 }
 
-absl::Status LoadCheckpoint(const std::string& path, int64_t* step,
-                            std::string* metadata,
-                            const NamedTensors& tensors) {
+namespace {
+
+// The decompressed, CRC-checked payload of the checkpoint at `path`.
+absl::Status ReadPayload(const std::string& path, std::string* payload_out) {
   std::string file;
   absl::Status status = ReadFile(path, &file);
   if (!status.ok()) return status;
@@ -119,6 +120,42 @@ absl::Status LoadCheckpoint(const std::string& path, int64_t* step,
             payload.size()) != crc) {
     return corrupt("CRC mismatch");
   }
+  *payload_out = std::move(payload);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ReadCheckpointMetadata(const std::string& path, int64_t* step,
+                                    std::string* metadata) {
+  std::string payload;
+  absl::Status status = ReadPayload(path, &payload);
+  if (!status.ok()) return status;
+  Reader reader(payload);
+  int64_t saved_step;
+  uint64_t meta_size;
+  const char* bytes;
+  if (!reader.Get(&saved_step) || !reader.Get(&meta_size) ||
+      !reader.GetBytes(meta_size, &bytes)) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": corrupt checkpoint (header fields)"));
+  }
+  *step = saved_step;
+  *metadata = std::string(bytes, meta_size);
+  return absl::OkStatus();
+}
+
+absl::Status LoadCheckpoint(const std::string& path, int64_t* step,
+                            std::string* metadata,
+                            const NamedTensors& tensors) {
+  std::string payload;
+  absl::Status status = ReadPayload(path, &payload);
+  if (!status.ok()) return status;
+  auto corrupt = [&path](const std::string& what) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": corrupt checkpoint (", what,
+                     "); delete it to start the run afresh"));
+  };
   Reader reader(payload);
   int64_t saved_step;
   uint64_t meta_size, count;

@@ -28,6 +28,11 @@ absl::Status SaveCheckpoint(const std::string& path, int64_t step,
 absl::Status LoadCheckpoint(const std::string& path, int64_t* step,
                             std::string* metadata, const NamedTensors& tensors);
 
+// Reads only the step and metadata of a checkpoint, e.g. to learn which
+// model wrote it before building one to load it into.
+absl::Status ReadCheckpointMetadata(const std::string& path, int64_t* step,
+                                    std::string* metadata);
+
 }  // namespace lra
 
 #endif  // LRA_CHECKPOINT_H_

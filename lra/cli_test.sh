@@ -67,6 +67,39 @@ check "html report written" grep -q "<svg" "$TEST_TMPDIR/report.html"
 "$lra" status --suite=lra/testdata/tiny_suite.pbtxt --results="$out" >"$TEST_TMPDIR/o" 2>&1
 check "status shows both runs done" grep -q "2 done" "$TEST_TMPDIR/o"
 
+# 4c. eval: the best checkpoint on the same task file gives the run's own
+#     test accuracy exactly; another vocabulary or classes, or a longer
+#     sequence than the model has positions for, is one clear error.
+run_dir="$out/tiny/listops/tiny"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval exits 0 (got $rc)" test "$rc" -eq 0
+recorded=$(awk '/^test_accuracy:/{printf "%.6f", $2}' "$run_dir/result.pbtxt")
+check "eval reproduces the recorded test accuracy ($recorded)" \
+  grep -Eq "^accuracy $recorded \([0-9]+/16 correct\), loss [0-9.]+, examples 16$" "$TEST_TMPDIR/o"
+check "eval names the split" grep -q "^evaluated on: task 'listops' (seq_len 24), test split$" "$TEST_TMPDIR/o"
+cat "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --split=validation >"$TEST_TMPDIR/o" 2>&1
+check "eval --split=validation" grep -q "), validation split$" "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_brackets_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on another vocabulary exits 2 (got $rc)" test "$rc" -eq 2
+check "eval names both vocabularies and files" grep -q \
+  "^lra: error: vocabulary size does not match: lra/testdata/tiny_brackets_task.pbtxt (task 'brackets') has 5, the model of .*tiny/result.pbtxt has 16" "$TEST_TMPDIR/o"
+cat "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_long_task.pbtxt >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on a longer task exits 2 (got $rc)" test "$rc" -eq 2
+check "eval names both lengths" grep -q "has seq_len 48 (49 positions per document with CLS), the model of .* has 25 positions" "$TEST_TMPDIR/o"
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --split=dev >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval on an unknown split exits 2 (got $rc)" test "$rc" -eq 2
+"$lra" eval --run="$run_dir" --task_file=lra/testdata/tiny_task.pbtxt --suite=x >"$TEST_TMPDIR/o" 2>&1
+rc=$?
+check "eval refuses a foreign flag (got $rc)" test "$rc" -eq 2
+"$lra" eval --help >"$TEST_TMPDIR/o" 2>&1
+check "eval --help lists its flags" test "$(grep -c '^  --' "$TEST_TMPDIR/o")" -eq 5
+
 # 5. Missing suite file.
 "$lra" run --suite=lra/testdata/nope.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 rc=$?
@@ -244,10 +277,34 @@ check "list shows the mixer registry" grep -q "^token mixers other than attentio
   --warmup=0 --steps=1 --threads=1 >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
 rc=$?
 check "bench exits 0 (got $rc)" test "$rc" -eq 0
-check "bench prints the CSV header" test "$(head -n 1 "$TEST_TMPDIR/o")" = "variant,seq_len,batch,step_ms,tokens_per_s,peak_rss_mb"
-check "bench prints a row per length" grep -Eq "^full,32,1,[0-9]+\.[0-9],[0-9]+,[0-9]+$" "$TEST_TMPDIR/o"
+check "bench prints the CSV header" test "$(head -n 1 "$TEST_TMPDIR/o")" = \
+  "variant,seq_len,batch,step_ms,tokens_per_s,peak_rss_mb,mean_length,gflop_per_step,gflops,peak_gflops,peak_fraction,flops_scope,cpu"
+check "bench prints a row per length" grep -Eq "^full,32,1,[0-9]+\.[0-9],[0-9]+,[0-9]+,32\.0,[0-9.e+-]+,[0-9]+\.[0-9]+,[0-9]+\.[0-9],[0-9]+\.[0-9]+,all,[^,]+$" "$TEST_TMPDIR/o"
 check "bench prints two rows" test "$(wc -l <"$TEST_TMPDIR/o")" -eq 3
+# configs/models/bench.pbtxt at 16 tokens (mean pooling, no CLS), 2 layers of
+# d 128, qkv 128, MLP 256, 10 classes: per layer 8*16*128*128 (projections)
+# + 4*16*16*128 (attention) + 4*16*128*256 (MLP) = 4325376, head
+# 2*(128*256 + 256*10) = 70656; forward 8721408, with backward x3 = 26164224.
+check "bench counts the step's FLOPs" grep -q "^full,16,1,[^,]*,[^,]*,[^,]*,16\.0,0\.0261642," "$TEST_TMPDIR/o"
+check "bench records the CPU model" grep -q ",all,$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1 | tr ',' ';')$" "$TEST_TMPDIR/o"
+check "bench reports the matmul peak" grep -q "^bench: CPU .*; fp32 matmul peak [0-9.]* GFLOP/s" "$TEST_TMPDIR/e"
 cat "$TEST_TMPDIR/o" "$TEST_TMPDIR/e"
+# Lengths drawn from a task: the first train examples' real lengths, the
+# same every time; seq_len defaults to the task's (24).
+"$lra" data stats --task_file=lra/testdata/tiny_task.pbtxt --count=4 >"$TEST_TMPDIR/stats" 2>&1
+task_mean=$(sed -n '/^== listops train/,/^==/{s/^tokens: min [0-9]*, mean \([0-9.]*\),.*/\1/p}' "$TEST_TMPDIR/stats" | head -1)
+for i in 1 2; do
+  "$lra" bench --model_file=configs/models/bench.pbtxt --lengths_from=lra/testdata/tiny_task.pbtxt \
+    --batch=2 --warmup=0 --steps=2 --threads=1 >"$TEST_TMPDIR/o$i" 2>"$TEST_TMPDIR/e$i"
+  rc=$?
+  check "bench --lengths_from exits 0 (got $rc)" test "$rc" -eq 0
+done
+check "the task's first train examples' mean length ($task_mean)" test -n "$task_mean"
+check "bench --lengths_from prints the mean real length" \
+  grep -q "^bench: seq_len 24: mean real length $task_mean tokens per document" "$TEST_TMPDIR/e1"
+check "bench --lengths_from has it in its row" grep -q "^full,24,2,[^,]*,[^,]*,[^,]*,$task_mean," "$TEST_TMPDIR/o1"
+check "bench --lengths_from is deterministic" test "$(cut -d, -f7,8 "$TEST_TMPDIR/o1")" = "$(cut -d, -f7,8 "$TEST_TMPDIR/o2")"
+cat "$TEST_TMPDIR/o1" "$TEST_TMPDIR/e1" "$TEST_TMPDIR/stats"
 # A sweep also measures each configuration trained in its results folder,
 # under its own name and parameters (so the leaderboard never borrows).
 sweep_dir="$TEST_TMPDIR/sweep_results"
@@ -266,6 +323,9 @@ check "the sweep measures the trained configuration" grep -Eq "^local \(mode=sli
 check "the sweep measures the default too" grep -Eq "^local,16,1," "$TEST_TMPDIR/o"
 check "the sweep measures the state-space mixers" grep -Eq "^s4d,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
 check "the sweep keeps the parameters" grep -q 'name: "window"' "$sweep_dir/bench/sweep.pbtxt"
+check "the sweep records the CPU model" grep -q '^cpu_model: "' "$sweep_dir/bench/sweep.pbtxt"
+check "the sweep records the matmul peak" grep -q '^matmul_peak_gflops: ' "$sweep_dir/bench/sweep.pbtxt"
+check "the sweep records each point's FLOPs" grep -q '^  flops_per_step: ' "$sweep_dir/bench/sweep.pbtxt"
 cat "$TEST_TMPDIR/o"
 "$lra" run --model_file=x --suite=lra/testdata/tiny_suite.pbtxt >"$TEST_TMPDIR/o" 2>&1
 rc=$?

@@ -22,6 +22,7 @@
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "lra/bench.h"
+#include "lra/evaluate.h"
 #include "lra/runner.h"
 #include "lra/trainer.h"
 #include "lra/validate.h"
@@ -240,9 +241,10 @@ absl::Status DataCommand(const std::string& subcommand,
 }
 
 // What a sweep measures: every registered attention variant and every other
-// registered token mixer (s4d, lru) at its defaults, then every other token-mixer configuration (attention with parameters, or
-// a mixer plugin) that a finished or running run in `results_dir` trained, so
-// the leaderboard never shows a configuration with another one's figures.
+// registered token mixer (s4d, lru) at its defaults, then every other
+// token-mixer configuration (attention with parameters, or a mixer plugin) that
+// a finished or running run in `results_dir` trained, so the leaderboard never
+// shows a configuration with another one's figures.
 struct SweepConfig {
   std::string
       label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
@@ -310,6 +312,9 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
                         ? bench.threads
                         : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   sweep.set_machine(MachineDescription());
+  sweep.set_cpu_model(CpuModelName());
+  sweep.set_matmul_peak_gflops(bench.peak_gflops);
+  sweep.set_lengths_from(options.lengths_from);
   sweep.set_git_revision(GitRevision(workspace));
   sweep.set_started(
       absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone()));
@@ -334,6 +339,8 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       row.variant = variant;
       row.seq_len = n;
       row.batch = bench.batch;
+      row.cpu = CpuModelName();
+      row.peak_gflops = bench.peak_gflops;
       if (!skip_reason.empty()) {
         row.error = skip_reason;
       } else {
@@ -358,6 +365,11 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       point->set_tokens_per_second(row.tokens_per_s);
       point->set_peak_rss_mb(row.peak_rss_mb);
       point->set_error(row.error);
+      point->set_mean_length(row.mean_length);
+      point->set_flops_per_step(row.flops_per_step);
+      point->set_achieved_gflops(row.achieved_gflops);
+      point->set_peak_fraction(row.peak_fraction);
+      point->set_flops_scope(row.flops_scope);
       *point->mutable_attention_param() = measured.param();
       rows.push_back(row);
       // Written after every point: a sweep cut short keeps what it measured.
@@ -406,21 +418,41 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
     return absl::InvalidArgumentError(
         "--batch and --steps must be > 0 and --warmup >= 0");
   }
-  std::vector<int> lengths;
-  for (absl::string_view part : absl::StrSplit(options.seq_len, ',')) {
-    int n;
-    if (!absl::SimpleAtoi(part, &n) || n <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--seq_len=", options.seq_len,
-          ": allowed: positive integers separated by commas, e.g. 1024,2048"));
-    }
-    lengths.push_back(n);
-  }
   BenchOptions bench;
   bench.batch = options.batch;
   bench.warmup_steps = options.warmup;
   bench.timed_steps = options.steps;
   bench.threads = options.threads;
+  bench.workspace_dir = WorkspaceDir();
+  std::string seq_len = options.seq_len;
+  if (!options.lengths_from.empty()) {
+    TaskConfig task;
+    ConfigOrigin origin{std::make_shared<ConfigSource>(), ""};
+    RETURN_IF_ERROR(
+        LoadTextProto(ResolvePath(bench.workspace_dir, options.lengths_from),
+                      &task, origin.source.get()));
+    RETURN_IF_ERROR(ResolveAndValidateTask(&task, origin));
+    if (seq_len.empty()) seq_len = absl::StrCat(task.seq_len());
+    bench.lengths_from = task;
+  }
+  if (seq_len.empty()) seq_len = "1024,2048,4096";
+  std::vector<int> lengths;
+  for (absl::string_view part : absl::StrSplit(seq_len, ',')) {
+    int n;
+    if (!absl::SimpleAtoi(part, &n) || n <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--seq_len=", seq_len,
+          ": allowed: positive integers separated by commas, e.g. 1024,2048"));
+    }
+    lengths.push_back(n);
+  }
+  bench.peak_gflops = MeasurePeakInChild(options.threads);
+  std::cerr << absl::StrFormat(
+      "bench: CPU %s; fp32 matmul peak %.1f GFLOP/s (oneDNN 1024^3, best of "
+      "5, %d threads)\n",
+      CpuModelName(), bench.peak_gflops,
+      options.threads > 0 ? options.threads
+                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
   if (options.sweep) return BenchSweepCommand(model, lengths, bench, options);
   std::vector<BenchRow> rows;
   if (options.format == "csv")
@@ -430,6 +462,11 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
     if (!row.error.empty()) {
       std::cerr << "bench: " << row.variant << " at " << n << ": " << row.error
                 << "\n";
+    } else if (bench.lengths_from.has_value()) {
+      std::cerr << absl::StrFormat(
+          "bench: seq_len %d: mean real length %.1f tokens per document "
+          "(train examples of %s)\n",
+          n, row.mean_length, options.lengths_from);
     }
     if (options.format == "csv")
       std::cout << BenchCsvRow(row) << "\n" << std::flush;
@@ -499,6 +536,26 @@ void PrintAttention(const AttentionPlugin& plugin) {
 }
 
 }  // namespace
+
+absl::Status EvalCommand(const EvalCommandOptions& options) {
+  if (options.run.empty() || options.task_file.empty()) {
+    return absl::InvalidArgumentError(
+        "eval needs --run=RESULT_DIR (a run's folder, e.g. "
+        "results/smoke/listops/tiny) and --task_file=FILE (a TaskConfig "
+        ".pbtxt)");
+  }
+  const std::string workspace = WorkspaceDir();
+  CheckpointEvalOptions eval_options;
+  eval_options.run_dir = ResolvePath(workspace, options.run);
+  eval_options.task_file = ResolvePath(workspace, options.task_file);
+  eval_options.workspace_dir = workspace;
+  ASSIGN_OR_RETURN(eval_options.split, ParseSplitName(options.split));
+  eval_options.count = options.count;
+  eval_options.threads = options.threads;
+  ASSIGN_OR_RETURN(CheckpointEval eval, EvaluateCheckpoint(eval_options));
+  std::cout << FormatCheckpointEval(eval);
+  return absl::OkStatus();
+}
 
 absl::Status ListCommand() {
   const ModelPlugins& plugins = BuiltinPlugins();

@@ -59,6 +59,10 @@ struct BenchCommandOptions {
   std::string out = "results";
   // A variant whose step takes longer than this is not run at longer lengths.
   double max_step_seconds = 120;
+  // A TaskConfig .pbtxt: batches take the real lengths of its train split's
+  // first examples, padded to seq_len as training pads them. An empty
+  // seq_len then means the task's.
+  std::string lengths_from;
 };
 
 // The model `lra bench` measures: `model_file` (relative to the workspace)
@@ -71,6 +75,18 @@ absl::StatusOr<ModelConfig> LoadBenchModel(const std::string& model_file,
 absl::Status BenchCommand(const BenchCommandOptions& options);
 
 absl::Status ListCommand();
+
+struct EvalCommandOptions {
+  std::string run;        // A run's folder.
+  std::string task_file;  // A TaskConfig .pbtxt.
+  std::string split = "test";
+  int64_t count = 0;  // Examples from the split's start; 0 = all.
+  int threads = 0;    // 0 = the run's.
+};
+
+// `lra eval`: the run's best-validation checkpoint on a task file's split;
+// prints accuracy, loss and the number of examples.
+absl::Status EvalCommand(const EvalCommandOptions& options);
 
 }  // namespace lra
 

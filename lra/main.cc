@@ -4,7 +4,9 @@
 //   lra data check --task=text --data_dir=DIR | --task_file=FILE
 //   lra data stats|bench --task=NAME [--count=N]
 //   lra bench --model_file=configs/models/bench.pbtxt --seq_len=1024,2048
-//   --batch=8 lra list
+//   --batch=8
+//   lra eval --run=results/SUITE/TASK/MODEL --task_file=FILE [--split=test]
+//   lra list
 //
 // Relative paths are resolved against the directory `bazel run` was started
 // from. Errors print one message and exit non-zero.
@@ -47,7 +49,13 @@ ABSL_FLAG(std::string, task, "listops", "`data`: task name.");
 ABSL_FLAG(std::string, tsv, "",
           "`data check`: one ListOps TSV file in LRA's format.");
 ABSL_FLAG(std::string, task_file, "",
-          "`data`: a TaskConfig .pbtxt instead of --task's defaults.");
+          "`data`: a TaskConfig .pbtxt instead of --task's defaults; `eval`: "
+          "the task to evaluate on.");
+ABSL_FLAG(std::string, run, "",
+          "`eval`: a run's folder (results/<suite>/<task>/<model>), finished "
+          "or interrupted; its best-validation checkpoint is evaluated.");
+ABSL_FLAG(std::string, split, "test",
+          "`eval`: the split evaluated: test, validation or train.");
 ABSL_FLAG(std::string, data_dir, "",
           "`data check|stats|bench`: the task's official data (text: "
           "aclImdb; retrieval: the folder of new_aan_pairs.*.tsv; image: "
@@ -56,7 +64,8 @@ ABSL_FLAG(std::string, data_dir, "",
 ABSL_FLAG(int64_t, count, 0,
           "`data stats`: examples described per split; `data bench`: "
           "examples timed (0 = 2000, or 500 for pathfinder and pathx); "
-          "`data render`: images to write (0 = 16).");
+          "`data render`: images to write (0 = 16); `eval`: examples from "
+          "the split's start, rounded up to whole batches (0 = all).");
 ABSL_FLAG(int, resolution, 0,
           "`data render`: Pathfinder image side (32, 64, 128, 256).");
 ABSL_FLAG(std::string, model_file, "configs/models/bench.pbtxt",
@@ -68,7 +77,8 @@ ABSL_FLAG(std::string, seq_len, "1024,2048,4096",
 ABSL_FLAG(int, batch, 8, "`bench`: batch size.");
 ABSL_FLAG(int, warmup, 2, "`bench`: untimed steps before timing.");
 ABSL_FLAG(int, steps, 5, "`bench`: timed steps (the median is reported).");
-ABSL_FLAG(int, threads, 0, "Threads; 0 = all cores.");
+ABSL_FLAG(int, threads, 0,
+          "Threads; 0 = all cores (`eval`: 0 = the run's threads).");
 ABSL_FLAG(std::string, format, "",
           "`bench`: csv (default) or md; `leaderboard`: md (default), csv or "
           "html.");
@@ -85,6 +95,11 @@ ABSL_FLAG(bool, group_by_machine, false,
 ABSL_FLAG(bool, sweep, false,
           "`bench`: measure every registered variant and store the sweep in "
           "<out>/bench/sweep.pbtxt (lengths default to 1K..16K).");
+ABSL_FLAG(std::string, lengths_from, "",
+          "`bench`: a TaskConfig .pbtxt (e.g. configs/tasks/listops.pbtxt); "
+          "each step's batch takes the real lengths of the first examples of "
+          "its train split, padded to seq_len as training pads them (seq_len "
+          "defaults to the task's).");
 ABSL_FLAG(double, max_step_seconds, 120,
           "`bench --sweep`: longer lengths of a variant are skipped once one "
           "step takes longer than this.");
@@ -111,8 +126,13 @@ constexpr char kUsage[] =
     "      write Pathfinder images as PNGs and a contact sheet\n"
     "  bench [--model_file=FILE] [--attention=NAME] [--seq_len=1024,2048] "
     "[--batch=8]\n"
-    "        [--format=csv|md] [--sweep --out=DIR]\n"
-    "      time a full training step per length\n"
+    "        [--format=csv|md] [--sweep --out=DIR] [--lengths_from=TASK_FILE]\n"
+    "      time a full training step per length: its analytic FLOPs and the\n"
+    "      fraction of this machine's fp32 matmul peak it reached\n"
+    "  eval --run=RESULT_DIR --task_file=FILE [--split=test|validation|train]\n"
+    "       [--count=N] [--threads=N]\n"
+    "      a run's best-validation checkpoint on another task configuration\n"
+    "      (e.g. the official files): accuracy, loss, examples\n"
     "  list\n"
     "      print the registered attention variants and tasks\n"
     "  leaderboard [--results=DIR] [--format=md|csv|html] [--output_file=F]\n"
@@ -142,7 +162,9 @@ const std::vector<CommandFlags>& CommandTable() {
       {"data render", {"task", "task_file", "resolution", "count", "out"}},
       {"bench",
        {"model_file", "attention", "seq_len", "batch", "warmup", "steps",
-        "threads", "format", "sweep", "out", "max_step_seconds"}},
+        "threads", "format", "sweep", "out", "max_step_seconds",
+        "lengths_from"}},
+      {"eval", {"run", "task_file", "split", "count", "threads"}},
       {"list", {}},
       {"leaderboard",
        {"results", "format", "output_file", "suites", "tasks", "models",
@@ -292,10 +314,23 @@ int main(int argc, char** argv) {
     options.sweep = absl::GetFlag(FLAGS_sweep);
     options.out = OrDefault(absl::GetFlag(FLAGS_out), "results");
     options.max_step_seconds = absl::GetFlag(FLAGS_max_step_seconds);
-    if (options.sweep && absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
-      options.seq_len = "1024,2048,3072,4096,8192,16384";
+    options.lengths_from = absl::GetFlag(FLAGS_lengths_from);
+    if (absl::GetFlag(FLAGS_seq_len) == "1024,2048,4096") {
+      if (!options.lengths_from.empty()) {
+        options.seq_len = "";  // The task's.
+      } else if (options.sweep) {
+        options.seq_len = "1024,2048,3072,4096,8192,16384";
+      }
     }
     status = lra::BenchCommand(options);
+  } else if (command == "eval") {
+    lra::EvalCommandOptions options;
+    options.run = absl::GetFlag(FLAGS_run);
+    options.task_file = absl::GetFlag(FLAGS_task_file);
+    options.split = absl::GetFlag(FLAGS_split);
+    options.count = absl::GetFlag(FLAGS_count);
+    options.threads = absl::GetFlag(FLAGS_threads);
+    status = lra::EvalCommand(options);
   } else if (command == "list") {
     status = lra::ListCommand();
   } else if (command == "leaderboard") {
@@ -321,9 +356,10 @@ int main(int argc, char** argv) {
       status = lra::StatusCommand(options);
     }
   } else {
-    std::cerr << "lra: unknown command '" << command
-              << "' (allowed: run, data, bench, list, leaderboard, status)\n\n"
-              << kUsage;
+    std::cerr
+        << "lra: unknown command '" << command
+        << "' (allowed: run, data, bench, eval, list, leaderboard, status)\n\n"
+        << kUsage;
     return 2;
   }
   if (!status.ok()) return Fail(status);

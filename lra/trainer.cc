@@ -24,6 +24,7 @@
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "lra/checkpoint.h"
+#include "lra/data_order.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
 #include "models/builtin.h"
@@ -37,89 +38,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// splitmix64: a tiny, well-mixed generator whose output is the same on every
-// platform (std:: distributions are not).
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// The order in which training examples are visited: a fresh permutation per
-// epoch, a pure function of (seed, epoch), so any step's batch can be
-// recomputed after a resume.
-class DataOrder {
- public:
-  DataOrder(int64_t size, uint64_t seed) : seed_(seed), perm_(size) {}
-
-  int64_t Index(int64_t position) {
-    const int64_t size = perm_.size();
-    const int64_t epoch = position / size;
-    if (epoch != epoch_) Shuffle(epoch);
-    return perm_[position % size];
-  }
-
- private:
-  void Shuffle(int64_t epoch) {
-    std::iota(perm_.begin(), perm_.end(), 0);
-    uint64_t state = Mix(seed_ ^ Mix(static_cast<uint64_t>(epoch) + 1));
-    for (int64_t i = static_cast<int64_t>(perm_.size()) - 1; i > 0; --i) {
-      state = Mix(state);
-      int64_t j = static_cast<int64_t>(state % static_cast<uint64_t>(i + 1));
-      std::swap(perm_[i], perm_[j]);
-    }
-    epoch_ = epoch;
-  }
-
-  uint64_t seed_;
-  int64_t epoch_ = -1;
-  std::vector<int64_t> perm_;
-};
-
-struct EvalFigures {
-  double loss = 0;
-  double accuracy = 0;
-  int64_t examples = 0;
-};
-
-// Evaluates `batches` batches of `data` in order (0 = all) without dropout.
-absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
-                                     int batch_size, int batches,
-                                     std::vector<int32_t>& tokens,
-                                     std::vector<int32_t>& labels) {
-  EvalFigures figures;
-  const int64_t total = data.size();
-  int64_t limit = batches > 0
-                      ? std::min<int64_t>(total, int64_t{batches} * batch_size)
-                      : total;
-  double loss_sum = 0;
-  int64_t correct_sum = 0;
-  const int n = data.seq_len();
-  for (int64_t start = 0; start < limit; start += batch_size) {
-    int batch = static_cast<int>(std::min<int64_t>(batch_size, limit - start));
-    for (int b = 0; b < batch; ++b) {
-      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
-    }
-    absl::Status status =
-        encoder.CheckInputs(tokens.data(), labels.data(), batch);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "evaluation batch at example ", start, ": ", status.message()));
-    }
-    encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
-    int correct = 0;
-    loss_sum += double{encoder.Loss(labels.data(), &correct)} * batch;
-    correct_sum += correct;
-  }
-  figures.examples = limit;
-  if (limit > 0) {
-    figures.loss = loss_sum / limit;
-    figures.accuracy = static_cast<double>(correct_sum) / limit;
-  }
-  return figures;
 }
 
 NamedTensors ParameterTensors(Encoder& encoder) {
@@ -149,6 +67,43 @@ std::string Now() {
 
 }  // namespace
 
+absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
+                                     int batch_size, int batches,
+                                     std::vector<int32_t>& tokens,
+                                     std::vector<int32_t>& labels) {
+  EvalFigures figures;
+  const int64_t total = data.size();
+  int64_t limit = batches > 0
+                      ? std::min<int64_t>(total, int64_t{batches} * batch_size)
+                      : total;
+  double loss_sum = 0;
+  int64_t correct_sum = 0;
+  const int n = data.seq_len();
+  for (int64_t start = 0; start < limit; start += batch_size) {
+    int batch = static_cast<int>(std::min<int64_t>(batch_size, limit - start));
+    for (int b = 0; b < batch; ++b) {
+      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+    }
+    absl::Status status =
+        encoder.CheckInputs(tokens.data(), labels.data(), batch);
+    if (!status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "evaluation batch at example ", start, ": ", status.message()));
+    }
+    encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
+    int correct = 0;
+    loss_sum += double{encoder.Loss(labels.data(), &correct)} * batch;
+    correct_sum += correct;
+  }
+  figures.examples = limit;
+  figures.correct = correct_sum;
+  if (limit > 0) {
+    figures.loss = loss_sum / limit;
+    figures.accuracy = static_cast<double>(correct_sum) / limit;
+  }
+  return figures;
+}
+
 void ResetPeakRss() {
   // Linux resets the VmHWM high-water mark on "5"; elsewhere this is a no-op
   // and PeakRssMb() falls back to the whole process's peak.
@@ -174,23 +129,25 @@ double PeakRssMb() {
   return usage.ru_maxrss / 1024.0;
 }
 
-std::string MachineDescription() {
-  char host[256] = "unknown";
-  gethostname(host, sizeof(host) - 1);
-  std::string cpu = "unknown CPU";
+std::string CpuModelName() {
   std::ifstream info("/proc/cpuinfo");
   std::string line;
   while (std::getline(info, line)) {
     if (absl::StartsWith(line, "model name")) {
       size_t colon = line.find(':');
       if (colon != std::string::npos) {
-        cpu = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
       }
-      break;
     }
   }
-  return absl::StrCat(host, " (", cpu, ", ", sysconf(_SC_NPROCESSORS_ONLN),
-                      " cores)");
+  return "unknown CPU";
+}
+
+std::string MachineDescription() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, " (", CpuModelName(), ", ",
+                      sysconf(_SC_NPROCESSORS_ONLN), " cores)");
 }
 
 std::string GitRevision(const std::string& workspace_dir) {
@@ -288,8 +245,23 @@ absl::Status Run::Prepare() {
 
   tokens.resize(int64_t{batch_size} * seq_len);
   labels.resize(batch_size);
-  order = std::make_unique<DataOrder>(train_data->size(),
-                                      Mix(train.seed() ^ 0x5eedda7aULL));
+  const uint64_t order_seed = Mix64(train.seed() ^ 0x5eedda7aULL);
+  if (train.length_bucket_batches() > 0) {
+    // Real tokens of every training example (all documents together), for
+    // batches of similar length.
+    std::vector<int> lengths(train_data->size());
+    for (int64_t i = 0; i < train_data->size(); ++i) {
+      train_data->Get(i, tokens.data());
+      int length = 0;
+      for (int p = 0; p < seq_len; ++p) length += tokens[p] != 0 ? 1 : 0;
+      lengths[i] = length;
+    }
+    order =
+        std::make_unique<DataOrder>(std::move(lengths), order_seed, batch_size,
+                                    train.length_bucket_batches());
+  } else {
+    order = std::make_unique<DataOrder>(train_data->size(), order_seed);
+  }
   params = ParameterTensors(*encoder);
   full_state = params;
   optimizer->ForEachState([this](const std::string& name, Tensor& value) {
@@ -355,7 +327,7 @@ absl::Status Run::TrainStep() {
   encoder->SetStep(step);
   encoder->ZeroGrad();
   encoder->Forward(tokens.data(), batch_size, /*training=*/true,
-                   Mix(train.seed() ^ Mix(static_cast<uint64_t>(step))));
+                   Mix64(train.seed() ^ Mix64(static_cast<uint64_t>(step))));
   int correct = 0;
   float loss = encoder->Loss(labels.data(), &correct);
   encoder->Backward();

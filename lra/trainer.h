@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "datasets/dataset_base.h"
+#include "models/encoder.h"
 #include "proto/config.pb.h"
 #include "proto/result.pb.h"
 
@@ -45,13 +48,33 @@ struct TrainOutcome {
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
                                       const TrainOptions& options);
 
+// Loss and accuracy of an evaluation.
+struct EvalFigures {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t examples = 0;
+  int64_t correct = 0;
+};
+
+// Evaluates `batches` batches of `data` in order (0 = all) without dropout,
+// `batch_size` examples per Forward; `tokens` ([batch_size, seq_len]) and
+// `labels` ([batch_size]) are the caller's buffers. A token id or label the
+// encoder does not accept is InvalidArgument naming the example.
+absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
+                                     int batch_size, int batches,
+                                     std::vector<int32_t>& tokens,
+                                     std::vector<int32_t>& labels);
+
 // Peak resident memory of this process since the last ResetPeakRss() (or
 // since it started), in MiB. TrainRun resets it first, so a suite's later
 // runs do not report an earlier run's peak.
 double PeakRssMb();
 void ResetPeakRss();
 
-// "hostname (CPU model)".
+// The CPU's model name (/proc/cpuinfo "model name"), or "unknown CPU".
+std::string CpuModelName();
+
+// "hostname (CPU model, N cores)".
 std::string MachineDescription();
 
 // The workspace's git revision ("<sha>" or "<sha>-dirty"), or "unknown".

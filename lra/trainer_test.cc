@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -132,34 +133,32 @@ TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
   EXPECT_EQ(before, after);
 }
 
-TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
-  Suite suite = TinySuite();
-  suite.runs.resize(1);
-  // Two threads: the result must not depend on how work was split in time.
-  suite.runs[0].config.mutable_train()->set_threads(2);
+// Trains `suite` straight through and again stopped after step 4 and
+// resumed; expects both to end bit for bit alike. Returns the straight run.
+RunResult ExpectResumeIsExact(const Suite& suite, const std::string& name) {
   const std::string run_dir = "/tiny/" + suite.runs[0].id;
-  const std::string straight = MakeTestTmpDir("straight");
-  ASSERT_TRUE(RunSuite(suite, Options(straight)).ok());
+  const std::string straight = MakeTestTmpDir(name + "_straight");
+  EXPECT_TRUE(RunSuite(suite, Options(straight)).ok());
 
-  const std::string resumed = MakeTestTmpDir("resumed");
+  const std::string resumed = MakeTestTmpDir(name + "_resumed");
   SuiteRunOptions stop = Options(resumed);
   stop.stop_after_steps = 4;
   absl::StatusOr<SuiteSummary> summary = RunSuite(suite, stop);
-  ASSERT_TRUE(summary.ok());
+  EXPECT_TRUE(summary.ok());
   EXPECT_EQ(summary->interrupted, 1);
   EXPECT_FALSE(FileExists(resumed + run_dir + "/result.pbtxt"));
   SuiteRunOptions resume = Options(resumed);
   resume.resume = true;
   summary = RunSuite(suite, resume);
-  ASSERT_TRUE(summary.ok());
+  EXPECT_TRUE(summary.ok());
   EXPECT_EQ(summary->trained, 1);
 
   RunResult a = ReadResult(straight + run_dir + "/result.pbtxt");
   RunResult b = ReadResult(resumed + run_dir + "/result.pbtxt");
-  ASSERT_EQ(b.resumed_at_size(), 1);
-  EXPECT_EQ(b.resumed_at(0), 4);
-  ASSERT_EQ(a.eval_size(), b.eval_size());
-  for (int i = 0; i < a.eval_size(); ++i) {
+  EXPECT_EQ(b.resumed_at_size(), 1);
+  if (b.resumed_at_size() == 1) EXPECT_EQ(b.resumed_at(0), 4);
+  EXPECT_EQ(a.eval_size(), b.eval_size());
+  for (int i = 0; i < std::min(a.eval_size(), b.eval_size()); ++i) {
     EXPECT_EQ(a.eval(i).step(), b.eval(i).step());
     EXPECT_EQ(a.eval(i).train_loss(), b.eval(i).train_loss()) << i;
     EXPECT_EQ(a.eval(i).val_loss(), b.eval(i).val_loss()) << i;
@@ -168,6 +167,29 @@ TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
   EXPECT_EQ(a.best_step(), b.best_step());
   EXPECT_EQ(a.test_accuracy(), b.test_accuracy());
   EXPECT_EQ(a.test_loss(), b.test_loss());
+  return a;
+}
+
+TEST(TrainerTest, ResumedRunEndsExactlyLikeAnUninterruptedOne) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  // Two threads: the result must not depend on how work was split in time.
+  suite.runs[0].config.mutable_train()->set_threads(2);
+  ExpectResumeIsExact(suite, "plain");
+}
+
+TEST(TrainerTest, ResumeStaysExactWithLengthBucketing) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  suite.runs[0].config.mutable_train()->set_threads(2);
+  RunResult plain = ExpectResumeIsExact(suite, "unbucketed");
+  // 64 examples, batches of 8: windows of 2 batches; 12 steps cross an
+  // epoch boundary (step 9 starts epoch 1).
+  suite.runs[0].config.mutable_train()->set_length_bucket_batches(2);
+  RunResult bucketed = ExpectResumeIsExact(suite, "bucketed");
+  // Bucketing changes which examples share a batch, hence the training loss.
+  ASSERT_GT(bucketed.eval_size(), 0);
+  EXPECT_NE(plain.eval(0).train_loss(), bucketed.eval(0).train_loss());
 }
 
 TEST(TrainerTest, CorruptResumeCheckpointFailsWithoutTouchingResults) {

@@ -42,7 +42,7 @@ status=0
 
 echo "== ours: bazel run //lra -- bench (seq_len $LENS, batch $BATCH)" >&2
 # shellcheck disable=SC2086  # BAZEL_STARTUP is a list of options.
-if ! bazel ${BAZEL_STARTUP:-} run -c opt //lra -- bench --model="$MODEL" \
+if ! bazel ${BAZEL_STARTUP:-} run -c opt //lra -- bench --model_file="$MODEL" \
     --seq_len="$LENS" --batch="$BATCH" --format=csv >"$ours_csv"; then
   echo "compare_bench: lra bench failed; its output is in $ours_csv" >&2
   status=1
@@ -60,26 +60,29 @@ fi
 import csv
 import sys
 
-HEADER = ["variant", "seq_len", "batch", "step_ms", "tokens_per_s", "peak_rss_mb"]
-
 
 def read_rows(path):
-    """Rows of the bench CSV; other lines (logs) before or after are skipped."""
+    """Rows of a bench CSV, by the names of its header line (lra bench has
+    more columns than bench_torch.py); log lines are skipped."""
     rows = []
     try:
         lines = open(path).read().splitlines()
     except OSError:
         return rows
+    header = None
     for fields in csv.reader(lines):
-        if len(fields) != len(HEADER) or fields == HEADER:
+        if fields[:1] == ["variant"]:
+            header = fields
             continue
-        row = dict(zip(HEADER, (f.strip() for f in fields)))
+        if header is None or len(fields) != len(header):
+            continue
+        row = dict(zip(header, (f.strip() for f in fields)))
         try:
             row["seq_len"] = int(row["seq_len"])
             row["batch"] = int(row["batch"])
             for key in ("step_ms", "tokens_per_s", "peak_rss_mb"):
                 row[key] = float(row[key])
-        except ValueError:
+        except (KeyError, ValueError):
             continue
         rows.append(row)
     return rows
