@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 #include <vector>
 
@@ -67,8 +68,27 @@ absl::Status RunCommand(const RunCommandOptions& options) {
   run_options.shards = shards;
   run_options.stop_after_steps = options.stop_after_steps;
   run_options.log = &std::cerr;
+  // Ctrl-C or `kill`: the running run saves its state at the next step
+  // boundary and the suite stops there.
+  ScopedStopSignals stop_signals;
   absl::StatusOr<SuiteSummary> summary = RunSuite(*suite, run_options);
   if (!summary.ok()) return summary.status();
+  if (summary->stop_signal != 0) {
+    std::string resume =
+        absl::StrCat("lra run --suite=", options.suite, " --out=", options.out);
+    if (shards > 1) absl::StrAppend(&resume, " --shard=", options.shard);
+    absl::StrAppend(&resume, " --resume");
+    std::string where =
+        summary->stopped_run_dir.empty()
+            ? std::string("before its next run started")
+            : absl::StrCat("at step ", summary->stopped_at_step,
+                           "; its state is in ", summary->stopped_run_dir,
+                           "/checkpoint.last");
+    return absl::CancelledError(
+        absl::StrCat("suite '", suite->name, "' stopped by ",
+                     summary->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", " ",
+                     where, ". Resume with:\n  ", resume));
+  }
   std::cerr << "suite " << suite->name << ": " << summary->trained
             << " trained, " << summary->skipped << " already done, "
             << summary->failed << " failed";
@@ -240,9 +260,10 @@ absl::Status DataCommand(const std::string& subcommand,
 }
 
 // What a sweep measures: every registered attention variant and every other
-// registered token mixer (s4d, lru) at its defaults, then every other token-mixer configuration (attention with parameters, or
-// a mixer plugin) that a finished or running run in `results_dir` trained, so
-// the leaderboard never shows a configuration with another one's figures.
+// registered token mixer (s4d, lru) at its defaults, then every other
+// token-mixer configuration (attention with parameters, or a mixer plugin) that
+// a finished or running run in `results_dir` trained, so the leaderboard never
+// shows a configuration with another one's figures.
 struct SweepConfig {
   std::string
       label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
