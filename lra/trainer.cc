@@ -379,6 +379,10 @@ absl::Status Run::Prepare() {
   RETURN_IF_ERROR(CheckRunFolderFormat(options.run_dir));
   RETURN_IF_ERROR(MakeDirs(options.run_dir));
   RemoveStaleTemporaries(options.run_dir);
+  // The config beside the run from its start, so that an interrupted or
+  // killed run's folder says what it was training.
+  RETURN_IF_ERROR(
+      WriteTextProtoAtomic(options.run_dir + "/config.pbtxt", config));
   ASSIGN_OR_RETURN(train_data, MakeDataset(config.task(), Split::kTrain,
                                            options.workspace_dir));
   ASSIGN_OR_RETURN(
