@@ -205,8 +205,11 @@ RunRecord LoadRunFolder(const std::string& dir, const std::string& suite,
   if (path.empty()) {
     record.state = RunState::kUnfinished;
     // The config the run was started with, when it wrote one.
-    LoadTextProto(dir + "/config.pbtxt", record.result.mutable_config())
-        .IgnoreError();
+    RunConfig config;
+    if (FileExists(dir + "/config.pbtxt") &&
+        LoadTextProto(dir + "/config.pbtxt", &config).ok()) {
+      *record.result.mutable_config() = config;
+    }
     std::string csv;
     if (ReadFile(dir + "/metrics.csv", &csv).ok()) {
       for (const EvalPoint& point : ParseMetricsCsv(csv)) {
