@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "config/validation.h"
 #include "util/files.h"
@@ -50,11 +51,10 @@ absl::StatusOr<Suite> ExpandSuite(const std::string& path,
   suite.name = config.name();
   ConfigOrigin suite_origin{source, ""};
   // "bench" is where `lra bench --sweep` stores its sweeps.
-  if (suite.name.empty() || suite.name == "bench" ||
-      suite.name.find_first_of("/ \t") != std::string::npos) {
-    return FieldError(suite_origin, "name", absl::StrCat("'", suite.name, "'"),
-                      "a non-empty name without '/' or spaces, other than "
-                      "'bench' (reserved for bench sweeps)");
+  RETURN_IF_ERROR(ValidateSafeName(suite_origin, "name", suite.name));
+  if (suite.name == "bench") {
+    return FieldError(suite_origin, "name", "\"bench\"",
+                      "any other name ('bench' is reserved for bench sweeps)");
   }
   for (int i = 0; i < config.run_size(); ++i) {
     PlannedRun run;
@@ -133,7 +133,20 @@ absl::Status AssignRunIds(Suite* suite) {
   // A run's folder is <task label>/<model name>; the train name is added only
   // where one task and model are trained with several recipes.
   std::map<std::string, int> base_count;
+  // Every part of the folder is checked here too, for suites built in code
+  // rather than read and validated: none may climb out of --out.
+  if (!IsSafeName(suite->name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("suite name \"", absl::CHexEscape(suite->name),
+                     "\": allowed: ", kSafeNameAllowed));
+  }
   for (PlannedRun& run : suite->runs) {
+    RETURN_IF_ERROR(ValidateSafeName(run.task_origin, "label",
+                                     RunTaskLabel(run.config.task())));
+    RETURN_IF_ERROR(ValidateSafeName(run.model_origin, "name",
+                                     RunModelName(run.config.model())));
+    RETURN_IF_ERROR(ValidateSafeName(run.train_origin, "name",
+                                     RunTrainName(run.config.train())));
     run.id = absl::StrCat(RunTaskLabel(run.config.task()), "/",
                           RunModelName(run.config.model()));
     ++base_count[run.id];

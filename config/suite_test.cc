@@ -46,6 +46,18 @@ TEST(ExpandSuiteTest, ReservedSuiteNameIsRefused) {
       << suite.status();
 }
 
+TEST(ExpandSuiteTest, SuiteNameWithSlashIsRefusedNamingFileAndField) {
+  const std::string dir = MakeTestTmpDir("slash");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/s.pbtxt", "name: \"../up\"\n").ok());
+  absl::StatusOr<Suite> suite = ExpandSuite(dir + "/s.pbtxt", dir);
+  ASSERT_FALSE(suite.ok());
+  const std::string message(suite.status().message());
+  EXPECT_NE(message.find("s.pbtxt:1: name = \"../up\": allowed: 1 to 100 "
+                         "characters from A-Z a-z 0-9 . _ + -"),
+            std::string::npos)
+      << message;
+}
+
 PlannedRun MakeRun(const std::string& task, const std::string& model,
                    const std::string& train) {
   PlannedRun run;
@@ -96,6 +108,26 @@ TEST(ShardRunsTest, ShardsPartitionTheRuns) {
   EXPECT_EQ(a[0].config.model().name(), "a");
   EXPECT_EQ(a[1].config.model().name(), "c");
   EXPECT_EQ(b[0].config.model().name(), "b");
+}
+
+// Suites built in code skip validation; their folders are checked anyway.
+TEST(AssignRunIdsTest, NamesThatLeaveTheResultsFolderAreRefused) {
+  for (const PlannedRun& run :
+       {MakeRun("listops", "../../../escaped", "default"),
+        MakeRun("..", "tiny", "default"), MakeRun("listops", "tiny", "a/b"),
+        MakeRun("listops", "", "default")}) {
+    Suite suite;
+    suite.name = "s";
+    suite.runs = {run, MakeRun("listops", "other", "x")};
+    // An empty model name falls back to "transformer": only the others fail.
+    const bool expect_ok = run.config.model().name().empty();
+    EXPECT_EQ(AssignRunIds(&suite).ok(), expect_ok)
+        << run.config.ShortDebugString();
+  }
+  Suite suite;
+  suite.name = "..";
+  suite.runs = {MakeRun("listops", "tiny", "default")};
+  EXPECT_FALSE(AssignRunIds(&suite).ok());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -22,6 +24,31 @@ absl::Status WithOrigin(const ConfigOrigin& origin,
 
 std::string FormatNumber(double value) { return absl::StrFormat("%g", value); }
 
+const char kSafeNameAllowed[] =
+    "1 to 100 characters from A-Z a-z 0-9 . _ + -, not starting with '.' "
+    "(the name becomes a folder under --out)";
+
+bool IsSafeName(absl::string_view name) {
+  if (name.empty() || name.size() > 100 || name[0] == '.') return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '+' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status ValidateSafeName(const ConfigOrigin& origin,
+                              const std::string& field,
+                              absl::string_view name) {
+  if (IsSafeName(name)) return absl::OkStatus();
+  // CHexEscape shows NUL, newlines and other control bytes visibly.
+  return FieldError(origin, field,
+                    absl::StrCat("\"", absl::CHexEscape(name), "\""),
+                    kSafeNameAllowed);
+}
+
 void ResolveTrainDefaults(TrainConfig* t) {
   if (t->schedule() == SCHEDULE_UNSPECIFIED) t->set_schedule(SCHEDULE_CONSTANT);
   if (t->beta1() == 0) t->set_beta1(0.9f);
@@ -35,6 +62,10 @@ void ResolveTrainDefaults(TrainConfig* t) {
 
 absl::Status ValidateTrain(const TrainConfig& t, const ConfigOrigin& o) {
   const auto Num = FormatNumber;
+  if (!t.name().empty()) {
+    absl::Status status = ValidateSafeName(o, "name", t.name());
+    if (!status.ok()) return status;
+  }
   if (t.batch_size() <= 0)
     return FieldError(o, "batch_size", Num(t.batch_size()), "an integer > 0");
   if (t.steps() <= 0)
@@ -75,6 +106,10 @@ absl::Status ValidateTrain(const TrainConfig& t, const ConfigOrigin& o) {
 
 absl::Status ValidateModelShape(const ModelConfig& m, const ConfigOrigin& o) {
   const auto Num = FormatNumber;
+  if (!m.name().empty()) {
+    absl::Status status = ValidateSafeName(o, "name", m.name());
+    if (!status.ok()) return status;
+  }
   if (m.d_model() <= 0)
     return FieldError(o, "d_model", Num(m.d_model()), "an integer > 0");
   if (m.num_layers() <= 0)

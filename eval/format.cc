@@ -12,8 +12,20 @@
 namespace lra {
 namespace {
 
+// Text from results (names, errors, machines) as one Markdown table cell:
+// HTML-significant characters as entities (Markdown renderers pass raw HTML
+// through, so a model named `<img src=x onerror=...>` would otherwise run in
+// a reader's browser), '|' escaped so it does not split the cell, and line
+// breaks as spaces. StrReplaceAll replaces in one pass, so the '&' of an
+// entity is never escaped twice.
 std::string MdEscape(const std::string& text) {
-  return absl::StrReplaceAll(text, {{"|", "\\|"}, {"\n", " "}});
+  return absl::StrReplaceAll(text, {{"&", "&amp;"},
+                                    {"<", "&lt;"},
+                                    {">", "&gt;"},
+                                    {"|", "\\|"},
+                                    {"\r\n", " "},
+                                    {"\n", " "},
+                                    {"\r", " "}});
 }
 
 std::string Ratio(double value) {
@@ -246,8 +258,8 @@ std::string RenderMarkdown(const Report& report) {
       for (size_t c = 0; c < row.cells.size(); ++c) {
         if (row.cells[c].failed == 0) continue;
         failures.push_back(absl::StrCat(
-            "- ", MdEscape(row.name), " on ", table.columns[c].label, ": ",
-            MdEscape(ErrorTail(row.cells[c].error, 300))));
+            "- ", MdEscape(row.name), " on ", MdEscape(table.columns[c].label),
+            ": ", MdEscape(ErrorTail(row.cells[c].error, 300))));
       }
     }
     if (!failures.empty()) {
@@ -292,7 +304,7 @@ std::string RenderMarkdown(const Report& report) {
       const bool baseline = eff.has_baseline && &row == &eff.rows[0];
       std::vector<std::string> cells = {MdEscape(row.label)};
       for (const EfficiencyCell& cell : row.cells) {
-        cells.push_back(SpeedText(cell, baseline));
+        cells.push_back(MdEscape(SpeedText(cell, baseline)));
       }
       if (row.not_measured) {
         errors.push_back(absl::StrCat(
@@ -301,7 +313,7 @@ std::string RenderMarkdown(const Report& report) {
             "this attention configuration)"));
       }
       for (size_t c = 0; c < row.cells.size(); ++c) {
-        cells.push_back(MemoryText(row.cells[c], baseline));
+        cells.push_back(MdEscape(MemoryText(row.cells[c], baseline)));
         if (!row.not_measured && !row.cells[c].error.empty()) {
           errors.push_back(absl::StrCat("- ", MdEscape(row.label), " at ",
                                         FormatLength(eff.lengths[c]), ": ",
@@ -310,7 +322,7 @@ std::string RenderMarkdown(const Report& report) {
       }
       absl::StrAppend(&md, "| ", absl::StrJoin(cells, " | "), " |\n");
     }
-    absl::StrAppend(&md, "\n", SweepCaption(eff), "\n");
+    absl::StrAppend(&md, "\n", MdEscape(SweepCaption(eff)), "\n");
     if (!speed.empty()) {
       absl::StrAppend(&md, "\n", kReferenceEfficiencyCaption, "\n");
     }

@@ -102,7 +102,7 @@ TEST(MarkdownTest, EfficiencyTableInTable2Layout) {
   std::string full = MarkdownRow(md, "full", section);
   // The baseline carries no ratio; its skipped length shows as such.
   EXPECT_EQ(full.find("×"), std::string::npos) << full;
-  EXPECT_NE(full.find("> budget"), std::string::npos) << full;
+  EXPECT_NE(full.find("&gt; budget"), std::string::npos) << full;
   std::string local = MarkdownRow(md, "local", section);
   EXPECT_NE(local.find("10.9 (1.36×)"), std::string::npos) << local;
   EXPECT_NE(MarkdownRow(md, "performer", section).find("OOM"),
@@ -209,6 +209,94 @@ TEST(CsvTest, OneTidyLinePerFigure) {
     }
   }
   EXPECT_TRUE(found_failed);
+}
+
+Report HostileReport() {
+  const std::string dir = TestTmpPath("hostile");
+  EXPECT_TRUE(WriteHostileNameResults(dir).ok());
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  EXPECT_TRUE(results.ok()) << results.status();
+  return BuildReport("results", *results, {});
+}
+
+// Markdown renderers pass raw HTML through: every name and error is shown
+// with entities, and '|' cannot split a cell.
+TEST(MarkdownTest, HostileNamesAreEscaped) {
+  const std::string md = RenderMarkdown(HostileReport());
+  EXPECT_EQ(md.find("<img"), std::string::npos) << md;
+  EXPECT_EQ(md.find("<script"), std::string::npos) << md;
+  EXPECT_EQ(md.find("</script"), std::string::npos) << md;
+  EXPECT_EQ(md.find("<svg"), std::string::npos) << md;
+  EXPECT_NE(MarkdownRow(md, "&lt;img src=x onerror=alert(1)&gt;"), "") << md;
+  EXPECT_NE(MarkdownRow(md, "&lt;/script&gt;"), "") << md;
+  EXPECT_NE(MarkdownRow(md, "\"quoted\""), "") << md;
+  // The separator is escaped: the row still has the table's cell count.
+  const std::string pipe = MarkdownRow(md, "a\\|b");
+  ASSERT_NE(pipe, "") << md;
+  const std::string header = MarkdownRow(md, "Model");
+  auto cells = [](const std::string& line) {
+    int count = 0;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '|' && (i == 0 || line[i - 1] != '\\')) ++count;
+    }
+    return count;
+  };
+  EXPECT_EQ(cells(pipe), cells(header)) << pipe << "\n" << header;
+  // '&' first: an entity already in a name is shown as written.
+  EXPECT_NE(MarkdownRow(md, "a,b &amp; c&amp;amp;"), "") << md;
+  // The failed run's error, in its cell and in the list below the table.
+  EXPECT_NE(md.find("&lt;script&gt;window.pwned=1&lt;/script&gt;"),
+            std::string::npos)
+      << md;
+}
+
+TEST(MarkdownTest, EscapesLineBreaksInNames) {
+  Report report;
+  AccuracyColumn column;
+  column.label = "listops";
+  report.accuracy.columns = {column};
+  AccuracyRow row;
+  row.name = "two\nlines\r\nthree";
+  row.cells.resize(1);
+  report.accuracy.rows = {row};
+  const std::string md = RenderMarkdown(report);
+  EXPECT_NE(MarkdownRow(md, "two lines three"), "") << md;
+}
+
+// RFC 4180: a field with a comma, a quote or a line break is quoted, quotes
+// doubled; the others are written as they are.
+TEST(CsvTest, HostileNamesAreQuoted) {
+  const std::string csv = RenderCsv(HostileReport());
+  EXPECT_NE(csv.find("\naccuracy,ours,\"\"\"quoted\"\"\",,listops,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\naccuracy,ours,\"a,b & c&amp;\",,listops,"),
+            std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\naccuracy,ours,a|b,,listops,"), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find("\naccuracy,ours,<img src=x onerror=alert(1)>,,listops,"),
+            std::string::npos)
+      << csv;
+
+  Report report;
+  AccuracyColumn column;
+  column.label = "listops";
+  report.accuracy.columns = {column};
+  AccuracyRow row;
+  row.name = "two\nlines";
+  row.machine = "say \"hi\"";
+  AccuracyCell cell;
+  cell.values = {50};
+  cell.mean = 50;
+  cell.run_ids = {"a"};
+  row.cells = {cell};
+  report.accuracy.rows = {row};
+  const std::string text = RenderCsv(report);
+  EXPECT_NE(
+      text.find("\naccuracy,ours,\"two\nlines\",\"say \"\"hi\"\"\",listops,"),
+      std::string::npos)
+      << text;
 }
 
 }  // namespace

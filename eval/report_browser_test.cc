@@ -182,5 +182,84 @@ TEST(ReportBrowserTest, UnmeasuredConfigurationIsNotDrawn) {
   EXPECT_NE(rows.find("not measured"), std::string::npos) << page->evaluation;
 }
 
+// Names from a shared results folder reach the page as text, never as
+// markup: a report of runs named with HTML, quotes, '|' and a closing script
+// tag (and a failed run whose error is a script) loads without an error (an
+// injected <img src=x> would fail to load, an alert would stall the page
+// until the timeout), runs no injected script, has no injected element or
+// event handler, and shows each name literally.
+TEST(ReportBrowserTest, HostileNamesAreShownLiterallyAndRunNothing) {
+  const std::string results = TestTmpPath("hostile");
+  ASSERT_TRUE(WriteHostileNameResults(results).ok());
+  LeaderboardOptions leaderboard;
+  leaderboard.results_dir = results;
+  leaderboard.format = "html";
+  leaderboard.out = OutputsDir() + "/hostile.html";
+  ASSERT_TRUE(MakeDirs(OutputsDir()).ok());
+  ASSERT_TRUE(LeaderboardCommand(leaderboard).ok());
+  std::vector<std::string> quoted;
+  for (const std::string& name : HostileNames()) {
+    quoted.push_back(JsonQuote(name));
+  }
+  const std::string script = absl::StrCat(R"js(
+(() => {
+  const names = [)js",
+                                          absl::StrJoin(quoted, ", "), R"js(];
+  const text = document.body.innerText;
+  const handlers = [...document.querySelectorAll('*')].filter(
+      e => [...e.attributes].some(a => /^on/i.test(a.name))).length;
+  return JSON.stringify({
+    missing: names.filter(n => !text.includes(n)),
+    shown: names.filter(n => text.includes(n)).length,
+    pwned: window.pwned === 1,
+    injected: document.querySelectorAll('img[src="x"], svg[onload]').length,
+    handlers: handlers,
+    scripts: [...document.querySelectorAll('script')]
+        .filter(s => s.textContent.includes('pwned')).length,
+    error: text.includes('window.pwned=1</script>')});
+})()
+)js");
+  absl::StatusOr<PageReport> page =
+      LoadPageInHeadlessChromium(leaderboard.out, script, Browser("hostile"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_TRUE(page->errors.empty()) << absl::StrJoin(page->errors, "\n");
+  Struct check = ParseJson(page->evaluation);
+  EXPECT_EQ(check.fields().at("shown").number_value(), HostileNames().size())
+      << page->evaluation;
+  EXPECT_EQ(check.fields().at("missing").list_value().values_size(), 0)
+      << page->evaluation;
+  EXPECT_FALSE(check.fields().at("pwned").bool_value()) << page->evaluation;
+  EXPECT_EQ(check.fields().at("injected").number_value(), 0);
+  EXPECT_EQ(check.fields().at("handlers").number_value(), 0);
+  EXPECT_EQ(check.fields().at("scripts").number_value(), 0);
+  EXPECT_TRUE(check.fields().at("error").bool_value()) << page->evaluation;
+}
+
+// The check above can fail: the same names written into a page unescaped
+// run the injected scripts and add the image, whose failed load is an error.
+TEST(ReportBrowserTest, UnescapedNamesAreCaught) {
+  const std::string path = TestTmpPath("unescaped.html");
+  std::string html = "<!DOCTYPE html><html><body><table>";
+  // Without the alert (it would hold the page until the timeout), and with
+  // an <img src=x> that only fails to load.
+  for (const std::string& name : HostileNames()) {
+    if (name.find("alert") != std::string::npos) continue;
+    absl::StrAppend(&html, "<tr><td>", name, "</td></tr>");
+  }
+  absl::StrAppend(&html, "<tr><td><img src=x></td></tr>");
+  absl::StrAppend(&html, "</table></body></html>");
+  ASSERT_TRUE(WriteFileAtomic(path, html).ok());
+  absl::StatusOr<PageReport> page = LoadPageInHeadlessChromium(
+      path,
+      "JSON.stringify({pwned: window.pwned === 1, injected: "
+      "document.querySelectorAll('img[src=\"x\"]').length})",
+      Browser("unescaped"));
+  ASSERT_TRUE(page.ok()) << page.status();
+  Struct check = ParseJson(page->evaluation);
+  EXPECT_TRUE(check.fields().at("pwned").bool_value()) << page->evaluation;
+  EXPECT_EQ(check.fields().at("injected").number_value(), 1);
+  EXPECT_FALSE(page->errors.empty());
+}
+
 }  // namespace
 }  // namespace lra

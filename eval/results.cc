@@ -13,9 +13,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "config/text_proto.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
-#include "config/text_proto.h"
 
 namespace lra {
 namespace {
@@ -45,7 +45,7 @@ std::vector<std::string> SubFolders(const std::string& dir) {
 // A folder is a run folder when the trainer wrote anything into it.
 bool LooksLikeRunFolder(const std::string& dir) {
   if (FileExists(dir + "/result.pbtxt") || FileExists(dir + "/failed.pbtxt") ||
-      FileExists(dir + "/metrics.csv")) {
+      FileExists(dir + "/metrics.csv") || FileExists(dir + "/config.pbtxt")) {
     return true;
   }
   std::error_code error;
@@ -204,6 +204,12 @@ RunRecord LoadRunFolder(const std::string& dir, const std::string& suite,
                                                      : "";
   if (path.empty()) {
     record.state = RunState::kUnfinished;
+    // The config the run was started with, when it wrote one.
+    RunConfig config;
+    if (FileExists(dir + "/config.pbtxt") &&
+        LoadTextProto(dir + "/config.pbtxt", &config).ok()) {
+      *record.result.mutable_config() = config;
+    }
     std::string csv;
     if (ReadFile(dir + "/metrics.csv", &csv).ok()) {
       for (const EvalPoint& point : ParseMetricsCsv(csv)) {

@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "config/text_proto.h"
 #include "eval/results.h"
 #include "eval/tables.h"
-#include "config/text_proto.h"
 
 namespace lra {
 namespace {
@@ -37,7 +37,8 @@ std::vector<std::string> RunFoldersOnDisk(const std::string& suite_dir) {
       if (FileExists(dir + "/result.pbtxt") ||
           FileExists(dir + "/failed.pbtxt") ||
           FileExists(dir + "/metrics.csv") ||
-          FileExists(dir + "/checkpoint.last")) {
+          FileExists(dir + "/checkpoint.last") ||
+          FileExists(dir + "/config.pbtxt")) {
         ids.push_back(absl::StrCat(task.path().filename().string(), "/",
                                    run.path().filename().string()));
       }
@@ -120,7 +121,8 @@ SuiteStatus ComputeSuiteStatus(const Suite& suite,
         break;
       case RunState::kUnfinished: {
         line.state = record.result.eval_size() > 0 ||
-                             FileExists(dir + "/checkpoint.last")
+                             FileExists(dir + "/checkpoint.last") ||
+                             FileExists(dir + "/config.pbtxt")
                          ? PlannedRunState::kUnfinished
                          : PlannedRunState::kMissing;
         if (record.result.eval_size() > 0) {
@@ -133,7 +135,7 @@ SuiteStatus ComputeSuiteStatus(const Suite& suite,
               100 * last.val_accuracy());
         } else if (line.state == PlannedRunState::kUnfinished) {
           line.detail =
-              "a checkpoint, no evaluation yet; `lra run --resume` "
+              "started, no evaluation yet; `lra run --resume` "
               "continues it";
         }
         break;

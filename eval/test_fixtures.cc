@@ -311,4 +311,39 @@ absl::Status WriteDemoResults(const std::string& results_dir) {
   return WriteSweep(results_dir, FakeSweep(points));
 }
 
+std::vector<std::string> HostileNames() {
+  return {"<img src=x onerror=alert(1)>",
+          "\"quoted\"",
+          "a|b",
+          "</script>",
+          "<svg onload=window.pwned=1>",
+          "x<script>window.pwned=1</script>",
+          "a,b & c&amp;"};
+}
+
+absl::Status WriteHostileNameResults(const std::string& results_dir) {
+  const std::vector<std::string> names = HostileNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    FakeRunSpec spec;
+    spec.suite = "hostile";
+    spec.model = names[i];
+    spec.test_accuracy = 0.3 + 0.01 * i;
+    if (i == 0) spec.machine = names[0];
+    absl::Status status =
+        WriteFakeRun(results_dir, absl::StrCat("m", i), FakeRunResult(spec));
+    if (!status.ok()) return status;
+  }
+  FakeRunSpec failing;
+  failing.suite = "hostile";
+  failing.model = "failing";
+  failing.task_label = "text";
+  failing.task_name = "text";
+  RunResult failed;
+  failed.set_suite(failing.suite);
+  *failed.mutable_config() = FakeRunResult(failing).config();
+  failed.set_status("failed");
+  failed.set_error("loss is nan at step 3 <script>window.pwned=1</script>");
+  return WriteFakeRun(results_dir, "failing", failed);
+}
+
 }  // namespace lra

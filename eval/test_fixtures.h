@@ -81,6 +81,16 @@ absl::Status WriteDemoResults(const std::string& results_dir);
 absl::Status WriteTwoConfigurationResults(const std::string& results_dir,
                                           bool measure_strided);
 
+// Names a shared results folder could carry to a reader: HTML that would run
+// a script, quotes, table separators, a closing script tag, CSV separators.
+std::vector<std::string> HostileNames();
+
+// One finished ListOps run per HostileNames() entry as the model name (in
+// folders m0, m1, ...; the names never reach a path), the first on a machine
+// described as HostileNames()[0], and a failed run whose model is "failing"
+// and whose error is a script tag. For the escaping tests of every format.
+absl::Status WriteHostileNameResults(const std::string& results_dir);
+
 }  // namespace lra
 
 #endif  // EVAL_TEST_FIXTURES_H_

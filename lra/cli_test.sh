@@ -33,6 +33,19 @@ check "bad config says what is allowed" grep -q "allowed" "$TEST_TMPDIR/e"
 check "bad config writes nothing" test ! -e "$out"
 cat "$TEST_TMPDIR/e"
 
+# 1b. A model name that would climb out of --out (../../../escaped) is
+#     refused at validation, naming file, line, field and what is allowed;
+#     nothing is written anywhere (issue 13).
+escape_root="$TEST_TMPDIR/escape_root"
+mkdir -p "$escape_root/a/b"
+"$lra" run --suite=lra/testdata/escape_suite.pbtxt --out="$escape_root/a/b/out" >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
+rc=$?
+check "escaping model name exits 2 (got $rc)" test "$rc" -eq 2
+check "escaping model name names file:line and field" grep -q 'escape_suite.pbtxt:7: .*name = "../../../escaped": allowed: 1 to 100 characters from A-Z a-z 0-9' "$TEST_TMPDIR/e"
+check "escaping model name writes no file" test -z "$(find "$escape_root" -mindepth 1 ! -type d)"
+check "escaping model name makes no folder" test -z "$(find "$escape_root" -mindepth 1 -type d ! -path "$escape_root/a" ! -path "$escape_root/a/b")"
+cat "$TEST_TMPDIR/e"
+
 # 2. A good suite trains and writes results.
 "$lra" run --suite=lra/testdata/tiny_suite.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 rc=$?

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 #include <vector>
 
@@ -68,8 +69,27 @@ absl::Status RunCommand(const RunCommandOptions& options) {
   run_options.shards = shards;
   run_options.stop_after_steps = options.stop_after_steps;
   run_options.log = &std::cerr;
+  // Ctrl-C or `kill`: the running run saves its state at the next step
+  // boundary and the suite stops there.
+  ScopedStopSignals stop_signals;
   absl::StatusOr<SuiteSummary> summary = RunSuite(*suite, run_options);
   if (!summary.ok()) return summary.status();
+  if (summary->stop_signal != 0) {
+    std::string resume =
+        absl::StrCat("lra run --suite=", options.suite, " --out=", options.out);
+    if (shards > 1) absl::StrAppend(&resume, " --shard=", options.shard);
+    absl::StrAppend(&resume, " --resume");
+    std::string where =
+        summary->stopped_run_dir.empty()
+            ? std::string("before its next run started")
+            : absl::StrCat("at step ", summary->stopped_at_step,
+                           "; its state is in ", summary->stopped_run_dir,
+                           "/checkpoint.last");
+    return absl::CancelledError(
+        absl::StrCat("suite '", suite->name, "' stopped by ",
+                     summary->stop_signal == SIGINT ? "SIGINT" : "SIGTERM", " ",
+                     where, ". Resume with:\n  ", resume));
+  }
   std::cerr << "suite " << suite->name << ": " << summary->trained
             << " trained, " << summary->skipped << " already done, "
             << summary->failed << " failed";

@@ -12,6 +12,7 @@
 // from. Errors print one message and exit non-zero.
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -30,6 +31,7 @@
 #include "config/text_proto.h"
 #include "eval/commands.h"
 #include "lra/commands.h"
+#include "lra/trainer.h"
 #include "lra/validate.h"
 
 ABSL_FLAG(std::string, suite, "", "Suite config (.pbtxt) for `run`.");
@@ -262,6 +264,11 @@ int Fail(const absl::Status& status) {
   std::string message = absl::StrReplaceAll(
       status.message(), {{absl::StrCat(lra::WorkspaceDir(), "/"), ""}});
   std::cerr << "lra: error: " << message << "\n";
+  // Stopped by a signal after saving: the shell's 128 + signal number.
+  if (status.code() == absl::StatusCode::kCancelled) {
+    return 128 + (lra::StopSignalReceived() != 0 ? lra::StopSignalReceived()
+                                                 : SIGINT);
+  }
   return status.code() == absl::StatusCode::kInvalidArgument ||
                  status.code() == absl::StatusCode::kNotFound
              ? 2

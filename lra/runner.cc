@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
-#include "lra/checkpoint.h"
 #include "config/text_proto.h"
+#include "lra/checkpoint.h"
 #include "lra/trainer.h"
 #include "proto/result.pb.h"
 
@@ -22,15 +22,30 @@ absl::StatusOr<SuiteSummary> RunSuite(const Suite& suite,
                  << options.out_dir << "/" << suite.name << "\n";
   }
   for (const PlannedRun& run : runs) {
+    if (StopSignalReceived() != 0) {
+      summary.stop_signal = StopSignalReceived();
+      break;
+    }
     const std::string dir =
         absl::StrCat(options.out_dir, "/", suite.name, "/", run.id);
     const std::string result_path = dir + "/result.pbtxt";
+    // A folder from a newer harness is neither read nor written.
+    absl::Status format = CheckRunFolderFormat(dir);
+    if (!format.ok()) {
+      ++summary.failed;
+      if (options.log) {
+        *options.log << "[" << run.id << "] error: " << format.message()
+                     << "\n";
+      }
+      continue;
+    }
     if (FileExists(result_path)) {
       RunResult existing;
       absl::Status status = LoadTextProto(result_path, &existing);
-      if (status.ok() && existing.status() == "ok" &&
-          existing.config().SerializeAsString() ==
-              run.config.SerializeAsString()) {
+      const bool same_config =
+          status.ok() && existing.config().SerializeAsString() ==
+                             run.config.SerializeAsString();
+      if (same_config && existing.status() == "ok") {
         ++summary.skipped;
         if (options.log) {
           *options.log << "[" << run.id << "] already done (test accuracy "
@@ -38,16 +53,37 @@ absl::StatusOr<SuiteSummary> RunSuite(const Suite& suite,
         }
         continue;
       }
-      // A finished result with another config is never overwritten.
-      std::string why = status.ok() ? "it was made with a different config"
-                                    : std::string(status.message());
-      ++summary.failed;
-      if (options.log) {
-        *options.log << "[" << run.id << "] error: " << result_path
-                     << " exists and " << why
-                     << "; move it away or choose another --out\n";
+      // A run that diverged diverges again with the same config.
+      if (same_config && existing.status() == "failed") {
+        ++summary.failed;
+        if (options.log) {
+          *options.log << "[" << run.id
+                       << "] failed earlier: " << existing.error() << " ("
+                       << result_path
+                       << "); change its config to train it again\n";
+        }
+        continue;
       }
-      continue;
+      // A failure recorded with another config gives way to the new one.
+      if (status.ok() && existing.status() == "failed") {
+        if (options.log) {
+          *options.log << "[" << run.id << "] the config changed since it "
+                       << "failed (" << existing.error()
+                       << "); training it again\n";
+        }
+        std::remove(result_path.c_str());
+      } else {
+        // A finished result with another config is never overwritten.
+        std::string why = status.ok() ? "it was made with a different config"
+                                      : std::string(status.message());
+        ++summary.failed;
+        if (options.log) {
+          *options.log << "[" << run.id << "] error: " << result_path
+                       << " exists and " << why
+                       << "; move it away or choose another --out\n";
+        }
+        continue;
+      }
     }
     TrainOptions train_options;
     train_options.run_dir = dir;
@@ -84,6 +120,17 @@ absl::StatusOr<SuiteSummary> RunSuite(const Suite& suite,
     }
     if (outcome->interrupted) {
       ++summary.interrupted;
+      if (outcome->stop_signal != 0) {
+        summary.stop_signal = outcome->stop_signal;
+        summary.stopped_run_dir = dir;
+        summary.stopped_at_step = outcome->step;
+        break;
+      }
+      continue;
+    }
+    if (outcome->result.status() == "failed") {
+      ++summary.failed;  // Diverged: the trainer wrote result.pbtxt.
+      std::remove((dir + "/failed.pbtxt").c_str());
       continue;
     }
     ++summary.trained;

@@ -25,7 +25,12 @@ struct SuiteSummary {
   int trained = 0;
   int skipped = 0;  // Already finished with the same config.
   int failed = 0;
-  int interrupted = 0;  // Stopped by stop_after_steps.
+  int interrupted = 0;  // Stopped by stop_after_steps or a stop signal.
+  // SIGINT or SIGTERM when a signal stopped the suite (its run's state saved;
+  // the runs after it not started), else 0.
+  int stop_signal = 0;
+  std::string stopped_run_dir;  // The folder of the run it stopped.
+  int64_t stopped_at_step = 0;
 };
 
 absl::StatusOr<SuiteSummary> RunSuite(const Suite& suite,

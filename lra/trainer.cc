@@ -1,16 +1,22 @@
 #include "lra/trainer.h"
 
 #include <omp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -65,6 +72,56 @@ std::string Now() {
   return absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
 }
 
+volatile sig_atomic_t stop_signal = 0;
+struct sigaction previous_int, previous_term;
+
+void OnStopSignal(int signal) {
+  if (stop_signal != 0) {
+    // A second signal: the user wants out now.
+    std::signal(signal, SIG_DFL);
+    raise(signal);
+    return;
+  }
+  stop_signal = signal;
+}
+
+// Test hook: LRA_TEST_STEP_DELAY_MS=N sleeps N ms after each training step,
+// so that shell tests can signal or kill a tiny run at chosen moments.
+int StepDelayMs() {
+  static const int delay = [] {
+    const char* text = std::getenv("LRA_TEST_STEP_DELAY_MS");
+    int value = 0;
+    return text != nullptr && absl::SimpleAtoi(text, &value) ? value : 0;
+  }();
+  return delay;
+}
+
+// Finds "format_version: N" at the top level of a RunResult text proto
+// without parsing the rest: a newer format may hold fields this one does
+// not know, which would fail a full parse before the version could be read.
+int TextFormatVersion(const std::string& text) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, "format_version:")) {
+      int version = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &version)) {
+        return version;
+      }
+    }
+  }
+  return 0;
+}
+
+// Removes temporary files that a killed process left behind in `dir` (a
+// run folder has one writer; WriteFileAtomic names them <file>.tmp.<pid>).
+void RemoveStaleTemporaries(const std::string& dir) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().filename().string().find(".tmp.") != std::string::npos) {
+      std::filesystem::remove(entry.path(), error);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
@@ -102,6 +159,39 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
     figures.accuracy = static_cast<double>(correct_sum) / limit;
   }
   return figures;
+ScopedStopSignals::ScopedStopSignals() {
+  stop_signal = 0;
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, &previous_int);
+  sigaction(SIGTERM, &action, &previous_term);
+}
+
+ScopedStopSignals::~ScopedStopSignals() {
+  sigaction(SIGINT, &previous_int, nullptr);
+  sigaction(SIGTERM, &previous_term, nullptr);
+}
+
+int StopSignalReceived() { return stop_signal; }
+
+void SetStopSignalForTesting(int signal) { stop_signal = signal; }
+
+absl::Status CheckRunFolderFormat(const std::string& dir) {
+  for (const char* name : {"/result.pbtxt", "/failed.pbtxt"}) {
+    const std::string path = dir + name;
+    std::string text;
+    if (!FileExists(path) || !ReadFile(path, &text).ok()) continue;
+    const int version = TextFormatVersion(text);
+    if (version > kResultFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, ": written by a newer harness (format_version ", version,
+          ", this one writes ", kResultFormatVersion,
+          "); left untouched: update lra or choose another --out"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void ResetPeakRss() {
@@ -187,9 +277,19 @@ struct Run {
   // Validation figures, the best checkpoint when they improve, the last
   // checkpoint and metrics.csv.
   absl::Status EvaluateAndCheckpoint();
+  // checkpoint.last: weights, optimizer state and the run state, with the
+  // training figures since the last evaluation.
+  absl::Status SaveLastCheckpoint();
   // TrainStep until train.steps, evaluating every eval_every steps. Returns
-  // true when options.stop_after_steps interrupted it.
+  // true when options.stop_after_steps or a stop signal interrupted it (the
+  // state saved), or when training diverged (`divergence` set).
   absl::StatusOr<bool> TrainToTheEnd();
+  // The name of the first trainable tensor whose gradient holds a NaN or an
+  // infinity, with the value and its index; empty when all are finite.
+  std::string FirstNonFiniteGradient();
+  // result.pbtxt with status "failed" and `divergence` as the error, and
+  // metrics.csv; the best checkpoint is kept as it is.
+  absl::Status WriteDivergedResult();
   // Test figures of the best-validation checkpoint, not the last weights.
   absl::Status TestBestCheckpoint();
   // Throughput, memory, metrics.csv and result.pbtxt; the closing log line.
@@ -220,6 +320,9 @@ struct Run {
   // Training figures since the last evaluation.
   double loss_sum = 0;
   int64_t correct_sum = 0, seen = 0;
+  int64_t saved_step = -1;  // The step checkpoint.last holds.
+  std::string divergence;   // Why training stopped being finite.
+  int stop_signal = 0;      // The signal that interrupted the run.
 };
 
 absl::Status Run::Prepare() {
@@ -228,7 +331,13 @@ absl::Status Run::Prepare() {
                 ? train.threads()
                 : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   omp_set_num_threads(threads);
+  RETURN_IF_ERROR(CheckRunFolderFormat(options.run_dir));
   RETURN_IF_ERROR(MakeDirs(options.run_dir));
+  RemoveStaleTemporaries(options.run_dir);
+  // The config beside the run from its start, so that an interrupted or
+  // killed run's folder says what it was training.
+  RETURN_IF_ERROR(
+      WriteTextProtoAtomic(options.run_dir + "/config.pbtxt", config));
   ASSIGN_OR_RETURN(train_data, MakeDataset(config.task(), Split::kTrain,
                                            options.workspace_dir));
   ASSIGN_OR_RETURN(
@@ -271,6 +380,7 @@ absl::Status Run::Prepare() {
   best_path = options.run_dir + "/checkpoint.best";
 
   result.set_suite(options.suite_name);
+  result.set_format_version(kResultFormatVersion);
   *result.mutable_config() = config;
   result.set_num_parameters(encoder->NumParameters());
   result.set_threads(threads);
@@ -291,6 +401,12 @@ absl::Status Run::Resume() {
     return absl::DataLossError(
         absl::StrCat(last_path, ": corrupt run state in checkpoint"));
   }
+  if (saved.format_version() > kResultFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        last_path, ": written by a newer harness (format_version ",
+        saved.format_version(), ", this one reads ", kResultFormatVersion,
+        "); left untouched: update lra or choose another --out"));
+  }
   if (saved.config().SerializeAsString() != config.SerializeAsString()) {
     return absl::FailedPreconditionError(absl::StrCat(
         last_path, ": written by a run with a different config; delete ",
@@ -301,6 +417,14 @@ absl::Status Run::Resume() {
                       ? saved.eval(saved.eval_size() - 1).wall_seconds()
                       : 0;
   result = saved;
+  // Figures since the last evaluation: zero unless a signal stopped the run
+  // between evaluations.
+  loss_sum = saved.pending().loss_sum();
+  correct_sum = saved.pending().correct_sum();
+  seen = saved.pending().seen();
+  result.clear_pending();
+  result.set_format_version(kResultFormatVersion);
+  saved_step = step;
   result.add_resumed_at(static_cast<int32_t>(step));
   if (options.log) {
     *options.log << "[" << options.label << "] resuming from step " << step
@@ -330,14 +454,24 @@ absl::Status Run::TrainStep() {
                    Mix64(train.seed() ^ Mix64(static_cast<uint64_t>(step))));
   int correct = 0;
   float loss = encoder->Loss(labels.data(), &correct);
+  // Checked before the optimizer step, so the weights (and every checkpoint)
+  // stay finite.
+  if (!std::isfinite(loss)) {
+    divergence =
+        absl::StrCat("training diverged at step ", step, ": the loss is ", loss,
+                     "; lower learning_rate or set grad_clip");
+    return absl::OkStatus();
+  }
   encoder->Backward();
+  std::string gradient = FirstNonFiniteGradient();
+  if (!gradient.empty()) {
+    divergence =
+        absl::StrCat("training diverged at step ", step, ": the gradient of ",
+                     gradient, "; lower learning_rate or set grad_clip");
+    return absl::OkStatus();
+  }
   const double lr = LearningRate(train, step);
   optimizer->Step(step, lr);
-  if (!std::isfinite(loss)) {
-    return absl::InternalError(
-        absl::StrCat("training diverged: loss is ", loss, " at step ", step,
-                     "; lower learning_rate or set grad_clip"));
-  }
   loss_sum += loss;
   correct_sum += correct;
   seen += batch_size;
@@ -369,30 +503,73 @@ absl::Status Run::EvaluateAndCheckpoint() {
   }
   progress->Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
                  result.best_step());
-  result.set_wall_seconds(train_seconds);
-  RETURN_IF_ERROR(
-      SaveCheckpoint(last_path, step, result.SerializeAsString(), full_state));
+  RETURN_IF_ERROR(SaveLastCheckpoint());
   return WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
+}
+
+absl::Status Run::SaveLastCheckpoint() {
+  result.set_wall_seconds(train_seconds);
+  RunResult state = result;
+  PendingTrainFigures* pending = state.mutable_pending();
+  pending->set_loss_sum(loss_sum);
+  pending->set_correct_sum(correct_sum);
+  pending->set_seen(seen);
+  RETURN_IF_ERROR(
+      SaveCheckpoint(last_path, step, state.SerializeAsString(), full_state));
+  saved_step = step;
+  return absl::OkStatus();
+}
+
+std::string Run::FirstNonFiniteGradient() {
+  std::string found;
+  encoder->ForEachParameter(
+      [&found](const std::string& name, Tensor&, Tensor& grad) {
+        if (!found.empty()) return;
+        const float* values = grad.data();
+        const int64_t size = grad.size();
+        for (int64_t i = 0; i < size; ++i) {
+          if (!std::isfinite(values[i])) {
+            found = absl::StrCat("'", name, "' is ", values[i], " at index ", i,
+                                 " of ", size);
+            return;
+          }
+        }
+      });
+  return found;
 }
 
 absl::StatusOr<bool> Run::TrainToTheEnd() {
   progress = std::make_unique<Progress>(options.log, options.label,
                                         train.steps(), train.log_every());
   progress->Start(step);
-  bool interrupted = false;
+  const int delay_ms = StepDelayMs();
   while (step < train.steps()) {
+    // A step boundary: a stop signal saves the state here and stops.
+    if (StopSignalReceived() != 0) {
+      stop_signal = StopSignalReceived();
+      if (saved_step != step) RETURN_IF_ERROR(SaveLastCheckpoint());
+      progress->Finish();
+      return true;
+    }
     RETURN_IF_ERROR(TrainStep());
+    if (!divergence.empty()) {
+      progress->Finish();
+      return true;
+    }
     if (step % train.eval_every() == 0 || step == train.steps()) {
       RETURN_IF_ERROR(EvaluateAndCheckpoint());
       if (options.stop_after_steps > 0 && step >= options.stop_after_steps &&
           step < train.steps()) {
-        interrupted = true;
-        break;
+        progress->Finish();
+        return true;
       }
+    }
+    if (delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     }
   }
   progress->Finish();
-  return interrupted;
+  return false;
 }
 
 absl::Status Run::TestBestCheckpoint() {
@@ -419,6 +596,7 @@ absl::Status Run::WriteFinishedResult() {
   result.set_peak_rss_mb(PeakRssMb());
   result.set_finished(Now());
   result.set_status("ok");
+  result.clear_pending();
   RETURN_IF_ERROR(
       WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
   RETURN_IF_ERROR(
@@ -434,6 +612,30 @@ absl::Status Run::WriteFinishedResult() {
   return absl::OkStatus();
 }
 
+absl::Status Run::WriteDivergedResult() {
+  result.set_wall_seconds(previous_wall + Seconds(run_start));
+  result.set_peak_rss_mb(PeakRssMb());
+  result.set_finished(Now());
+  result.set_status("failed");
+  result.set_error(divergence);
+  result.clear_pending();
+  RETURN_IF_ERROR(
+      WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
+  RETURN_IF_ERROR(
+      WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
+  if (options.log) {
+    *options.log << "[" << options.label << "] FAILED: " << divergence
+                 << " (recorded in result.pbtxt; "
+                 << (result.best_step() > 0
+                         ? absl::StrCat("the best checkpoint, of step ",
+                                        result.best_step(), ", is kept")
+                         : std::string("no evaluation before it, so no best "
+                                       "checkpoint"))
+                 << ")\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
@@ -443,9 +645,16 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
   RETURN_IF_ERROR(run.Resume());
   ASSIGN_OR_RETURN(bool interrupted, run.TrainToTheEnd());
   TrainOutcome outcome;
+  outcome.step = run.step;
+  if (!run.divergence.empty()) {
+    RETURN_IF_ERROR(run.WriteDivergedResult());
+    outcome.result = std::move(run.result);
+    return outcome;
+  }
   if (interrupted) {
     outcome.result = run.result;
     outcome.interrupted = true;
+    outcome.stop_signal = run.stop_signal;
     return outcome;
   }
   RETURN_IF_ERROR(run.TestBestCheckpoint());

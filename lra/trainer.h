@@ -16,6 +16,29 @@
 
 namespace lra {
 
+// The results-folder format written into result.pbtxt, failed.pbtxt and
+// checkpoints' run state (RunResult.format_version). Raise it when an older
+// harness would misread what a newer one writes; a harness refuses to write
+// into a run folder of a newer format.
+inline constexpr int kResultFormatVersion = 1;
+
+// SIGINT and SIGTERM ask a running TrainRun to stop: it saves its state at
+// the next step boundary (checkpoint.last, resumable bit for bit) and
+// returns `interrupted` with the signal. A second signal ends the process at
+// once. The handlers are installed while an object of this class lives.
+class ScopedStopSignals {
+ public:
+  ScopedStopSignals();
+  ~ScopedStopSignals();
+  ScopedStopSignals(const ScopedStopSignals&) = delete;
+  ScopedStopSignals& operator=(const ScopedStopSignals&) = delete;
+};
+
+// The stop signal received (SIGINT or SIGTERM), or 0.
+int StopSignalReceived();
+// For tests: as if `signal` had been received (0 clears).
+void SetStopSignalForTesting(int signal);
+
 struct TrainOptions {
   // Folder of this run: checkpoints, result.pbtxt and metrics.csv go here.
   std::string run_dir;
@@ -34,15 +57,20 @@ struct TrainOptions {
   std::ostream* log = nullptr;
 };
 
-// Outcome of TrainRun: the result, or `interrupted` when stop_after_steps
-// stopped it early.
+// Outcome of TrainRun: the result, or `interrupted` when stop_after_steps or
+// a stop signal stopped it early. A run whose loss or gradients stopped being
+// finite has result.status() == "failed" with the step and tensor in
+// result.error() (also written to result.pbtxt; the best checkpoint stays).
 struct TrainOutcome {
   RunResult result;
   bool interrupted = false;
+  int stop_signal = 0;  // SIGINT or SIGTERM when a signal stopped the run.
+  int64_t step = 0;     // The step the run stopped at.
 };
 
 // Trains `config` (already resolved and validated) and writes result.pbtxt
-// and metrics.csv into options.run_dir atomically. The test figures are those
+// and metrics.csv into options.run_dir atomically. Refuses (before writing
+// anything) a run folder written by a newer format. The test figures are those
 // of the best-validation checkpoint. Deterministic for fixed configs, seed
 // and thread count, whether or not the run was interrupted and resumed.
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
@@ -64,6 +92,11 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
                                      int batch_size, int batches,
                                      std::vector<int32_t>& tokens,
                                      std::vector<int32_t>& labels);
+
+// Fails, naming the file, when run folder `dir` holds a result.pbtxt or
+// failed.pbtxt written by a format newer than kResultFormatVersion (a
+// checkpoint's run state is checked when it is resumed).
+absl::Status CheckRunFolderFormat(const std::string& dir);
 
 // Peak resident memory of this process since the last ResetPeakRss() (or
 // since it started), in MiB. TrainRun resets it first, so a suite's later

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -213,6 +214,83 @@ TEST(TrainerTest, CorruptResumeCheckpointFailsWithoutTouchingResults) {
   EXPECT_FALSE(FileExists(dir + "/result.pbtxt"));
   // metrics.csv from the interrupted part is still there.
   EXPECT_TRUE(FileExists(dir + "/metrics.csv"));
+}
+
+// A learning rate of 1e30 makes the weights overflow after the first step:
+// the run stops at the step where the loss or a gradient stops being finite,
+// names it, keeps the best checkpoint, and records the run as failed in
+// result.pbtxt; a rerun with the same config does not train it again.
+TEST(TrainerTest, DivergedRunStopsNamingStepAndTensorAndIsRecordedAsFailed) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  TrainConfig* train = suite.runs[0].config.mutable_train();
+  train->set_learning_rate(1e30f);
+  train->set_eval_every(1);
+  const std::string out = MakeTestTmpDir("diverged");
+  const std::string dir = out + "/tiny/" + suite.runs[0].id;
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->failed, 1);
+  EXPECT_EQ(summary->trained, 0);
+  RunResult result = ReadResult(dir + "/result.pbtxt");
+  EXPECT_EQ(result.status(), "failed");
+  EXPECT_EQ(result.format_version(), kResultFormatVersion);
+  EXPECT_FALSE(result.has_pending());
+  // Step 1 was finite (evaluated and checkpointed), step 2 was not.
+  EXPECT_NE(result.error().find("training diverged at step 2: the "),
+            std::string::npos)
+      << result.error();
+  EXPECT_TRUE(result.error().find("the loss is ") != std::string::npos ||
+              result.error().find("the gradient of '") != std::string::npos)
+      << result.error();
+  EXPECT_EQ(result.best_step(), 1);
+  EXPECT_TRUE(FileExists(dir + "/checkpoint.best"));
+  EXPECT_FALSE(FileExists(dir + "/failed.pbtxt"));
+  // The leaderboard's reader sees a failed run with the reason.
+  summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->failed, 1);
+  EXPECT_EQ(ReadResult(dir + "/result.pbtxt").error(), result.error());
+}
+
+// A folder written by a newer harness is neither trained into nor
+// overwritten; the error names the file.
+TEST(TrainerTest, NewerFormatFolderIsLeftUntouched) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  const std::string out = MakeTestTmpDir("newer");
+  const std::string dir = out + "/tiny/" + suite.runs[0].id;
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const std::string text =
+      "format_version: 99\nstatus: \"ok\"\nfield_from_the_future: 1\n";
+  ASSERT_TRUE(WriteFileAtomic(dir + "/result.pbtxt", text).ok());
+  absl::Status status = CheckRunFolderFormat(dir);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(dir + "/result.pbtxt: written by a newer "
+                                        "harness (format_version 99"),
+            std::string::npos)
+      << status;
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->failed, 1);
+  std::string after;
+  ASSERT_TRUE(ReadFile(dir + "/result.pbtxt", &after).ok());
+  EXPECT_EQ(after, text);
+  EXPECT_FALSE(FileExists(dir + "/failed.pbtxt"));
+  EXPECT_FALSE(FileExists(dir + "/checkpoint.last"));
+}
+
+// A stop signal before a run starts stops the suite there.
+TEST(TrainerTest, StopSignalBeforeARunStartsNothing) {
+  Suite suite = TinySuite();
+  const std::string out = MakeTestTmpDir("signalled");
+  SetStopSignalForTesting(SIGTERM);
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
+  SetStopSignalForTesting(0);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->stop_signal, SIGTERM);
+  EXPECT_EQ(summary->trained, 0);
+  EXPECT_FALSE(FileExists(out + "/tiny"));
 }
 
 }  // namespace

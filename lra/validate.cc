@@ -67,6 +67,7 @@ absl::Status ResolveAndValidateTask(TaskConfig* task,
                                     const ConfigOrigin& origin) {
   RETURN_IF_ERROR(WithOrigin(origin, ResolveTaskDefaults(task)));
   if (task->label().empty()) task->set_label(task->name());
+  RETURN_IF_ERROR(ValidateSafeName(origin, "label", task->label()));
   // What the model takes from the task must be known, or the error is the
   // task's (and names its file).
   RETURN_IF_ERROR(WithOrigin(origin, TaskVocabSize(*task).status()));

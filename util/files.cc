@@ -46,38 +46,67 @@ absl::Status ReadFile(const std::string& path, std::string* contents) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Test hook: LRA_TEST_WRITE_DELAY_MS=N sleeps N ms between writing the
+// temporary file and renaming it, so that kill tests land inside writes.
+int WriteDelayMs() {
+  static const int delay = [] {
+    const char* text = std::getenv("LRA_TEST_WRITE_DELAY_MS");
+    return text != nullptr ? std::atoi(text) : 0;
+  }();
+  return delay;
+}
+
+}  // namespace
+
 absl::Status WriteFileAtomic(const std::string& path,
                              absl::string_view contents) {
+  // Every error names the file the caller asked for, the temporary file
+  // when it matters, and the system's reason (e.g. "No space left on
+  // device", "Permission denied"); the temporary file is always removed, so
+  // nothing half-written is left behind and an older `path` stays intact.
   std::string temp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
     return absl::PermissionDeniedError(
-        absl::StrCat(temp, ": cannot create (", std::strerror(errno), ")"));
+        absl::StrCat(path, ": cannot write (creating ", temp, ": ",
+                     std::strerror(errno), ")"));
   }
+  auto fail = [&](const char* what, int error) {
+    close(fd);
+    unlink(temp.c_str());
+    return absl::DataLossError(absl::StrCat(path, ": ", what, " failed (",
+                                            std::strerror(error),
+                                            "); the file was left as it was"));
+  };
   const char* data = contents.data();
   size_t left = contents.size();
   while (left > 0) {
     ssize_t written = write(fd, data, left);
     if (written < 0) {
       if (errno == EINTR) continue;
-      std::string error = std::strerror(errno);
-      close(fd);
-      unlink(temp.c_str());
-      return absl::DataLossError(
-          absl::StrCat(temp, ": write failed (", error, ")"));
+      return fail("write", errno);
     }
     data += written;
     left -= written;
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  // Disk full often shows only here, when the data reaches the disk.
+  if (fsync(fd) != 0) return fail("flush to disk", errno);
+  if (close(fd) != 0) {
+    const int error = errno;
     unlink(temp.c_str());
-    return absl::DataLossError(absl::StrCat(temp, ": could not flush"));
+    return absl::DataLossError(absl::StrCat(path, ": close failed (",
+                                            std::strerror(error),
+                                            "); the file was left as it was"));
   }
+  if (WriteDelayMs() > 0) usleep(WriteDelayMs() * 1000);
   if (rename(temp.c_str(), path.c_str()) != 0) {
-    std::string error = std::strerror(errno);
+    const int error = errno;
     unlink(temp.c_str());
-    return absl::DataLossError(
-        absl::StrCat(path, ": rename failed (", error, ")"));
+    return absl::DataLossError(absl::StrCat(path, ": rename from ", temp,
+                                            " failed (", std::strerror(error),
+                                            "); the file was left as it was"));
   }
   return absl::OkStatus();
 }

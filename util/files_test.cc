@@ -1,7 +1,9 @@
 #include "util/files.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <string>
 
@@ -39,6 +41,48 @@ TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
   EXPECT_NE(std::string(status.message()).find("/no/such/f.txt"),
             std::string::npos)
       << status.message();
+}
+
+// A write that fails part-way (here the file-size limit, which fails write()
+// as a full disk does) names the file and the reason, removes its temporary
+// file and leaves the earlier contents in place.
+TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
+  const std::string path = TempDir() + "/full.txt";
+  ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit small = saved;
+  small.rlim_cur = 1000;
+  std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  absl::Status status = WriteFileAtomic(path, std::string(100000, 'x'));
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, SIG_DFL);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(path + ": write failed (File too large)"),
+            std::string::npos)
+      << status.message();
+  std::string contents;
+  ASSERT_TRUE(ReadFile(path, &contents).ok());
+  EXPECT_EQ(contents, "old");
+  EXPECT_FALSE(FileExists(path + ".tmp." + std::to_string(getpid())));
+}
+
+// /dev/full fails every write with ENOSPC: the message shows the reason a
+// user sees on a full disk.
+TEST(FilesTest, DiskFullIsNamed) {
+  const std::string path = TempDir() + "/to-full";
+  const std::string temp = path + ".tmp." + std::to_string(getpid());
+  if (symlink("/dev/full", temp.c_str()) != 0) {
+    GTEST_SKIP() << "cannot link /dev/full";
+  }
+  // O_TRUNC on the link opens /dev/full itself.
+  absl::Status status = WriteFileAtomic(path, "data");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("No space left on device"), std::string::npos)
+      << status.message();
+  EXPECT_FALSE(FileExists(path));
+  EXPECT_FALSE(FileExists(temp));
 }
 
 TEST(FilesTest, ResolvePathUsesWorkspace) {
