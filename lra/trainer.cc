@@ -159,6 +159,8 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
     figures.accuracy = static_cast<double>(correct_sum) / limit;
   }
   return figures;
+}
+
 ScopedStopSignals::ScopedStopSignals() {
   stop_signal = 0;
   struct sigaction action;
