@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "config/validation.h"
 #include "gtest/gtest.h"
 #include "lra/validate.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
@@ -132,8 +132,7 @@ TEST(ConfigsTest, QuickSsmSuiteKeepsTheQuickSuitesTasksAndBudgets) {
   SuiteConfig quick, ssm;
   ConfigOrigin quick_origin, ssm_origin;
   ASSERT_TRUE(Load("configs/suites/quick.pbtxt", &quick, &quick_origin).ok());
-  ASSERT_TRUE(
-      Load("configs/suites/quick-ssm.pbtxt", &ssm, &ssm_origin).ok());
+  ASSERT_TRUE(Load("configs/suites/quick-ssm.pbtxt", &ssm, &ssm_origin).ok());
   ASSERT_EQ(quick.grid_size(), ssm.grid_size());
   for (int i = 0; i < quick.grid_size(); ++i) {
     RunGrid a = quick.grid(i), b = ssm.grid(i);

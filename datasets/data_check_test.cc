@@ -1,6 +1,5 @@
 #include "datasets/data_check.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -14,25 +13,13 @@
 #include "datasets/pathfinder/png_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
 
 // A resolved config of `name` reading official data from `dir`.
 TaskConfig Task(const std::string& name, const std::string& dir,
@@ -50,7 +37,7 @@ std::string Message(const absl::StatusOr<DataCheckReport>& report) {
 }
 
 TEST(DataCheckTest, ListOpsReadsEverySplitAndRecomputesLabels) {
-  const std::string dir = TempDir("listops");
+  const std::string dir = EmptyTestDir("listops");
   const std::string sample = "datasets/listops/testdata/basic_sample.tsv";
   for (const char* split : {"train", "val", "test"}) {
     fs::copy_file(sample, absl::StrCat(dir, "/basic_", split, ".tsv"));
@@ -99,12 +86,12 @@ TEST(DataCheckTest, ListOpsReadsEverySplitAndRecomputesLabels) {
 }
 
 TEST(DataCheckTest, TextCountsReviewsAndNamesBadFiles) {
-  const std::string dir = TempDir("imdb");
-  WriteFile(dir + "/train/pos/1_9.txt", "Great.");
-  WriteFile(dir + "/train/pos/2_8.txt", std::string(150, 'a'));  // Cut.
-  WriteFile(dir + "/train/neg/3_1.txt", "Bad film");
-  WriteFile(dir + "/test/pos/4_10.txt", "Fine");
-  WriteFile(dir + "/test/neg/5_2.txt", "Dull");
+  const std::string dir = EmptyTestDir("imdb");
+  WriteTestFile(dir + "/train/pos/1_9.txt", "Great.");
+  WriteTestFile(dir + "/train/pos/2_8.txt", std::string(150, 'a'));  // Cut.
+  WriteTestFile(dir + "/train/neg/3_1.txt", "Bad film");
+  WriteTestFile(dir + "/test/pos/4_10.txt", "Fine");
+  WriteTestFile(dir + "/test/neg/5_2.txt", "Dull");
   TaskConfig task = Task("text", dir, 100);
   task.set_train_size(3);
   task.set_val_size(2);
@@ -127,7 +114,7 @@ TEST(DataCheckTest, TextCountsReviewsAndNamesBadFiles) {
                         "seq_len\nreviews: neg 1 (ratings 1-4), pos 2 "
                         "(ratings 7-10)\n"));
 
-  WriteFile(dir + "/test/neg/6_3.txt", "");
+  WriteTestFile(dir + "/test/neg/6_3.txt", "");
   report = CheckTaskData(task, "");
   EXPECT_THAT(Message(report),
               HasSubstr("IMDb review '" + dir + "/test/neg/6_3.txt' is empty"));
@@ -138,17 +125,17 @@ TEST(DataCheckTest, TextCountsReviewsAndNamesBadFiles) {
 }
 
 TEST(DataCheckTest, RetrievalReadsThreeFilesAndRejectsEmptyDocuments) {
-  const std::string dir = TempDir("aan");
+  const std::string dir = EmptyTestDir("aan");
   const std::string rows =
       "1\taan/A\taan/B\tFirst paper text\tSecond paper\n"
       "0\taan/A\taan/C\tshort\tAnother text that is long\n";
   for (const char* split : {"train", "eval", "test"}) {
-    WriteFile(absl::StrCat(dir, "/new_aan_pairs.", split, ".tsv"), rows);
+    WriteTestFile(absl::StrCat(dir, "/new_aan_pairs.", split, ".tsv"), rows);
   }
   // One test pair is new (C, A is not A, C).
-  WriteFile(dir + "/new_aan_pairs.test.tsv",
-            "1\taan/A\taan/B\tFirst paper text\tSecond paper\n"
-            "0\taan/C\taan/A\tshort\tAnother text that is long\n");
+  WriteTestFile(dir + "/new_aan_pairs.test.tsv",
+                "1\taan/A\taan/B\tFirst paper text\tSecond paper\n"
+                "0\taan/C\taan/A\tshort\tAnother text that is long\n");
   TaskConfig task = Task("retrieval", dir, 16);
   absl::StatusOr<DataCheckReport> report = CheckTaskData(task, "");
   ASSERT_TRUE(report.ok()) << report.status();
@@ -172,12 +159,12 @@ TEST(DataCheckTest, RetrievalReadsThreeFilesAndRejectsEmptyDocuments) {
   EXPECT_THAT(FormatDataCheckReport(*report),
               HasSubstr("tokens per document: min 5, mean "));
 
-  WriteFile(dir + "/new_aan_pairs.test.tsv",
-            rows + "1\taan/D\taan/E\tsome text\t\n");
+  WriteTestFile(dir + "/new_aan_pairs.test.tsv",
+                rows + "1\taan/D\taan/E\tsome text\t\n");
   report = CheckTaskData(task, "");
   EXPECT_THAT(Message(report), HasSubstr(dir + "/new_aan_pairs.test.tsv:3: "
                                                "text2 (field 5) is empty"));
-  WriteFile(dir + "/new_aan_pairs.test.tsv", rows + "1\taan/D\ttext\n");
+  WriteTestFile(dir + "/new_aan_pairs.test.tsv", rows + "1\taan/D\ttext\n");
   report = CheckTaskData(task, "");
   EXPECT_THAT(Message(report),
               HasSubstr(dir + "/new_aan_pairs.test.tsv:3: has 3 "
@@ -195,11 +182,11 @@ std::string CifarBatch(int records, uint8_t value) {
 }
 
 TEST(DataCheckTest, ImageReportsBatchesAndNamesTheCutRecord) {
-  const std::string dir = TempDir("cifar");
+  const std::string dir = EmptyTestDir("cifar");
   for (int batch = 1; batch <= 5; ++batch) {
-    WriteFile(image::CifarBatchPath(dir, batch), CifarBatch(10, 100));
+    WriteTestFile(image::CifarBatchPath(dir, batch), CifarBatch(10, 100));
   }
-  WriteFile(image::CifarBatchPath(dir, 0), CifarBatch(20, 255));
+  WriteTestFile(image::CifarBatchPath(dir, 0), CifarBatch(20, 255));
   absl::StatusOr<DataCheckReport> report =
       CheckTaskData(Task("image", dir), "");
   ASSERT_TRUE(report.ok()) << report.status();
@@ -220,20 +207,21 @@ TEST(DataCheckTest, ImageReportsBatchesAndNamesTheCutRecord) {
       report->splits[2].facts,
       ::testing::Contains("mean gray level: 255.0 (LRA's grayscale, 0..255)"));
 
-  WriteFile(image::CifarBatchPath(dir, 3),
-            CifarBatch(10, 100).substr(0, 4 * image::kCifarRecordBytes + 7));
+  WriteTestFile(
+      image::CifarBatchPath(dir, 3),
+      CifarBatch(10, 100).substr(0, 4 * image::kCifarRecordBytes + 7));
   report = CheckTaskData(Task("image", dir), "");
   EXPECT_THAT(Message(report), HasSubstr(image::CifarBatchPath(dir, 3) +
                                          ": record 4 is cut short"));
   fs::remove(image::CifarBatchPath(dir, 0));
-  WriteFile(image::CifarBatchPath(dir, 3), CifarBatch(10, 100));
+  WriteTestFile(image::CifarBatchPath(dir, 3), CifarBatch(10, 100));
   report = CheckTaskData(Task("image", dir), "");
   EXPECT_EQ(report.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(Message(report), HasSubstr(dir + "/test_batch.bin"));
 }
 
 TEST(DataCheckTest, PathfinderDecodesEveryImage) {
-  const std::string dir = TempDir("pathfinder");
+  const std::string dir = EmptyTestDir("pathfinder");
   PathfinderConfig config;
   config.set_resolution(32);
   config.set_contour_length(6);
@@ -265,7 +253,7 @@ TEST(DataCheckTest, PathfinderDecodesEveryImage) {
   EXPECT_THAT(Message(report), HasSubstr("metadata/0.npy:1"));
 
   const std::string bad = dir + "/imgs/2/sample_1.png";
-  WriteFile(bad, "not a png");
+  WriteTestFile(bad, "not a png");
   report = CheckTaskData(Task("pathfinder", dir), "");
   EXPECT_THAT(Message(report), HasSubstr(bad));
   EXPECT_THAT(Message(report), HasSubstr("metadata/2.npy:2"));

@@ -1,6 +1,5 @@
 #include "datasets/data_tools.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -8,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
@@ -154,9 +154,7 @@ TEST(DataToolsTest, BenchGenerationTimesEveryTask) {
 
 // A resolved Text config reading an aclImdb folder of three reviews.
 TaskConfig SmallImdbTask() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/imdb";
-  std::filesystem::remove_all(dir);
+  const std::string dir = FreshTestDir("imdb");
   for (const char* file : {"/train/pos/1_9.txt", "/train/neg/2_1.txt",
                            "/test/pos/3_8.txt", "/test/neg/4_2.txt"}) {
     const std::string path = dir + file;

@@ -3,7 +3,6 @@
 // measured", in every output (issue: a strided sparse_transformer borrowed
 // the default pattern's figures).
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
@@ -35,9 +35,7 @@ PluginParam Number(const std::string& name, double value) {
 }
 
 Report MakeReport(const std::string& name, bool measure_strided) {
-  const char* root = std::getenv("TEST_TMPDIR");
-  const std::string dir =
-      std::string(root != nullptr ? root : "/tmp") + "/" + name;
+  const std::string dir = TestTmpPath(name);
   EXPECT_TRUE(WriteTwoConfigurationResults(dir, measure_strided).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   EXPECT_TRUE(results.ok()) << results.status();

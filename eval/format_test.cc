@@ -6,12 +6,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "config/test_paths.h"
 #include "eval/lra_reference.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -4,11 +4,11 @@
 #include <string>
 
 #include "absl/strings/match.h"
-#include "config/test_paths.h"
 #include "eval/results.h"
 #include "eval/tables.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -3,10 +3,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

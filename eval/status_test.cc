@@ -4,10 +4,10 @@
 #include <string>
 
 #include "config/suite.h"
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -3,9 +3,9 @@
 #include <cstring>
 #include <string>
 
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

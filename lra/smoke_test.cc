@@ -4,13 +4,13 @@
 #include <iostream>
 #include <string>
 
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
 #include "lra/runner.h"
 #include "lra/validate.h"
 #include "proto/result.pb.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
@@ -19,6 +18,7 @@
 #include "lra/validate.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <string>
 
-#include "config/test_paths.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {

@@ -4,18 +4,13 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
-
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
 
 TEST(FilesTest, MissingFileIsNotFoundWithPath) {
   std::string contents;
@@ -26,7 +21,7 @@ TEST(FilesTest, MissingFileIsNotFoundWithPath) {
 }
 
 TEST(FilesTest, AtomicWriteReplacesWholeFile) {
-  const std::string path = TempDir() + "/atomic.txt";
+  const std::string path = TestTmpPath("/atomic.txt";
   ASSERT_TRUE(WriteFileAtomic(path, "first version, long").ok());
   ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
   std::string contents;
@@ -36,7 +31,7 @@ TEST(FilesTest, AtomicWriteReplacesWholeFile) {
 }
 
 TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
-  absl::Status status = WriteFileAtomic(TempDir() + "/no/such/f.txt", "x");
+  absl::Status status = WriteFileAtomic(TestTmpPath("/no/such/f.txt", "x");
   EXPECT_FALSE(status.ok());
   EXPECT_NE(std::string(status.message()).find("/no/such/f.txt"),
             std::string::npos)
@@ -47,7 +42,7 @@ TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
 // as a full disk does) names the file and the reason, removes its temporary
 // file and leaves the earlier contents in place.
 TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
-  const std::string path = TempDir() + "/full.txt";
+  const std::string path = TestTmpPath("/full.txt";
   ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
   struct rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -71,7 +66,7 @@ TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
 // /dev/full fails every write with ENOSPC: the message shows the reason a
 // user sees on a full disk.
 TEST(FilesTest, DiskFullIsNamed) {
-  const std::string path = TempDir() + "/to-full";
+  const std::string path = TestTmpPath("/to-full";
   const std::string temp = path + ".tmp." + std::to_string(getpid());
   if (symlink("/dev/full", temp.c_str()) != 0) {
     GTEST_SKIP() << "cannot link /dev/full";
@@ -93,11 +88,11 @@ TEST(FilesTest, ResolvePathUsesWorkspace) {
 }
 
 TEST(FilesTest, MakeDirsCreatesParents) {
-  const std::string dir = TempDir() + "/a/b/c";
+  const std::string dir = TestTmpPath("/a/b/c";
   ASSERT_TRUE(MakeDirs(dir).ok());
   EXPECT_TRUE(FileExists(dir));
-  ASSERT_TRUE(WriteFileAtomic(TempDir() + "/a/file", "x").ok());
-  EXPECT_FALSE(MakeDirs(TempDir() + "/a/file").ok());
+  ASSERT_TRUE(WriteFileAtomic(TestTmpPath("/a/file", "x").ok());
+  EXPECT_FALSE(MakeDirs(TestTmpPath("/a/file").ok());
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "datasets/image/cifar.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace image {
@@ -40,16 +40,8 @@ std::string Record(int label) {
   return record;
 }
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 TEST(CifarTest, ReadsRecordsAsGrayImages) {
-  const std::string path = TempDir("cifar_one") + "/batch.bin";
+  const std::string path = EmptyTestDir("cifar_one") + "/batch.bin";
   std::ofstream(path, std::ios::binary) << Record(3) << Record(9);
   absl::StatusOr<GrayImages> images = ReadCifarBatch(path);
   ASSERT_TRUE(images.ok()) << images.status();
@@ -63,7 +55,7 @@ TEST(CifarTest, ReadsRecordsAsGrayImages) {
 }
 
 TEST(CifarTest, MalformedBatchesNameFileAndRecord) {
-  const std::string dir = TempDir("cifar_bad");
+  const std::string dir = EmptyTestDir("cifar_bad");
   std::ofstream(dir + "/short.bin", std::ios::binary)
       << Record(1) << Record(2) << std::string(10, 'x');
   absl::StatusOr<GrayImages> images = ReadCifarBatch(dir + "/short.bin");
@@ -87,7 +79,7 @@ TEST(CifarTest, MalformedBatchesNameFileAndRecord) {
 }
 
 TEST(CifarTest, SplitsTheTrainingPoolNinetyTen) {
-  const std::string dir = TempDir("cifar_split");
+  const std::string dir = EmptyTestDir("cifar_split");
   // Five batches of 4 records; labels number the records 0..19 mod 10.
   for (int batch = 1; batch <= 5; ++batch) {
     std::ofstream out(absl::StrCat(dir, "/data_batch_", batch, ".bin"),

@@ -1,7 +1,5 @@
 #include "datasets/image/task.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "datasets/image/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace image {
@@ -66,9 +65,7 @@ TEST(ImageTaskTest, StandInSplitMatchesTheGenerator) {
 }
 
 TEST(ImageTaskTest, LoadsCifarBatches) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/cifar10";
-  std::filesystem::create_directories(dir);
+  const std::string dir = MakeTestTmpDir("cifar10");
   // Ten records per batch; record r of batch b is uniformly gray with
   // value 10 * b + r and label r.
   auto record = [](int label, int value) {

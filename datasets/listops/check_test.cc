@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
@@ -34,7 +35,7 @@ TEST(CheckTest, SampleAgreesEverywhere) {
 }
 
 TEST(CheckTest, CountsDisagreementsAndDuplicates) {
-  const std::string path = ::testing::TempDir() + "/check.tsv";
+  const std::string path = TestTmpPath("check.tsv");
   std::ofstream(path, std::ios::binary)
       << "Source\tTarget\r\n"
       << "( ( ( [MAX 2 ) 9 ) ] )\t9\r\n"

@@ -10,6 +10,7 @@
 #include "datasets/listops/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace listops {
@@ -19,12 +20,6 @@ using ::testing::HasSubstr;
 
 constexpr char kSample[] = "datasets/listops/testdata/basic_sample.tsv";
 constexpr char kMalformed[] = "datasets/listops/testdata/basic_malformed.tsv";
-
-std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << contents;
-  return path;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -83,7 +78,7 @@ TEST(TsvTest, SampleIsWhatTheGeneratorAndWriterMake) {
   absl::StatusOr<ListOpsExamples> examples =
       GenerateExamples(config, 7, Split::kTrain, 20);
   ASSERT_TRUE(examples.ok()) << examples.status();
-  const std::string path = ::testing::TempDir() + "/regenerated.tsv";
+  const std::string path = TestTmpPath("regenerated.tsv");
   ASSERT_TRUE(WriteListOpsTsv(path, *examples).ok());
   EXPECT_EQ(ReadFile(path), ReadFile(kSample));
 }
@@ -95,7 +90,7 @@ TEST(TsvTest, WriteThenReadRoundTrips) {
                   {kMedId, kSumModId, DigitId(8), DigitId(7), kCloseId,
                    DigitId(1), DigitId(2), DigitId(9), kCloseId}};
   examples.labels = {9, 3, 2};
-  const std::string path = ::testing::TempDir() + "/roundtrip.tsv";
+  const std::string path = TestTmpPath("roundtrip.tsv");
   ASSERT_TRUE(WriteListOpsTsv(path, examples).ok());
   EXPECT_EQ(ReadFile(path),
             "Source\tTarget\r\n"
@@ -109,8 +104,8 @@ TEST(TsvTest, WriteThenReadRoundTrips) {
 }
 
 TEST(TsvTest, AcceptsUnixLineEnds) {
-  const std::string path =
-      WriteTemp("lf.tsv", "Source\tTarget\n( ( [MIN 4 ) ] )\t4\n");
+  const std::string path = WriteTestFile(
+      TestTmpPath("lf.tsv"), "Source\tTarget\n( ( [MIN 4 ) ] )\t4\n");
   absl::StatusOr<ListOpsExamples> read = ReadListOpsTsv(path);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->labels, std::vector<int32_t>{4});
@@ -144,9 +139,10 @@ TEST(TsvTest, MalformedRowsGiveErrorsWithFileAndLine) {
       {"\t4", ":3: empty expression"},
   };
   for (const Case& c : cases) {
-    const std::string path = WriteTemp(
-        "bad.tsv", std::string("Source\tTarget\r\n( ( [MAX 1 ) ] )\t1\r\n") +
-                       c.row + "\r\n");
+    const std::string path =
+        WriteTestFile(TestTmpPath("bad.tsv"),
+                      std::string("Source\tTarget\r\n( ( [MAX 1 ) ] )\t1\r\n") +
+                          c.row + "\r\n");
     absl::StatusOr<ListOpsExamples> read = ReadListOpsTsv(path);
     ASSERT_FALSE(read.ok()) << c.row;
     EXPECT_THAT(std::string(read.status().message()),
@@ -156,13 +152,13 @@ TEST(TsvTest, MalformedRowsGiveErrorsWithFileAndLine) {
 }
 
 TEST(TsvTest, HeaderAndFileErrors) {
-  absl::StatusOr<ListOpsExamples> read =
-      ReadListOpsTsv(WriteTemp("noheader.tsv", "( ( [MIN 4 ) ] )\t4\n"));
+  absl::StatusOr<ListOpsExamples> read = ReadListOpsTsv(
+      WriteTestFile(TestTmpPath("noheader.tsv"), "( ( [MIN 4 ) ] )\t4\n"));
   ASSERT_FALSE(read.ok());
   EXPECT_THAT(std::string(read.status().message()),
               HasSubstr("noheader.tsv:1: header is '( ( [MIN 4 ) ] )\\t4' "
                         "(allowed: Source<TAB>Target)"));
-  read = ReadListOpsTsv(WriteTemp("empty.tsv", ""));
+  read = ReadListOpsTsv(WriteTestFile(TestTmpPath("empty.tsv"), ""));
   ASSERT_FALSE(read.ok());
   EXPECT_THAT(std::string(read.status().message()),
               HasSubstr("empty.tsv:1: empty file"));

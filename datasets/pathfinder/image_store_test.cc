@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "datasets/common/test_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace pathfinder {

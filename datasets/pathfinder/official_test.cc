@@ -6,11 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "datasets/common/test_dir.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/png_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace pathfinder {

@@ -7,17 +7,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace pathfinder {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string TempPath(const std::string& name) {
-  return std::string(getenv("TEST_TMPDIR") ? getenv("TEST_TMPDIR") : "/tmp") +
-         "/" + name;
-}
 
 std::vector<uint8_t> Gradient(int width, int height) {
   std::vector<uint8_t> pixels(width * height);  // [height, width]
@@ -26,7 +22,7 @@ std::vector<uint8_t> Gradient(int width, int height) {
 }
 
 TEST(PngIoTest, GrayRoundTripIsExact) {
-  const std::string path = TempPath("gray.png");
+  const std::string path = TestTmpPath("gray.png");
   const std::vector<uint8_t> pixels = Gradient(32, 24);
   ASSERT_TRUE(WriteGrayPng(path, 32, 24, pixels.data()).ok());
   absl::StatusOr<PngImage> image = ReadGrayPng(path);
@@ -40,7 +36,7 @@ TEST(PngIoTest, GrayRoundTripIsExact) {
 }
 
 TEST(PngIoTest, ColourFilesAreReadAsGray) {
-  const std::string path = TempPath("rgb.png");
+  const std::string path = TestTmpPath("rgb.png");
   // Equal channels stay the same value in gray.
   std::vector<uint8_t> rgb(4 * 4 * 3);
   for (int i = 0; i < 16; ++i)
@@ -52,7 +48,7 @@ TEST(PngIoTest, ColourFilesAreReadAsGray) {
 }
 
 TEST(PngIoTest, WrongSizeNamesFileAndSizes) {
-  const std::string path = TempPath("small.png");
+  const std::string path = TestTmpPath("small.png");
   const std::vector<uint8_t> pixels = Gradient(30, 30);
   ASSERT_TRUE(WriteGrayPng(path, 30, 30, pixels.data()).ok());
   std::vector<uint8_t> into(32 * 32);
@@ -62,18 +58,18 @@ TEST(PngIoTest, WrongSizeNamesFileAndSizes) {
 }
 
 TEST(PngIoTest, MissingTruncatedAndCorruptFilesAreErrorsNamingThePath) {
-  const std::string missing = TempPath("missing.png");
+  const std::string missing = TestTmpPath("missing.png");
   absl::StatusOr<PngImage> image = ReadGrayPng(missing);
   EXPECT_EQ(image.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(image.status().message()), HasSubstr(missing));
 
-  const std::string good = TempPath("good.png");
+  const std::string good = TestTmpPath("good.png");
   const std::vector<uint8_t> pixels = Gradient(32, 32);
   ASSERT_TRUE(WriteGrayPng(good, 32, 32, pixels.data()).ok());
   std::ifstream in(good, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)),
                           std::istreambuf_iterator<char>());
-  const std::string truncated = TempPath("truncated.png");
+  const std::string truncated = TestTmpPath("truncated.png");
   std::ofstream(truncated, std::ios::binary)
       << bytes.substr(0, bytes.size() / 2);
   std::vector<uint8_t> into(32 * 32);
@@ -81,7 +77,7 @@ TEST(PngIoTest, MissingTruncatedAndCorruptFilesAreErrorsNamingThePath) {
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr(truncated));
 
-  const std::string garbage = TempPath("garbage.png");
+  const std::string garbage = TestTmpPath("garbage.png");
   std::ofstream(garbage, std::ios::binary) << "not a png at all";
   image = ReadGrayPng(garbage);
   EXPECT_FALSE(image.ok());

@@ -5,11 +5,11 @@
 #include <string>
 #include <vector>
 
-#include "datasets/common/test_dir.h"
 #include "datasets/pathfinder/png_io.h"
 #include "datasets/pathfinder/task.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace pathfinder {

@@ -1,12 +1,11 @@
 #include "datasets/retrieval/aan.h"
 
-#include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace retrieval {
@@ -14,23 +13,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string WriteTemp(const std::string& name, const std::string& text) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string path = std::string(base ? base : "/tmp") + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-
 std::string Text(const std::vector<uint8_t>& bytes) {
   return std::string(bytes.begin(), bytes.end());
 }
 
 TEST(AanTest, ReadsPairsAndCutsTexts) {
   const std::string path =
-      WriteTemp("pairs.tsv",
-                "1\taan/P01\taan/P02\tFirst paper text\tSecond\r\n"
-                "0.0\taan/P03\taan/P04\tshort\tAnother long text\n"
-                "1.0\taan/P05\taan/P06\tx\ty\n");
+      WriteTestFile(TestTmpPath("pairs.tsv"),
+                    "1\taan/P01\taan/P02\tFirst paper text\tSecond\r\n"
+                    "0.0\taan/P03\taan/P04\tshort\tAnother long text\n"
+                    "1.0\taan/P05\taan/P06\tx\ty\n");
   absl::StatusOr<PairExamples> pairs = ReadAanTsv(path, 10, 8);
   ASSERT_TRUE(pairs.ok()) << pairs.status();
   ASSERT_EQ(pairs->labels.size(), 3u);
@@ -50,9 +42,9 @@ TEST(AanTest, ReadsPairsAndCutsTexts) {
 
 TEST(AanTest, RowsCarryIdsAndWholeTexts) {
   const std::string path =
-      WriteTemp("rows.tsv",
-                "1\taan/P01\taan/P02\tFirst paper text\tSecond\r\n"
-                "0.0\taan/P03\taan/P04\tshort\tAnother long text\n");
+      WriteTestFile(TestTmpPath("rows.tsv"),
+                    "1\taan/P01\taan/P02\tFirst paper text\tSecond\r\n"
+                    "0.0\taan/P03\taan/P04\tshort\tAnother long text\n");
   std::vector<std::string> seen;
   absl::Status status = ForEachAanTsvRow(path, 10, [&](const AanRow& row) {
     seen.push_back(absl::StrCat(row.line, " ", row.label, " ", row.id1, " ",
@@ -75,7 +67,8 @@ TEST(AanTest, RowsCarryIdsAndWholeTexts) {
 }
 
 TEST(AanTest, MalformedLinesNameFileAndLine) {
-  std::string path = WriteTemp("bad_fields.tsv", "1\ta\tb\tc\td\n0\ta\tb\tc\n");
+  std::string path = WriteTestFile(TestTmpPath("bad_fields.tsv"),
+                                   "1\ta\tb\tc\td\n0\ta\tb\tc\n");
   absl::StatusOr<PairExamples> pairs = ReadAanTsv(path, 10, 8);
   ASSERT_FALSE(pairs.ok());
   EXPECT_EQ(pairs.status().code(), absl::StatusCode::kInvalidArgument);
@@ -84,7 +77,8 @@ TEST(AanTest, MalformedLinesNameFileAndLine) {
       HasSubstr(path + ":2: has 4 tab-separated fields (allowed: 5, label "
                        "id1 id2 text1 text2)"));
 
-  path = WriteTemp("bad_label.tsv", "1\ta\tb\tc\td\n2\ta\tb\tc\td\n");
+  path = WriteTestFile(TestTmpPath("bad_label.tsv"),
+                       "1\ta\tb\tc\td\n2\ta\tb\tc\td\n");
   pairs = ReadAanTsv(path, 10, 8);
   ASSERT_FALSE(pairs.ok());
   EXPECT_THAT(std::string(pairs.status().message()),

@@ -1,7 +1,5 @@
 #include "datasets/retrieval/task.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -9,6 +7,7 @@
 #include "datasets/retrieval/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace retrieval {
@@ -67,9 +66,7 @@ TEST(RetrievalTaskTest, StandInHasTwoSegmentsOfSeqLen) {
 }
 
 TEST(RetrievalTaskTest, LoadsAanFilesValFromEval) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/tsv_data";
-  std::filesystem::create_directories(dir);
+  const std::string dir = MakeTestTmpDir("tsv_data");
   std::ofstream(dir + "/new_aan_pairs.train.tsv")
       << "1\ta\tb\ttrain one\ttrain two\n0\tc\td\tx\ty\n";
   std::ofstream(dir + "/new_aan_pairs.eval.tsv")

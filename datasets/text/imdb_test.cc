@@ -1,12 +1,12 @@
 #include "datasets/text/imdb.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace text {
@@ -14,26 +14,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string dir = std::string(base ? base : "/tmp") + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::filesystem::create_directories(
-      std::filesystem::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
 TEST(ImdbTest, ListsBothFoldersSortedAndReadsCutTexts) {
-  const std::string dir = TempDir("imdb_ok");
-  WriteFile(dir + "/train/pos/10_9.txt", "Great film.");
-  WriteFile(dir + "/train/pos/2_7.txt", "Fine<br />film");
-  WriteFile(dir + "/train/neg/5_1.txt", "Bad\xff film");
-  WriteFile(dir + "/train/neg/.DS_Store", "ignored");
+  const std::string dir = EmptyTestDir("imdb_ok");
+  WriteTestFile(dir + "/train/pos/10_9.txt", "Great film.");
+  WriteTestFile(dir + "/train/pos/2_7.txt", "Fine<br />film");
+  WriteTestFile(dir + "/train/neg/5_1.txt", "Bad\xff film");
+  WriteTestFile(dir + "/train/neg/.DS_Store", "ignored");
   absl::StatusOr<std::vector<ImdbReview>> reviews =
       ListImdbReviews(dir, "train");
   ASSERT_TRUE(reviews.ok()) << reviews.status();
@@ -51,7 +37,7 @@ TEST(ImdbTest, ListsBothFoldersSortedAndReadsCutTexts) {
 }
 
 TEST(ImdbTest, ErrorsNameThePath) {
-  const std::string dir = TempDir("imdb_bad");
+  const std::string dir = EmptyTestDir("imdb_bad");
   absl::StatusOr<std::vector<ImdbReview>> reviews =
       ListImdbReviews(dir, "test");
   ASSERT_FALSE(reviews.ok());
@@ -60,8 +46,8 @@ TEST(ImdbTest, ErrorsNameThePath) {
                         "/test/neg' does not exist (expected aclImdb's "
                         "layout"));
 
-  WriteFile(dir + "/test/neg/1_2.txt", "x");
-  WriteFile(dir + "/test/pos/notes.md", "x");
+  WriteTestFile(dir + "/test/neg/1_2.txt", "x");
+  WriteTestFile(dir + "/test/pos/notes.md", "x");
   reviews = ListImdbReviews(dir, "test");
   ASSERT_FALSE(reviews.ok());
   EXPECT_THAT(std::string(reviews.status().message()),
@@ -70,7 +56,7 @@ TEST(ImdbTest, ErrorsNameThePath) {
                         "<id>_<rating>.txt"));
 
   std::filesystem::remove(dir + "/test/pos/notes.md");
-  WriteFile(dir + "/test/pos/3_2.txt", "x");
+  WriteTestFile(dir + "/test/pos/3_2.txt", "x");
   reviews = ListImdbReviews(dir, "test");
   ASSERT_FALSE(reviews.ok());
   EXPECT_THAT(std::string(reviews.status().message()),

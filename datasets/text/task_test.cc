@@ -1,6 +1,5 @@
 #include "datasets/text/task.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,6 +10,7 @@
 #include "datasets/text/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace text {
@@ -84,9 +84,7 @@ TEST(TextTaskTest, StandInSplitMatchesTheGenerator) {
 }
 
 std::string MakeImdb() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const std::string dir = std::string(base ? base : "/tmp") + "/aclImdb";
-  std::filesystem::remove_all(dir);
+  const std::string dir = FreshTestDir("aclImdb");
   for (const char* subset : {"train", "test"}) {
     for (int i = 0; i < 6; ++i) {
       const bool pos = i % 2 == 0;

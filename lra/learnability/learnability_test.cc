@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "config/test_paths.h"
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
 #include "lra/runner.h"
 #include "lra/validate.h"
 #include "proto/result.pb.h"
+#include "util/testing/test_paths.h"
 
 namespace lra {
 namespace {
