@@ -11,10 +11,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "config/text_proto.h"
 #include "eval/commands.h"
 #include "eval/headless_chromium.h"
 #include "eval/test_fixtures.h"
-#include "config/text_proto.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -13,15 +13,6 @@
 namespace lra {
 namespace {
 
-int Count(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 std::string DemoHtml() {
   const std::string dir = TestTmpPath("demo");
   EXPECT_TRUE(WriteDemoResults(dir).ok());
@@ -40,17 +31,19 @@ TEST(HtmlReportTest, SelfContained) {
   EXPECT_EQ(html.find("src="), std::string::npos);
   EXPECT_EQ(html.find("<link"), std::string::npos);
   EXPECT_EQ(html.find("@import"), std::string::npos);
-  EXPECT_EQ(Count(html, "http"), Count(html, "http://www.w3.org/2000/svg"));
+  EXPECT_EQ(CountOccurrences(html, "http"),
+            CountOccurrences(html, "http://www.w3.org/2000/svg"));
   EXPECT_EQ(html.find("nan"), std::string::npos);
-  EXPECT_EQ(Count(html, "<svg"), Count(html, "</svg>"));
-  EXPECT_EQ(Count(html, "<table"), Count(html, "</table>"));
+  EXPECT_EQ(CountOccurrences(html, "<svg"), CountOccurrences(html, "</svg>"));
+  EXPECT_EQ(CountOccurrences(html, "<table"),
+            CountOccurrences(html, "</table>"));
 }
 
 TEST(HtmlReportTest, HasEveryChartWithData) {
   std::string html = DemoHtml();
   // One bubble chart, one learning-curve chart per task (six), time and
   // memory against length.
-  EXPECT_EQ(Count(html, "<svg class=\"chart\""), 9);
+  EXPECT_EQ(CountOccurrences(html, "<svg class=\"chart\""), 9);
   for (const char* id :
        {"bubble-0", "curve-0", "curve-5", "time-0", "memory-0"}) {
     EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos)
@@ -60,7 +53,7 @@ TEST(HtmlReportTest, HasEveryChartWithData) {
   size_t bubble = html.find("id=\"bubble-0\"");
   std::string bubble_svg =
       html.substr(bubble, html.find("</svg>", bubble) - bubble);
-  EXPECT_EQ(Count(bubble_svg, "data-point"), 4);
+  EXPECT_EQ(CountOccurrences(bubble_svg, "data-point"), 4);
   EXPECT_NE(html.find(">O(N²)<"), std::string::npos);
 }
 

@@ -13,12 +13,8 @@ namespace {
 
 FakeRunSpec Spec(const std::string& suite, const std::string& label,
                  const std::string& model, double accuracy) {
-  FakeRunSpec spec;
+  FakeRunSpec spec = lra::Spec(label, model, accuracy, "listops");
   spec.suite = suite;
-  spec.task_label = label;
-  spec.model = model;
-  spec.attention = model == "transformer" ? "full" : model;
-  spec.test_accuracy = accuracy;
   return spec;
 }
 

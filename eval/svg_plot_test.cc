@@ -7,19 +7,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
 
 namespace lra {
 namespace {
-
-int Count(const std::string& text, const std::string& needle) {
-  int count = 0;
-  for (size_t at = text.find(needle); at != std::string::npos;
-       at = text.find(needle, at + 1)) {
-    ++count;
-  }
-  return count;
-}
 
 // The values of every `name="..."` attribute in `svg`.
 std::vector<double> AttributeValues(const std::string& svg,
@@ -82,7 +74,7 @@ TEST(RenderSvgPlotTest, EveryVisiblePointIsMarkedAndInsideTheChart) {
   PlotSpec spec = LineSpec();
   std::string svg = RenderSvgPlot(spec);
   EXPECT_TRUE(absl::StartsWith(svg, "<svg class=\"chart\" id=\"test\""));
-  EXPECT_EQ(Count(svg, "data-point=\"1\""), 5);
+  EXPECT_EQ(CountOccurrences(svg, "data-point=\"1\""), 5);
   EXPECT_EQ(svg.find("nan"), std::string::npos);
   EXPECT_EQ(svg.find("inf"), std::string::npos);
   EXPECT_NE(svg.find("A &lt;title&gt; &amp; more"), std::string::npos);
@@ -132,7 +124,7 @@ TEST(RenderSvgPlotTest, BubbleAreaIsProportionalToSize) {
   small.points = {{2, 40, 1.0, "small", ""}};
   spec.series = {big, small};
   std::string svg = RenderSvgPlot(spec);
-  EXPECT_EQ(Count(svg, "data-point=\"1\""), 2);
+  EXPECT_EQ(CountOccurrences(svg, "data-point=\"1\""), 2);
   // Radii of the two data bubbles: 4x the area is 2x the radius.
   std::vector<double> radii;
   for (size_t at = svg.find("<circle data-point"); at != std::string::npos;

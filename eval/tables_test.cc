@@ -40,17 +40,6 @@ RunRecord Unfinished(const FakeRunSpec& spec) {
   return record;
 }
 
-FakeRunSpec Spec(const std::string& label, const std::string& model,
-                 double accuracy) {
-  FakeRunSpec spec;
-  spec.task_label = label;
-  spec.task_name = label;
-  spec.model = model;
-  spec.attention = model == "transformer" ? "full" : model;
-  spec.test_accuracy = accuracy;
-  return spec;
-}
-
 const AccuracyRow* FindRow(const AccuracyTable& table,
                            const std::string& name) {
   for (const AccuracyRow& row : table.rows) {

@@ -37,6 +37,26 @@ double CurveAt(const FakeRunSpec& spec, int step) {
 
 }  // namespace
 
+FakeRunSpec Spec(const std::string& task_label, const std::string& model,
+                 double accuracy, const std::string& task_name) {
+  FakeRunSpec spec;
+  spec.task_label = task_label;
+  spec.task_name = task_name.empty() ? task_label : task_name;
+  spec.model = model;
+  spec.attention = model == "transformer" ? "full" : model;
+  spec.test_accuracy = accuracy;
+  return spec;
+}
+
+int CountOccurrences(const std::string& text, const std::string& needle) {
+  int count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
 RunResult FakeRunResult(const FakeRunSpec& spec) {
   RunResult result;
   result.set_suite(spec.suite);

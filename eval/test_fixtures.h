@@ -1,5 +1,6 @@
 // Fake results for tests: runs and sweeps written in the trainer's layout,
-// with figures chosen by the test (nothing is trained).
+// with figures chosen by the test (nothing is trained), and the small helpers
+// the eval tests share.
 #ifndef EVAL_TEST_FIXTURES_H_
 #define EVAL_TEST_FIXTURES_H_
 
@@ -26,6 +27,15 @@ struct FakeRunSpec {
   std::string machine = "host-a (Test CPU, 2 cores)";
   std::vector<PluginParam> attention_params;
 };
+
+// A spec of `model` (attention "full" for "transformer", else the model's
+// name) on the task labelled `task_label`, whose task name is `task_name`
+// (the label when empty), with test accuracy `accuracy`.
+FakeRunSpec Spec(const std::string& task_label, const std::string& model,
+                 double accuracy, const std::string& task_name = "");
+
+// How many times `needle` occurs in `text` (overlapping ones included).
+int CountOccurrences(const std::string& text, const std::string& needle);
 
 // A finished RunResult with a learning curve that rises to about the test
 // accuracy (deterministic in the spec).

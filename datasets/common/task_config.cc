@@ -36,4 +36,18 @@ absl::Status FieldError(absl::string_view field, absl::string_view value,
       field, " = ", value, " is invalid (allowed: ", allowed, ")"));
 }
 
+absl::Status CheckLengthRange(int min_length, int max_length,
+                              absl::string_view field_prefix) {
+  if (min_length < 1) {
+    return FieldError(absl::StrCat(field_prefix, "min_length"),
+                      absl::StrCat(min_length), ">= 1");
+  }
+  if (max_length < min_length) {
+    return FieldError(absl::StrCat(field_prefix, "max_length"),
+                      absl::StrCat(max_length),
+                      absl::StrCat(">= min_length = ", min_length));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace lra

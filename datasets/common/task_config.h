@@ -26,6 +26,12 @@ absl::Status CheckParamsCase(const TaskConfig& task,
 absl::Status FieldError(absl::string_view field, absl::string_view value,
                         absl::string_view allowed);
 
+// The document-length range of a generated stand-in:
+// FieldError on `field_prefix`min_length unless min_length >= 1, and on
+// `field_prefix`max_length unless max_length >= min_length.
+absl::Status CheckLengthRange(int min_length, int max_length,
+                              absl::string_view field_prefix);
+
 }  // namespace lra
 
 #endif  // LRA_DATASETS_COMMON_TASK_CONFIG_H_

@@ -36,5 +36,14 @@ TEST(TaskConfigTest, FieldErrorSaysWhatIsAllowed) {
             "task.text.cues = 0 is invalid (allowed: 1..8)");
 }
 
+TEST(TaskConfigTest, LengthRangeNamesTheFieldOutOfRange) {
+  EXPECT_TRUE(CheckLengthRange(1, 1, "task.text.").ok());
+  EXPECT_EQ(CheckLengthRange(0, 5, "task.text.").message(),
+            "task.text.min_length = 0 is invalid (allowed: >= 1)");
+  EXPECT_EQ(CheckLengthRange(4, 3, "task.retrieval.").message(),
+            "task.retrieval.max_length = 3 is invalid (allowed: >= "
+            "min_length = 4)");
+}
+
 }  // namespace
 }  // namespace lra

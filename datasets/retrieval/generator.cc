@@ -8,6 +8,7 @@
 #include "datasets/common/random.h"
 #include "datasets/common/task_config.h"
 #include "datasets/common/words.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace retrieval {
@@ -81,14 +82,8 @@ absl::Status ValidateRetrievalStandIn(const RetrievalConfig& config,
                                       int seq_len,
                                       const std::string& field_prefix) {
   const std::string p = field_prefix;
-  if (config.min_length() < 1) {
-    return FieldError(p + "min_length", absl::StrCat(config.min_length()),
-                      ">= 1");
-  }
-  if (config.max_length() < config.min_length()) {
-    return FieldError(p + "max_length", absl::StrCat(config.max_length()),
-                      absl::StrCat(">= min_length = ", config.min_length()));
-  }
+  RETURN_IF_ERROR(
+      CheckLengthRange(config.min_length(), config.max_length(), p));
   const int refs = config.num_refs();
   if (refs < 1 || refs > kMaxRefs) {
     return FieldError(p + "num_refs", absl::StrCat(refs),

@@ -8,6 +8,7 @@
 #include "datasets/common/random.h"
 #include "datasets/common/task_config.h"
 #include "datasets/common/words.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace text {
@@ -31,14 +32,8 @@ absl::Span<const CuePair> CuePairs() { return absl::MakeConstSpan(kCuePairs); }
 absl::Status ValidateTextStandIn(const TextConfig& config, int seq_len,
                                  const std::string& field_prefix) {
   const std::string p = field_prefix;
-  if (config.min_length() < 1) {
-    return FieldError(p + "min_length", absl::StrCat(config.min_length()),
-                      ">= 1");
-  }
-  if (config.max_length() < config.min_length()) {
-    return FieldError(p + "max_length", absl::StrCat(config.max_length()),
-                      absl::StrCat(">= min_length = ", config.min_length()));
-  }
+  RETURN_IF_ERROR(
+      CheckLengthRange(config.min_length(), config.max_length(), p));
   const int k = config.num_cues();
   if (k < 1 || k > kMaxCues || k % 2 == 0) {
     return FieldError(p + "num_cues", absl::StrCat(k),
