@@ -163,4 +163,18 @@ std::string FormatDatasetStats(const DatasetStats& stats) {
   return out;
 }
 
+double MajorityLabelRate(const DatasetStats& stats) {
+  if (stats.size <= 0 || stats.label_histogram.empty()) return 0;
+  const int64_t most = *std::max_element(stats.label_histogram.begin(),
+                                         stats.label_histogram.end());
+  return static_cast<double>(most) / stats.size;
+}
+
+absl::StatusOr<double> SplitMajorityRate(const TaskConfig& task, Split split,
+                                         const std::string& workspace_dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Dataset> dataset,
+                   MakeDataset(task, split, workspace_dir));
+  return MajorityLabelRate(DescribeDataset(*dataset));
+}
+
 }  // namespace lra

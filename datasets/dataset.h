@@ -62,6 +62,12 @@ struct DatasetStats {
 // Describes the first `max_examples` examples (all when < 0 or larger than
 // the split).
 DatasetStats DescribeDataset(const Dataset& dataset, int64_t max_examples = -1);
+// The share of the described examples that carry the most frequent label:
+// the accuracy of always answering it (0 when none were described).
+double MajorityLabelRate(const DatasetStats& stats);
+// MajorityLabelRate of the whole `split` of `task`, which is built for it.
+absl::StatusOr<double> SplitMajorityRate(const TaskConfig& task, Split split,
+                                         const std::string& workspace_dir);
 // One line per fact, e.g. "tokens: min 501, mean 1030.2, max 1998".
 std::string FormatDatasetStats(const DatasetStats& stats);
 

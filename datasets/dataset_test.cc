@@ -133,5 +133,32 @@ TEST(DatasetTest, MakesSmallListOpsSplitsAndDescribesThem) {
   }
 }
 
+TEST(DatasetTest, MajorityLabelRateIsTheShareOfTheCommonestLabel) {
+  DatasetStats stats;
+  EXPECT_EQ(MajorityLabelRate(stats), 0);
+  stats.size = 8;
+  stats.label_histogram = {1, 5, 2};
+  EXPECT_DOUBLE_EQ(MajorityLabelRate(stats), 5.0 / 8);
+
+  TaskConfig task;
+  task.set_name("listops");
+  task.set_seq_len(128);
+  task.set_train_size(10);
+  task.set_val_size(10);
+  task.set_test_size(30);
+  task.mutable_listops()->set_min_length(20);
+  task.mutable_listops()->set_max_length(100);
+  task.mutable_listops()->set_max_depth(5);
+  absl::StatusOr<std::unique_ptr<Dataset>> test =
+      MakeDataset(task, Split::kTest, "");
+  ASSERT_TRUE(test.ok()) << test.status();
+  absl::StatusOr<double> rate = SplitMajorityRate(task, Split::kTest, "");
+  ASSERT_TRUE(rate.ok()) << rate.status();
+  EXPECT_DOUBLE_EQ(*rate, MajorityLabelRate(DescribeDataset(**test)));
+  EXPECT_GE(*rate, 0.1);  // Ten classes: the commonest has at least a tenth.
+  task.set_name("nope");
+  EXPECT_FALSE(SplitMajorityRate(task, Split::kTest, "").ok());
+}
+
 }  // namespace
 }  // namespace lra

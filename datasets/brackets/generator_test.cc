@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/generator_testing.h"
 #include "datasets/common/probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,14 +28,8 @@ BracketsConfig Config(int min_length, int max_length, int max_depth,
 // What the task resolves for seq_len 256.
 BracketsConfig Short() { return Config(128, 256, 128, 32); }
 
-std::vector<int32_t> Generate(const BracketsConfig& config, int seq_len,
-                              uint64_t seed, Split split, int64_t index,
-                              int32_t* label) {
-  std::vector<int32_t> tokens(seq_len, -1);
-  *label = GenerateBracketsExample(config, seq_len, seed, split, index,
-                                   tokens.data());
-  return tokens;
-}
+// Generate(config, seq_len, seed, split, index, &label) -> tokens.
+const auto Generate = TokenGenerator<BracketsConfig>(GenerateBracketsExample);
 
 TEST(BracketsGeneratorTest, DeterministicBySeedSplitAndIndex) {
   int32_t a_label, b_label, label;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/generator_testing.h"
 #include "datasets/common/probe.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,14 +22,9 @@ CrossSegmentConfig Config(int key_length, int num_values) {
   return config;
 }
 
-std::vector<int32_t> Generate(const CrossSegmentConfig& config, int seq_len,
-                              uint64_t seed, Split split, int64_t index,
-                              int32_t* label) {
-  std::vector<int32_t> tokens(seq_len, -1);
-  *label = GenerateCrossSegmentExample(config, seq_len, seed, split, index,
-                                       tokens.data());
-  return tokens;
-}
+// Generate(config, seq_len, seed, split, index, &label) -> tokens.
+const auto Generate =
+    TokenGenerator<CrossSegmentConfig>(GenerateCrossSegmentExample);
 
 TEST(CrossSegmentGeneratorTest, LayoutAndDeterminism) {
   const CrossSegmentConfig config = Config(3, 5);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/common/generator_testing.h"
 #include "datasets/common/probe.h"
 #include "datasets/common/task_config.h"
 #include "gmock/gmock.h"
@@ -23,14 +24,8 @@ RecallConfig Config(int num_pairs, int key_length, int num_values = 10) {
   return config;
 }
 
-std::vector<int32_t> Generate(const RecallConfig& config, int seq_len,
-                              uint64_t seed, Split split, int64_t index,
-                              int32_t* label) {
-  std::vector<int32_t> tokens(seq_len, -1);
-  *label =
-      GenerateRecallExample(config, seq_len, seed, split, index, tokens.data());
-  return tokens;
-}
+// Generate(config, seq_len, seed, split, index, &label) -> tokens.
+const auto Generate = TokenGenerator<RecallConfig>(GenerateRecallExample);
 
 TEST(RecallGeneratorTest, LayoutAndDeterminism) {
   const RecallConfig config = Config(12, 2);

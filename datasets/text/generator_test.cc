@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "datasets/common/generator_testing.h"
 #include "datasets/common/probe.h"
 #include "datasets/common/words.h"
 #include "gmock/gmock.h"
@@ -29,14 +30,8 @@ TextConfig Config(int min_length, int max_length, int num_cues,
 
 TextConfig Defaults() { return Config(1000, 4000, 15, 5); }
 
-std::vector<int32_t> Generate(const TextConfig& config, int seq_len,
-                              uint64_t seed, Split split, int64_t index,
-                              int32_t* label) {
-  std::vector<int32_t> tokens(seq_len, -1);
-  *label =
-      GenerateTextExample(config, seq_len, seed, split, index, tokens.data());
-  return tokens;
-}
+// Generate(config, seq_len, seed, split, index, &label) -> tokens.
+const auto Generate = TokenGenerator<TextConfig>(GenerateTextExample);
 
 TEST(TextGeneratorTest, FillerNeverContainsACue) {
   for (absl::string_view word : FillerWords()) {

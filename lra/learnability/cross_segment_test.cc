@@ -4,7 +4,6 @@
 // the same model with its memory cut (carry_memory: false) stays at chance,
 // since nothing of the first segment reaches the final memory it classifies.
 // Chance is measured: the rate of the most frequent test label.
-#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -18,16 +17,6 @@
 
 namespace lra {
 namespace {
-
-double MajorityRate(const TaskConfig& task) {
-  auto test = MakeDataset(task, Split::kTest, TestWorkspace());
-  EXPECT_TRUE(test.ok()) << test.status();
-  if (!test.ok()) return 1.0;
-  const DatasetStats stats = DescribeDataset(**test);
-  const int64_t most = *std::max_element(stats.label_histogram.begin(),
-                                         stats.label_histogram.end());
-  return static_cast<double>(most) / stats.size;
-}
 
 class CrossSegmentTest : public testing::TestWithParam<int> {};
 
@@ -43,7 +32,10 @@ TEST_P(CrossSegmentTest, MemoryCarriesTheKeyAndTheCutModelStaysAtChance) {
   const std::string model = run.config.model().name();
   ASSERT_TRUE(model == "rmt" || model == "rmt_memory_cut") << model;
   EXPECT_EQ(run.config.train().threads(), 1);
-  const double majority = MajorityRate(run.config.task());
+  const absl::StatusOr<double> majority_or =
+      SplitMajorityRate(run.config.task(), Split::kTest, TestWorkspace());
+  ASSERT_TRUE(majority_or.ok()) << majority_or.status();
+  const double majority = *majority_or;
 
   SuiteRunOptions options;
   options.out_dir = TestTmpPath("cross_segment");

@@ -2,7 +2,6 @@
 // version of each task in configs/suites/learnability.pbtxt reaches a test
 // accuracy (of its best-validation checkpoint) clearly above chance. Chance
 // is measured, not assumed: it is the rate of the most frequent test label.
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -58,17 +57,6 @@ const Suite& LearnabilitySuite() {
   return *suite;
 }
 
-// Rate of the most frequent label in the test split.
-double MajorityRate(const TaskConfig& task) {
-  auto test = MakeDataset(task, Split::kTest, TestWorkspace());
-  EXPECT_TRUE(test.ok()) << test.status();
-  if (!test.ok()) return 1.0;
-  const DatasetStats stats = DescribeDataset(**test);
-  const int64_t most = *std::max_element(stats.label_histogram.begin(),
-                                         stats.label_histogram.end());
-  return static_cast<double>(most) / stats.size;
-}
-
 TEST(LearnabilitySuiteTest, LoadsAndEveryRunHasABar) {
   const Suite& suite = LearnabilitySuite();
   ASSERT_EQ(suite.runs.size(), 5u)
@@ -93,7 +81,10 @@ TEST_P(LearnabilityTest, ShortVersionLearnsClearlyAboveChance) {
   const std::string label = run.config.task().label();
   ASSERT_TRUE(Bars().count(label)) << label;
   const Bar bar = Bars().at(label);
-  const double majority = MajorityRate(run.config.task());
+  const absl::StatusOr<double> majority_or =
+      SplitMajorityRate(run.config.task(), Split::kTest, TestWorkspace());
+  ASSERT_TRUE(majority_or.ok()) << majority_or.status();
+  const double majority = *majority_or;
 
   SuiteRunOptions options;
   options.out_dir = TestTmpPath("learnability");
