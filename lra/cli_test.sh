@@ -10,18 +10,7 @@ lra="$ws/lra/lra"
 pathfinder_tool="$ws/datasets/pathfinder/pathfinder_tool"
 export BUILD_WORKSPACE_DIRECTORY="$ws"
 out="$TEST_TMPDIR/out"
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAILED: $name"
-    failures=$((failures + 1))
-  fi
-}
+source "$ws/lra/testdata/check.sh"
 
 # 1. A config error: exit 2, one message with file:line and field, nothing written.
 "$lra" run --suite=lra/testdata/bad_batch_suite.pbtxt --out="$out" >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
@@ -354,5 +343,4 @@ check "help lists only the command's flags" test "$(grep -c '^  --' "$TEST_TMPDI
 rc=$?
 check "unknown command exits 2 (got $rc)" test "$rc" -eq 2
 
-echo "$passes passed, $failures failed"
-test "$failures" -eq 0
+finish

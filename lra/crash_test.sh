@@ -14,18 +14,7 @@ export BUILD_WORKSPACE_DIRECTORY="$ws"
 suite=lra/testdata/crash_suite.pbtxt
 run=crash/listops/tiny
 kills=${CRASH_TEST_KILLS:-40}  # at most; the run finishes sooner or later
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAILED: $name"
-    failures=$((failures + 1))
-  fi
-}
+source "$ws/lra/testdata/check.sh"
 # result.pbtxt without what depends on time, machine or interruptions.
 figures() {
   grep -Ev '^ *(wall_seconds|steps_per_second|tokens_per_second|peak_rss_mb|started|finished|machine|git_revision|resumed_at):' "$1"
@@ -132,5 +121,4 @@ check "newer format names the file" grep -q "$run/result.pbtxt: written by a new
 check "newer format left untouched" cmp -s "$newer/$run/result.pbtxt" "$TEST_TMPDIR/newer.before"
 check "newer format: nothing added" test "$(ls "$newer/$run")" = result.pbtxt
 
-echo "$passes passed, $failures failed"
-test "$failures" -eq 0
+finish
