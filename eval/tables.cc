@@ -192,12 +192,33 @@ std::string FormatLength(int length) {
   return absl::StrCat(length);
 }
 
-AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
-                                 const AccuracyOptions& options) {
-  AccuracyTable table;
+namespace {
 
-  // Columns, in paper order, with their comparability to LRA.
-  std::map<std::string, std::vector<const RunRecord*>> by_label;
+// The steps of BuildAccuracyTable, in the order it takes them.
+
+// Runs of one task label, in the order given.
+using RunsByLabel = std::map<std::string, std::vector<const RunRecord*>>;
+
+// Why column `label` (an LRA task name) may not stand beside the paper's
+// numbers, checked against the configs of its runs; "" when it may.
+std::string WhyNotComparable(const std::string& label,
+                             const std::vector<const RunRecord*>& runs) {
+  bool checked = false;
+  for (const RunRecord* run : runs) {
+    if (!HasConfig(*run)) continue;
+    checked = true;
+    std::string why = WhyNotLraComparable(label, run->result.config().task());
+    if (!why.empty()) return why;
+  }
+  return checked ? "" : "no run with a config to check it against LRA's";
+}
+
+// Step 1, columns: one per task label, in paper order, each with its
+// comparability to LRA (a note says why where it is not comparable).
+// Returns each label's column index.
+std::map<std::string, int> AddColumns(const std::vector<RunRecord>& runs,
+                                      AccuracyTable* table) {
+  RunsByLabel by_label;
   for (const RunRecord& run : runs) by_label[run.task_label].push_back(&run);
   std::vector<std::string> labels;
   for (const auto& entry : by_label) labels.push_back(entry.first);
@@ -212,32 +233,56 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
     column.label = label;
     auto lra = std::find(lra_names.begin(), lra_names.end(), label);
     if (lra != lra_names.end()) {
-      std::string why;
-      bool checked = false;
-      for (const RunRecord* run : by_label[label]) {
-        if (!HasConfig(*run)) continue;
-        checked = true;
-        why = WhyNotLraComparable(label, run->result.config().task());
-        if (!why.empty()) break;
-      }
-      if (!checked) why = "no run with a config to check it against LRA's";
+      const std::string why = WhyNotComparable(label, by_label[label]);
       if (why.empty()) {
         column.lra_index = static_cast<int>(lra - lra_names.begin());
       } else {
         column.not_comparable = why;
-        table.notes.push_back(
+        table->notes.push_back(
             absl::StrCat("Column ", label,
                          " is not compared with the LRA paper: ", why, "."));
       }
     }
-    column_index[label] = static_cast<int>(table.columns.size());
-    table.columns.push_back(column);
+    column_index[label] = static_cast<int>(table->columns.size());
+    table->columns.push_back(column);
   }
-  const int num_columns = static_cast<int>(table.columns.size());
+  return column_index;
+}
 
-  // Cells: (label, model, machine) -> fingerprint -> runs.
-  using CellKey = std::tuple<std::string, std::string, std::string>;
-  std::map<CellKey, std::map<std::string, Group>> cells;
+// (task label, model name, machine or "") -> grouping fingerprint -> runs.
+using CellKey = std::tuple<std::string, std::string, std::string>;
+using Cells = std::map<CellKey, std::map<std::string, Group>>;
+
+void AddRun(const RunRecord* run, Group* group) {
+  group->runs.push_back(run);
+  group->suites.insert(run->suite);
+}
+
+// An interrupted run left no config: it joins the largest group of its model
+// and task (on any machine; the primary group is chosen later), or starts a
+// cell of its own.
+void AddConfiglessRun(const RunRecord* run, Cells* cells) {
+  auto it = std::find_if(cells->begin(), cells->end(), [&](const auto& entry) {
+    return std::get<0>(entry.first) == run->task_label &&
+           std::get<1>(entry.first) == run->ModelName();
+  });
+  if (it == cells->end()) {
+    AddRun(run, &(*cells)[{run->task_label, run->ModelName(), ""}][""]);
+    return;
+  }
+  Group* largest = nullptr;
+  for (auto& [fingerprint, group] : it->second) {
+    if (largest == nullptr || group.runs.size() > largest->runs.size())
+      largest = &group;
+  }
+  AddRun(run, largest);
+}
+
+// Step 2, cells: runs grouped by task, model (and machine) and by their
+// config up to the seed.
+Cells GroupRunsIntoCells(const std::vector<RunRecord>& runs,
+                         const AccuracyOptions& options) {
+  Cells cells;
   std::vector<const RunRecord*> configless;
   for (const RunRecord& run : runs) {
     if (!HasConfig(run)) {
@@ -248,78 +293,81 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
         options.group_by_machine ? run.result.machine() : std::string();
     Group& group = cells[{run.task_label, run.ModelName(), machine}]
                         [GroupingFingerprint(run.result.config())];
-    group.runs.push_back(&run);
-    group.suites.insert(run.suite);
+    AddRun(&run, &group);
     if (run.state == RunState::kDone) ++group.done;
     if (group.config == nullptr) group.config = &run.result.config();
   }
-  // Interrupted runs left no config: they join the cell of their model and
-  // task (on any machine), or start one of their own.
-  for (const RunRecord* run : configless) {
-    auto it = std::find_if(cells.begin(), cells.end(), [&](const auto& entry) {
-      return std::get<0>(entry.first) == run->task_label &&
-             std::get<1>(entry.first) == run->ModelName();
-    });
-    if (it == cells.end()) {
-      Group& group = cells[{run->task_label, run->ModelName(), ""}][""];
-      group.runs.push_back(run);
-      group.suites.insert(run->suite);
-      continue;
-    }
-    // The primary group is chosen below; add to the largest now.
-    Group* largest = nullptr;
-    for (auto& [fingerprint, group] : it->second) {
-      if (largest == nullptr || group.runs.size() > largest->runs.size())
-        largest = &group;
-    }
-    largest->runs.push_back(run);
-    largest->suites.insert(run->suite);
-  }
+  for (const RunRecord* run : configless) AddConfiglessRun(run, &cells);
+  return cells;
+}
 
-  // Rows: (name, machine) -> row.
-  std::map<std::pair<std::string, std::string>, AccuracyRow> rows;
-  std::set<std::string> qualifier_notes;
-  for (auto& [key, groups] : cells) {
-    const auto& [label, model, machine] = key;
-    // The primary group has the most finished runs (then the most runs, then
-    // the first run folder by name); the others are named by what sets them
-    // apart from it.
-    Group* primary = nullptr;
-    auto rank = [](const Group& group) {
-      return std::make_tuple(group.done, group.runs.size());
-    };
-    for (auto& [fingerprint, group] : groups) {
-      if (primary == nullptr || rank(group) > rank(*primary) ||
-          (rank(group) == rank(*primary) &&
-           group.runs[0]->Id() < primary->runs[0]->Id())) {
-        primary = &group;
-      }
+// The primary group of a cell has the most finished runs (then the most
+// runs, then the first run folder by name).
+const Group* PrimaryGroup(const std::map<std::string, Group>& groups) {
+  const Group* primary = nullptr;
+  auto rank = [](const Group& group) {
+    return std::make_tuple(group.done, group.runs.size());
+  };
+  for (const auto& [fingerprint, group] : groups) {
+    if (primary == nullptr || rank(group) > rank(*primary) ||
+        (rank(group) == rank(*primary) &&
+         group.runs[0]->Id() < primary->runs[0]->Id())) {
+      primary = &group;
     }
+  }
+  return primary;
+}
+
+// What sets `group` apart from the cell's primary group: its suites when
+// they share none, else the first fields of the config that differ.
+std::string Qualifier(const Group& group, const Group& primary) {
+  bool disjoint_suites = true;
+  for (const std::string& suite : group.suites) {
+    if (primary.suites.count(suite) > 0) disjoint_suites = false;
+  }
+  std::string qualifier;
+  if (disjoint_suites) {
+    qualifier = absl::StrJoin(group.suites, ", ");
+  } else if (group.config != nullptr && primary.config != nullptr) {
+    std::vector<std::string> differences = ConfigDifferences(
+        WithoutSeed(*primary.config), WithoutSeed(*group.config));
+    if (differences.size() > 2) {
+      differences.resize(2);
+      differences.push_back("…");
+    }
+    qualifier = absl::StrJoin(differences, ", ");
+  }
+  return qualifier.empty() ? "other config" : qualifier;
+}
+
+// Step 3, qualifiers: every group but the primary one of each cell is
+// qualified by what sets it apart, with a note saying so.
+void QualifyGroups(Cells* cells, std::set<std::string>* notes) {
+  for (auto& [key, groups] : *cells) {
+    const auto& [label, model, machine] = key;
+    const Group* primary = PrimaryGroup(groups);
     for (auto& [fingerprint, group] : groups) {
       if (&group == primary) continue;
-      bool disjoint_suites = true;
-      for (const std::string& suite : group.suites) {
-        if (primary->suites.count(suite) > 0) disjoint_suites = false;
-      }
-      if (disjoint_suites) {
-        group.qualifier = absl::StrJoin(group.suites, ", ");
-      } else if (group.config != nullptr && primary->config != nullptr) {
-        std::vector<std::string> differences = ConfigDifferences(
-            WithoutSeed(*primary->config), WithoutSeed(*group.config));
-        if (differences.size() > 2) {
-          differences.resize(2);
-          differences.push_back("…");
-        }
-        group.qualifier = absl::StrJoin(differences, ", ");
-      }
-      if (group.qualifier.empty()) group.qualifier = "other config";
-      qualifier_notes.insert(
-          absl::StrCat(model, " on ", label,
-                       ": runs with another config than the main "
-                       "group are shown as row \"",
-                       model, " (", group.qualifier, ")\"."));
+      group.qualifier = Qualifier(group, *primary);
+      notes->insert(absl::StrCat(model, " on ", label,
+                                 ": runs with another config than the main "
+                                 "group are shown as row \"",
+                                 model, " (", group.qualifier, ")\"."));
     }
-    for (auto& [fingerprint, group] : groups) {
+  }
+}
+
+// (row name, machine) -> row.
+using Rows = std::map<std::pair<std::string, std::string>, AccuracyRow>;
+
+// Step 4, rows: each group fills its cell and curve in the row of its model
+// (qualified where it is not the primary group) and machine.
+Rows FillRows(const Cells& cells, const std::map<std::string, int>& columns) {
+  const int num_columns = static_cast<int>(columns.size());
+  Rows rows;
+  for (const auto& [key, groups] : cells) {
+    const auto& [label, model, machine] = key;
+    for (const auto& [fingerprint, group] : groups) {
       std::string name = model;
       if (!group.qualifier.empty()) {
         absl::StrAppend(&name, " (", group.qualifier, ")");
@@ -341,42 +389,53 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
         row.attention_config =
             AttentionConfigLabel(row.attention, mixer.param());
       }
-      int column = column_index[label];
+      const int column = columns.at(label);
       FillCell(group.runs, &row.cells[column]);
       row.curves[column] = MeanCurve(group.runs);
     }
   }
-  for (const std::string& note : qualifier_notes) table.notes.push_back(note);
+  return rows;
+}
 
-  // Averages.
-  table.has_lra_average = true;
-  for (size_t t = 0; t < lra_names.size(); ++t) {
+// Whether every one of LRA's five tasks has a comparable column.
+bool HasEveryLraColumn(const std::vector<AccuracyColumn>& columns) {
+  for (size_t t = 0; t < LraTaskNames().size(); ++t) {
     bool present = false;
-    for (const AccuracyColumn& column : table.columns) {
+    for (const AccuracyColumn& column : columns) {
       if (column.lra_index == static_cast<int>(t)) present = true;
     }
-    if (!present) table.has_lra_average = false;
+    if (!present) return false;
   }
+  return true;
+}
+
+// Step 5, averages and order: each row's average over its tasks (and over
+// LRA's five, where the table has them all), named by machine when grouping
+// by it; rows sorted by LRA average, then average, best first.
+void AddRowsWithAverages(Rows rows, const AccuracyOptions& options,
+                         AccuracyTable* table) {
+  table->has_lra_average = HasEveryLraColumn(table->columns);
+  const int num_columns = static_cast<int>(table->columns.size());
   for (auto& [key, row] : rows) {
     std::vector<double> means, lra_means;
     for (int c = 0; c < num_columns; ++c) {
       if (!row.cells[c].has_value()) continue;
       means.push_back(row.cells[c].mean);
-      if (table.columns[c].lra_index >= 0) {
+      if (table->columns[c].lra_index >= 0) {
         lra_means.push_back(row.cells[c].mean);
       }
     }
     row.average = Mean(means);
     row.average_tasks = static_cast<int>(means.size());
-    if (table.has_lra_average && lra_means.size() == lra_names.size()) {
+    if (table->has_lra_average && lra_means.size() == LraTaskNames().size()) {
       row.lra_average = Mean(lra_means);
     }
     if (options.group_by_machine) {
       row.name = absl::StrCat(row.name, " @ ", ShortMachine(row.machine));
     }
-    table.rows.push_back(std::move(row));
+    table->rows.push_back(std::move(row));
   }
-  std::sort(table.rows.begin(), table.rows.end(),
+  std::sort(table->rows.begin(), table->rows.end(),
             [](const AccuracyRow& a, const AccuracyRow& b) {
               auto key = [](const AccuracyRow& row) {
                 return std::make_tuple(
@@ -386,52 +445,73 @@ AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
               if (key(a) != key(b)) return key(a) > key(b);
               return a.name < b.name;
             });
+}
 
-  // Best marks: our rows only, and only where there is a choice.
+// Step 6, best marks: our rows only, and only where there is a choice.
+void MarkBestRows(AccuracyTable* table) {
+  const int num_columns = static_cast<int>(table->columns.size());
   for (int c = 0; c < num_columns; ++c) {
     MarkBest(
-        &table.rows, [c](const AccuracyRow& row) { return row.cells[c].mean; },
+        &table->rows, [c](const AccuracyRow& row) { return row.cells[c].mean; },
         [c](AccuracyRow& row) { row.cells[c].best = true; });
   }
   MarkBest(
-      &table.rows,
+      &table->rows,
       [num_columns](const AccuracyRow& row) {
         return row.average_tasks == num_columns ? row.average : kNoValue;
       },
       [](AccuracyRow& row) { row.best_average = true; });
   MarkBest(
-      &table.rows, [](const AccuracyRow& row) { return row.lra_average; },
+      &table->rows, [](const AccuracyRow& row) { return row.lra_average; },
       [](AccuracyRow& row) { row.best_lra_average = true; });
+}
 
-  // The paper's rows, placed in the comparable columns.
+// Step 7, the paper's rows, placed in the comparable columns (none when no
+// column is comparable).
+void AddReferenceRows(AccuracyTable* table) {
   bool any_comparable = false;
-  bool all_comparable = num_columns > 0;
-  for (const AccuracyColumn& column : table.columns) {
+  bool all_comparable = !table->columns.empty();
+  for (const AccuracyColumn& column : table->columns) {
     if (column.lra_index >= 0) {
       any_comparable = true;
     } else {
       all_comparable = false;
     }
   }
-  if (any_comparable) {
-    for (const LraAccuracyRow& paper : LraTable1()) {
-      ReferenceAccuracyRow row;
-      row.name = paper.model;
-      for (const auto& [variant, model] : LraPaperVariants()) {
-        if (model == paper.model) row.variant = variant;
-      }
-      std::vector<double> present;
-      for (const AccuracyColumn& column : table.columns) {
-        double value =
-            column.lra_index >= 0 ? paper.accuracy[column.lra_index] : kNoValue;
-        row.cells.push_back(value);
-        if (!std::isnan(value)) present.push_back(value);
-      }
-      if (all_comparable) row.average = Mean(present);
-      if (table.has_lra_average) row.lra_average = paper.average;
-      table.reference_rows.push_back(std::move(row));
+  if (!any_comparable) return;
+  for (const LraAccuracyRow& paper : LraTable1()) {
+    ReferenceAccuracyRow row;
+    row.name = paper.model;
+    for (const auto& [variant, model] : LraPaperVariants()) {
+      if (model == paper.model) row.variant = variant;
     }
+    std::vector<double> present;
+    for (const AccuracyColumn& column : table->columns) {
+      double value =
+          column.lra_index >= 0 ? paper.accuracy[column.lra_index] : kNoValue;
+      row.cells.push_back(value);
+      if (!std::isnan(value)) present.push_back(value);
+    }
+    if (all_comparable) row.average = Mean(present);
+    if (table->has_lra_average) row.lra_average = paper.average;
+    table->reference_rows.push_back(std::move(row));
   }
+}
+
+}  // namespace
+
+AccuracyTable BuildAccuracyTable(const std::vector<RunRecord>& runs,
+                                 const AccuracyOptions& options) {
+  AccuracyTable table;
+  const std::map<std::string, int> columns = AddColumns(runs, &table);
+  Cells cells = GroupRunsIntoCells(runs, options);
+  std::set<std::string> qualifier_notes;
+  QualifyGroups(&cells, &qualifier_notes);
+  table.notes.insert(table.notes.end(), qualifier_notes.begin(),
+                     qualifier_notes.end());
+  AddRowsWithAverages(FillRows(cells, columns), options, &table);
+  MarkBestRows(&table);
+  AddReferenceRows(&table);
   return table;
 }
 
