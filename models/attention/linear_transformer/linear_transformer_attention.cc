@@ -5,17 +5,69 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/batched_matmul.h"
+#include "models/internal/fast_math.h"
 #include "util/status_macros.h"
 
 namespace lra {
 namespace {
 
-// phi(x) = elu(x) + 1 > 0, and its derivative.
-float Feature(float x) { return x > 0.0f ? x + 1.0f : std::exp(x); }
-float FeatureDerivative(float x) { return x > 0.0f ? 1.0f : std::exp(x); }
+// Rows per block. In causal mode the weights inside a block form a
+// [chunk, chunk] matrix, so the block stays small.
+constexpr int kChunk = 64;
 
-void Features(const float* x, int n, float* f) {
-  for (int a = 0; a < n; ++a) f[a] = Feature(x[a]);
+// f [rows, Dh] = phi(x) = elu(x) + 1 > 0; rows of padded keys (real[r] == 0,
+// real may be nullptr) are zero, so they add nothing to any sum.
+void Features(const float* x, int64_t rows, int dh, const uint8_t* real,
+              float* f) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * dh;
+    float* fr = f + r * dh;
+    if (real != nullptr && !real[r]) {
+      std::fill(fr, fr + dh, 0.0f);
+      continue;
+    }
+#pragma omp simd
+    for (int a = 0; a < dh; ++a) {
+      fr[a] = xr[a] > 0.0f ? xr[a] + 1.0f : internal::FastExp(xr[a]);
+    }
+  }
+}
+
+// dx [rows, Dh] = df * phi'(x); zero rows where real[r] == 0.
+void FeaturesBackward(const float* x, const float* df, int64_t rows, int dh,
+                      const uint8_t* real, float* dx) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * dh;
+    const float* dr = df + r * dh;
+    float* out = dx + r * dh;
+    if (real != nullptr && !real[r]) {
+      std::fill(out, out + dh, 0.0f);
+      continue;
+    }
+#pragma omp simd
+    for (int a = 0; a < dh; ++a) {
+      out[a] = dr[a] * (xr[a] > 0.0f ? 1.0f : internal::FastExp(xr[a]));
+    }
+  }
+}
+
+// z [Dh] += f^T w for f [rows, Dh] and w [rows] (w == nullptr: ones).
+void AddColumnSums(const float* f, const float* w, int rows, int dh, float* z) {
+  for (int r = 0; r < rows; ++r) {
+    const float* fr = f + int64_t(r) * dh;
+    const float t = w == nullptr ? 1.0f : w[r];
+#pragma omp simd
+    for (int a = 0; a < dh; ++a) z[a] += fr[a] * t;
+  }
+}
+
+// Keeps the lower triangle (j <= i) of a [rows, rows] block with row
+// stride ld, zeroing the rest.
+void KeepLowerTriangle(float* a, int rows, int ld) {
+  for (int i = 0; i < rows; ++i) {
+    std::fill(a + int64_t(i) * ld + i + 1, a + int64_t(i) * ld + rows, 0.0f);
+  }
 }
 
 }  // namespace
@@ -25,18 +77,31 @@ LinearTransformerAttention::LinearTransformerAttention(
     : shape_(shape),
       causal_(causal),
       eps_(eps),
+      chunk_(std::min(kChunk, shape.seq_len)),
       denominator_({shape.max_batch, shape.num_heads, shape.seq_len}),
-      d_numerator_(
+      output_(
           {shape.max_batch, shape.num_heads, shape.seq_len, shape.head_dim}),
-      d_denominator_({shape.max_batch, shape.num_heads, shape.seq_len}),
       state_(
           {shape.max_batch, shape.num_heads, shape.head_dim, shape.head_dim}),
       state_sum_({shape.max_batch, shape.num_heads, shape.head_dim}),
-      features_({shape.max_batch, shape.num_heads, shape.head_dim}) {}
+      d_state_(
+          {shape.max_batch, shape.num_heads, shape.head_dim, shape.head_dim}),
+      d_state_sum_({shape.max_batch, shape.num_heads, shape.head_dim}),
+      phi_q_({shape.max_batch, shape.num_heads, chunk_, shape.head_dim}),
+      phi_k_({shape.max_batch, shape.num_heads, chunk_, shape.head_dim}),
+      d_phi_({shape.max_batch, shape.num_heads, chunk_, shape.head_dim}),
+      d_numerator_({shape.max_batch, shape.num_heads, chunk_, shape.head_dim}),
+      d_den_({shape.max_batch, shape.num_heads, chunk_}),
+      row_den_({shape.max_batch, shape.num_heads, chunk_}),
+      weights_({shape.max_batch, shape.num_heads, causal ? chunk_ : 1,
+                causal ? chunk_ : 1}),
+      d_weights_({shape.max_batch, shape.num_heads, causal ? chunk_ : 1,
+                  causal ? chunk_ : 1}) {}
 
 void LinearTransformerAttention::Forward(const AttentionInputs& in,
                                          float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
+  const int C = chunk_;
   q_ = in.q;
   k_ = in.k;
   v_ = in.v;
@@ -44,43 +109,78 @@ void LinearTransformerAttention::Forward(const AttentionInputs& in,
   batch_ = in.batch;
   const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
+  const bool causal = causal_;
+  const float eps = eps_;
   // (example, head) pairs are independent: no shared writes, and the result
   // does not depend on the thread count.
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < in.batch * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;
-    float* S = state_.data() + int64_t(bh) * Dh * Dh;    // [Dh, Dh]
-    float* z = state_sum_.data() + int64_t(bh) * Dh;     // [Dh]
-    float* f = features_.data() + int64_t(bh) * Dh;      // [Dh]
+    float* S = state_.data() + int64_t(bh) * Dh * Dh;          // [Dh, Dh]
+    float* z = state_sum_.data() + int64_t(bh) * Dh;           // [Dh]
+    float* fq = phi_q_.data() + int64_t(bh) * C * Dh;          // [C, Dh]
+    float* fk = phi_k_.data() + int64_t(bh) * C * Dh;          // [C, Dh]
+    float* rden = row_den_.data() + int64_t(bh) * C;           // [C]
+    float* A = causal ? weights_.data() + int64_t(bh) * C * C  // [C, C]
+                      : nullptr;
     float* den = denominator_.data() + int64_t(bh) * N;  // [N]
+    float* saved = output_.data() + base;                // [N, Dh]
+    const uint8_t* real =
+        key_mask == nullptr ? nullptr : key_mask + int64_t(b) * N;  // [N]
     std::fill(S, S + Dh * Dh, 0.0f);
     std::fill(z, z + Dh, 0.0f);
-    // Adds key j to S and z; padded keys contribute nothing.
-    auto add_key = [&](int j) {
-      if (key_mask != nullptr && !key_mask[int64_t(b) * N + j]) return;
-      Features(k + base + int64_t(j) * Dh, Dh, f);
-      const float* vj = v + base + int64_t(j) * Dh;
-      for (int a = 0; a < Dh; ++a) {
-        z[a] += f[a];
-        for (int c = 0; c < Dh; ++c) S[a * Dh + c] += f[a] * vj[c];
+    // Bidirectional: S = phi(K)^T V and z = phi(K)^T 1 over every key first.
+    if (!causal) {
+      for (int j0 = 0; j0 < N; j0 += C) {
+        const int rows = std::min(C, N - j0);
+        Features(k + base + int64_t(j0) * Dh, rows, Dh,
+                 real == nullptr ? nullptr : real + j0, fk);
+        Matmul(Dh, Dh, rows, Transposed(fk, Dh),
+               RowMajor(v + base + int64_t(j0) * Dh, Dh), S, Dh, true);
+        AddColumnSums(fk, nullptr, rows, Dh, z);
       }
-    };
-    if (!causal_) {
-      for (int j = 0; j < N; ++j) add_key(j);
     }
-    for (int i = 0; i < N; ++i) {
-      if (causal_) add_key(i);
-      Features(q + base + int64_t(i) * Dh, Dh, f);
-      float* o = out + base + int64_t(i) * Dh;
-      std::fill(o, o + Dh, 0.0f);
-      float d = eps_;
-      for (int a = 0; a < Dh; ++a) {
-        d += f[a] * z[a];
-        for (int c = 0; c < Dh; ++c) o[c] += f[a] * S[a * Dh + c];
+    for (int i0 = 0; i0 < N; i0 += C) {
+      const int rows = std::min(C, N - i0);
+      const float* vc = v + base + int64_t(i0) * Dh;
+      float* o = out + base + int64_t(i0) * Dh;
+      Features(q + base + int64_t(i0) * Dh, rows, Dh, nullptr, fq);
+      // num = phi(Q) S (S: the keys of earlier blocks when causal).
+      Matmul(rows, Dh, Dh, RowMajor(fq, Dh), RowMajor(S, Dh), o, Dh, false);
+      for (int r = 0; r < rows; ++r) {
+        const float* fr = fq + int64_t(r) * Dh;
+        float d = eps;
+#pragma omp simd reduction(+ : d)
+        for (int a = 0; a < Dh; ++a) d += fr[a] * z[a];
+        rden[r] = d;
       }
-      den[i] = d;
-      for (int c = 0; c < Dh; ++c) o[c] /= d;
+      if (causal) {
+        // Inside the block: weights A = phi(Q) phi(K)^T kept for j <= i.
+        Features(k + base + int64_t(i0) * Dh, rows, Dh,
+                 real == nullptr ? nullptr : real + i0, fk);
+        Matmul(rows, rows, Dh, RowMajor(fq, Dh), Transposed(fk, Dh), A, C,
+               false);
+        KeepLowerTriangle(A, rows, C);
+        Matmul(rows, Dh, rows, RowMajor(A, C), RowMajor(vc, Dh), o, Dh, true);
+        for (int r = 0; r < rows; ++r) {
+          const float* ar = A + int64_t(r) * C;
+          float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+          for (int j = 0; j <= r; ++j) s += ar[j];
+          rden[r] += s;
+        }
+        Matmul(Dh, Dh, rows, Transposed(fk, Dh), RowMajor(vc, Dh), S, Dh, true);
+        AddColumnSums(fk, nullptr, rows, Dh, z);
+      }
+      for (int r = 0; r < rows; ++r) {
+        const float inv = 1.0f / rden[r];
+        float* orow = o + int64_t(r) * Dh;
+#pragma omp simd
+        for (int a = 0; a < Dh; ++a) orow[a] *= inv;
+        den[i0 + r] = rden[r];
+      }
+      std::copy_n(o, int64_t(rows) * Dh, saved + int64_t(i0) * Dh);
     }
   }
 }
@@ -88,99 +188,145 @@ void LinearTransformerAttention::Forward(const AttentionInputs& in,
 void LinearTransformerAttention::Backward(const float* dout,
                                           const AttentionGradients& grads) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
+  const int C = chunk_;
   const float *q = q_, *k = k_, *v = v_;
   const uint8_t* key_mask = key_mask_;
   float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
+  const bool causal = causal_;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < batch_ * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;
     float* S = state_.data() + int64_t(bh) * Dh * Dh;          // [Dh, Dh]
     float* z = state_sum_.data() + int64_t(bh) * Dh;           // [Dh]
-    float* f = features_.data() + int64_t(bh) * Dh;            // [Dh]
+    float* dS = d_state_.data() + int64_t(bh) * Dh * Dh;       // [Dh, Dh]
+    float* dz = d_state_sum_.data() + int64_t(bh) * Dh;        // [Dh]
+    float* fq = phi_q_.data() + int64_t(bh) * C * Dh;          // [C, Dh]
+    float* fk = phi_k_.data() + int64_t(bh) * C * Dh;          // [C, Dh]
+    float* dphi = d_phi_.data() + int64_t(bh) * C * Dh;        // [C, Dh]
+    float* dnum = d_numerator_.data() + int64_t(bh) * C * Dh;  // [C, Dh]
+    float* dden = d_den_.data() + int64_t(bh) * C;             // [C]
+    float* A = causal ? weights_.data() + int64_t(bh) * C * C  // [C, C]
+                      : nullptr;
+    float* dA = causal ? d_weights_.data() + int64_t(bh) * C * C  // [C, C]
+                       : nullptr;
     const float* den = denominator_.data() + int64_t(bh) * N;  // [N]
-    float* dnum = d_numerator_.data() + base;                  // [N, Dh]
-    float* dden = d_denominator_.data() + int64_t(bh) * N;     // [N]
-    auto real = [&](int j) {
-      return key_mask == nullptr || key_mask[int64_t(b) * N + j] != 0;
-    };
-    // Pass 1, queries in order, with S and z rebuilt as in Forward:
+    const float* saved = output_.data() + base;                // [N, Dh]
+    const uint8_t* real =
+        key_mask == nullptr ? nullptr : key_mask + int64_t(b) * N;  // [N]
     // out_i = num_i / den_i gives d(num_i) = g / den_i and
-    // d(den_i) = -g . num_i / den_i^2; then
-    // d(phi(q_i)) = S d(num_i) + z d(den_i).
-    std::fill(S, S + Dh * Dh, 0.0f);
-    std::fill(z, z + Dh, 0.0f);
-    auto add_key = [&](int j) {
-      if (!real(j)) return;
-      Features(k + base + int64_t(j) * Dh, Dh, f);
-      const float* vj = v + base + int64_t(j) * Dh;
-      for (int a = 0; a < Dh; ++a) {
-        z[a] += f[a];
-        for (int c = 0; c < Dh; ++c) S[a * Dh + c] += f[a] * vj[c];
+    // d(den_i) = -g . num_i / den_i^2 = -g . out_i / den_i.
+    auto output_gradients = [&](int i0, int rows) {
+      for (int r = 0; r < rows; ++r) {
+        const int64_t i = i0 + r;
+        const float* g = dout + base + i * Dh;
+        const float* o = saved + i * Dh;
+        const float inv = 1.0f / den[i];
+        float g_dot_out = 0.0f;
+#pragma omp simd reduction(+ : g_dot_out)
+        for (int a = 0; a < Dh; ++a) g_dot_out += g[a] * o[a];
+        float* dn = dnum + int64_t(r) * Dh;
+#pragma omp simd
+        for (int a = 0; a < Dh; ++a) dn[a] = g[a] * inv;
+        dden[r] = -g_dot_out * inv;
       }
     };
-    if (!causal_) {
-      for (int j = 0; j < N; ++j) add_key(j);
-    }
-    for (int i = 0; i < N; ++i) {
-      if (causal_) add_key(i);
-      const float* qi = q + base + int64_t(i) * Dh;
-      const float* g = dout + base + int64_t(i) * Dh;
-      Features(qi, Dh, f);
-      float g_dot_num = 0.0f;
-      for (int c = 0; c < Dh; ++c) {
-        float num = 0.0f;
-        for (int a = 0; a < Dh; ++a) num += f[a] * S[a * Dh + c];
-        g_dot_num += g[c] * num;
+    // The causal block's weights A = tril(phi(Q) phi(K)^T) and their
+    // gradient dA = tril(d(num) V^T + d(den) 1^T).
+    auto block_weights = [&](int i0, int rows, bool weights) {
+      const float* vc = v + base + int64_t(i0) * Dh;
+      if (weights) {
+        Matmul(rows, rows, Dh, RowMajor(fq, Dh), Transposed(fk, Dh), A, C,
+               false);
+        KeepLowerTriangle(A, rows, C);
       }
-      const float d = den[i];
-      float* dn = dnum + int64_t(i) * Dh;
-      for (int c = 0; c < Dh; ++c) dn[c] = g[c] / d;
-      dden[i] = -g_dot_num / (d * d);
-      float* dqi = dq + base + int64_t(i) * Dh;
-      for (int a = 0; a < Dh; ++a) {
-        float df = z[a] * dden[i];
-        for (int c = 0; c < Dh; ++c) df += S[a * Dh + c] * dn[c];
-        dqi[a] = df * FeatureDerivative(qi[a]);
+      Matmul(rows, rows, Dh, RowMajor(dnum, Dh), Transposed(vc, Dh), dA, C,
+             false);
+      for (int r = 0; r < rows; ++r) {
+        float* row = dA + int64_t(r) * C;
+#pragma omp simd
+        for (int j = 0; j < rows; ++j) row[j] += dden[r];
       }
-    }
-    // Pass 2, keys: dS = sum_i phi(q_i) d(num_i)^T and dz = sum_i phi(q_i)
-    // d(den_i) over the queries that see key j (all, or i >= j when causal,
-    // as suffix sums); then d(phi(k_j)) = dS v_j + dz and dv_j = dS^T
-    // phi(k_j). S and z now hold dS and dz.
-    std::fill(S, S + Dh * Dh, 0.0f);
-    std::fill(z, z + Dh, 0.0f);
-    auto add_query = [&](int i) {
-      Features(q + base + int64_t(i) * Dh, Dh, f);
-      const float* dn = dnum + int64_t(i) * Dh;
-      for (int a = 0; a < Dh; ++a) {
-        z[a] += f[a] * dden[i];
-        for (int c = 0; c < Dh; ++c) S[a * Dh + c] += f[a] * dn[c];
-      }
+      KeepLowerTriangle(dA, rows, C);
     };
-    if (!causal_) {
-      for (int i = 0; i < N; ++i) add_query(i);
+    // Pass 1, queries in order: d(phi(Q)) = d(num) S^T + d(den) z^T, plus
+    // dA phi(K) inside a causal block; S and z are the prefix sums of the
+    // earlier blocks (causal) or the Forward's totals. Bidirectional, dS and
+    // dz are summed here for pass 2.
+    if (causal) {
+      std::fill(S, S + Dh * Dh, 0.0f);
+      std::fill(z, z + Dh, 0.0f);
     }
-    for (int j = N - 1; j >= 0; --j) {
-      if (causal_) add_query(j);
-      float* dkj = dk + base + int64_t(j) * Dh;
-      float* dvj = dv + base + int64_t(j) * Dh;
-      if (!real(j)) {
-        std::fill(dkj, dkj + Dh, 0.0f);
-        std::fill(dvj, dvj + Dh, 0.0f);
-        continue;
+    std::fill(dS, dS + Dh * Dh, 0.0f);
+    std::fill(dz, dz + Dh, 0.0f);
+    for (int i0 = 0; i0 < N; i0 += C) {
+      const int rows = std::min(C, N - i0);
+      const float* x = q + base + int64_t(i0) * Dh;
+      output_gradients(i0, rows);
+      Features(x, rows, Dh, nullptr, fq);
+      Matmul(rows, Dh, Dh, RowMajor(dnum, Dh), Transposed(S, Dh), dphi, Dh,
+             false);
+      for (int r = 0; r < rows; ++r) {
+        float* dr = dphi + int64_t(r) * Dh;
+#pragma omp simd
+        for (int a = 0; a < Dh; ++a) dr[a] += dden[r] * z[a];
       }
-      const float* kj = k + base + int64_t(j) * Dh;
-      const float* vj = v + base + int64_t(j) * Dh;
-      Features(kj, Dh, f);
-      std::fill(dvj, dvj + Dh, 0.0f);
-      for (int a = 0; a < Dh; ++a) {
-        float df = z[a];
-        for (int c = 0; c < Dh; ++c) {
-          df += S[a * Dh + c] * vj[c];
-          dvj[c] += f[a] * S[a * Dh + c];
+      if (causal) {
+        const float* vc = v + base + int64_t(i0) * Dh;
+        Features(k + base + int64_t(i0) * Dh, rows, Dh,
+                 real == nullptr ? nullptr : real + i0, fk);
+        block_weights(i0, rows, /*weights=*/false);
+        Matmul(rows, Dh, rows, RowMajor(dA, C), RowMajor(fk, Dh), dphi, Dh,
+               true);
+        Matmul(Dh, Dh, rows, Transposed(fk, Dh), RowMajor(vc, Dh), S, Dh, true);
+        AddColumnSums(fk, nullptr, rows, Dh, z);
+      } else {
+        Matmul(Dh, Dh, rows, Transposed(fq, Dh), RowMajor(dnum, Dh), dS, Dh,
+               true);
+        AddColumnSums(fq, dden, rows, Dh, dz);
+      }
+      FeaturesBackward(x, dphi, rows, Dh, nullptr,
+                       dq + base + int64_t(i0) * Dh);
+    }
+    // Pass 2, keys: d(phi(K)) = V dS^T + 1 dz^T and dV = phi(K) dS, with dS
+    // and dz summed over the queries that see the key: all of them, or (causal)
+    // the later blocks' as suffix sums plus dA^T phi(Q) and A^T d(num) inside
+    // the block.
+    const int last = (N - 1) / C * C;
+    for (int j0 = causal ? last : 0; causal ? j0 >= 0 : j0 < N;
+         j0 += causal ? -C : C) {
+      const int rows = std::min(C, N - j0);
+      const float* x = k + base + int64_t(j0) * Dh;
+      const float* vc = v + base + int64_t(j0) * Dh;
+      const uint8_t* block_real = real == nullptr ? nullptr : real + j0;
+      float* dvc = dv + base + int64_t(j0) * Dh;
+      Features(x, rows, Dh, block_real, fk);
+      Matmul(rows, Dh, Dh, RowMajor(vc, Dh), Transposed(dS, Dh), dphi, Dh,
+             false);
+      for (int r = 0; r < rows; ++r) {
+        float* dr = dphi + int64_t(r) * Dh;
+#pragma omp simd
+        for (int a = 0; a < Dh; ++a) dr[a] += dz[a];
+      }
+      Matmul(rows, Dh, Dh, RowMajor(fk, Dh), RowMajor(dS, Dh), dvc, Dh, false);
+      if (causal) {
+        output_gradients(j0, rows);
+        Features(q + base + int64_t(j0) * Dh, rows, Dh, nullptr, fq);
+        block_weights(j0, rows, /*weights=*/true);
+        Matmul(rows, Dh, rows, Transposed(dA, C), RowMajor(fq, Dh), dphi, Dh,
+               true);
+        Matmul(rows, Dh, rows, Transposed(A, C), RowMajor(dnum, Dh), dvc, Dh,
+               true);
+        Matmul(Dh, Dh, rows, Transposed(fq, Dh), RowMajor(dnum, Dh), dS, Dh,
+               true);
+        AddColumnSums(fq, dden, rows, Dh, dz);
+      }
+      FeaturesBackward(x, dphi, rows, Dh, block_real,
+                       dk + base + int64_t(j0) * Dh);
+      if (block_real != nullptr) {
+        for (int r = 0; r < rows; ++r) {
+          if (!block_real[r]) std::fill(dvc + r * Dh, dvc + (r + 1) * Dh, 0.0f);
         }
-        dkj[a] = df * FeatureDerivative(kj[a]);
       }
     }
   }

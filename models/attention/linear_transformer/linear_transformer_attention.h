@@ -27,18 +27,28 @@ class LinearTransformerAttention : public Attention {
   AttentionShape shape_;
   bool causal_;
   float eps_;
+  int chunk_;  // rows per block (the causal mode's blockwise prefix sums)
   // State of the last Forward, read by Backward.
   const float* q_ = nullptr;           // [B, H, N, Dh]
   const float* k_ = nullptr;           // [B, H, N, Dh]
   const float* v_ = nullptr;           // [B, H, N, Dh]
   const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
   int batch_ = 0;
-  Tensor denominator_;    // [maxB, H, N] phi(q_i) . z_i + eps
-  Tensor d_numerator_;    // [maxB, H, N, Dh] d(loss)/d(numerator_i)
-  Tensor d_denominator_;  // [maxB, H, N]
-  Tensor state_;          // [maxB, H, Dh, Dh] S (or dS in Backward)
-  Tensor state_sum_;      // [maxB, H, Dh] z (or dz in Backward)
-  Tensor features_;       // [maxB, H, Dh] scratch: one feature row
+  Tensor denominator_;  // [maxB, H, N] phi(q_i) . z_i + eps
+  Tensor output_;       // [maxB, H, N, Dh] the last Forward's output
+  Tensor state_;        // [maxB, H, Dh, Dh] S
+  Tensor state_sum_;    // [maxB, H, Dh] z
+  Tensor d_state_;      // [maxB, H, Dh, Dh] dS (Backward)
+  Tensor d_state_sum_;  // [maxB, H, Dh] dz (Backward)
+  // Per (example, head) scratch for one block of chunk_ rows.
+  Tensor phi_q_;        // [maxB, H, chunk, Dh] phi(Q) of the block
+  Tensor phi_k_;        // [maxB, H, chunk, Dh] phi(K), zero rows for padding
+  Tensor d_phi_;        // [maxB, H, chunk, Dh]
+  Tensor d_numerator_;  // [maxB, H, chunk, Dh]
+  Tensor d_den_;        // [maxB, H, chunk]
+  Tensor row_den_;      // [maxB, H, chunk]
+  Tensor weights_;      // [maxB, H, chunk, chunk] causal phi(Q) phi(K)^T
+  Tensor d_weights_;    // [maxB, H, chunk, chunk]
 };
 
 // The registry entry for "linear_transformer".

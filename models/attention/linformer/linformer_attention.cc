@@ -6,54 +6,16 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/batched_matmul.h"
+#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
 namespace lra {
 namespace {
 
-float Dot(const float* a, const float* b, int n) {
-  float sum = 0.0f;
-  for (int x = 0; x < n; ++x) sum += a[x] * b[x];
-  return sum;
-}
-
-// y += a * x over n entries.
-void Axpy(float a, const float* x, float* y, int n) {
-  for (int t = 0; t < n; ++t) y[t] += a * x[t];
-}
-
 bool Real(const uint8_t* key_mask, int b, int N, int j) {
   return key_mask == nullptr || key_mask[int64_t(b) * N + j] != 0;
-}
-
-// P = M (m * X): rows of x [N, Dh] where the mask is set, mixed by the
-// projection M [k, N] into p [k, Dh].
-void Project(const float* m, const float* x, const uint8_t* key_mask, int b,
-             int k_rows, int N, int Dh, float* p) {
-  std::fill(p, p + int64_t(k_rows) * Dh, 0.0f);
-  for (int r = 0; r < k_rows; ++r) {
-    float* pr = p + int64_t(r) * Dh;
-    const float* mr = m + int64_t(r) * N;
-    for (int j = 0; j < N; ++j) {
-      if (!Real(key_mask, b, N, j) || mr[j] == 0.0f) continue;
-      Axpy(mr[j], x + int64_t(j) * Dh, pr, Dh);
-    }
-  }
-}
-
-// dx_j = m_j sum_r M[r, j] dp_r: the gradient of the rows of x from that of
-// p = M (m * X); dx [N, Dh] is overwritten.
-void ProjectBackward(const float* m, const float* dp, const uint8_t* key_mask,
-                     int b, int k_rows, int N, int Dh, float* dx) {
-  for (int j = 0; j < N; ++j) {
-    float* dxj = dx + int64_t(j) * Dh;
-    std::fill(dxj, dxj + Dh, 0.0f);
-    if (!Real(key_mask, b, N, j)) continue;
-    for (int r = 0; r < k_rows; ++r) {
-      Axpy(m[int64_t(r) * N + j], dp + int64_t(r) * Dh, dxj, Dh);
-    }
-  }
 }
 
 }  // namespace
@@ -66,15 +28,25 @@ LinformerAttention::LinformerAttention(const AttentionShape& shape,
       scale_(1.0f / std::sqrt(static_cast<float>(shape.head_dim))),
       e_({projected_len, shape.seq_len}),
       e_grad_({projected_len, shape.seq_len}),
+      e_masked_({shape.max_batch, projected_len, shape.seq_len}),
       kp_({shape.max_batch, shape.num_heads, projected_len, shape.head_dim}),
       vp_({shape.max_batch, shape.num_heads, projected_len, shape.head_dim}),
       weights_(
           {shape.max_batch, shape.num_heads, shape.seq_len, projected_len}),
+      d_weights_(
+          {shape.max_batch, shape.num_heads, shape.seq_len, projected_len}),
       dkp_({shape.max_batch, shape.num_heads, projected_len, shape.head_dim}),
-      dvp_({shape.max_batch, shape.num_heads, projected_len, shape.head_dim}) {
+      dvp_({shape.max_batch, shape.num_heads, projected_len, shape.head_dim}),
+      e_grad_parts_({shape.max_batch, projected_len, shape.seq_len}) {
   if (!share_kv_) {
     f_ = Tensor({projected_len, shape.seq_len});
     f_grad_ = Tensor({projected_len, shape.seq_len});
+    f_masked_ = Tensor({shape.max_batch, projected_len, shape.seq_len});
+    f_grad_parts_ = Tensor({shape.max_batch, projected_len, shape.seq_len});
+  }
+  if (shape.attention_dropout > 0.0f) {
+    dropped_ = Tensor(
+        {shape.max_batch, shape.num_heads, shape.seq_len, projected_len});
   }
 }
 
@@ -97,37 +69,64 @@ void LinformerAttention::Forward(const AttentionInputs& in, float* out) {
   batch_ = in.batch;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
   seed_ = in.seed;
-  const float* f = share_kv_ ? e_.data() : f_.data();
+  const int64_t KN = int64_t(K) * N;
+  // E and F with padded columns zeroed, per example.
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < batch_; ++b) {
+    for (int pass = 0; pass < (share_kv_ ? 1 : 2); ++pass) {
+      const float* m = pass == 0 ? e_.data() : f_.data();
+      float* masked = (pass == 0 ? e_masked_ : f_masked_).data() + b * KN;
+      for (int r = 0; r < K; ++r) {
+#pragma omp simd
+        for (int j = 0; j < N; ++j) {
+          masked[r * int64_t(N) + j] =
+              Real(key_mask_, b, N, j) ? m[r * int64_t(N) + j] : 0.0f;
+        }
+      }
+    }
+  }
   // Each (example, head) pair is independent: threads never share a write.
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < batch_ * H; ++bh) {
     const int b = bh / H;
-    const int64_t base = int64_t(bh) * N * Dh;      // start of [b, h] in q/k/v
-    float* kp = kp_.data() + int64_t(bh) * K * Dh;  // [k, Dh]
-    float* vp = vp_.data() + int64_t(bh) * K * Dh;  // [k, Dh]
-    Project(e_.data(), k_ + base, key_mask_, b, K, N, Dh, kp);
-    Project(f, v_ + base, key_mask_, b, K, N, Dh, vp);
+    const int64_t base = int64_t(bh) * N * Dh;    // start of [b, h] in q/k/v
+    const float* em = e_masked_.data() + b * KN;  // [k, N]
+    const float* fm = share_kv_ ? em : f_masked_.data() + b * KN;  // [k, N]
+    float* kp = kp_.data() + int64_t(bh) * K * Dh;                 // [k, Dh]
+    float* vp = vp_.data() + int64_t(bh) * K * Dh;                 // [k, Dh]
+    float* w = weights_.data() + int64_t(bh) * N * K;              // [N, k]
+    Matmul(K, Dh, N, RowMajor(em, N), RowMajor(k_ + base, Dh), kp, Dh, false);
+    Matmul(K, Dh, N, RowMajor(fm, N), RowMajor(v_ + base, Dh), vp, Dh, false);
+    // Scores Q Kp^T / sqrt(Dh), then a softmax over the k projected keys.
+    Matmul(N, K, Dh, RowMajor(q_ + base, Dh), Transposed(kp, Dh), w, K, false,
+           scale_);
     for (int i = 0; i < N; ++i) {
-      float* w = weights_.data() + (int64_t(bh) * N + i) * K;  // [k]
-      const float* qi = q_ + base + int64_t(i) * Dh;
+      float* wi = w + int64_t(i) * K;
       float max_score = -std::numeric_limits<float>::infinity();
-      for (int r = 0; r < K; ++r) {
-        w[r] = scale_ * Dot(qi, kp + int64_t(r) * Dh, Dh);
-        max_score = std::max(max_score, w[r]);
-      }
+#pragma omp simd reduction(max : max_score)
+      for (int r = 0; r < K; ++r) max_score = std::max(max_score, wi[r]);
       float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
       for (int r = 0; r < K; ++r) {
-        w[r] = std::exp(w[r] - max_score);
-        sum += w[r];
+        wi[r] = internal::FastExp(wi[r] - max_score);
+        sum += wi[r];
       }
-      float* o = out + base + int64_t(i) * Dh;
-      std::fill(o, o + Dh, 0.0f);
-      for (int r = 0; r < K; ++r) {
-        w[r] /= sum;
-        const float p = w[r] * DropoutFactor(bh, i, r);
-        if (p != 0.0f) Axpy(p, vp + int64_t(r) * Dh, o, Dh);
-      }
+      const float inv = 1.0f / sum;
+#pragma omp simd
+      for (int r = 0; r < K; ++r) wi[r] *= inv;
     }
+    const float* p = w;
+    if (dropout_active_) {
+      float* pd = dropped_.data() + int64_t(bh) * N * K;  // [N, k]
+      for (int i = 0; i < N; ++i) {
+        for (int r = 0; r < K; ++r) {
+          pd[int64_t(i) * K + r] =
+              w[int64_t(i) * K + r] * DropoutFactor(bh, i, r);
+        }
+      }
+      p = pd;
+    }
+    Matmul(N, Dh, K, RowMajor(p, K), RowMajor(vp, Dh), out + base, Dh, false);
   }
 }
 
@@ -135,64 +134,78 @@ void LinformerAttention::Backward(const float* dout,
                                   const AttentionGradients& grads) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int K = k_rows_;
-  const float* f = share_kv_ ? e_.data() : f_.data();
+  const int64_t KN = int64_t(K) * N;
 #pragma omp parallel for schedule(static)
   for (int bh = 0; bh < batch_ * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;
-    const float* kp = kp_.data() + int64_t(bh) * K * Dh;  // [k, Dh]
-    const float* vp = vp_.data() + int64_t(bh) * K * Dh;  // [k, Dh]
+    const float* em = e_masked_.data() + b * KN;                   // [k, N]
+    const float* fm = share_kv_ ? em : f_masked_.data() + b * KN;  // [k, N]
+    const float* kp = kp_.data() + int64_t(bh) * K * Dh;           // [k, Dh]
+    const float* vp = vp_.data() + int64_t(bh) * K * Dh;           // [k, Dh]
+    const float* w = weights_.data() + int64_t(bh) * N * K;        // [N, k]
+    const float* p =
+        dropout_active_ ? dropped_.data() + int64_t(bh) * N * K : w;
+    float* dw = d_weights_.data() + int64_t(bh) * N * K;  // [N, k]
     float* dkp = dkp_.data() + int64_t(bh) * K * Dh;      // [k, Dh]
     float* dvp = dvp_.data() + int64_t(bh) * K * Dh;      // [k, Dh]
-    std::fill(dkp, dkp + int64_t(K) * Dh, 0.0f);
-    std::fill(dvp, dvp + int64_t(K) * Dh, 0.0f);
+    const float* g = dout + base;                         // [N, Dh]
+    // out = P' Vp with P' the weights after dropout: dVp = P'^T G and
+    // d(P') = G Vp^T; the softmax gives d(score) = P (dP - sum_l P_l dP_l).
+    Matmul(K, Dh, N, Transposed(p, K), RowMajor(g, Dh), dvp, Dh, false);
+    Matmul(N, K, Dh, RowMajor(g, Dh), Transposed(vp, Dh), dw, K, false);
     for (int i = 0; i < N; ++i) {
-      const float* w = weights_.data() + (int64_t(bh) * N + i) * K;
-      const float* g = dout + base + int64_t(i) * Dh;
-      const float* qi = q_ + base + int64_t(i) * Dh;
-      float* dqi = grads.dq + base + int64_t(i) * Dh;
-      std::fill(dqi, dqi + Dh, 0.0f);
-      // out_i = sum_r w_r d_r vp_r: dvp_r += w_r d_r g, d(w_r) = d_r g.vp_r,
-      // and the softmax gives d(score_r) = w_r (d(w_r) - sum_l w_l d(w_l)).
+      const float* wi = w + int64_t(i) * K;
+      float* di = dw + int64_t(i) * K;
+      if (dropout_active_) {
+        for (int r = 0; r < K; ++r) di[r] *= DropoutFactor(bh, i, r);
+      }
       float weighted = 0.0f;
-      for (int r = 0; r < K; ++r) {
-        const float wd = w[r] * DropoutFactor(bh, i, r);
-        if (wd == 0.0f) continue;
-        Axpy(wd, g, dvp + int64_t(r) * Dh, Dh);
-        weighted += wd * Dot(g, vp + int64_t(r) * Dh, Dh);
-      }
-      for (int r = 0; r < K; ++r) {
-        const float dw =
-            DropoutFactor(bh, i, r) * Dot(g, vp + int64_t(r) * Dh, Dh);
-        const float dscore = scale_ * w[r] * (dw - weighted);
-        if (dscore == 0.0f) continue;
-        Axpy(dscore, kp + int64_t(r) * Dh, dqi, Dh);
-        Axpy(dscore, qi, dkp + int64_t(r) * Dh, Dh);
-      }
+#pragma omp simd reduction(+ : weighted)
+      for (int r = 0; r < K; ++r) weighted += wi[r] * di[r];
+#pragma omp simd
+      for (int r = 0; r < K; ++r) di[r] = scale_ * wi[r] * (di[r] - weighted);
     }
-    ProjectBackward(e_.data(), dkp, key_mask_, b, K, N, Dh, grads.dk + base);
-    ProjectBackward(f, dvp, key_mask_, b, K, N, Dh, grads.dv + base);
+    Matmul(N, Dh, K, RowMajor(dw, K), RowMajor(kp, Dh), grads.dq + base, Dh,
+           false);
+    Matmul(K, Dh, N, Transposed(dw, K), RowMajor(q_ + base, Dh), dkp, Dh,
+           false);
+    // Kp = (m E) K: dK = (m E)^T dKp, zero at padded keys; likewise dV.
+    Matmul(N, Dh, K, Transposed(em, N), RowMajor(dkp, Dh), grads.dk + base, Dh,
+           false);
+    Matmul(N, Dh, K, Transposed(fm, N), RowMajor(dvp, Dh), grads.dv + base, Dh,
+           false);
   }
   // d(loss)/dE[r, j] = sum over (b, h) of m_j dkp_r . k_j (plus dvp_r . v_j
-  // when E also projects the values), summed in a fixed order so that the
+  // when E also projects the values): per example the products dKp K^T
+  // summed over heads, then the examples in a fixed order, so that the
   // result does not depend on the thread count.
 #pragma omp parallel for schedule(static)
-  for (int64_t rj = 0; rj < int64_t(K) * N; ++rj) {
-    const int r = rj / N, j = rj % N;
+  for (int b = 0; b < batch_; ++b) {
+    float* ge = e_grad_parts_.data() + b * KN;                   // [k, N]
+    float* gf = share_kv_ ? ge : f_grad_parts_.data() + b * KN;  // [k, N]
+    for (int h = 0; h < H; ++h) {
+      const int bh = b * H + h;
+      const int64_t base = int64_t(bh) * N * Dh;
+      const float* dkp = dkp_.data() + int64_t(bh) * K * Dh;
+      const float* dvp = dvp_.data() + int64_t(bh) * K * Dh;
+      Matmul(K, N, Dh, RowMajor(dkp, Dh), Transposed(k_ + base, Dh), ge, N,
+             /*accumulate=*/h > 0);
+      Matmul(K, N, Dh, RowMajor(dvp, Dh), Transposed(v_ + base, Dh), gf, N,
+             /*accumulate=*/share_kv_ || h > 0);
+    }
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t rj = 0; rj < KN; ++rj) {
+    const int j = rj % N;
     float ge = 0.0f, gf = 0.0f;
-    for (int bh = 0; bh < batch_ * H; ++bh) {
-      if (!Real(key_mask_, bh / H, N, j)) continue;
-      const int64_t row = (int64_t(bh) * N + j) * Dh;
-      const int64_t proj = (int64_t(bh) * K + r) * Dh;
-      ge += Dot(dkp_.data() + proj, k_ + row, Dh);
-      gf += Dot(dvp_.data() + proj, v_ + row, Dh);
+    for (int b = 0; b < batch_; ++b) {
+      if (!Real(key_mask_, b, N, j)) continue;
+      ge += e_grad_parts_[b * KN + rj];
+      if (!share_kv_) gf += f_grad_parts_[b * KN + rj];
     }
-    if (share_kv_) {
-      e_grad_[rj] += ge + gf;
-    } else {
-      e_grad_[rj] += ge;
-      f_grad_[rj] += gf;
-    }
+    e_grad_[rj] += ge;
+    if (!share_kv_) f_grad_[rj] += gf;
   }
 }
 

@@ -50,11 +50,19 @@ class LinformerAttention : public Attention {
   int batch_ = 0;
   bool dropout_active_ = false;
   uint64_t seed_ = 0;
-  Tensor kp_;       // [maxB, H, k, Dh] projected keys
-  Tensor vp_;       // [maxB, H, k, Dh] projected values
-  Tensor weights_;  // [maxB, H, N, k] softmax weights before dropout
-  Tensor dkp_;      // [maxB, H, k, Dh] gradient of the projected keys
-  Tensor dvp_;      // [maxB, H, k, Dh] gradient of the projected values
+  // E and F with the columns of each example's padded positions zeroed:
+  // m * X is then a plain product, and padded rows never reach a real query.
+  Tensor e_masked_;      // [maxB, k, N]
+  Tensor f_masked_;      // [maxB, k, N] (empty if shared)
+  Tensor kp_;            // [maxB, H, k, Dh] projected keys
+  Tensor vp_;            // [maxB, H, k, Dh] projected values
+  Tensor weights_;       // [maxB, H, N, k] softmax weights before dropout
+  Tensor dropped_;       // [maxB, H, N, k] weights after dropout (if any)
+  Tensor d_weights_;     // [maxB, H, N, k] scratch: d(weights), then d(scores)
+  Tensor dkp_;           // [maxB, H, k, Dh] gradient of the projected keys
+  Tensor dvp_;           // [maxB, H, k, Dh] gradient of the projected values
+  Tensor e_grad_parts_;  // [maxB, k, N] one example's part of dE
+  Tensor f_grad_parts_;  // [maxB, k, N] one example's part of dF (separate)
 };
 
 // The registry entry for "linformer".

@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/batched_matmul.h"
+#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -18,66 +20,54 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 float Dot(const float* a, const float* b, int n) {
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (int x = 0; x < n; ++x) sum += a[x] * b[x];
   return sum;
 }
 
 // y [n] += alpha x [n].
 void Axpy(float alpha, const float* x, int n, float* y) {
+#pragma omp simd
   for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
-// c [M, N] = alpha op(a) op(b) + beta c, where op(a) is [M, K] and op(b) is
-// [K, N]; all matrices compact row-major. For the small landmark matrices.
+// c [M, N] = alpha op(a) op(b) + beta c with beta 0 or 1, where op(a) is
+// [M, K] and op(b) is [K, N]; all matrices compact row-major. For the small
+// landmark matrices.
 void Gemm(bool transpose_a, bool transpose_b, int M, int N, int K, float alpha,
           const float* a, const float* b, float beta, float* c) {
-  for (int64_t e = 0; e < int64_t(M) * N; ++e) {
-    c[e] = beta == 0.0f ? 0.0f : beta * c[e];
-  }
-  for (int i = 0; i < M; ++i) {
-    float* ci = c + int64_t(i) * N;
-    if (!transpose_b) {
-      for (int p = 0; p < K; ++p) {
-        const float aip = alpha * (transpose_a ? a[int64_t(p) * M + i]
-                                               : a[int64_t(i) * K + p]);
-        Axpy(aip, b + int64_t(p) * N, N, ci);
-      }
-    } else {
-      for (int j = 0; j < N; ++j) {
-        const float* bj = b + int64_t(j) * K;
-        float sum = 0.0f;
-        for (int p = 0; p < K; ++p) {
-          sum += (transpose_a ? a[int64_t(p) * M + i] : a[int64_t(i) * K + p]) *
-                 bj[p];
-        }
-        ci[j] += alpha * sum;
-      }
-    }
-  }
+  Matmul(M, N, K, transpose_a ? Transposed(a, M) : RowMajor(a, K),
+         transpose_b ? Transposed(b, K) : RowMajor(b, N), c, N,
+         /*accumulate=*/beta != 0.0f, alpha);
 }
 
 // Softmax of row x [n] in place; -inf entries get weight 0. A row of only
 // -inf becomes zeros.
 void SoftmaxRow(float* x, int n) {
   float max_value = kNegInf;
+#pragma omp simd reduction(max : max_value)
   for (int i = 0; i < n; ++i) max_value = std::max(max_value, x[i]);
   if (max_value == kNegInf) {
     std::fill(x, x + n, 0.0f);
     return;
   }
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (int i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_value);
+    x[i] = internal::FastExp(x[i] - max_value);
     sum += x[i];
   }
   const float inv = 1.0f / sum;
+#pragma omp simd
   for (int i = 0; i < n; ++i) x[i] *= inv;
 }
 
 // dx [n] = p * (dx - sum(p * dx)) in place: the softmax backward of one row.
 void SoftmaxGradRow(const float* p, int n, float* dx) {
   float weighted = 0.0f;
+#pragma omp simd reduction(+ : weighted)
   for (int i = 0; i < n; ++i) weighted += p[i] * dx[i];
+#pragma omp simd
   for (int i = 0; i < n; ++i) dx[i] = p[i] * (dx[i] - weighted);
 }
 
@@ -163,9 +153,10 @@ NystromformerAttention::NystromformerAttention(const AttentionShape& shape,
             Dh = shape.head_dim, m = m_;
   const int64_t mm = int64_t(m) * m;
   // Backward: du, dw, dq~, dk~ [m, Dh]; dZ, dA [m, m]; eight [m, m] for the
-  // pinv backward; one row of N or m. Forward uses the first pieces.
+  // pinv backward; one [N, m] matrix (dF, then dB; in Forward the weights
+  // after dropout). Forward uses the first pieces.
   scratch_floats_ = 4 * RoundUp16(int64_t(m) * Dh) + 10 * RoundUp16(mm) +
-                    RoundUp16(std::max(N, m));
+                    RoundUp16(int64_t(N) * m);
   scratch_ = Tensor({num_threads_, scratch_floats_});
   if (conv_ > 0) {
     conv_weight_ = Tensor({H, conv_});
@@ -262,13 +253,8 @@ void NystromformerAttention::ForwardHead(int b, int h, float* out,
     }
     // F = softmax(Q K~^T / sqrt(Dh)) [N, mb], for every query.
     float* f = f_.data() + bh * N * m_;
-    for (int i = 0; i < N; ++i) {
-      float* fi = f + int64_t(i) * mb;
-      for (int l = 0; l < mb; ++l) {
-        fi[l] = qs * Dot(q + int64_t(i) * Dh, kt + int64_t(l) * Dh, Dh);
-      }
-      SoftmaxRow(fi, mb);
-    }
+    Matmul(N, mb, Dh, RowMajor(q, Dh), Transposed(kt, Dh), f, mb, false, qs);
+    for (int i = 0; i < N; ++i) SoftmaxRow(f + int64_t(i) * mb, mb);
     float* u = u_.data() + bh * m_ * Dh;  // [mb, Dh]
     if (exact) {
       // Landmarks are the real tokens: F is the softmax matrix itself.
@@ -277,29 +263,21 @@ void NystromformerAttention::ForwardHead(int b, int h, float* out,
       }
     } else {
       float* a = a_.data() + bh * m_ * m_;  // [mb, mb]
-      for (int l = 0; l < mb; ++l) {
-        for (int c = 0; c < mb; ++c) {
-          a[l * mb + c] = Dot(qt + int64_t(l) * Dh, kt + int64_t(c) * Dh, Dh);
-        }
-        SoftmaxRow(a + l * mb, mb);
-      }
+      Matmul(mb, mb, Dh, RowMajor(qt, Dh), Transposed(kt, Dh), a, mb, false);
+      for (int l = 0; l < mb; ++l) SoftmaxRow(a + l * mb, mb);
       // B = softmax(Q~ K^T / sqrt(Dh)) over real keys [mb, N]; W = B V.
       float* bm = b_.data() + bh * m_ * N;
       float* w = w_.data() + bh * m_ * Dh;  // [mb, Dh]
+      Matmul(mb, N, Dh, RowMajor(qt, Dh), Transposed(k, Dh), bm, N, false, qs);
       for (int l = 0; l < mb; ++l) {
         float* bl = bm + int64_t(l) * N;
         for (int j = 0; j < N; ++j) {
-          bl[j] = is_real[j]
-                      ? qs * Dot(qt + int64_t(l) * Dh, k + int64_t(j) * Dh, Dh)
-                      : kNegInf;
+          if (!is_real[j]) bl[j] = kNegInf;
         }
         SoftmaxRow(bl, N);
-        float* wl = w + int64_t(l) * Dh;
-        std::fill(wl, wl + Dh, 0.0f);
-        for (int r = 0; r < n; ++r) {
-          Axpy(bl[real[r]], v + int64_t(real[r]) * Dh, Dh, wl);
-        }
       }
+      // Padded keys have weight exactly 0, so they add nothing.
+      Matmul(mb, Dh, N, RowMajor(bm, N), RowMajor(v, Dh), w, Dh, false);
       // Z_0 = A^T / (largest column sum of A): its own scale per example
       // and head (A's rows sum to 1, so this is 1 / (|A|_1 |A|_inf)).
       int col_arg = 0;
@@ -328,14 +306,19 @@ void NystromformerAttention::ForwardHead(int b, int h, float* out,
       Gemm(false, false, mb, Dh, mb, 1.0f, z + iterations_ * mm, w, 0.0f, u);
     }
     // out = dropout(F) U.
-    for (int i = 0; i < N; ++i) {
-      const float* fi = f + int64_t(i) * mb;
-      float* oi = o + int64_t(i) * Dh;
-      for (int l = 0; l < mb; ++l) {
-        const float weight = fi[l] * DropoutFactor(b, h, i, l);
-        if (weight != 0.0f) Axpy(weight, u + int64_t(l) * Dh, Dh, oi);
+    const float* fd = f;
+    if (dropout_active_) {
+      float* dropped = scratch + 4 * RoundUp16(int64_t(m_) * Dh) +
+                       10 * RoundUp16(int64_t(m_) * m_);  // [N, mb]
+      for (int i = 0; i < N; ++i) {
+        for (int l = 0; l < mb; ++l) {
+          dropped[int64_t(i) * mb + l] =
+              f[int64_t(i) * mb + l] * DropoutFactor(b, h, i, l);
+        }
       }
+      fd = dropped;
     }
+    Matmul(N, Dh, mb, RowMajor(fd, mb), RowMajor(u, Dh), o, Dh, false);
   }
   // The depthwise convolution skip over the masked values, centred on i.
   if (conv_ > 0) {
@@ -421,30 +404,36 @@ void NystromformerAttention::BackwardHead(int b, int h, const float* dout,
   float* dz = scratch + 4 * md;         // [mb, mb]
   float* da = dz + mm2;                 // [mb, mb]
   float* pinv_scratch = da + mm2;       // 8 [mb, mb]
-  float* row = pinv_scratch + 8 * mm2;  // [max(N, m)]
+  float* big = pinv_scratch + 8 * mm2;  // [N, mb] or [mb, N]
   std::fill(du, du + 4 * md, 0.0f);
 
   const float* qt = q_land_.data() + bh * m_ * Dh;
   const float* kt = k_land_.data() + bh * m_ * Dh;
   const float* f = f_.data() + bh * N * m_;
   const float* u = u_.data() + bh * m_ * Dh;
-  // out = dropout(F) U: dU, then through F's softmax to q and K~.
-  for (int i = 0; i < N; ++i) {
-    const float* fi = f + int64_t(i) * mb;
-    const float* gi = g + int64_t(i) * Dh;
-    for (int l = 0; l < mb; ++l) {
-      const float d = DropoutFactor(b, h, i, l);
-      row[l] = d == 0.0f ? 0.0f : d * Dot(gi, u + int64_t(l) * Dh, Dh);
-      if (fi[l] * d != 0.0f) Axpy(fi[l] * d, gi, Dh, du + int64_t(l) * Dh);
+  // out = dropout(F) U: dU = dropout(F)^T G, d(F) = dropout(G U^T), then
+  // through F's softmax (dS1 [N, mb]) to q and K~.
+  const float* fd = f;
+  if (dropout_active_) {
+    for (int i = 0; i < N; ++i) {
+      for (int l = 0; l < mb; ++l) {
+        big[int64_t(i) * mb + l] =
+            f[int64_t(i) * mb + l] * DropoutFactor(b, h, i, l);
+      }
     }
-    SoftmaxGradRow(fi, mb, row);  // row = dS1 [mb]
-    float* dqi = dq + int64_t(i) * Dh;
-    for (int l = 0; l < mb; ++l) {
-      if (row[l] == 0.0f) continue;
-      Axpy(qs * row[l], kt + int64_t(l) * Dh, Dh, dqi);
-      Axpy(qs * row[l], q + int64_t(i) * Dh, Dh, dkt + int64_t(l) * Dh);
-    }
+    fd = big;
   }
+  Matmul(mb, Dh, N, Transposed(fd, mb), RowMajor(g, Dh), du, Dh, false);
+  Matmul(N, mb, Dh, RowMajor(g, Dh), Transposed(u, Dh), big, mb, false);
+  for (int i = 0; i < N; ++i) {
+    float* row = big + int64_t(i) * mb;
+    if (dropout_active_) {
+      for (int l = 0; l < mb; ++l) row[l] *= DropoutFactor(b, h, i, l);
+    }
+    SoftmaxGradRow(f + int64_t(i) * mb, mb, row);
+  }
+  Matmul(N, Dh, mb, RowMajor(big, mb), RowMajor(kt, Dh), dq, Dh, true, qs);
+  Matmul(mb, Dh, N, Transposed(big, mb), RowMajor(q, Dh), dkt, Dh, true, qs);
   if (exact) {
     for (int l = 0; l < mb; ++l) {
       Axpy(1.0f, du + int64_t(l) * Dh, Dh, dv + int64_t(real[l]) * Dh);
@@ -459,38 +448,24 @@ void NystromformerAttention::BackwardHead(int b, int h, const float* dout,
     Gemm(false, true, mb, mb, Dh, 1.0f, du, w, 0.0f, dz);  // dZ = dU W^T
     Gemm(true, false, mb, Dh, mb, 1.0f, z + iterations_ * mm, du, 0.0f,
          dw);  // dW = Z^T dU
-    // W = B V, B = softmax(Q~ K^T / sqrt(Dh)) over real keys.
+    // W = B V, B = softmax(Q~ K^T / sqrt(Dh)) over real keys: dV += B^T dW
+    // (zero at padded keys, whose weights are 0), dB = dW V^T, then B's
+    // softmax (dS3 [mb, N], zero at padded keys) to K and Q~.
+    Matmul(N, Dh, mb, Transposed(bm, N), RowMajor(dw, Dh), dv, Dh, true);
+    Matmul(mb, N, Dh, RowMajor(dw, Dh), Transposed(v, Dh), big, N, false);
     for (int l = 0; l < mb; ++l) {
-      const float* bl = bm + int64_t(l) * N;
-      const float* dwl = dw + int64_t(l) * Dh;
-      for (int j = 0; j < N; ++j) {
-        if (bl[j] == 0.0f) {
-          row[j] = 0.0f;
-          continue;
-        }
-        row[j] = Dot(dwl, v + int64_t(j) * Dh, Dh);
-        Axpy(bl[j], dwl, Dh, dv + int64_t(j) * Dh);
-      }
-      SoftmaxGradRow(bl, N, row);  // row = dS3 [N]
-      float* dql = dqt + int64_t(l) * Dh;
-      for (int j = 0; j < N; ++j) {
-        if (row[j] == 0.0f) continue;
-        Axpy(qs * row[j], k + int64_t(j) * Dh, Dh, dql);
-        Axpy(qs * row[j], qt + int64_t(l) * Dh, Dh, dk + int64_t(j) * Dh);
-      }
+      SoftmaxGradRow(bm + int64_t(l) * N, N, big + int64_t(l) * N);
     }
+    Matmul(mb, Dh, N, RowMajor(big, N), RowMajor(k, Dh), dqt, Dh, true, qs);
+    Matmul(N, Dh, mb, Transposed(big, N), RowMajor(qt, Dh), dk, Dh, true, qs);
     // Z = pinv(A) by the iteration, A = softmax(Q~ K~^T / sqrt(Dh)).
     PinvBackward(a, z, mb, iterations_, col_max_[bh], col_arg_[bh], dz, da,
                  pinv_scratch);
     for (int l = 0; l < mb; ++l) {
-      float* dal = da + l * mb;
-      SoftmaxGradRow(a + l * mb, mb, dal);  // dS2 row l
-      for (int c = 0; c < mb; ++c) {
-        if (dal[c] == 0.0f) continue;
-        Axpy(dal[c], kt + int64_t(c) * Dh, Dh, dqt + int64_t(l) * Dh);
-        Axpy(dal[c], qt + int64_t(l) * Dh, Dh, dkt + int64_t(c) * Dh);
-      }
+      SoftmaxGradRow(a + l * mb, mb, da + l * mb);  // dS2 [mb, mb]
     }
+    Matmul(mb, Dh, mb, RowMajor(da, mb), RowMajor(kt, Dh), dqt, Dh, true);
+    Matmul(mb, Dh, mb, Transposed(da, mb), RowMajor(qt, Dh), dkt, Dh, true);
   }
   // Landmarks are segment means of Dh^-1/4 q and k.
   for (int l = 0; l < mb; ++l) {

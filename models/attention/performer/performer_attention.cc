@@ -6,10 +6,20 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/batched_matmul.h"
+#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
 namespace lra {
+
+namespace {
+
+// Feature rows per block: large enough that each product amortises its
+// register tiles, small enough that a block's features stay in cache.
+constexpr int kChunk = 128;
+
+}  // namespace
 
 PerformerAttention::PerformerAttention(const AttentionShape& shape,
                                        Kernel kernel, int features,
@@ -18,21 +28,26 @@ PerformerAttention::PerformerAttention(const AttentionShape& shape,
       kernel_(kernel),
       features_(features),
       redraw_interval_(redraw_interval),
+      chunk_(std::min(kChunk, shape.seq_len)),
       data_scale_(kernel == Kernel::kSoftmax
                       ? 1.0f / std::sqrt(std::sqrt(float(shape.head_dim)))
                       : 1.0f),
       projection_({features, shape.head_dim}),
+      projection_t_({shape.head_dim, features}),
       gaussian_({shape.head_dim, shape.head_dim}),
       key_stabiliser_({shape.max_batch, shape.num_heads}),
       denominator_({shape.max_batch, shape.num_heads, shape.seq_len}),
+      output_(
+          {shape.max_batch, shape.num_heads, shape.seq_len, shape.head_dim}),
       state_({shape.max_batch, shape.num_heads, features, shape.head_dim}),
       state_sum_({shape.max_batch, shape.num_heads, features}),
       d_state_({shape.max_batch, shape.num_heads, features, shape.head_dim}),
       d_state_sum_({shape.max_batch, shape.num_heads, features}),
-      u_({shape.max_batch, shape.num_heads, features}),
-      phi_({shape.max_batch, shape.num_heads, features}),
-      d_phi_({shape.max_batch, shape.num_heads, features}),
-      d_numerator_({shape.max_batch, shape.num_heads, shape.head_dim}) {
+      u_({shape.max_batch, shape.num_heads, chunk_, features}),
+      phi_({shape.max_batch, shape.num_heads, chunk_, features}),
+      d_phi_({shape.max_batch, shape.num_heads, chunk_, features}),
+      d_numerator_({shape.max_batch, shape.num_heads, chunk_, shape.head_dim}),
+      d_den_({shape.max_batch, shape.num_heads, chunk_}) {
   DrawProjection(0);
 }
 
@@ -74,7 +89,17 @@ void PerformerAttention::DrawProjection(int64_t epoch) {
       for (int x = 0; x < Dh; ++x) w[x] = float(length) * g[r * Dh + x];
     }
   }
+  TransposeProjection();
   epoch_ = epoch;
+}
+
+void PerformerAttention::TransposeProjection() {
+  const int Dh = shape_.head_dim, M = features_;
+  for (int m = 0; m < M; ++m) {
+    for (int a = 0; a < Dh; ++a) {
+      projection_t_[int64_t(a) * M + m] = projection_[int64_t(m) * Dh + a];
+    }
+  }
 }
 
 void PerformerAttention::SetStep(int64_t step) {
@@ -85,83 +110,113 @@ void PerformerAttention::SetStep(int64_t step) {
 
 void PerformerAttention::SetProjection(const Tensor& projection) {
   std::copy_n(projection.data(), projection_.size(), projection_.data());
+  TransposeProjection();
 }
 
-float PerformerAttention::MaxExponent(const float* x, float* u) const {
-  const int Dh = shape_.head_dim;
-  double sq = 0;
-  for (int a = 0; a < Dh; ++a) sq += double(x[a]) * x[a];
-  const float half_norm = float(0.5 * sq) * data_scale_ * data_scale_;
-  float best = -std::numeric_limits<float>::infinity();
-  for (int m = 0; m < features_; ++m) {
-    const float* w = projection_.data() + int64_t(m) * Dh;
-    float dot = 0;
-    for (int a = 0; a < Dh; ++a) dot += w[a] * x[a];
-    u[m] = dot * data_scale_;
-    best = std::max(best, u[m] - half_norm);
-  }
-  return best;
-}
-
-void PerformerAttention::FeatureRow(const float* x, const float* stabiliser,
-                                    float* u, float* phi) const {
+void PerformerAttention::Exponents(const float* x, int rows, float* u) const {
   const int Dh = shape_.head_dim, M = features_;
+  Matmul(rows, M, Dh, RowMajor(x, Dh), RowMajor(projection_t_.data(), M), u, M,
+         /*accumulate=*/false);
+  if (kernel_ == Kernel::kRelu) return;
+  // u = s (W x) - s^2 |x|^2 / 2 with s = Dh^(-1/4).
+  const float s = data_scale_;
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + int64_t(r) * Dh;
+    double sq = 0;
+#pragma omp simd reduction(+ : sq)
+    for (int a = 0; a < Dh; ++a) sq += double(xr[a]) * xr[a];
+    const float half_norm = float(0.5 * sq) * s * s;
+    float* ur = u + int64_t(r) * M;
+#pragma omp simd
+    for (int m = 0; m < M; ++m) ur[m] = ur[m] * s - half_norm;
+  }
+}
+
+void PerformerAttention::QueryFeatures(const float* u, int rows,
+                                       float* phi) const {
+  const int M = features_;
   const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
-  if (kernel_ == Kernel::kRelu) {
-    for (int m = 0; m < M; ++m) {
-      const float* w = projection_.data() + int64_t(m) * Dh;
-      float dot = 0;
-      for (int a = 0; a < Dh; ++a) dot += w[a] * x[a];
-      u[m] = dot;
-      phi[m] = std::max(dot, 0.0f) * inv_sqrt_m + kReluEpsilon;
+  for (int r = 0; r < rows; ++r) {
+    const float* ur = u + int64_t(r) * M;
+    float* pr = phi + int64_t(r) * M;
+    if (kernel_ == Kernel::kRelu) {
+#pragma omp simd
+      for (int m = 0; m < M; ++m) {
+        pr[m] = std::max(ur[m], 0.0f) * inv_sqrt_m + kReluEpsilon;
+      }
+      continue;
     }
-    return;
-  }
-  // Softmax: phi_m = exp(w_m . x' - |x'|^2 / 2 - c) / sqrt(M), with c the
-  // row's own max for a query and the max over all real keys for a key; c
-  // scales numerator and denominator alike, so it cancels exactly.
-  const float row_max = MaxExponent(x, u);
-  double sq = 0;
-  for (int a = 0; a < Dh; ++a) sq += double(x[a]) * x[a];
-  const float half_norm = float(0.5 * sq) * data_scale_ * data_scale_;
-  const float c = stabiliser != nullptr ? *stabiliser : row_max;
-  for (int m = 0; m < M; ++m) {
-    phi[m] = std::exp(u[m] - half_norm - c) * inv_sqrt_m;
+    // The row's own max: it scales numerator and denominator alike.
+    float c = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : c)
+    for (int m = 0; m < M; ++m) c = std::max(c, ur[m]);
+#pragma omp simd
+    for (int m = 0; m < M; ++m) {
+      pr[m] = internal::FastExp(ur[m] - c) * inv_sqrt_m;
+    }
   }
 }
 
-void PerformerAttention::FeatureRowBackward(const float* x, const float* u,
-                                            const float* phi, const float* dphi,
-                                            float* dx) const {
-  const int Dh = shape_.head_dim, M = features_;
-  std::fill(dx, dx + Dh, 0.0f);
-  if (kernel_ == Kernel::kRelu) {
-    const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
-    for (int m = 0; m < M; ++m) {
-      if (!(u[m] > 0.0f)) continue;
-      const float t = dphi[m] * inv_sqrt_m;
-      const float* w = projection_.data() + int64_t(m) * Dh;
-      for (int a = 0; a < Dh; ++a) dx[a] += t * w[a];
+void PerformerAttention::KeyFeatures(const float* u, int rows,
+                                     const uint8_t* real, float c,
+                                     float* phi) const {
+  const int M = features_;
+  const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
+  for (int r = 0; r < rows; ++r) {
+    const float* ur = u + int64_t(r) * M;
+    float* pr = phi + int64_t(r) * M;
+    if (real != nullptr && !real[r]) {
+      std::fill(pr, pr + M, 0.0f);  // padded keys contribute nothing
+    } else if (kernel_ == Kernel::kRelu) {
+#pragma omp simd
+      for (int m = 0; m < M; ++m) {
+        pr[m] = std::max(ur[m], 0.0f) * inv_sqrt_m + kReluEpsilon;
+      }
+    } else {
+#pragma omp simd
+      for (int m = 0; m < M; ++m) {
+        pr[m] = internal::FastExp(ur[m] - c) * inv_sqrt_m;
+      }
     }
+  }
+}
+
+void PerformerAttention::FeaturesBackward(const float* x, int rows,
+                                          const float* u, const float* phi,
+                                          float* dphi, float* dx) const {
+  const int Dh = shape_.head_dim, M = features_;
+  if (kernel_ == Kernel::kRelu) {
+    // d(phi_m)/dx = w_m / sqrt(M) where W x > 0.
+    const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
+#pragma omp simd
+    for (int64_t e = 0; e < int64_t(rows) * M; ++e) {
+      dphi[e] = u[e] > 0.0f ? dphi[e] * inv_sqrt_m : 0.0f;
+    }
+    Matmul(rows, Dh, M, RowMajor(dphi, M), RowMajor(projection_.data(), Dh), dx,
+           Dh, /*accumulate=*/false);
     return;
   }
-  // d(phi_m)/dx' = phi_m (w_m - x'); the stabiliser is held constant.
-  float total = 0;
-  for (int m = 0; m < M; ++m) {
-    const float t = dphi[m] * phi[m];
-    total += t;
-    const float* w = projection_.data() + int64_t(m) * Dh;
-    for (int a = 0; a < Dh; ++a) dx[a] += t * w[a];
-  }
-  const float s2 = data_scale_ * data_scale_;
-  for (int a = 0; a < Dh; ++a) {
-    dx[a] = dx[a] * data_scale_ - total * x[a] * s2;
+  // d(phi_m)/dx' = phi_m (w_m - x'), and dx = s dx'.
+  const float s = data_scale_, s2 = s * s;
+#pragma omp simd
+  for (int64_t e = 0; e < int64_t(rows) * M; ++e) dphi[e] *= phi[e];
+  Matmul(rows, Dh, M, RowMajor(dphi, M), RowMajor(projection_.data(), Dh), dx,
+         Dh, /*accumulate=*/false);
+  for (int r = 0; r < rows; ++r) {
+    const float* tr = dphi + int64_t(r) * M;
+    float total = 0.0f;
+#pragma omp simd reduction(+ : total)
+    for (int m = 0; m < M; ++m) total += tr[m];
+    const float* xr = x + int64_t(r) * Dh;
+    float* dr = dx + int64_t(r) * Dh;
+#pragma omp simd
+    for (int a = 0; a < Dh; ++a) dr[a] = dr[a] * s - total * xr[a] * s2;
   }
 }
 
 void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
-  const int M = features_;
+  const int M = features_, C = chunk_;
   q_ = in.q;
   k_ = in.k;
   v_ = in.v;
@@ -169,6 +224,8 @@ void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
   batch_ = in.batch;
   const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
+  const bool softmax = kernel_ == Kernel::kSoftmax;
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   // (example, head) pairs are independent: no shared writes, and the result
   // does not depend on the thread count.
 #pragma omp parallel for schedule(static)
@@ -177,51 +234,78 @@ void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
     const int64_t base = int64_t(bh) * N * Dh;
     float* S = state_.data() + int64_t(bh) * M * Dh;     // [M, Dh]
     float* z = state_sum_.data() + int64_t(bh) * M;      // [M]
-    float* u = u_.data() + int64_t(bh) * M;              // [M]
-    float* phi = phi_.data() + int64_t(bh) * M;          // [M]
+    float* u = u_.data() + int64_t(bh) * C * M;          // [C, M]
+    float* phi = phi_.data() + int64_t(bh) * C * M;      // [C, M]
     float* den = denominator_.data() + int64_t(bh) * N;  // [N]
-    float& stabiliser = key_stabiliser_[bh];
-    auto real = [&](int j) {
-      return key_mask == nullptr || key_mask[int64_t(b) * N + j] != 0;
-    };
-    stabiliser = 0.0f;
-    if (kernel_ == Kernel::kSoftmax) {
-      float best = -std::numeric_limits<float>::infinity();
-      for (int j = 0; j < N; ++j) {
-        if (real(j)) best = std::max(best, MaxExponent(k + base + j * Dh, u));
-      }
-      if (std::isfinite(best)) stabiliser = best;
-    }
+    float* saved = output_.data() + base;                // [N, Dh]
+    const uint8_t* real =
+        key_mask == nullptr ? nullptr : key_mask + int64_t(b) * N;  // [N]
     std::fill(S, S + int64_t(M) * Dh, 0.0f);
     std::fill(z, z + M, 0.0f);
-    for (int j = 0; j < N; ++j) {
-      if (!real(j)) continue;  // padded keys contribute nothing
-      FeatureRow(k + base + int64_t(j) * Dh, &stabiliser, u, phi);
-      const float* vj = v + base + int64_t(j) * Dh;
-      for (int m = 0; m < M; ++m) {
-        z[m] += phi[m];
-        float* Sm = S + int64_t(m) * Dh;
-        for (int c = 0; c < Dh; ++c) Sm[c] += phi[m] * vj[c];
+    // Keys, block by block: S += phi(K)^T V, z += phi(K)^T 1. The softmax
+    // stabiliser is the running max exponent over the real keys so far;
+    // when it rises, S and z are rescaled, so at the end they hold the sums
+    // for the max over all real keys.
+    float c = kNegInf;
+    for (int j0 = 0; j0 < N; j0 += C) {
+      const int rows = std::min(C, N - j0);
+      const uint8_t* block_real = real == nullptr ? nullptr : real + j0;
+      Exponents(k + base + int64_t(j0) * Dh, rows, u);
+      if (softmax) {
+        float block_max = kNegInf;
+        for (int r = 0; r < rows; ++r) {
+          if (block_real != nullptr && !block_real[r]) continue;
+          const float* ur = u + int64_t(r) * M;
+#pragma omp simd reduction(max : block_max)
+          for (int m = 0; m < M; ++m) block_max = std::max(block_max, ur[m]);
+        }
+        if (block_max > c) {
+          if (c != kNegInf) {
+            const float alpha = std::exp(c - block_max);
+#pragma omp simd
+            for (int64_t e = 0; e < int64_t(M) * Dh; ++e) S[e] *= alpha;
+            for (int m = 0; m < M; ++m) z[m] *= alpha;
+          }
+          c = block_max;
+        }
+      }
+      KeyFeatures(u, rows, block_real, c, phi);
+      Matmul(M, Dh, rows, Transposed(phi, M),
+             RowMajor(v + base + int64_t(j0) * Dh, Dh), S, Dh,
+             /*accumulate=*/true);
+      for (int r = 0; r < rows; ++r) {
+        const float* pr = phi + int64_t(r) * M;
+#pragma omp simd
+        for (int m = 0; m < M; ++m) z[m] += pr[m];
       }
     }
-    for (int i = 0; i < N; ++i) {
-      FeatureRow(q + base + int64_t(i) * Dh, nullptr, u, phi);
-      float* o = out + base + int64_t(i) * Dh;
-      std::fill(o, o + Dh, 0.0f);
-      float d = 0.0f;
-      for (int m = 0; m < M; ++m) {
-        d += phi[m] * z[m];
-        const float* Sm = S + int64_t(m) * Dh;
-        for (int c = 0; c < Dh; ++c) o[c] += phi[m] * Sm[c];
+    key_stabiliser_[bh] = c != kNegInf ? c : 0.0f;
+    // Queries: out = phi(Q) S / (phi(Q) z).
+    for (int i0 = 0; i0 < N; i0 += C) {
+      const int rows = std::min(C, N - i0);
+      Exponents(q + base + int64_t(i0) * Dh, rows, u);
+      QueryFeatures(u, rows, phi);
+      float* o = out + base + int64_t(i0) * Dh;
+      Matmul(rows, Dh, M, RowMajor(phi, M), RowMajor(S, Dh), o, Dh,
+             /*accumulate=*/false);
+      for (int r = 0; r < rows; ++r) {
+        const float* pr = phi + int64_t(r) * M;
+        float d = 0.0f;
+#pragma omp simd reduction(+ : d)
+        for (int m = 0; m < M; ++m) d += pr[m] * z[m];
+        float* orow = o + int64_t(r) * Dh;
+        // No real key (or every feature underflowed): the row stays zero.
+        if (!(d > 0.0f)) {
+          den[i0 + r] = 0.0f;
+          std::fill(orow, orow + Dh, 0.0f);
+        } else {
+          den[i0 + r] = d;
+          const float inv = 1.0f / d;
+#pragma omp simd
+          for (int a = 0; a < Dh; ++a) orow[a] *= inv;
+        }
       }
-      // No real key (or every feature underflowed): the row stays zero.
-      if (!(d > 0.0f)) {
-        den[i] = 0.0f;
-        std::fill(o, o + Dh, 0.0f);
-        continue;
-      }
-      den[i] = d;
-      for (int c = 0; c < Dh; ++c) o[c] /= d;
+      std::copy_n(o, int64_t(rows) * Dh, saved + int64_t(i0) * Dh);
     }
   }
 }
@@ -229,7 +313,7 @@ void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
 void PerformerAttention::Backward(const float* dout,
                                   const AttentionGradients& grads) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
-  const int M = features_;
+  const int M = features_, C = chunk_;
   const float *q = q_, *k = k_, *v = v_;
   const uint8_t* key_mask = key_mask_;
   float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
@@ -241,72 +325,86 @@ void PerformerAttention::Backward(const float* dout,
     const float* z = state_sum_.data() + int64_t(bh) * M;      // [M]
     float* dS = d_state_.data() + int64_t(bh) * M * Dh;        // [M, Dh]
     float* dz = d_state_sum_.data() + int64_t(bh) * M;         // [M]
-    float* u = u_.data() + int64_t(bh) * M;                    // [M]
-    float* phi = phi_.data() + int64_t(bh) * M;                // [M]
-    float* dphi = d_phi_.data() + int64_t(bh) * M;             // [M]
-    float* dnum = d_numerator_.data() + int64_t(bh) * Dh;      // [Dh]
+    float* u = u_.data() + int64_t(bh) * C * M;                // [C, M]
+    float* phi = phi_.data() + int64_t(bh) * C * M;            // [C, M]
+    float* dphi = d_phi_.data() + int64_t(bh) * C * M;         // [C, M]
+    float* dnum = d_numerator_.data() + int64_t(bh) * C * Dh;  // [C, Dh]
+    float* dden = d_den_.data() + int64_t(bh) * C;             // [C]
     const float* den = denominator_.data() + int64_t(bh) * N;  // [N]
-    const float stabiliser = key_stabiliser_[bh];
+    const float* saved = output_.data() + base;                // [N, Dh]
+    const uint8_t* real =
+        key_mask == nullptr ? nullptr : key_mask + int64_t(b) * N;  // [N]
     std::fill(dS, dS + int64_t(M) * Dh, 0.0f);
     std::fill(dz, dz + M, 0.0f);
     // Queries: out_i = num_i / den_i gives d(num_i) = g / den_i and
-    // d(den_i) = -g . num_i / den_i^2, so d(phi(q_i)) = S d(num_i) +
-    // z d(den_i); meanwhile dS += phi(q_i) d(num_i)^T, dz += phi(q_i) d(den_i).
-    for (int i = 0; i < N; ++i) {
-      const float* qi = q + base + int64_t(i) * Dh;
-      float* dqi = dq + base + int64_t(i) * Dh;
-      if (!(den[i] > 0.0f)) {
-        std::fill(dqi, dqi + Dh, 0.0f);
-        continue;
-      }
-      FeatureRow(qi, nullptr, u, phi);
-      const float* g = dout + base + int64_t(i) * Dh;
-      float g_dot_num = 0.0f;
-      std::fill(dnum, dnum + Dh, 0.0f);
-      for (int m = 0; m < M; ++m) {
-        const float* Sm = S + int64_t(m) * Dh;
-        for (int c = 0; c < Dh; ++c) dnum[c] += phi[m] * Sm[c];  // num
-      }
-      for (int c = 0; c < Dh; ++c) g_dot_num += g[c] * dnum[c];
-      const float d = den[i];
-      const float dden = -g_dot_num / (d * d);
-      for (int c = 0; c < Dh; ++c) dnum[c] = g[c] / d;
-      for (int m = 0; m < M; ++m) {
-        const float* Sm = S + int64_t(m) * Dh;
-        float* dSm = dS + int64_t(m) * Dh;
-        float t = z[m] * dden;
-        for (int c = 0; c < Dh; ++c) {
-          t += Sm[c] * dnum[c];
-          dSm[c] += phi[m] * dnum[c];
+    // d(den_i) = -g . num_i / den_i^2 = -g . out_i / den_i, so
+    // d(phi(Q)) = d(num) S^T + d(den) z^T, dS += phi(Q)^T d(num) and
+    // dz += phi(Q)^T d(den). Rows without a real key get zero everywhere.
+    for (int i0 = 0; i0 < N; i0 += C) {
+      const int rows = std::min(C, N - i0);
+      for (int r = 0; r < rows; ++r) {
+        const int i = i0 + r;
+        const float* g = dout + base + int64_t(i) * Dh;
+        const float* o = saved + int64_t(i) * Dh;
+        float* dn = dnum + int64_t(r) * Dh;
+        const float d = den[i];
+        if (!(d > 0.0f)) {
+          std::fill(dn, dn + Dh, 0.0f);
+          dden[r] = 0.0f;
+          continue;
         }
-        dphi[m] = t;
-        dz[m] += phi[m] * dden;
+        float g_dot_out = 0.0f;
+#pragma omp simd reduction(+ : g_dot_out)
+        for (int a = 0; a < Dh; ++a) g_dot_out += g[a] * o[a];
+        const float inv = 1.0f / d;
+#pragma omp simd
+        for (int a = 0; a < Dh; ++a) dn[a] = g[a] * inv;
+        dden[r] = -g_dot_out * inv;
       }
-      FeatureRowBackward(qi, u, phi, dphi, dqi);
+      const float* x = q + base + int64_t(i0) * Dh;
+      Exponents(x, rows, u);
+      QueryFeatures(u, rows, phi);
+      Matmul(rows, M, Dh, RowMajor(dnum, Dh), Transposed(S, Dh), dphi, M,
+             /*accumulate=*/false);
+      for (int r = 0; r < rows; ++r) {
+        float* dr = dphi + int64_t(r) * M;
+        const float t = dden[r];
+#pragma omp simd
+        for (int m = 0; m < M; ++m) dr[m] += z[m] * t;
+      }
+      Matmul(M, Dh, rows, Transposed(phi, M), RowMajor(dnum, Dh), dS, Dh,
+             /*accumulate=*/true);
+      for (int r = 0; r < rows; ++r) {
+        const float* pr = phi + int64_t(r) * M;
+        const float t = dden[r];
+#pragma omp simd
+        for (int m = 0; m < M; ++m) dz[m] += pr[m] * t;
+      }
+      FeaturesBackward(x, rows, u, phi, dphi, dq + base + int64_t(i0) * Dh);
     }
-    // Keys: d(phi(k_j)) = dS v_j + dz, dv_j = dS^T phi(k_j).
-    for (int j = 0; j < N; ++j) {
-      float* dkj = dk + base + int64_t(j) * Dh;
-      float* dvj = dv + base + int64_t(j) * Dh;
-      if (key_mask != nullptr && !key_mask[int64_t(b) * N + j]) {
-        std::fill(dkj, dkj + Dh, 0.0f);
-        std::fill(dvj, dvj + Dh, 0.0f);
-        continue;
-      }
-      const float* kj = k + base + int64_t(j) * Dh;
-      const float* vj = v + base + int64_t(j) * Dh;
-      FeatureRow(kj, &stabiliser, u, phi);
-      std::fill(dvj, dvj + Dh, 0.0f);
-      for (int m = 0; m < M; ++m) {
-        const float* dSm = dS + int64_t(m) * Dh;
-        float t = dz[m];
-        for (int c = 0; c < Dh; ++c) {
-          t += dSm[c] * vj[c];
-          dvj[c] += phi[m] * dSm[c];
+    // Keys: d(phi(K)) = V dS^T + 1 dz^T, dV = phi(K) dS.
+    const float stabiliser = key_stabiliser_[bh];
+    for (int j0 = 0; j0 < N; j0 += C) {
+      const int rows = std::min(C, N - j0);
+      const uint8_t* block_real = real == nullptr ? nullptr : real + j0;
+      const float* x = k + base + int64_t(j0) * Dh;
+      const float* vx = v + base + int64_t(j0) * Dh;
+      Exponents(x, rows, u);
+      KeyFeatures(u, rows, block_real, stabiliser, phi);
+      Matmul(rows, M, Dh, RowMajor(vx, Dh), Transposed(dS, Dh), dphi, M,
+             /*accumulate=*/false);
+      for (int r = 0; r < rows; ++r) {
+        float* dr = dphi + int64_t(r) * M;
+        if (block_real != nullptr && !block_real[r]) {
+          std::fill(dr, dr + M, 0.0f);  // padded keys get zero gradients
+          continue;
         }
-        dphi[m] = t;
+#pragma omp simd
+        for (int m = 0; m < M; ++m) dr[m] += dz[m];
       }
-      FeatureRowBackward(kj, u, phi, dphi, dkj);
+      Matmul(rows, Dh, M, RowMajor(phi, M), RowMajor(dS, Dh),
+             dv + base + int64_t(j0) * Dh, Dh, /*accumulate=*/false);
+      FeaturesBackward(x, rows, u, phi, dphi, dk + base + int64_t(j0) * Dh);
     }
   }
 }

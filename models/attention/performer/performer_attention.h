@@ -41,26 +41,33 @@ class PerformerAttention : public Attention {
   // rows (Gram-Schmidt of Gaussian rows), each row scaled by the norm of an
   // independent Gaussian Dh-vector, as in FAVOR+.
   void DrawProjection(int64_t epoch);
-  // Fills u = W x' and phi = the features of row x (x' = x scaled for the
-  // softmax kernel). `stabiliser` is subtracted in the softmax exponent; for
-  // a query, pass nullptr to use the row's own max.
-  void FeatureRow(const float* x, const float* stabiliser, float* u,
-                  float* phi) const;
-  // Adds into nothing: dx = d(loss)/dx of row x given dphi, with u and phi
-  // from FeatureRow (the stabiliser is a constant).
-  void FeatureRowBackward(const float* x, const float* u, const float* phi,
-                          const float* dphi, float* dx) const;
-  // Largest softmax exponent of row x over the features.
-  float MaxExponent(const float* x, float* u) const;
+  // Keeps projection_t_ equal to the transpose of projection_.
+  void TransposeProjection();
+  // u [rows, M] for the rows x [rows, Dh]: W x for the relu kernel, the
+  // softmax exponents W x' - |x'|^2 / 2 for the softmax kernel. One product.
+  void Exponents(const float* x, int rows, float* u) const;
+  // Query features phi [rows, M] from u (softmax: stabilised by each row's
+  // own max exponent).
+  void QueryFeatures(const float* u, int rows, float* phi) const;
+  // Key features phi [rows, M] from u, with the softmax stabiliser c; rows
+  // of padded keys (real[r] == 0, real may be nullptr) are zero.
+  void KeyFeatures(const float* u, int rows, const uint8_t* real, float c,
+                   float* phi) const;
+  // dx [rows, Dh] = d(loss)/dx of the rows x given dphi (overwritten with
+  // the product's left factor); the softmax stabiliser is a constant.
+  void FeaturesBackward(const float* x, int rows, const float* u,
+                        const float* phi, float* dphi, float* dx) const;
 
   AttentionShape shape_;
   Kernel kernel_;
   int features_;  // M
   int redraw_interval_;
+  int chunk_;  // rows per feature block
   int64_t epoch_ = 0;
-  float data_scale_;   // Dh^(-1/4) for softmax (q' . k' = q . k / sqrt(Dh))
-  Tensor projection_;  // [M, Dh] feature directions W
-  Tensor gaussian_;    // [Dh, Dh] scratch for DrawProjection
+  float data_scale_;     // Dh^(-1/4) for softmax (q' . k' = q . k / sqrt(Dh))
+  Tensor projection_;    // [M, Dh] feature directions W
+  Tensor projection_t_;  // [Dh, M] W^T
+  Tensor gaussian_;      // [Dh, Dh] scratch for DrawProjection
   // State of the last Forward, read by Backward.
   const float* q_ = nullptr;           // [B, H, N, Dh]
   const float* k_ = nullptr;           // [B, H, N, Dh]
@@ -69,14 +76,17 @@ class PerformerAttention : public Attention {
   int batch_ = 0;
   Tensor key_stabiliser_;  // [maxB, H] max softmax exponent over real keys
   Tensor denominator_;     // [maxB, H, N] phi(q_i) . z (0: no real key)
+  Tensor output_;          // [maxB, H, N, Dh] the last Forward's output
   Tensor state_;           // [maxB, H, M, Dh] S
   Tensor state_sum_;       // [maxB, H, M] z
   Tensor d_state_;         // [maxB, H, M, Dh] dS (Backward)
   Tensor d_state_sum_;     // [maxB, H, M] dz (Backward)
-  Tensor u_;               // [maxB, H, M] scratch: W x' of one row
-  Tensor phi_;             // [maxB, H, M] scratch: features of one row
-  Tensor d_phi_;           // [maxB, H, M] scratch
-  Tensor d_numerator_;     // [maxB, H, Dh] scratch
+  // Per (example, head) scratch for one block of `chunk_` rows.
+  Tensor u_;            // [maxB, H, chunk, M] exponents / projections
+  Tensor phi_;          // [maxB, H, chunk, M] features
+  Tensor d_phi_;        // [maxB, H, chunk, M]
+  Tensor d_numerator_;  // [maxB, H, chunk, Dh]
+  Tensor d_den_;        // [maxB, H, chunk]
 };
 
 // The registry entry for "performer".
