@@ -1,7 +1,5 @@
 // `lra bench`: training-step time, FLOPs and memory per length, of one model
 // or (--sweep) of every registered token mixer.
-#include <unistd.h>
-
 #include <iostream>
 #include <memory>
 #include <string>
@@ -25,6 +23,7 @@
 #include "models/encoder.h"
 #include "models/mixer.h"
 #include "proto/result.pb.h"
+#include "util/cpu.h"
 #include "util/files.h"
 #include "util/status_macros.h"
 
@@ -98,9 +97,7 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
   if (!status.ok()) return status;
   BenchSweep sweep;
   *sweep.mutable_model() = base_model;
-  sweep.set_threads(bench.threads > 0
-                        ? bench.threads
-                        : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  sweep.set_threads(ThreadsOrAllCores(bench.threads));
   sweep.set_machine(MachineDescription());
   sweep.set_cpu_model(CpuModelName());
   sweep.set_matmul_peak_gflops(bench.peak_gflops);
@@ -240,9 +237,7 @@ absl::Status BenchCommand(const BenchCommandOptions& options) {
   std::cerr << absl::StrFormat(
       "bench: CPU %s; fp32 matmul peak %.1f GFLOP/s (oneDNN 1024^3, best of "
       "5, %d threads)\n",
-      CpuModelName(), bench.peak_gflops,
-      options.threads > 0 ? options.threads
-                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+      CpuModelName(), bench.peak_gflops, ThreadsOrAllCores(options.threads));
   if (options.sweep) return BenchSweepCommand(model, lengths, bench, options);
   std::vector<BenchRow> rows;
   if (options.format == "csv")

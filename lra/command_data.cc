@@ -1,6 +1,4 @@
 // `lra data check|stats|bench|render`: a task's data, generated or official.
-#include <unistd.h>
-
 #include <iostream>
 #include <string>
 
@@ -12,23 +10,30 @@
 #include "datasets/listops/check.h"
 #include "datasets/pathfinder/render.h"
 #include "lra/commands.h"
+#include "util/cpu.h"
 #include "util/files.h"
+#include "util/status_macros.h"
 
 namespace lra {
 
 namespace {
 
-// The task to look at: a .pbtxt when given, else the named task's defaults,
-// pointed at --data_dir when given.
-absl::StatusOr<TaskConfig> DataTask(const DataCommandOptions& options) {
+// The task as given: the .pbtxt of --task_file, else just --task's name.
+absl::StatusOr<TaskConfig> GivenTask(const DataCommandOptions& options) {
   TaskConfig task;
   if (!options.task_file.empty()) {
-    absl::Status status =
-        LoadTextProto(ResolvePath(WorkspaceDir(), options.task_file), &task);
-    if (!status.ok()) return status;
+    RETURN_IF_ERROR(
+        LoadTextProto(ResolvePath(WorkspaceDir(), options.task_file), &task));
   } else {
     task.set_name(options.task);
   }
+  return task;
+}
+
+// The task to look at: a .pbtxt when given, else the named task's defaults,
+// pointed at --data_dir when given.
+absl::StatusOr<TaskConfig> DataTask(const DataCommandOptions& options) {
+  ASSIGN_OR_RETURN(TaskConfig task, GivenTask(options));
   if (!options.data_dir.empty()) {
     // Checked first, so that an unknown task name gets the registry's
     // message with every task rather than the list of tasks with files.
@@ -118,9 +123,7 @@ absl::Status DataBench(const DataCommandOptions& options) {
   if (!task.ok()) return task.status();
   absl::StatusOr<GenerationBench> bench = BenchGeneration(
       *task, options.count > 0 ? options.count : DefaultSampleCount(*task),
-      options.threads > 0 ? options.threads
-                          : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)),
-      WorkspaceDir());
+      ThreadsOrAllCores(options.threads), WorkspaceDir());
   if (!bench.ok()) return bench.status();
   bench->task = TaskLabel(*task);
   std::cout << FormatGenerationBench(*bench);
@@ -135,14 +138,7 @@ absl::Status DataCommand(const std::string& subcommand,
   if (subcommand == "stats") return DataStats(options);
   if (subcommand == "bench") return DataBench(options);
   if (subcommand == "render") {
-    TaskConfig task;
-    if (!options.task_file.empty()) {
-      absl::Status status =
-          LoadTextProto(ResolvePath(WorkspaceDir(), options.task_file), &task);
-      if (!status.ok()) return status;
-    } else {
-      task.set_name(options.task);
-    }
+    ASSIGN_OR_RETURN(TaskConfig task, GivenTask(options));
     if (task.name() != "pathfinder" && task.name() != "pathx") {
       return absl::InvalidArgumentError(absl::StrCat(
           "data render: task '", task.name(),
