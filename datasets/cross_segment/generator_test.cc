@@ -116,20 +116,9 @@ TEST(CrossSegmentGeneratorTest, SplitsNeverShareASequence) {
   // Three filler tokens: 4096 fillers, so repeats within a split are
   // common, but a filler only ever lands in the split its fingerprint picks.
   const CrossSegmentConfig config = Config(1, 2);
-  std::set<std::vector<int32_t>> seen[kNumSplits];
-  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-    for (int64_t i = 0; i < 3000; ++i) {
-      int32_t label;
-      seen[static_cast<int>(split)].insert(
-          Generate(config, 4, 4, split, i, &label));
-    }
-  }
+  const SequencesBySplit seen = DistinctSequences(Generate, config, 4, 4, 3000);
   EXPECT_LT(seen[0].size(), 3000u) << "repeats happen within a split";
-  for (const auto& tokens : seen[0]) {
-    EXPECT_EQ(seen[1].count(tokens), 0u);
-    EXPECT_EQ(seen[2].count(tokens), 0u);
-  }
-  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+  EXPECT_EQ(SequencesInSeveralSplits(seen), 0);
 }
 
 TEST(CrossSegmentGeneratorTest, ValidationNamesTheField) {

@@ -79,19 +79,8 @@ TEST(RecallGeneratorTest, SplitsNeverShareASequence) {
   // Short keys and few pairs make repeats likely within a split, but a
   // sequence only ever lands in the split its fingerprint picks.
   const RecallConfig config = Config(10, 1);
-  std::set<std::vector<int32_t>> seen[kNumSplits];
-  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-    for (int64_t i = 0; i < 300; ++i) {
-      int32_t label;
-      seen[static_cast<int>(split)].insert(
-          Generate(config, 22, 4, split, i, &label));
-    }
-  }
-  for (const auto& tokens : seen[0]) {
-    EXPECT_EQ(seen[1].count(tokens), 0u);
-    EXPECT_EQ(seen[2].count(tokens), 0u);
-  }
-  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+  const SequencesBySplit seen = DistinctSequences(Generate, config, 22, 4, 300);
+  EXPECT_EQ(SequencesInSeveralSplits(seen), 0);
 }
 
 // The probe's accuracy on the bags of tokens of n examples per split; with
