@@ -91,7 +91,9 @@ TEST(ConfigsTest, EverySuiteLoadsAndValidates) {
     absl::StatusOr<Suite> suite =
         LoadSuite(TestWorkspace() + "/" + file, TestWorkspace());
     EXPECT_TRUE(suite.ok()) << file << ": " << suite.status();
-    if (suite.ok()) EXPECT_FALSE(suite->runs.empty()) << file;
+    if (suite.ok()) {
+      EXPECT_FALSE(suite->runs.empty()) << file;
+    }
   }
 }
 

@@ -25,7 +25,8 @@ std::string LraTaskTitle(const std::string& task) {
   return task;
 }
 
-// Copied by hand from the paper (see /work/shared/lra-reference.md).
+// Copied by hand from Table 1 of the paper (Tay et al. 2021, "Long Range
+// Arena", arXiv 2011.04006).
 const std::vector<LraAccuracyRow>& LraTable1() {
   static const auto* rows = new std::vector<LraAccuracyRow>{
       {"Transformer", {36.37, 64.27, 57.46, 42.44, 71.40}, 54.39},
@@ -47,7 +48,7 @@ const std::vector<LraAccuracyRow>& LraTable1() {
 // al. 2022, arXiv 2206.12037), S5 (Smith et al. 2023, arXiv 2208.04933) and
 // Mega (Ma et al. 2023, arXiv 2209.10655) from their papers' LRA tables as
 // relayed by Papers with Code, each consistent with the averages and Path-X
-// figures in /work/shared/lra-reference.md. The LRU (Orvieto et al. 2023,
+// figures those papers state. The LRU (Orvieto et al. 2023,
 // arXiv 2303.06349): only its average 86.3 could be verified; its per-task
 // figures are left out. The original S4 (Gu et al. 2022, arXiv 2111.00396)
 // per-task figures could not be verified and are not listed.

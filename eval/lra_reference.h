@@ -33,7 +33,7 @@ const std::vector<LraAccuracyRow>& LraTable1();
 // SIX tasks, Path-X included, with a failed Path-X counted as 50 (chance);
 // LRA's Table 1 averages FIVE. The two averages are never mixed, and none of
 // these rows is ever averaged with our results. Only figures verified
-// against /work/shared/lra-reference.md or the paper's own table are here;
+// against the paper's own table (or the averages it states) are here;
 // an unverified figure is NaN (shown as blank).
 struct SsmReferenceRow {
   std::string model;

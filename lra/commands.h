@@ -1,4 +1,6 @@
-// The `lra` subcommands as library functions, so tests can call them.
+// The `lra` subcommands as library functions, so tests can call them; each
+// command is defined in its own file, lra/command_<name>.cc. (`leaderboard`
+// and `status` are eval's: eval/commands.h.)
 #ifndef LRA_COMMANDS_H_
 #define LRA_COMMANDS_H_
 
@@ -11,6 +13,7 @@
 
 namespace lra {
 
+// `lra run` (command_run.cc).
 struct RunCommandOptions {
   std::string suite;
   std::string out = "results";
@@ -23,6 +26,7 @@ struct RunCommandOptions {
 // then trains its runs. Fails when any run failed.
 absl::Status RunCommand(const RunCommandOptions& options);
 
+// `lra data` (command_data.cc).
 struct DataCommandOptions {
   std::string task = "listops";  // Task name (defaults of that task) ...
   std::string task_file;         // ... or a TaskConfig .pbtxt.
@@ -44,6 +48,7 @@ struct DataCommandOptions {
 absl::Status DataCommand(const std::string& subcommand,
                          const DataCommandOptions& options);
 
+// `lra bench` (command_bench.cc).
 struct BenchCommandOptions {
   std::string model;
   std::string attention;
@@ -74,8 +79,10 @@ absl::StatusOr<ModelConfig> LoadBenchModel(const std::string& model_file,
 
 absl::Status BenchCommand(const BenchCommandOptions& options);
 
+// `lra list` (command_list.cc).
 absl::Status ListCommand();
 
+// `lra eval` (command_eval.cc).
 struct EvalCommandOptions {
   std::string run;        // A run's folder.
   std::string task_file;  // A TaskConfig .pbtxt.

@@ -15,8 +15,10 @@ namespace lra {
 namespace {
 
 // Stated threshold: at least 0.40 test accuracy and at least 15 points above
-// always answering the most frequent test label. (Measured: about 0.52 with
-// a majority class near 0.11; see README.)
+// the majority rate, the accuracy of always answering the most frequent
+// label of the test split (SplitMajorityRate, computed here rather than
+// assumed). Measured (the README's table of suites): 0.533 test accuracy
+// against a majority rate of 0.112.
 constexpr double kMinAccuracy = 0.40;
 constexpr double kMinMarginOverMajority = 0.15;
 

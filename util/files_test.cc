@@ -21,7 +21,7 @@ TEST(FilesTest, MissingFileIsNotFoundWithPath) {
 }
 
 TEST(FilesTest, AtomicWriteReplacesWholeFile) {
-  const std::string path = TestTmpPath("/atomic.txt";
+  const std::string path = TestTmpPath("atomic.txt");
   ASSERT_TRUE(WriteFileAtomic(path, "first version, long").ok());
   ASSERT_TRUE(WriteFileAtomic(path, "second").ok());
   std::string contents;
@@ -31,7 +31,7 @@ TEST(FilesTest, AtomicWriteReplacesWholeFile) {
 }
 
 TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
-  absl::Status status = WriteFileAtomic(TestTmpPath("/no/such/f.txt", "x");
+  absl::Status status = WriteFileAtomic(TestTmpPath("no/such/f.txt"), "x");
   EXPECT_FALSE(status.ok());
   EXPECT_NE(std::string(status.message()).find("/no/such/f.txt"),
             std::string::npos)
@@ -42,7 +42,7 @@ TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
 // as a full disk does) names the file and the reason, removes its temporary
 // file and leaves the earlier contents in place.
 TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
-  const std::string path = TestTmpPath("/full.txt";
+  const std::string path = TestTmpPath("full.txt");
   ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
   struct rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -66,7 +66,7 @@ TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
 // /dev/full fails every write with ENOSPC: the message shows the reason a
 // user sees on a full disk.
 TEST(FilesTest, DiskFullIsNamed) {
-  const std::string path = TestTmpPath("/to-full";
+  const std::string path = TestTmpPath("to-full");
   const std::string temp = path + ".tmp." + std::to_string(getpid());
   if (symlink("/dev/full", temp.c_str()) != 0) {
     GTEST_SKIP() << "cannot link /dev/full";
@@ -88,11 +88,11 @@ TEST(FilesTest, ResolvePathUsesWorkspace) {
 }
 
 TEST(FilesTest, MakeDirsCreatesParents) {
-  const std::string dir = TestTmpPath("/a/b/c";
+  const std::string dir = TestTmpPath("a/b/c");
   ASSERT_TRUE(MakeDirs(dir).ok());
   EXPECT_TRUE(FileExists(dir));
-  ASSERT_TRUE(WriteFileAtomic(TestTmpPath("/a/file", "x").ok());
-  EXPECT_FALSE(MakeDirs(TestTmpPath("/a/file").ok());
+  ASSERT_TRUE(WriteFileAtomic(TestTmpPath("a/file"), "x").ok());
+  EXPECT_FALSE(MakeDirs(TestTmpPath("a/file")).ok());
 }
 
 }  // namespace

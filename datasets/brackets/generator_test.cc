@@ -88,19 +88,8 @@ TEST(BracketsGeneratorTest, SplitsNeverShareASequence) {
   // Eight brackets allow few sequences, so splits would overlap without
   // the fingerprint.
   const BracketsConfig config = Config(8, 8, 4, 2);
-  std::set<std::vector<int32_t>> seen[kNumSplits];
-  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-    for (int64_t i = 0; i < 300; ++i) {
-      int32_t label;
-      seen[static_cast<int>(split)].insert(
-          Generate(config, 8, 5, split, i, &label));
-    }
-  }
-  for (const auto& tokens : seen[0]) {
-    EXPECT_EQ(seen[1].count(tokens), 0u);
-    EXPECT_EQ(seen[2].count(tokens), 0u);
-  }
-  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+  const SequencesBySplit seen = DistinctSequences(Generate, config, 8, 5, 300);
+  EXPECT_EQ(SequencesInSeveralSplits(seen), 0);
 }
 
 struct Features {

@@ -1,9 +1,12 @@
 // Test-only: calling a stand-in's example generator as its tests do, into a
-// fresh token vector. Shared by the generators' tests.
+// fresh token vector, and the check that splits share no sequence. Shared by
+// the generators' tests.
 #ifndef LRA_DATASETS_COMMON_GENERATOR_TESTING_H_
 #define LRA_DATASETS_COMMON_GENERATOR_TESTING_H_
 
+#include <array>
 #include <cstdint>
+#include <set>
 #include <vector>
 
 #include "datasets/dataset_base.h"
@@ -28,6 +31,36 @@ auto TokenGenerator(ExampleGenerator<Config> generate) {
     *label = generate(config, seq_len, seed, split, index, tokens.data());
     return tokens;
   };
+}
+
+// The distinct token sequences of examples [0, n) of each split (indexed by
+// Split), as `generate` (a TokenGenerator) makes them.
+using SequencesBySplit = std::array<std::set<std::vector<int32_t>>, kNumSplits>;
+template <typename Generate, typename Config>
+SequencesBySplit DistinctSequences(const Generate& generate,
+                                   const Config& config, int seq_len,
+                                   uint64_t seed, int64_t n) {
+  SequencesBySplit seen;
+  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
+    for (int64_t i = 0; i < n; ++i) {
+      int32_t label;
+      seen[static_cast<int>(split)].insert(
+          generate(config, seq_len, seed, split, i, &label));
+    }
+  }
+  return seen;
+}
+
+// How many of the sequences occur in more than one split (0 when a split
+// fingerprint keeps the splits apart).
+inline int SequencesInSeveralSplits(const SequencesBySplit& seen) {
+  int shared = 0;
+  for (int a = 0; a < kNumSplits; ++a) {
+    for (const std::vector<int32_t>& tokens : seen[a]) {
+      for (int b = a + 1; b < kNumSplits; ++b) shared += seen[b].count(tokens);
+    }
+  }
+  return shared;
 }
 
 }  // namespace lra

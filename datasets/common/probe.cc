@@ -99,6 +99,21 @@ double LinearProbeAccuracy(const Matrix& train_x, absl::Span<const int> train_y,
   return static_cast<double>(correct) / test_x.size();
 }
 
+double SplitProbeAccuracy(int64_t n, int num_classes,
+                          const ExampleFeatures& features) {
+  Matrix x[2];
+  std::vector<int> y[2];
+  const Split splits[2] = {Split::kTrain, Split::kTest};
+  for (int s = 0; s < 2; ++s) {
+    for (int64_t i = 0; i < n; ++i) {
+      int32_t label = -1;
+      x[s].push_back(features(splits[s], i, &label));
+      y[s].push_back(label);
+    }
+  }
+  return LinearProbeAccuracy(x[0], y[0], x[1], y[1], num_classes);
+}
+
 double BinnedProbeAccuracy(absl::Span<const double> train_values,
                            absl::Span<const int> train_y,
                            absl::Span<const double> test_values,

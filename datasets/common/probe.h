@@ -6,6 +6,7 @@
 #define LRA_DATASETS_COMMON_PROBE_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -22,6 +23,15 @@ using Matrix = std::vector<std::vector<double>>;  // [examples][features]
 double LinearProbeAccuracy(const Matrix& train_x, absl::Span<const int> train_y,
                            const Matrix& test_x, absl::Span<const int> test_y,
                            int num_classes, double ridge = 1e-2);
+
+// The feature row of example `index` of `split`, its label stored in *label.
+using ExampleFeatures = std::function<std::vector<double>(
+    Split split, int64_t index, int32_t* label)>;
+
+// LinearProbeAccuracy fit on the features of train examples [0, n) and
+// tested on those of test examples [0, n).
+double SplitProbeAccuracy(int64_t n, int num_classes,
+                          const ExampleFeatures& features);
 
 // Held-out accuracy of predicting the most common training label of the
 // value's bin, with `bins` equal-count bins of the training values.

@@ -66,6 +66,26 @@ TEST(ProbeTest, HistogramAndLength) {
   EXPECT_EQ(UnpaddedLength(tokens), 4);
 }
 
+TEST(ProbeTest, SplitProbeFitsOnTrainAndScoresOnTest) {
+  // The label's one-hot row: the probe learns it on train and scores 1 on
+  // test. A row that names the label only on train scores near chance.
+  std::vector<Split> seen;
+  auto one_hot = [&](Split split, int64_t index, int32_t* label) {
+    if (index == 0) seen.push_back(split);
+    *label = static_cast<int32_t>(index % 3);
+    std::vector<double> row(3, 0.0);
+    row[*label] = 1;
+    return row;
+  };
+  EXPECT_DOUBLE_EQ(SplitProbeAccuracy(300, 3, one_hot), 1.0);
+  EXPECT_EQ(seen, (std::vector<Split>{Split::kTrain, Split::kTest}));
+  auto train_only = [](Split split, int64_t index, int32_t* label) {
+    *label = static_cast<int32_t>(index % 2);
+    return std::vector<double>{split == Split::kTrain ? 1.0 * *label : 0.0};
+  };
+  EXPECT_LT(SplitProbeAccuracy(300, 2, train_only), 0.6);
+}
+
 }  // namespace
 }  // namespace probe
 }  // namespace lra

@@ -91,60 +91,34 @@ std::vector<double> FillerFeatures(const std::vector<int32_t>& tokens,
   return features;
 }
 
-probe::Matrix Features(const CrossSegmentConfig& config, Split split, int n,
-                       bool plant_leak, std::vector<int>* labels) {
-  probe::Matrix rows;
-  for (int64_t i = 0; i < n; ++i) {
-    int32_t label;
-    auto tokens = Generate(config, 64, 5, split, i, &label);
-    // The leak of a naive generator: a filler token that depends on the
-    // label.
-    if (plant_leak) tokens[60] = kFirstFillerId + label;
-    rows.push_back(FillerFeatures(tokens, config.key_length()));
-    labels->push_back(label);
-  }
-  return rows;
+// The probe's accuracy on the filler of n examples per split; with
+// `plant_leak`, the leak of a naive generator: a filler token that depends on
+// the label.
+double FillerProbeAccuracy(const CrossSegmentConfig& config, int n,
+                           bool plant_leak) {
+  return probe::SplitProbeAccuracy(
+      n, 4, [&](Split split, int64_t i, int32_t* label) {
+        auto tokens = Generate(config, 64, 5, split, i, label);
+        if (plant_leak) tokens[60] = kFirstFillerId + *label;
+        return FillerFeatures(tokens, config.key_length());
+      });
 }
 
 // Nothing after the key predicts the label: a linear probe on the filler
 // stays at chance, and the same probe finds a planted leak.
 TEST(CrossSegmentGeneratorTest, NothingAfterTheKeyPredictsTheLabel) {
   const CrossSegmentConfig config = Config(1, 4);
-  std::vector<int> train_y, test_y;
-  const probe::Matrix train =
-      Features(config, Split::kTrain, 3000, false, &train_y);
-  const probe::Matrix test =
-      Features(config, Split::kTest, 3000, false, &test_y);
-  EXPECT_LT(probe::LinearProbeAccuracy(train, train_y, test, test_y, 4), 0.29);
-
-  std::vector<int> leaky_train_y, leaky_test_y;
-  const probe::Matrix leaky_train =
-      Features(config, Split::kTrain, 3000, true, &leaky_train_y);
-  const probe::Matrix leaky_test =
-      Features(config, Split::kTest, 3000, true, &leaky_test_y);
-  EXPECT_GT(probe::LinearProbeAccuracy(leaky_train, leaky_train_y, leaky_test,
-                                       leaky_test_y, 4),
-            0.9);
+  EXPECT_LT(FillerProbeAccuracy(config, 3000, false), 0.29);
+  EXPECT_GT(FillerProbeAccuracy(config, 3000, true), 0.9);
 }
 
 TEST(CrossSegmentGeneratorTest, SplitsNeverShareASequence) {
   // Three filler tokens: 4096 fillers, so repeats within a split are
   // common, but a filler only ever lands in the split its fingerprint picks.
   const CrossSegmentConfig config = Config(1, 2);
-  std::set<std::vector<int32_t>> seen[kNumSplits];
-  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-    for (int64_t i = 0; i < 3000; ++i) {
-      int32_t label;
-      seen[static_cast<int>(split)].insert(
-          Generate(config, 4, 4, split, i, &label));
-    }
-  }
+  const SequencesBySplit seen = DistinctSequences(Generate, config, 4, 4, 3000);
   EXPECT_LT(seen[0].size(), 3000u) << "repeats happen within a split";
-  for (const auto& tokens : seen[0]) {
-    EXPECT_EQ(seen[1].count(tokens), 0u);
-    EXPECT_EQ(seen[2].count(tokens), 0u);
-  }
-  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+  EXPECT_EQ(SequencesInSeveralSplits(seen), 0);
 }
 
 TEST(CrossSegmentGeneratorTest, ValidationNamesTheField) {

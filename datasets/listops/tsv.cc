@@ -126,7 +126,8 @@ absl::StatusOr<ListOpsExamples> ReadListOpsTsv(const std::string& path,
 }
 
 absl::StatusOr<std::string> FormatSource(absl::Span<const uint8_t> ids) {
-  ASSIGN_OR_RETURN(int valid, Evaluate(ids));
+  // Only a well-formed expression is formatted; its value is not needed.
+  RETURN_IF_ERROR(Evaluate(ids).status());
   // Pass 1: the number of arguments of the operator at each position, since
   // an operator with n arguments opens n + 1 parentheses before its name.
   std::vector<int> num_args(ids.size(), 0);

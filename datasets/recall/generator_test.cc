@@ -79,54 +79,27 @@ TEST(RecallGeneratorTest, SplitsNeverShareASequence) {
   // Short keys and few pairs make repeats likely within a split, but a
   // sequence only ever lands in the split its fingerprint picks.
   const RecallConfig config = Config(10, 1);
-  std::set<std::vector<int32_t>> seen[kNumSplits];
-  for (Split split : {Split::kTrain, Split::kVal, Split::kTest}) {
-    for (int64_t i = 0; i < 300; ++i) {
-      int32_t label;
-      seen[static_cast<int>(split)].insert(
-          Generate(config, 22, 4, split, i, &label));
-    }
-  }
-  for (const auto& tokens : seen[0]) {
-    EXPECT_EQ(seen[1].count(tokens), 0u);
-    EXPECT_EQ(seen[2].count(tokens), 0u);
-  }
-  for (const auto& tokens : seen[1]) EXPECT_EQ(seen[2].count(tokens), 0u);
+  const SequencesBySplit seen = DistinctSequences(Generate, config, 22, 4, 300);
+  EXPECT_EQ(SequencesInSeveralSplits(seen), 0);
 }
 
-probe::Matrix Bags(const RecallConfig& config, Split split, int n,
-                   bool plant_leak, std::vector<int>* labels) {
-  probe::Matrix bags;
-  for (int64_t i = 0; i < n; ++i) {
-    int32_t label;
-    auto tokens = Generate(config, 28, 5, split, i, &label);
-    // The leak of a naive generator: an extra copy of the answer's value.
-    if (plant_leak) tokens[27] = kFirstValueId + label;
-    bags.push_back(probe::TokenHistogram(tokens, kVocabSize));
-    labels->push_back(label);
-  }
-  return bags;
+// The probe's accuracy on the bags of tokens of n examples per split; with
+// `plant_leak`, the leak of a naive generator: an extra copy of the answer's
+// value.
+double BagProbeAccuracy(const RecallConfig& config, int n, bool plant_leak) {
+  return probe::SplitProbeAccuracy(
+      n, kNumValues, [&](Split split, int64_t i, int32_t* label) {
+        auto tokens = Generate(config, 28, 5, split, i, label);
+        if (plant_leak) tokens[27] = kFirstValueId + *label;
+        return probe::TokenHistogram(tokens, kVocabSize);
+      });
 }
 
 TEST(RecallGeneratorTest, TheBagOfTokensCarriesNoLabel) {
   // Short sequences (12 pairs) are where unbalanced values would show most.
   const RecallConfig config = Config(12, 1);
-  std::vector<int> train_y, test_y;
-  const probe::Matrix train =
-      Bags(config, Split::kTrain, 2000, false, &train_y);
-  const probe::Matrix test = Bags(config, Split::kTest, 2000, false, &test_y);
-  const double accuracy =
-      probe::LinearProbeAccuracy(train, train_y, test, test_y, kNumValues);
-  EXPECT_LT(accuracy, 0.125);
-
-  std::vector<int> leaky_train_y, leaky_test_y;
-  const probe::Matrix leaky_train =
-      Bags(config, Split::kTrain, 1000, true, &leaky_train_y);
-  const probe::Matrix leaky_test =
-      Bags(config, Split::kTest, 1000, true, &leaky_test_y);
-  EXPECT_GT(probe::LinearProbeAccuracy(leaky_train, leaky_train_y, leaky_test,
-                                       leaky_test_y, kNumValues),
-            0.3);
+  EXPECT_LT(BagProbeAccuracy(config, 2000, false), 0.125);
+  EXPECT_GT(BagProbeAccuracy(config, 1000, true), 0.3);
 }
 
 TEST(RecallGeneratorTest, FewerValuesMakeAShortVersion) {
