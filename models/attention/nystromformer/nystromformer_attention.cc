@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
-#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -44,20 +43,12 @@ void Gemm(bool transpose_a, bool transpose_b, int M, int N, int K, float alpha,
 // Softmax of row x [n] in place; -inf entries get weight 0. A row of only
 // -inf becomes zeros.
 void SoftmaxRow(float* x, int n) {
-  float max_value = kNegInf;
-#pragma omp simd reduction(max : max_value)
-  for (int i = 0; i < n; ++i) max_value = std::max(max_value, x[i]);
+  const float max_value = RowMax(x, n);
   if (max_value == kNegInf) {
     std::fill(x, x + n, 0.0f);
     return;
   }
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int i = 0; i < n; ++i) {
-    x[i] = internal::FastExp(x[i] - max_value);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
+  const float inv = 1.0f / ExpShifted(x, n, max_value, 1.0f, x);
 #pragma omp simd
   for (int i = 0; i < n; ++i) x[i] *= inv;
 }
