@@ -63,11 +63,18 @@ inline void Tile(const float* a, int64_t a_rs, int64_t a_cs, int k,
 
 // All m rows of one column block: tiles of R rows, then of 4 and 1.
 template <int NV>
-void ColumnBlock(int m, int k, const float* a, int64_t a_rs, int64_t a_cs,
-                 const float* b, int64_t b_rs, __mmask16 tail, float* c,
-                 int64_t ldc, bool accumulate, float alpha) {
-  // About 24 accumulators, leaving registers for NV loads and a broadcast.
-  constexpr int R = NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 6;
+__attribute__((noinline)) void ColumnBlock(int m, int k, const float* a,
+                                           int64_t a_rs, int64_t a_cs,
+                                           const float* b, int64_t b_rs,
+                                           __mmask16 tail, float* c,
+                                           int64_t ldc, bool accumulate,
+                                           float alpha) {
+  // 16 to 24 accumulators, leaving registers for NV loads and a broadcast:
+  // 6 x 4 made GCC spill a B vector (measured on one core: [128, 32] x
+  // [32, 256] at about 140 GFLOP/s with 6 rows, 170 with 5). noinline keeps
+  // each width's code from shifting the others' (without it, changing the
+  // 4-vector tile moved the 2-vector tile from about 205 to 135 GFLOP/s).
+  constexpr int R = NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 5;
   int i = 0;
   for (; i + R <= m; i += R) {
     Tile<NV, R>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
