@@ -48,6 +48,18 @@ void BatchedMatmul(int batch, int m, int n, int k, StridedMatrix a,
                    int64_t b_batch_stride, float* c, int64_t ldc,
                    int64_t c_batch_stride, bool accumulate);
 
+// Row helpers for the elementwise steps between products (softmax rows,
+// feature maps), vectorised explicitly: GCC does not if-convert the
+// branches of internal::FastExp, so a plain `omp simd` loop over it stays
+// scalar. Same accuracy as FastExp (about 2 ulp); exp of -inf is 0.
+
+// The largest of x [n] (-inf when n == 0).
+float RowMax(const float* x, int64_t n);
+
+// y [n] = exp(x - shift) * scale (y may be x, or nullptr for the sum only);
+// returns the sum of the values.
+float ExpShifted(const float* x, int64_t n, float shift, float scale, float* y);
+
 }  // namespace lra
 
 #endif  // LRA_MODELS_BATCHED_MATMUL_H_

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
-#include "models/internal/fast_math.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -20,35 +19,32 @@ constexpr int kChunk = 64;
 // real may be nullptr) are zero, so they add nothing to any sum.
 void Features(const float* x, int64_t rows, int dh, const uint8_t* real,
               float* f) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * dh;
-    float* fr = f + r * dh;
-    if (real != nullptr && !real[r]) {
-      std::fill(fr, fr + dh, 0.0f);
-      continue;
-    }
+  // exp(min(x, 0)) on every entry, then x + 1 where x > 0: branch-free.
+  const int64_t n = rows * dh;
 #pragma omp simd
-    for (int a = 0; a < dh; ++a) {
-      fr[a] = xr[a] > 0.0f ? xr[a] + 1.0f : internal::FastExp(xr[a]);
-    }
+  for (int64_t e = 0; e < n; ++e) f[e] = (x[e] < 0.0f ? x[e] : 0.0f);
+  ExpShifted(f, n, 0.0f, 1.0f, f);
+#pragma omp simd
+  for (int64_t e = 0; e < n; ++e) f[e] = x[e] > 0.0f ? x[e] + 1.0f : f[e];
+  if (real == nullptr) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (!real[r]) std::fill(f + r * dh, f + (r + 1) * dh, 0.0f);
   }
 }
 
 // dx [rows, Dh] = df * phi'(x); zero rows where real[r] == 0.
 void FeaturesBackward(const float* x, const float* df, int64_t rows, int dh,
                       const uint8_t* real, float* dx) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * dh;
-    const float* dr = df + r * dh;
-    float* out = dx + r * dh;
-    if (real != nullptr && !real[r]) {
-      std::fill(out, out + dh, 0.0f);
-      continue;
-    }
+  // phi'(x) = exp(min(x, 0)).
+  const int64_t n = rows * dh;
 #pragma omp simd
-    for (int a = 0; a < dh; ++a) {
-      out[a] = dr[a] * (xr[a] > 0.0f ? 1.0f : internal::FastExp(xr[a]));
-    }
+  for (int64_t e = 0; e < n; ++e) dx[e] = (x[e] < 0.0f ? x[e] : 0.0f);
+  ExpShifted(dx, n, 0.0f, 1.0f, dx);
+#pragma omp simd
+  for (int64_t e = 0; e < n; ++e) dx[e] *= df[e];
+  if (real == nullptr) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (!real[r]) std::fill(dx + r * dh, dx + (r + 1) * dh, 0.0f);
   }
 }
 

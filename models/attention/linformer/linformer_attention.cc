@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
-#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -102,16 +101,7 @@ void LinformerAttention::Forward(const AttentionInputs& in, float* out) {
            scale_);
     for (int i = 0; i < N; ++i) {
       float* wi = w + int64_t(i) * K;
-      float max_score = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : max_score)
-      for (int r = 0; r < K; ++r) max_score = std::max(max_score, wi[r]);
-      float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-      for (int r = 0; r < K; ++r) {
-        wi[r] = internal::FastExp(wi[r] - max_score);
-        sum += wi[r];
-      }
-      const float inv = 1.0f / sum;
+      const float inv = 1.0f / ExpShifted(wi, K, RowMax(wi, K), 1.0f, wi);
 #pragma omp simd
       for (int r = 0; r < K; ++r) wi[r] *= inv;
     }

@@ -9,7 +9,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
-#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -18,17 +17,30 @@ namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-float Dot(const float* a, const float* b, int n) {
+float Dot(const float* a, const float* b, int64_t n) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-  for (int x = 0; x < n; ++x) sum += a[x] * b[x];
+  for (int64_t x = 0; x < n; ++x) sum += a[x] * b[x];
   return sum;
 }
 
 // y [n] += alpha x [n].
-void Axpy(float alpha, const float* x, int n, float* y) {
+void Axpy(float alpha, const float* x, int64_t n, float* y) {
 #pragma omp simd
-  for (int i = 0; i < n; ++i) y[i] += alpha * x[i];
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+// xm [N, Dh] = x with the rows of padded positions zeroed.
+void MaskedRows(const float* x, const uint8_t* is_real, int N, int Dh,
+                float* xm) {
+  for (int j = 0; j < N; ++j) {
+    float* row = xm + int64_t(j) * Dh;
+    if (is_real[j]) {
+      std::copy_n(x + int64_t(j) * Dh, Dh, row);
+    } else {
+      std::fill(row, row + Dh, 0.0f);
+    }
+  }
 }
 
 // c [M, N] = alpha op(a) op(b) + beta c with beta 0 or 1, where op(a) is
@@ -44,20 +56,12 @@ void Gemm(bool transpose_a, bool transpose_b, int M, int N, int K, float alpha,
 // Softmax of row x [n] in place; -inf entries get weight 0. A row of only
 // -inf becomes zeros.
 void SoftmaxRow(float* x, int n) {
-  float max_value = kNegInf;
-#pragma omp simd reduction(max : max_value)
-  for (int i = 0; i < n; ++i) max_value = std::max(max_value, x[i]);
+  const float max_value = RowMax(x, n);
   if (max_value == kNegInf) {
     std::fill(x, x + n, 0.0f);
     return;
   }
-  float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-  for (int i = 0; i < n; ++i) {
-    x[i] = internal::FastExp(x[i] - max_value);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
+  const float inv = 1.0f / ExpShifted(x, n, max_value, 1.0f, x);
 #pragma omp simd
   for (int i = 0; i < n; ++i) x[i] *= inv;
 }
@@ -134,6 +138,11 @@ int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
 
 }  // namespace
 
+int64_t NystromformerAttention::ConvScratchOffset() const {
+  const int64_t m = m_, Dh = shape_.head_dim, N = shape_.seq_len;
+  return 4 * RoundUp16(m * Dh) + 10 * RoundUp16(m * m) + RoundUp16(N * m);
+}
+
 int NystromformerAttention::SegmentStart(int l, int n, int landmarks) {
   return static_cast<int>(int64_t(l) * n / landmarks);
 }
@@ -155,8 +164,8 @@ NystromformerAttention::NystromformerAttention(const AttentionShape& shape,
   // Backward: du, dw, dq~, dk~ [m, Dh]; dZ, dA [m, m]; eight [m, m] for the
   // pinv backward; one [N, m] matrix (dF, then dB; in Forward the weights
   // after dropout). Forward uses the first pieces.
-  scratch_floats_ = 4 * RoundUp16(int64_t(m) * Dh) + 10 * RoundUp16(mm) +
-                    RoundUp16(int64_t(N) * m);
+  // The convolution: the masked values and their gradient, [N, Dh] each.
+  scratch_floats_ = ConvScratchOffset() + 2 * RoundUp16(int64_t(N) * Dh);
   scratch_ = Tensor({num_threads_, scratch_floats_});
   if (conv_ > 0) {
     conv_weight_ = Tensor({H, conv_});
@@ -320,17 +329,19 @@ void NystromformerAttention::ForwardHead(int b, int h, float* out,
     }
     Matmul(N, Dh, mb, RowMajor(fd, mb), RowMajor(u, Dh), o, Dh, false);
   }
-  // The depthwise convolution skip over the masked values, centred on i.
+  // The depthwise convolution skip over the masked values, centred on i:
+  // rows are contiguous, so tap t is one long axpy of the values shifted by
+  // t - half rows.
   if (conv_ > 0) {
     const float* cw = conv_weight_.data() + int64_t(h) * conv_;
-    const int half = conv_ / 2;
-    for (int i = 0; i < N; ++i) {
-      float* oi = o + int64_t(i) * Dh;
-      for (int t = 0; t < conv_; ++t) {
-        const int j = i + t - half;
-        if (j < 0 || j >= N || !is_real[j]) continue;
-        Axpy(cw[t], v + int64_t(j) * Dh, Dh, oi);
-      }
+    float* vm = scratch + ConvScratchOffset();  // [N, Dh]
+    MaskedRows(v, is_real, N, Dh, vm);
+    for (int t = 0; t < conv_; ++t) {
+      const int shift = t - conv_ / 2;
+      const int lo = std::max(0, -shift), hi = std::min(N, N - shift);
+      if (hi <= lo) continue;
+      Axpy(cw[t], vm + int64_t(lo + shift) * Dh, (hi - lo) * Dh,
+           o + int64_t(lo) * Dh);
     }
   }
 }
@@ -377,18 +388,30 @@ void NystromformerAttention::BackwardHead(int b, int h, const float* dout,
   std::fill(dv, dv + int64_t(N) * Dh, 0.0f);
 
   if (conv_ > 0) {
+    // out_i += cw[t] vm_{i+t-half}: dvm_j += cw[t] g_{j-t+half} (kept at
+    // real rows only) and d(cw[t]) = sum_i g_i . vm_{i+t-half}, one long
+    // axpy and one long dot per tap.
     const float* cw = conv_weight_.data() + int64_t(h) * conv_;
     float* partial = conv_partial_.data() + bh * conv_;
-    const int half = conv_ / 2;
+    float* vm = scratch + ConvScratchOffset();     // [N, Dh]
+    float* dvm = vm + RoundUp16(int64_t(N) * Dh);  // [N, Dh]
+    MaskedRows(v, is_real, N, Dh, vm);
+    std::fill(dvm, dvm + int64_t(N) * Dh, 0.0f);
     for (int t = 0; t < conv_; ++t) {
-      float sum = 0.0f;
-      for (int i = 0; i < N; ++i) {
-        const int j = i + t - half;
-        if (j < 0 || j >= N || !is_real[j]) continue;
-        Axpy(cw[t], g + int64_t(i) * Dh, Dh, dv + int64_t(j) * Dh);
-        sum += Dot(g + int64_t(i) * Dh, v + int64_t(j) * Dh, Dh);
+      const int shift = t - conv_ / 2;
+      const int lo = std::max(0, -shift), hi = std::min(N, N - shift);
+      if (hi <= lo) {
+        partial[t] = 0.0f;
+        continue;
       }
-      partial[t] = sum;
+      const int64_t count = int64_t(hi - lo) * Dh;
+      Axpy(cw[t], g + int64_t(lo) * Dh, count, dvm + int64_t(lo + shift) * Dh);
+      partial[t] =
+          Dot(g + int64_t(lo) * Dh, vm + int64_t(lo + shift) * Dh, count);
+    }
+    for (int j = 0; j < N; ++j) {
+      if (is_real[j])
+        Axpy(1.0f, dvm + int64_t(j) * Dh, Dh, dv + int64_t(j) * Dh);
     }
   }
   if (n == 0) return;

@@ -41,6 +41,9 @@ class NystromformerAttention : public Attention {
   void ForwardHead(int b, int h, float* out, float* scratch);
   void BackwardHead(int b, int h, const float* dout, float* dq, float* dk,
                     float* dv, float* scratch);
+  // Where the convolution's two [N, Dh] matrices start in a thread's
+  // scratch (after the landmark and [N, m] pieces).
+  int64_t ConvScratchOffset() const;
   // The attention-dropout factor of F's element (i, l) in head (b, h).
   float DropoutFactor(int b, int h, int i, int l) const;
 

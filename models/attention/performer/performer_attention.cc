@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
-#include "models/internal/fast_math.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -142,18 +141,12 @@ void PerformerAttention::QueryFeatures(const float* u, int rows,
     if (kernel_ == Kernel::kRelu) {
 #pragma omp simd
       for (int m = 0; m < M; ++m) {
-        pr[m] = std::max(ur[m], 0.0f) * inv_sqrt_m + kReluEpsilon;
+        pr[m] = (ur[m] > 0.0f ? ur[m] : 0.0f) * inv_sqrt_m + kReluEpsilon;
       }
       continue;
     }
     // The row's own max: it scales numerator and denominator alike.
-    float c = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : c)
-    for (int m = 0; m < M; ++m) c = std::max(c, ur[m]);
-#pragma omp simd
-    for (int m = 0; m < M; ++m) {
-      pr[m] = internal::FastExp(ur[m] - c) * inv_sqrt_m;
-    }
+    ExpShifted(ur, M, RowMax(ur, M), inv_sqrt_m, pr);
   }
 }
 
@@ -170,13 +163,10 @@ void PerformerAttention::KeyFeatures(const float* u, int rows,
     } else if (kernel_ == Kernel::kRelu) {
 #pragma omp simd
       for (int m = 0; m < M; ++m) {
-        pr[m] = std::max(ur[m], 0.0f) * inv_sqrt_m + kReluEpsilon;
+        pr[m] = (ur[m] > 0.0f ? ur[m] : 0.0f) * inv_sqrt_m + kReluEpsilon;
       }
     } else {
-#pragma omp simd
-      for (int m = 0; m < M; ++m) {
-        pr[m] = internal::FastExp(ur[m] - c) * inv_sqrt_m;
-      }
+      ExpShifted(ur, M, c, inv_sqrt_m, pr);
     }
   }
 }
@@ -255,9 +245,7 @@ void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
         float block_max = kNegInf;
         for (int r = 0; r < rows; ++r) {
           if (block_real != nullptr && !block_real[r]) continue;
-          const float* ur = u + int64_t(r) * M;
-#pragma omp simd reduction(max : block_max)
-          for (int m = 0; m < M; ++m) block_max = std::max(block_max, ur[m]);
+          block_max = std::max(block_max, RowMax(u + int64_t(r) * M, M));
         }
         if (block_max > c) {
           if (c != kNegInf) {

@@ -82,8 +82,14 @@ struct HeadView {
 
 float Dot(const float* a, const float* b, int n) {
   float s = 0.0f;
+#pragma omp simd reduction(+ : s)
   for (int d = 0; d < n; ++d) s += a[d] * b[d];
   return s;
+}
+
+// log N_ij; 0 without a libm call for the usual single round.
+float LogCount(int count) {
+  return count == 1 ? 0.0f : std::log(static_cast<float>(count));
 }
 
 }  // namespace
@@ -288,9 +294,8 @@ void ReformerAttention::Forward(const AttentionInputs& in, float* out) {
         int count = 0;
         float max_score = -std::numeric_limits<float>::infinity();
         view.ForEachKey(i, alone, [&](int, int, int j) {
-          const float s =
-              Dot(qi, keys + int64_t(j) * Dh, Dh) * scale -
-              std::log(static_cast<float>(view.DuplicateCount(i, j)));
+          const float s = Dot(qi, keys + int64_t(j) * Dh, Dh) * scale -
+                          LogCount(view.DuplicateCount(i, j));
           scores[count++] = s;
           max_score = std::max(max_score, s);
         });
@@ -310,6 +315,7 @@ void ReformerAttention::Forward(const AttentionInputs& in, float* out) {
                                                          : 0.0f;
           }
           const float* vj = v + int64_t(j) * Dh;
+#pragma omp simd
           for (int d = 0; d < Dh; ++d) oi[d] += p * vj[d];
         });
         std::copy(oi, oi + Dh, saved + int64_t(i) * Dh);
@@ -359,8 +365,7 @@ void ReformerAttention::Backward(const float* dout,
         view.ForEachKey(i, view.Alone(i), [&](int r, int slot, int j) {
           const float* kj = keys + int64_t(j) * Dh;
           const float s =
-              Dot(qi, kj, Dh) * scale -
-              std::log(static_cast<float>(view.DuplicateCount(i, j)));
+              Dot(qi, kj, Dh) * scale - LogCount(view.DuplicateCount(i, j));
           const float p = std::exp(s - lse[i]);
           float factor = 1.0f;
           if (dropout_active_) {
@@ -371,10 +376,12 @@ void ReformerAttention::Backward(const float* dout,
           const float* vj = v + int64_t(j) * Dh;
           float* dvj = dv + int64_t(j) * Dh;
           const float pf = p * factor;
+#pragma omp simd
           for (int d = 0; d < Dh; ++d) dvj[d] += pf * gi[d];
           const float dp = factor * Dot(gi, vj, Dh);
           const float ds = p * (dp - d_i) * scale;
           float* dkj = dkeys + int64_t(j) * Dh;
+#pragma omp simd
           for (int d = 0; d < Dh; ++d) {
             dqi[d] += ds * kj[d];
             dkj[d] += ds * qi[d];

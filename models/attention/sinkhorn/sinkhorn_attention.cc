@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/batched_matmul.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -17,36 +18,77 @@ constexpr int kMaxBlock = 64;
 
 float Dot(const float* a, const float* b, int n) {
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (int x = 0; x < n; ++x) sum += a[x] * b[x];
   return sum;
 }
 
 // In place: m[u, w] -= logsumexp over w (rows) or over u (columns) of an
-// [n, n] matrix.
-void NormaliseLog(float* m, int n, bool rows) {
+// [n, n] matrix. col: 3 n floats of scratch. Column steps sweep whole rows,
+// so both directions vectorise.
+void NormaliseLog(float* m, int n, bool rows, float* col) {
+  if (rows) {
+    for (int a = 0; a < n; ++a) {
+      float* row = m + int64_t(a) * n;
+      const float max_value = RowMax(row, n);
+      const float lse =
+          max_value + std::log(ExpShifted(row, n, max_value, 1.0f, nullptr));
+#pragma omp simd
+      for (int c = 0; c < n; ++c) row[c] -= lse;
+    }
+    return;
+  }
+  float *max_value = col, *sum = col + n, *tmp = col + 2 * n;
+  std::fill(max_value, max_value + n, -std::numeric_limits<float>::infinity());
+  std::fill(sum, sum + n, 0.0f);
   for (int a = 0; a < n; ++a) {
-    auto at = [&](int c) -> float& {
-      return rows ? m[int64_t(a) * n + c] : m[int64_t(c) * n + a];
-    };
-    float max_value = -std::numeric_limits<float>::infinity();
-    for (int c = 0; c < n; ++c) max_value = std::max(max_value, at(c));
-    float sum = 0.0f;
-    for (int c = 0; c < n; ++c) sum += std::exp(at(c) - max_value);
-    const float lse = max_value + std::log(sum);
-    for (int c = 0; c < n; ++c) at(c) -= lse;
+    const float* row = m + int64_t(a) * n;
+#pragma omp simd
+    for (int c = 0; c < n; ++c)
+      max_value[c] = row[c] > max_value[c] ? row[c] : max_value[c];
+  }
+  for (int a = 0; a < n; ++a) {
+    const float* row = m + int64_t(a) * n;
+#pragma omp simd
+    for (int c = 0; c < n; ++c) tmp[c] = row[c] - max_value[c];
+    ExpShifted(tmp, n, 0.0f, 1.0f, tmp);
+#pragma omp simd
+    for (int c = 0; c < n; ++c) sum[c] += tmp[c];
+  }
+  for (int c = 0; c < n; ++c) max_value[c] += std::log(sum[c]);  // lse
+  for (int a = 0; a < n; ++a) {
+    float* row = m + int64_t(a) * n;
+#pragma omp simd
+    for (int c = 0; c < n; ++c) row[c] -= max_value[c];
   }
 }
 
 // Backward of NormaliseLog, given its output y: dx = dy - exp(y) * (sum of dy
-// along the normalised axis). In place on d.
-void NormaliseLogBackward(const float* y, float* d, int n, bool rows) {
+// along the normalised axis). In place on d; col: 2 n floats of scratch.
+void NormaliseLogBackward(const float* y, float* d, int n, bool rows,
+                          float* col) {
+  float *sum = col, *tmp = col + n;
+  if (!rows) {
+    std::fill(sum, sum + n, 0.0f);
+    for (int a = 0; a < n; ++a) {
+      const float* dr = d + int64_t(a) * n;
+#pragma omp simd
+      for (int c = 0; c < n; ++c) sum[c] += dr[c];
+    }
+  }
   for (int a = 0; a < n; ++a) {
-    auto idx = [&](int c) {
-      return rows ? int64_t(a) * n + c : int64_t(c) * n + a;
-    };
-    float sum = 0.0f;
-    for (int c = 0; c < n; ++c) sum += d[idx(c)];
-    for (int c = 0; c < n; ++c) d[idx(c)] -= std::exp(y[idx(c)]) * sum;
+    float* dr = d + int64_t(a) * n;
+    ExpShifted(y + int64_t(a) * n, n, 0.0f, 1.0f, tmp);
+    if (rows) {
+      float row_sum = 0.0f;
+#pragma omp simd reduction(+ : row_sum)
+      for (int c = 0; c < n; ++c) row_sum += dr[c];
+#pragma omp simd
+      for (int c = 0; c < n; ++c) dr[c] -= tmp[c] * row_sum;
+    } else {
+#pragma omp simd
+      for (int c = 0; c < n; ++c) dr[c] -= tmp[c] * sum[c];
+    }
   }
 }
 
@@ -77,6 +119,10 @@ SinkhornAttention::SinkhornAttention(const AttentionShape& shape, int block,
   d_log_ = Tensor({B, H, nb, nb});
   d_summaries_ = Tensor({B, H, nb, Dh});
   sortnet_partial_ = Tensor({B, H, Dh, nb});
+  masked_k_ = Tensor({B, H, nb * bs, Dh});
+  masked_v_ = Tensor({B, H, nb * bs, Dh});
+  d_masked_ = Tensor({B, H, nb * bs, Dh});
+  columns_ = Tensor({B, H, 3 * nb});
 }
 
 int SinkhornAttention::BlockEnd(int u) const {
@@ -153,39 +199,36 @@ void SinkhornAttention::Forward(const AttentionInputs& in, float* out) {
     // Sorting scores and Sinkhorn normalisation in log space.
     float* logs = log_sort_.data() + int64_t(bh) * steps_ * nb * nb;
     const float* net = sortnet_.data() + int64_t(h) * Dh * nb;  // [Dh, nb]
-    for (int u = 0; u < nb; ++u) {
-      for (int w = 0; w < nb; ++w) {
-        float s = 0.0f;
-        for (int x = 0; x < Dh; ++x) s += summary[u * Dh + x] * net[x * nb + w];
-        logs[u * nb + w] = s / temperature_;
-      }
-    }
+    float* col = columns_.data() + int64_t(bh) * 3 * nb;        // [3 nb]
+    Matmul(nb, nb, Dh, RowMajor(summary, Dh), RowMajor(net, nb), logs, nb,
+           false, 1.0f / temperature_);
     for (int step = 1; step < steps_; ++step) {
       float* m = logs + int64_t(step) * nb * nb;
       std::copy_n(m - nb * nb, nb * nb, m);
-      NormaliseLog(m, nb, /*rows=*/step % 2 == 1);
+      NormaliseLog(m, nb, /*rows=*/step % 2 == 1, col);
     }
     float* sort = sort_.data() + int64_t(bh) * nb * nb;
     const float* last = logs + int64_t(steps_ - 1) * nb * nb;
-    for (int e = 0; e < nb * nb; ++e) sort[e] = std::exp(last[e]);
-    // Softly sorted partner blocks over real keys only.
+    ExpShifted(last, int64_t(nb) * nb, 0.0f, 1.0f, sort);
+    // Softly sorted partner blocks over real keys only: with K and V
+    // copied with padded (and past-the-end) rows zeroed, viewed as
+    // [nb, bs Dh], sorted = S K and S V.
     float* sk = sorted_k_.data() + int64_t(bh) * nb * bs * Dh;
     float* sv = sorted_v_.data() + int64_t(bh) * nb * bs * Dh;
-    std::fill(sk, sk + int64_t(nb) * bs * Dh, 0.0f);
-    std::fill(sv, sv + int64_t(nb) * bs * Dh, 0.0f);
-    for (int u = 0; u < nb; ++u) {
-      for (int w = 0; w < nb; ++w) {
-        const float s = sort[u * nb + w];
-        for (int j = w * bs; j < BlockEnd(w); ++j) {
-          if (!real(b, j)) continue;
-          const int t = j - w * bs;
-          for (int x = 0; x < Dh; ++x) {
-            sk[(int64_t(u) * bs + t) * Dh + x] += s * k[j * Dh + x];
-            sv[(int64_t(u) * bs + t) * Dh + x] += s * v[j * Dh + x];
-          }
-        }
+    float* km = masked_k_.data() + int64_t(bh) * nb * bs * Dh;
+    float* vm = masked_v_.data() + int64_t(bh) * nb * bs * Dh;
+    for (int j = 0; j < nb * bs; ++j) {
+      const bool keep = j < N && real(b, j);
+      for (int x = 0; x < Dh; ++x) {
+        km[int64_t(j) * Dh + x] = keep ? k[int64_t(j) * Dh + x] : 0.0f;
+        vm[int64_t(j) * Dh + x] = keep ? v[int64_t(j) * Dh + x] : 0.0f;
       }
     }
+    const int width = bs * Dh;
+    Matmul(nb, width, nb, RowMajor(sort, nb), RowMajor(km, width), sk, width,
+           false);
+    Matmul(nb, width, nb, RowMajor(sort, nb), RowMajor(vm, width), sv, width,
+           false);
     // Each query: its own block's keys (slots 0..bs-1) and the sorted
     // partner's (slots bs..2bs-1).
     for (int i = 0; i < N; ++i) {
@@ -295,53 +338,49 @@ void SinkhornAttention::Backward(const float* dout,
       }
     }
     // Through the soft sort: sorted[u, t] = sum_w S[u, w] k/v[w, t].
+    // With the masked copies Km, Vm [nb, bs Dh]: dS = dSK Km^T + dSV Vm^T,
+    // dKm = S^T dSK, dVm = S^T dSV (added at real keys only).
     const float* sort = sort_.data() + int64_t(bh) * nb * nb;
     float* d_log = d_log_.data() + int64_t(bh) * nb * nb;  // [nb, nb]
-    for (int u = 0; u < nb; ++u) {
-      for (int w = 0; w < nb; ++w) {
-        const float s = sort[u * nb + w];
-        float ds = 0.0f;
-        for (int j = w * bs; j < BlockEnd(w); ++j) {
-          if (!real(b, j)) continue;
-          const int64_t slot = (int64_t(u) * bs + (j - w * bs)) * Dh;
-          ds += Dot(dsk + slot, k + int64_t(j) * Dh, Dh) +
-                Dot(dsv + slot, v + int64_t(j) * Dh, Dh);
-          for (int x = 0; x < Dh; ++x) {
-            dk[int64_t(j) * Dh + x] += s * dsk[slot + x];
-            dv[int64_t(j) * Dh + x] += s * dsv[slot + x];
-          }
+    const float* km = masked_k_.data() + int64_t(bh) * nb * bs * Dh;
+    const float* vm = masked_v_.data() + int64_t(bh) * nb * bs * Dh;
+    float* dm = d_masked_.data() + int64_t(bh) * nb * bs * Dh;
+    const int width = bs * Dh;
+    Matmul(nb, nb, width, RowMajor(dsk, width), Transposed(km, width), d_log,
+           nb, false);
+    Matmul(nb, nb, width, RowMajor(dsv, width), Transposed(vm, width), d_log,
+           nb, true);
+    // S = exp(L): dL = dS * S.
+#pragma omp simd
+    for (int e = 0; e < nb * nb; ++e) d_log[e] *= sort[e];
+    for (int pass = 0; pass < 2; ++pass) {
+      Matmul(nb, width, nb, Transposed(sort, nb),
+             RowMajor(pass == 0 ? dsk : dsv, width), dm, width, false);
+      float* target = pass == 0 ? dk : dv;
+      for (int j = 0; j < N; ++j) {
+        if (!real(b, j)) continue;
+#pragma omp simd
+        for (int x = 0; x < Dh; ++x) {
+          target[int64_t(j) * Dh + x] += dm[int64_t(j) * Dh + x];
         }
-        // S = exp(L): dL = dS * S.
-        d_log[u * nb + w] = ds * s;
       }
     }
     // Back through the Sinkhorn steps to the scaled scores.
     const float* logs = log_sort_.data() + int64_t(bh) * steps_ * nb * nb;
+    float* col = columns_.data() + int64_t(bh) * 3 * nb;
     for (int step = steps_ - 1; step >= 1; --step) {
       NormaliseLogBackward(logs + int64_t(step) * nb * nb, d_log, nb,
-                           /*rows=*/step % 2 == 1);
+                           /*rows=*/step % 2 == 1, col);
     }
     // scores = summaries . sortnet / temperature.
     const float* summary = summaries_.data() + int64_t(bh) * nb * Dh;
     const float* net = sortnet_.data() + int64_t(h) * Dh * nb;
     float* partial = sortnet_partial_.data() + int64_t(bh) * Dh * nb;
     float* dsum = d_summaries_.data() + int64_t(bh) * nb * Dh;
-    for (int x = 0; x < Dh; ++x) {
-      for (int w = 0; w < nb; ++w) {
-        float sum = 0.0f;
-        for (int u = 0; u < nb; ++u) {
-          sum += summary[u * Dh + x] * d_log[u * nb + w];
-        }
-        partial[x * nb + w] = sum / temperature_;
-      }
-    }
-    for (int u = 0; u < nb; ++u) {
-      for (int x = 0; x < Dh; ++x) {
-        float sum = 0.0f;
-        for (int w = 0; w < nb; ++w) sum += net[x * nb + w] * d_log[u * nb + w];
-        dsum[u * Dh + x] = sum / temperature_;
-      }
-    }
+    Matmul(Dh, nb, nb, Transposed(summary, Dh), RowMajor(d_log, nb), partial,
+           nb, false, 1.0f / temperature_);
+    Matmul(nb, Dh, nb, RowMajor(d_log, nb), Transposed(net, nb), dsum, Dh,
+           false, 1.0f / temperature_);
     // Summaries are means of the block's real keys.
     for (int u = 0; u < nb; ++u) {
       const float count = real_count_[int64_t(b) * nb + u];

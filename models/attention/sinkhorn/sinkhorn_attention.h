@@ -60,6 +60,10 @@ class SinkhornAttention : public Attention {
   Tensor d_log_;        // [maxB, H, 2, blocks, blocks]
   Tensor d_summaries_;  // [maxB, H, blocks, Dh]
   Tensor sortnet_partial_;  // [maxB, H, Dh, blocks]
+  Tensor masked_k_;  // [maxB, H, blocks * block, Dh] K, padded rows zeroed
+  Tensor masked_v_;  // [maxB, H, blocks * block, Dh] V, padded rows zeroed
+  Tensor d_masked_;  // [maxB, H, blocks * block, Dh] scratch (Backward)
+  Tensor columns_;   // [maxB, H, 3 blocks] column scratch of the Sinkhorn steps
 };
 
 // The registry entry for "sinkhorn".

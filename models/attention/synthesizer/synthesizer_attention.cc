@@ -1,5 +1,7 @@
 #include "models/attention/synthesizer/synthesizer_attention.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -7,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -25,6 +28,13 @@ void FillUniform(Tensor& t, uint64_t seed, double std) {
   for (int64_t e = 0; e < t.size(); ++e) {
     t[e] = a * (2.0f * UniformFloat(seed, e) - 1.0f);
   }
+}
+
+// Bytes of physical memory, or 0 if unknown.
+double PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page_size > 0 ? double(pages) * page_size : 0.0;
 }
 
 Tensor Maybe(bool on, std::vector<int64_t> shape) {
@@ -491,6 +501,26 @@ AttentionPlugin SynthesizerAttentionPlugin() {
       return absl::InvalidArgumentError(
           absl::StrCat("attention 'synthesizer': attention dropout ",
                        shape.attention_dropout, "; allowed: [0, 1)"));
+    }
+    // The N x N buffers grow fast (random Synthesizer at N = 16K, batch 8, 4
+    // heads: over 70 GB per layer). Refuse a layer that cannot fit, with an
+    // out-of-memory status, before allocating: a sweep then reports the
+    // length as out of memory instead of the process dying on an allocation
+    // or being killed while touching overcommitted pages.
+    const double n2 = double(shape.seq_len) * shape.seq_len;
+    const double per_head =
+        2.0 * shape.max_batch +
+        (options.random ? (options.learn_random ? 2.0 : 1.0) : 0.0) +
+        (options.dense ? 1.0 * shape.max_batch : 0.0);
+    const double need = 4.0 * n2 * shape.num_heads * per_head;
+    const double memory = PhysicalMemoryBytes();
+    if (memory > 0 && need > memory / 2) {
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "out of memory: attention 'synthesizer' at seq_len %d (batch %d, "
+          "%d heads) needs %.1f GiB per layer for its N x N buffers; this "
+          "machine has %.1f GiB (a layer may take at most half)",
+          shape.seq_len, shape.max_batch, shape.num_heads, need / (1 << 30),
+          memory / (1 << 30)));
     }
     return std::unique_ptr<Attention>(
         std::make_unique<SynthesizerAttention>(shape, options));

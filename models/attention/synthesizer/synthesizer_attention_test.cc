@@ -212,5 +212,26 @@ TEST(SynthesizerTest, RejectsBadParams) {
       HasSubstr("'factor' of attention 'synthesizer' is 2.5"));
 }
 
+// N x N buffers that no machine holds are refused as out of memory before
+// anything is allocated (a bench sweep then reports the length as out of
+// memory instead of crashing), while the same model at a small length
+// builds.
+TEST(SynthesizerTest, RefusesNSquaredBuffersBeyondMemory) {
+  AttentionShape shape;
+  shape.max_batch = 8;
+  shape.num_heads = 4;
+  shape.head_dim = 32;
+  shape.d_model = 128;
+  shape.seq_len = 1 << 20;  // about 300 TB of N x N buffers
+  for (const char* mode : {"random", "dense+dot"}) {
+    const absl::Status status = Make({TextParam("mode", mode)}, shape).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << mode;
+    EXPECT_THAT(std::string(status.message()), HasSubstr("out of memory"))
+        << mode;
+  }
+  shape.seq_len = 64;
+  EXPECT_TRUE(Make({TextParam("mode", "random")}, shape).ok());
+}
+
 }  // namespace
 }  // namespace lra
