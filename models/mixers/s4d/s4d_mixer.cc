@@ -35,8 +35,18 @@ constexpr int kSums = 4;
 // Rows of vec_ per block: Re a, Im a, Re c~0, Im c~0, Re c~1, Im c~1.
 constexpr int kKinds = 6;
 
-int64_t WorkFloatsPerThread(int chunks) {
-  return static_cast<int64_t>(chunks + 1 + kChunk + 1) * kGroupFloats;
+// Positions of one time tile: every mode group of a (sequence, channel
+// block) runs over a tile before the next tile, so that the tile's rows of
+// u, y (and g, du) stay in L2 however long the sequence (their rows are H
+// floats apart: a whole sequence's rows would not fit).
+constexpr int kTile = 256;
+static_assert(kTile % kChunk == 0, "tiles are whole chunks");
+
+// Per-thread floats: checkpoints of every group, one chunk of recomputed
+// states, and every group's carried state (Forward) or adjoint (Backward).
+int64_t WorkFloatsPerThread(int groups, int chunks) {
+  return (static_cast<int64_t>(groups) * (chunks + 1) + kChunk + groups) *
+         kGroupFloats;
 }
 
 __mmask16 LaneMask(int d_model, int block) {
@@ -96,20 +106,24 @@ inline void Read(const Mode& q, __m512& acc0, __m512& acc1) {
 }
 
 // One direction of the scan over one (sequence, channel block), kGroup
-// modes: s_t = a s_{t-1} + u_t (complex per lane, u real), and
+// modes, positions [t0, t1) of the direction's time order:
+// s_t = a s_{t-1} + u_t (complex per lane, u real), and
 // y_t += Re(sum_k c_k s_{t-shift,k}). Position t is at u + t * stride
 // (stride -H walks a sequence backwards for the anti-causal kernel).
-// ar, ai, cr, ci point at [kGroup][16].
+// ar, ai, cr, ci point at [kGroup][16]; state ([kGroup][re | im][16])
+// carries s from tile to tile.
 template <bool kShift>
-void ForwardGroup(const float* u, float* y, int64_t stride, int len,
+void ForwardGroup(const float* u, float* y, int64_t stride, int t0, int t1,
                   __mmask16 m, const float* ar, const float* ai,
-                  const float* cr, const float* ci) {
+                  const float* cr, const float* ci, float* state) {
   static_assert(kGroup == 4, "the loop below names four modes");
-  Mode q0 = LoadMode(ar, ai, cr, ci, nullptr, 0);
-  Mode q1 = LoadMode(ar, ai, cr, ci, nullptr, 1);
-  Mode q2 = LoadMode(ar, ai, cr, ci, nullptr, 2);
-  Mode q3 = LoadMode(ar, ai, cr, ci, nullptr, 3);
-  for (int t = 0; t < len; ++t, u += stride, y += stride) {
+  Mode q0 = LoadMode(ar, ai, cr, ci, state, 0);
+  Mode q1 = LoadMode(ar, ai, cr, ci, state, 1);
+  Mode q2 = LoadMode(ar, ai, cr, ci, state, 2);
+  Mode q3 = LoadMode(ar, ai, cr, ci, state, 3);
+  u += t0 * stride;
+  y += t0 * stride;
+  for (int t = t0; t < t1; ++t, u += stride, y += stride) {
     const __m512 uv = _mm512_maskz_loadu_ps(m, u);
     __m512 acc0 = _mm512_maskz_loadu_ps(m, y);
     __m512 acc1 = _mm512_setzero_ps();
@@ -131,6 +145,10 @@ void ForwardGroup(const float* u, float* y, int64_t stride, int len,
     }
     _mm512_mask_storeu_ps(y, m, _mm512_add_ps(acc0, acc1));
   }
+  StoreState(q0, state, 0);
+  StoreState(q1, state, 1);
+  StoreState(q2, state, 2);
+  StoreState(q3, state, 3);
 }
 
 // Advances kGroup states ([kGroup][re | im][16], from `in`) over positions
@@ -283,7 +301,7 @@ S4dMixer::S4dMixer(const MixerShape& shape, const S4dOptions& options)
       d_vec_({blocks_, kLanes}),
       d_act_({shape.max_seqs, shape.seq_len, shape.d_model}),
       du_({shape.max_seqs, shape.seq_len, shape.d_model}),
-      work_({threads_, WorkFloatsPerThread(chunks_)}),
+      work_({threads_, WorkFloatsPerThread(padded_ / kGroup, chunks_)}),
       acc_(static_cast<size_t>(threads_) *
            (static_cast<size_t>(dirs_) * padded_ * kSums * kLanes + kLanes)) {}
 
@@ -370,16 +388,18 @@ void S4dMixer::Forward(const float* x, const MixerStep& step, float* y) {
   Discretise();
   const int threads = std::min(threads_, omp_get_max_threads());
   const int tasks = B * blocks_;
+  const int64_t per_thread = work_.size() / threads_;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int task = 0; task < tasks; ++task) {
-    ForwardBlock(task / blocks_, task % blocks_);
+    ForwardBlock(task / blocks_, task % blocks_,
+                 work_.data() + omp_get_thread_num() * per_thread);
   }
   GeluForward(pre_.data(), static_cast<int64_t>(B) * L * H, act_.data());
   out_.Forward(act_.data(), w_.w_out.data(), w_.b_out.data(), y,
                static_cast<int64_t>(B) * L);
 }
 
-void S4dMixer::ForwardBlock(int b, int block) {
+void S4dMixer::ForwardBlock(int b, int block, float* work) {
   const int L = shape_.seq_len, H = shape_.d_model;
   const __mmask16 m = LaneMask(H, block);
   const int64_t base = static_cast<int64_t>(b) * L * H + block * kLanes;
@@ -394,19 +414,29 @@ void S4dMixer::ForwardBlock(int b, int block) {
   const int64_t kind = static_cast<int64_t>(padded_) * kLanes;
   const float* v =
       vec_.data() + static_cast<int64_t>(block) * kKinds * kind;  // [6][N'][16]
-  for (int n = 0; n < padded_; n += kGroup) {
-    const int64_t at = static_cast<int64_t>(n) * kLanes;
-    ForwardGroup<false>(u, pre, H, L, m, v + at, v + kind + at,
-                        v + 2 * kind + at, v + 3 * kind + at);
-  }
-  if (dirs_ < 2) return;
-  // The anti-causal kernel: the same recurrence walking backwards, read
-  // before the update, so that y_t reads z_{t+1}.
-  const int64_t last = static_cast<int64_t>(L - 1) * H;
-  for (int n = 0; n < padded_; n += kGroup) {
-    const int64_t at = static_cast<int64_t>(n) * kLanes;
-    ForwardGroup<true>(u + last, pre + last, -H, L, m, v + at, v + kind + at,
-                       v + 4 * kind + at, v + 5 * kind + at);
+  const int groups = padded_ / kGroup;
+  float* state = work;  // [groups][kGroup][re | im][16]
+  for (int dir = 0; dir < dirs_; ++dir) {
+    // The anti-causal kernel is the same recurrence walking backwards, read
+    // before the update, so that y_t reads z_{t+1}.
+    const int64_t start = dir == 0 ? 0 : static_cast<int64_t>(L - 1) * H;
+    const int64_t stride = dir == 0 ? H : -H;
+    std::fill(state, state + groups * kGroupFloats, 0.0f);
+    for (int t0 = 0; t0 < L; t0 += kTile) {
+      const int t1 = std::min(L, t0 + kTile);
+      for (int grp = 0; grp < groups; ++grp) {
+        const int64_t at = static_cast<int64_t>(grp) * kGroup * kLanes;
+        float* st = state + grp * kGroupFloats;
+        if (dir == 0) {
+          ForwardGroup<false>(u, pre, stride, t0, t1, m, v + at, v + kind + at,
+                              v + 2 * kind + at, v + 3 * kind + at, st);
+        } else {
+          ForwardGroup<true>(u + start, pre + start, stride, t0, t1, m, v + at,
+                             v + kind + at, v + 4 * kind + at,
+                             v + 5 * kind + at, st);
+        }
+      }
+    }
   }
 }
 
@@ -444,9 +474,14 @@ void S4dMixer::BackwardBlock(int block, float* work, double* acc) {
   const __mmask16 m = LaneMask(H, block);
   const int64_t kind = static_cast<int64_t>(padded_) * kLanes;
   const float* v = vec_.data() + static_cast<int64_t>(block) * kKinds * kind;
-  float* ckpt = work;                                // [chunks + 1][group]
-  float* buf = ckpt + (chunks_ + 1) * kGroupFloats;  // [chunk][group]
-  float* mu = buf + kChunk * kGroupFloats;           // [group]
+  const int groups = padded_ / kGroup;
+  // [chunks + 1][groups][group]: a chunk's checkpoints of every group are
+  // adjacent, as the adjoint reads them.
+  float* ckpt = work;
+  float* buf = ckpt + static_cast<int64_t>(groups) * (chunks_ + 1) *
+                          kGroupFloats;     // [chunk][group]
+  float* mu = buf + kChunk * kGroupFloats;  // [groups][group]
+  const int64_t ckpt_chunk = static_cast<int64_t>(groups) * kGroupFloats;
   double* gd = acc + static_cast<int64_t>(dirs_) * padded_ * kSums * kLanes;
   std::fill(acc, gd + kLanes, 0.0);
   const __m512 d = _mm512_loadu_ps(d_vec_.data() + block * kLanes);
@@ -479,31 +514,39 @@ void S4dMixer::BackwardBlock(int block, float* work, double* acc) {
       const float* cr = v + (2 + 2 * dir) * kind;
       const float* ci = v + (3 + 2 * dir) * kind;
       double* sums = acc + static_cast<int64_t>(dir) * padded_ * kSums * kLanes;
-      for (int n = 0; n < padded_; n += kGroup) {
-        const int64_t at = static_cast<int64_t>(n) * kLanes;
-        const float* ar = v + at;
-        const float* ai = v + kind + at;
-        // Checkpoints: ckpt[c] is the state before chunk c.
-        std::fill(ckpt, ckpt + kGroupFloats, 0.0f);
-        for (int c = 0; c + 1 < chunks_; ++c) {
-          Advance(ud, stride, c * kChunk, (c + 1) * kChunk, m, ar, ai,
-                  ckpt + c * kGroupFloats, ckpt + (c + 1) * kGroupFloats,
-                  nullptr);
+      // Checkpoints, tile by tile: ckpt[grp][c] is the state before chunk c.
+      std::fill(ckpt, ckpt + ckpt_chunk, 0.0f);
+      for (int t0 = 0; t0 < L; t0 += kTile) {
+        const int c_end = std::min(chunks_ - 1, (t0 + kTile) / kChunk);
+        for (int grp = 0; grp < groups; ++grp) {
+          const int64_t at = static_cast<int64_t>(grp) * kGroup * kLanes;
+          float* ck = ckpt + grp * kGroupFloats;
+          for (int c = t0 / kChunk; c < c_end; ++c) {
+            Advance(ud, stride, c * kChunk, (c + 1) * kChunk, m, v + at,
+                    v + kind + at, ck + c * ckpt_chunk,
+                    ck + (c + 1) * ckpt_chunk, nullptr);
+          }
         }
-        std::fill(mu, mu + kGroupFloats, 0.0f);
-        for (int c = chunks_ - 1; c >= 0; --c) {
-          const int t0 = c * kChunk, t1 = std::min(L, t0 + kChunk);
-          const float* prev = ckpt + c * kGroupFloats;
+      }
+      // The adjoint, chunk by chunk from the end, every group per chunk.
+      std::fill(mu, mu + groups * kGroupFloats, 0.0f);
+      for (int c = chunks_ - 1; c >= 0; --c) {
+        const int t0 = c * kChunk, t1 = std::min(L, t0 + kChunk);
+        for (int grp = 0; grp < groups; ++grp) {
+          const int64_t at = static_cast<int64_t>(grp) * kGroup * kLanes;
+          const float* ar = v + at;
+          const float* ai = v + kind + at;
+          const float* prev = ckpt + c * ckpt_chunk + grp * kGroupFloats;
           Advance(ud, stride, t0, t1, m, ar, ai, prev, nullptr, buf);
           for (int k0 = 0; k0 < kGroup; k0 += 2) {
-            double* s = sums + (at + k0 * kLanes) * kSums;
-            float* mu_pair = mu + k0 * 2 * kLanes;
+            double* sg = sums + (at + k0 * kLanes) * kSums;
+            float* mu_pair = mu + grp * kGroupFloats + k0 * 2 * kLanes;
             if (dir == 0) {
               AdjointPair<false>(ud, gdir, dud, stride, L, t0, t1, m, ar, ai,
-                                 cr + at, ci + at, buf, prev, k0, mu_pair, s);
+                                 cr + at, ci + at, buf, prev, k0, mu_pair, sg);
             } else {
               AdjointPair<true>(ud, gdir, dud, stride, L, t0, t1, m, ar, ai,
-                                cr + at, ci + at, buf, prev, k0, mu_pair, s);
+                                cr + at, ci + at, buf, prev, k0, mu_pair, sg);
             }
           }
         }

@@ -78,7 +78,7 @@ class S4dMixer final : public TokenMixer {
   // mode), laid out for the channel-block scans.
   void Discretise();
   // The forward scans of one (sequence, 16-channel block): pre = D u + SSM.
-  void ForwardBlock(int b, int block);
+  void ForwardBlock(int b, int block, float* work);
   // The adjoint scans of one 16-channel block over every sequence; writes
   // du and adds that block's parameter gradients.
   void BackwardBlock(int block, float* work, double* acc);
@@ -107,8 +107,9 @@ class S4dMixer final : public TokenMixer {
   // Workspaces.
   Tensor d_act_;  // [B', L, H]
   Tensor du_;     // [B', L, H]
-  // [threads, (chunks + 1 + chunk + 1) * 4 * 2 * 16] per-thread checkpoints,
-  // recomputed states of one chunk and carried adjoints.
+  // [threads, (groups (chunks + 1) + chunk + groups) * 4 * 2 * 16] per-thread
+  // checkpoints of every group of 4 modes, the recomputed states of one
+  // chunk, and every group's carried state (Forward) or adjoint (Backward).
   Tensor work_;
   // [threads, dirs * N' * 4 * 16 + 16] per-thread sums over positions and
   // sequences (G, P of every mode; D's gradient), in double.
