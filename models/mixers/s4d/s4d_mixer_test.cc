@@ -196,10 +196,10 @@ class S4dReference {
 };
 
 // |got - want| <= 1e-4 |want| + 2e-5 max |want| of the tensor: float scans
-// against a double reference. Sums of many terms that nearly cancel (the
-// gradient of a mode's decay rate, say) are exact only to a fraction of the
-// tensor's scale: float a rounds the decay itself; the scans before this one
-// showed the same deviations, below 1e-5 of the scale.
+// against a double reference. A sum of many terms that nearly cancel (the
+// gradient of one mode's decay rate, say) is exact only to a fraction of the
+// tensor's scale, since float a already rounds the decay; the scalar scans
+// this one replaced deviate the same way (below 1e-5 of the scale here).
 ::testing::AssertionResult Near(const std::string& what, const float* got,
                                 const Values& want) {
   double scale = 0.0;
