@@ -1,5 +1,6 @@
 #include "models/mixers/lru/lru_mixer.h"
 
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -13,7 +14,30 @@
 
 namespace lra {
 namespace {
+
 using Complex = std::complex<double>;
+
+// Modes are the lanes of one AVX-512 vector: the recurrence of 16 modes of
+// one sequence advances together (the state is shared by all channels, so
+// the scans are small next to the projections).
+constexpr int kLanes = 16;
+// Positions whose float sums are added into double at once.
+constexpr int kChunk = 32;
+
+__mmask16 LaneMask(int modes, int block) {
+  const int rest = modes - block * kLanes;
+  return rest >= kLanes ? static_cast<__mmask16>(0xFFFF)
+                        : static_cast<__mmask16>((1u << rest) - 1);
+}
+
+// Adds the 16 float lanes of v to the doubles at sum[0..15].
+inline void AddToDouble(__m512 v, double* sum) {
+  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+  const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
+  _mm512_storeu_pd(sum, _mm512_add_pd(_mm512_loadu_pd(sum), lo));
+  _mm512_storeu_pd(sum + 8, _mm512_add_pd(_mm512_loadu_pd(sum + 8), hi));
+}
+
 }  // namespace
 
 LruMixer::LruMixer(const MixerShape& shape, const LruOptions& options)
@@ -105,40 +129,50 @@ void LruMixer::Forward(const float* x, const MixerStep& step, float* y) {
   }
   in_.Forward(u_.data(), b_.data(), nullptr, v_.data(), M);
   const int threads = std::min(threads_, omp_get_max_threads());
+  const int blocks = (N + kLanes - 1) / kLanes;
+  const int tasks = B * dirs_ * blocks;
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (int n = 0; n < N; ++n) ScanForward(n);
+  for (int task = 0; task < tasks; ++task) {
+    ScanForward(task / (dirs_ * blocks), task / blocks % dirs_, task % blocks);
+  }
   out_.Forward(s_.data(), c_.data(), nullptr, y, M);
   for (int64_t r = 0; r < M; ++r) {
     for (int h = 0; h < H; ++h) y[r * H + h] += d_[h] * u_[r * H + h];
   }
 }
 
-void LruMixer::ScanForward(int n) {
+// One (sequence, direction, block of 16 modes): x_t = lambda x_{t-1} +
+// gamma v_t forwards, or z_t = lambda z_{t+1} + gamma v_t backwards with
+// z_{t+1} stored at row t.
+void LruMixer::ScanForward(int b, int dir, int block) {
   const int L = shape_.seq_len, N = options_.state_size;
-  const float lr = lam_re_[n], li = lam_im_[n], g = gam_[n];
-  for (int b = 0; b < seqs_; ++b) {
-    const float* v = v_.data() + static_cast<int64_t>(b) * L * 2 * N;
-    float* s = s_.data() + static_cast<int64_t>(b) * L * width_;
-    float sr = 0.0f, si = 0.0f;
-    for (int t = 0; t < L; ++t) {
-      const float vr = v[t * 2 * N + n], vi = v[t * 2 * N + N + n];
-      const float nr = lr * sr - li * si + g * vr;
-      const float ni = lr * si + li * sr + g * vi;
-      sr = nr;
-      si = ni;
-      s[t * width_ + n] = sr;
-      s[t * width_ + N + n] = si;
+  const __mmask16 m = LaneMask(N, block);
+  const int n0 = block * kLanes;
+  const __m512 lr = _mm512_maskz_loadu_ps(m, lam_re_.data() + n0);
+  const __m512 li = _mm512_maskz_loadu_ps(m, lam_im_.data() + n0);
+  const __m512 ga = _mm512_maskz_loadu_ps(m, gam_.data() + n0);
+  const int64_t vrow = 2 * static_cast<int64_t>(N);
+  const float* v = v_.data() + static_cast<int64_t>(b) * L * vrow + n0;
+  float* s = s_.data() + static_cast<int64_t>(b) * L * width_ + n0 +
+             static_cast<int64_t>(dir) * 2 * N;
+  __m512 sr = _mm512_setzero_ps(), si = _mm512_setzero_ps();
+  for (int i = 0; i < L; ++i) {
+    const int t = dir == 0 ? i : L - 1 - i;
+    const float* vt = v + t * vrow;
+    float* st = s + t * width_;
+    if (dir == 1) {
+      _mm512_mask_storeu_ps(st, m, sr);  // z_{t+1}
+      _mm512_mask_storeu_ps(st + N, m, si);
     }
-    if (dirs_ < 2) continue;
-    sr = si = 0.0f;
-    for (int t = L - 1; t >= 0; --t) {
-      s[t * width_ + 2 * N + n] = sr;  // z_{t+1}
-      s[t * width_ + 3 * N + n] = si;
-      const float vr = v[t * 2 * N + n], vi = v[t * 2 * N + N + n];
-      const float nr = lr * sr - li * si + g * vr;
-      const float ni = lr * si + li * sr + g * vi;
-      sr = nr;
-      si = ni;
+    const __m512 gr = _mm512_mul_ps(ga, _mm512_maskz_loadu_ps(m, vt));
+    const __m512 gi = _mm512_mul_ps(ga, _mm512_maskz_loadu_ps(m, vt + N));
+    const __m512 nr = _mm512_fnmadd_ps(li, si, _mm512_fmadd_ps(lr, sr, gr));
+    const __m512 ni = _mm512_fmadd_ps(li, sr, _mm512_fmadd_ps(lr, si, gi));
+    sr = nr;
+    si = ni;
+    if (dir == 0) {
+      _mm512_mask_storeu_ps(st, m, sr);
+      _mm512_mask_storeu_ps(st + N, m, si);
     }
   }
 }
@@ -156,8 +190,11 @@ void LruMixer::Backward(const float* dy, float* dx) {
     }
   }
   const int threads = std::min(threads_, omp_get_max_threads());
+  const int blocks = (N + kLanes - 1) / kLanes;
+  // A block owns its modes' gradients, summed over the sequences in order:
+  // the result does not depend on the number of threads.
 #pragma omp parallel for schedule(static) num_threads(threads)
-  for (int n = 0; n < N; ++n) ScanBackward(n);
+  for (int block = 0; block < blocks; ++block) ScanBackward(block);
   in_.BackwardParams(u_.data(), d_v_.data(), g_b_.data(), nullptr, M);
   in_.BackwardInput(d_v_.data(), b_.data(), du_.data(), M, true);
   for (int64_t r = 0; r < M; ++r) {
@@ -169,58 +206,88 @@ void LruMixer::Backward(const float* dy, float* dx) {
 // Adjoints in the real-gradient convention (gs = dL/dRe s + i dL/dIm s):
 // s = lambda s' + gamma v gives gs' += conj(lambda) gs,
 // g_lambda += conj(s') gs, gv = gamma gs, dL/dgamma += Re(conj(v) gs).
-void LruMixer::ScanBackward(int n) {
+void LruMixer::ScanBackward(int block) {
   const int L = shape_.seq_len, N = options_.state_size;
-  const float lr = lam_re_[n], li = lam_im_[n], g = gam_[n];
-  double gl_re = 0.0, gl_im = 0.0, g_gamma = 0.0;
+  const __mmask16 m = LaneMask(N, block);
+  const int n0 = block * kLanes;
+  const __m512 lr = _mm512_maskz_loadu_ps(m, lam_re_.data() + n0);
+  const __m512 li = _mm512_maskz_loadu_ps(m, lam_im_.data() + n0);
+  const __m512 ga = _mm512_maskz_loadu_ps(m, gam_.data() + n0);
+  const int64_t vrow = 2 * static_cast<int64_t>(N);
+  // Sums over positions and sequences: Re, Im of g_lambda; g_gamma / gamma.
+  double sums[3][kLanes] = {};
   for (int b = 0; b < seqs_; ++b) {
-    const int64_t vb = static_cast<int64_t>(b) * L * 2 * N;
-    const int64_t sb = static_cast<int64_t>(b) * L * width_;
-    const float* v = v_.data() + vb;
-    float* dv = d_v_.data() + vb;
-    const float* s = s_.data() + sb;
-    const float* ds = d_s_.data() + sb;
-    float mr = 0.0f, mi = 0.0f;
-    for (int t = L - 1; t >= 0; --t) {
-      const float nr = ds[t * width_ + n] + lr * mr + li * mi;
-      const float ni = ds[t * width_ + N + n] + lr * mi - li * mr;
-      mr = nr;
-      mi = ni;
-      const float pr = t > 0 ? s[(t - 1) * width_ + n] : 0.0f;
-      const float pi = t > 0 ? s[(t - 1) * width_ + N + n] : 0.0f;
-      gl_re += pr * mr + pi * mi;
-      gl_im += pr * mi - pi * mr;
-      const float vr = v[t * 2 * N + n], vi = v[t * 2 * N + N + n];
-      g_gamma += vr * mr + vi * mi;
-      dv[t * 2 * N + n] = g * mr;
-      dv[t * 2 * N + N + n] = g * mi;
-    }
-    if (dirs_ < 2) continue;
-    mr = mi = 0.0f;
-    for (int t = 0; t < L; ++t) {
-      const float er = t > 0 ? ds[(t - 1) * width_ + 2 * N + n] : 0.0f;
-      const float ei = t > 0 ? ds[(t - 1) * width_ + 3 * N + n] : 0.0f;
-      const float nr = er + lr * mr + li * mi;
-      const float ni = ei + lr * mi - li * mr;
-      mr = nr;
-      mi = ni;
-      const float zr = s[t * width_ + 2 * N + n];  // z_{t+1}
-      const float zi = s[t * width_ + 3 * N + n];
-      gl_re += zr * mr + zi * mi;
-      gl_im += zr * mi - zi * mr;
-      const float vr = v[t * 2 * N + n], vi = v[t * 2 * N + N + n];
-      g_gamma += vr * mr + vi * mi;
-      dv[t * 2 * N + n] += g * mr;
-      dv[t * 2 * N + N + n] += g * mi;
+    const float* v = v_.data() + static_cast<int64_t>(b) * L * vrow + n0;
+    float* dv = d_v_.data() + static_cast<int64_t>(b) * L * vrow + n0;
+    for (int dir = 0; dir < dirs_; ++dir) {
+      const int64_t col = n0 + static_cast<int64_t>(dir) * 2 * N;
+      const float* s = s_.data() + static_cast<int64_t>(b) * L * width_ + col;
+      const float* ds =
+          d_s_.data() + static_cast<int64_t>(b) * L * width_ + col;
+      __m512 mr = _mm512_setzero_ps(), mi = _mm512_setzero_ps();
+      for (int c0 = 0; c0 < L; c0 += kChunk) {
+        __m512 lam_re = _mm512_setzero_ps(), lam_im = _mm512_setzero_ps();
+        __m512 gam = _mm512_setzero_ps();
+        for (int i = c0; i < std::min(L, c0 + kChunk); ++i) {
+          // The forward state runs the adjoint backwards in t and reads
+          // x_{t-1}; the backward state (z_{t+1} stored at row t) runs it
+          // forwards: z_t is read by y_{t-1}, its previous state is z_{t+1}.
+          const int t = dir == 0 ? L - 1 - i : i;
+          __m512 er, ei, pr, pi;
+          if (dir == 0) {
+            er = _mm512_maskz_loadu_ps(m, ds + t * width_);
+            ei = _mm512_maskz_loadu_ps(m, ds + t * width_ + N);
+            pr = t > 0 ? _mm512_maskz_loadu_ps(m, s + (t - 1) * width_)
+                       : _mm512_setzero_ps();
+            pi = t > 0 ? _mm512_maskz_loadu_ps(m, s + (t - 1) * width_ + N)
+                       : _mm512_setzero_ps();
+          } else {
+            er = t > 0 ? _mm512_maskz_loadu_ps(m, ds + (t - 1) * width_)
+                       : _mm512_setzero_ps();
+            ei = t > 0 ? _mm512_maskz_loadu_ps(m, ds + (t - 1) * width_ + N)
+                       : _mm512_setzero_ps();
+            pr = _mm512_maskz_loadu_ps(m, s + t * width_);
+            pi = _mm512_maskz_loadu_ps(m, s + t * width_ + N);
+          }
+          const __m512 nr =
+              _mm512_fmadd_ps(li, mi, _mm512_fmadd_ps(lr, mr, er));
+          const __m512 ni =
+              _mm512_fnmadd_ps(li, mr, _mm512_fmadd_ps(lr, mi, ei));
+          mr = nr;
+          mi = ni;
+          lam_re = _mm512_fmadd_ps(pi, mi, _mm512_fmadd_ps(pr, mr, lam_re));
+          lam_im = _mm512_fnmadd_ps(pi, mr, _mm512_fmadd_ps(pr, mi, lam_im));
+          const float* vt = v + t * vrow;
+          const __m512 vr = _mm512_maskz_loadu_ps(m, vt);
+          const __m512 vi = _mm512_maskz_loadu_ps(m, vt + N);
+          gam = _mm512_fmadd_ps(vi, mi, _mm512_fmadd_ps(vr, mr, gam));
+          float* dvt = dv + t * vrow;
+          __m512 dr = _mm512_mul_ps(ga, mr), di = _mm512_mul_ps(ga, mi);
+          if (dir == 1) {
+            dr = _mm512_add_ps(dr, _mm512_maskz_loadu_ps(m, dvt));
+            di = _mm512_add_ps(di, _mm512_maskz_loadu_ps(m, dvt + N));
+          }
+          _mm512_mask_storeu_ps(dvt, m, dr);
+          _mm512_mask_storeu_ps(dvt + N, m, di);
+        }
+        AddToDouble(lam_re, sums[0]);
+        AddToDouble(lam_im, sums[1]);
+        AddToDouble(gam, sums[2]);
+      }
     }
   }
-  // lambda = exp(w), w = -exp(nu_log) + i exp(theta_log).
-  const Complex g_w = Complex(lr, -li) * Complex(gl_re, gl_im);
-  g_nu_log_[n] +=
-      static_cast<float>(-std::exp(double{nu_log_[n]}) * g_w.real());
-  g_theta_log_[n] +=
-      static_cast<float>(std::exp(double{theta_log_[n]}) * g_w.imag());
-  g_gamma_log_[n] += static_cast<float>(g * g_gamma);
+  for (int n = n0; n < std::min(N, n0 + kLanes); ++n) {
+    const int lane = n - n0;
+    const double lam_r = lam_re_[n], lam_i = lam_im_[n];
+    // lambda = exp(w), w = -exp(nu_log) + i exp(theta_log).
+    const Complex g_w =
+        Complex(lam_r, -lam_i) * Complex(sums[0][lane], sums[1][lane]);
+    g_nu_log_[n] +=
+        static_cast<float>(-std::exp(double{nu_log_[n]}) * g_w.real());
+    g_theta_log_[n] +=
+        static_cast<float>(std::exp(double{theta_log_[n]}) * g_w.imag());
+    g_gamma_log_[n] += static_cast<float>(gam_[n] * sums[2][lane]);
+  }
 }
 
 MixerPlugin LruMixer::Plugin() {

@@ -51,8 +51,12 @@ class LruMixer final : public TokenMixer {
   static MixerPlugin Plugin();
 
  private:
-  void ScanForward(int n);
-  void ScanBackward(int n);
+  // The recurrence of one sequence, one direction (0: x forwards, 1: z
+  // backwards) and one block of 16 modes.
+  void ScanForward(int b, int dir, int block);
+  // Its adjoint for one block of modes over every sequence and direction:
+  // d_v and that block's gradients of nu, theta and gamma.
+  void ScanBackward(int block);
 
   MixerShape shape_;
   LruOptions options_;

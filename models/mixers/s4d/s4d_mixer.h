@@ -74,16 +74,22 @@ class S4dMixer final : public TokenMixer {
     Tensor b_out;       // [H]
   };
 
-  // a and bb of every (channel, mode) from the current parameters.
+  // The per-call vector parameters: a and c~ = 2 C bb of every (channel,
+  // mode), laid out for the channel-block scans.
   void Discretise();
-  // The scan of one channel over every sequence of the last Forward.
-  void ForwardChannel(int h, float* state);
-  void BackwardChannel(int h, const float* g, float* du, float* work);
+  // The forward scans of one (sequence, 16-channel block): pre = D u + SSM.
+  void ForwardBlock(int b, int block, float* work);
+  // The adjoint scans of one 16-channel block over every sequence; writes
+  // du and adds that block's parameter gradients.
+  void BackwardBlock(int block, float* work, double* acc);
 
   MixerShape shape_;
   S4dOptions options_;
   int dirs_;
   int threads_;
+  int blocks_;  // ceil(H / 16): channel blocks of one AVX-512 vector
+  int padded_;  // N rounded up to the scan's group of states
+  int chunks_;  // ceil(L / chunk): checkpoints of the backward recompute
   Weights w_, g_;
   Linear out_;
 
@@ -93,12 +99,21 @@ class S4dMixer final : public TokenMixer {
   Tensor u_;                   // [B', L, H] input, zero at padded positions
   Tensor pre_;                 // [B', L, H] SSM output before GELU
   Tensor act_;                 // [B', L, H] after GELU
-  Tensor a_re_, a_im_;         // [H, N] discretised a
-  Tensor bb_re_, bb_im_;       // [H, N] discretised bb
+  // [blocks, 6, N', 16]: Re a, Im a, Re c~0, Im c~0, Re c~1, Im c~1 with
+  // c~ = 2 C bb (the scan runs s' = s / bb, so its input weight is 1);
+  // lanes are channels, zero past H and past N.
+  Tensor vec_;
+  Tensor d_vec_;  // [blocks, 16] D, zero past H
   // Workspaces.
   Tensor d_act_;  // [B', L, H]
   Tensor du_;     // [B', L, H]
-  Tensor work_;   // [threads, 2 (L + 1) N + 10 N] per-thread scan buffers
+  // [threads, (groups (chunks + 1) + chunk + groups) * 4 * 2 * 16] per-thread
+  // checkpoints of every group of 4 modes, the recomputed states of one
+  // chunk, and every group's carried state (Forward) or adjoint (Backward).
+  Tensor work_;
+  // [threads, dirs * N' * 4 * 16 + 16] per-thread sums over positions and
+  // sequences (G, P of every mode; D's gradient), in double.
+  std::vector<double> acc_;
 };
 
 }  // namespace lra
