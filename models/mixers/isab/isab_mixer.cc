@@ -32,7 +32,7 @@ IsabMixer::IsabMixer(const MixerShape& shape, const IsabOptions& options,
                      IsabMixer* previous)
     : shape_(shape),
       options_(options),
-      previous_(previous),
+      previous_(options.carry ? previous : nullptr),
       m_(options.memory_slots),
       heads_(options.heads),
       dh_(options.qkv_dim / options.heads),
@@ -41,14 +41,13 @@ IsabMixer::IsabMixer(const MixerShape& shape, const IsabOptions& options,
              std::sqrt(static_cast<float>(options.qkv_dim / options.heads))),
       threads_(std::max(1, omp_get_max_threads())),
       w_(options.memory_slots, shape.d_model, options.qkv_dim,
-         previous == nullptr),
+         previous_ == nullptr),
       g_(options.memory_slots, shape.d_model, options.qkv_dim,
-         previous == nullptr),
+         previous_ == nullptr),
       in_(shape.d_model, options.qkv_dim),
       out_(options.qkv_dim, shape.d_model) {
   const int64_t B = shape.max_seqs, N = shape.seq_len, D = shape.d_model,
                 M = m_, H = heads_, Dh = dh_, Q = q_;
-  const int64_t L = std::max(N, M);
   mask_.resize(B * N);
   s_ = Tensor({B, M, D});
   q1_ = Tensor({B, H, M, Dh});
@@ -66,17 +65,28 @@ IsabMixer::IsabMixer(const MixerShape& shape, const IsabOptions& options,
   p2_ = Tensor({B, H, N, M});
   merged2_ = Tensor({B, N, Q});
   if (options.carry) d_carry_ = Tensor({B, M, D});
-  proj_ = Tensor({B, L, Q});
-  dy_ = Tensor({B, N, D});
-  head_buf_ = Tensor({B, H, L, Dh});
-  dp_ = Tensor({B, H, N * M});
-  dq_ = Tensor({B, H, L, Dh});
-  dk_ = Tensor({B, H, L, Dh});
-  dv_ = Tensor({B, H, L, Dh});
-  d_packed_ = Tensor({B, M, D});
-  dr_ = Tensor({B, M, D});
-  ds_ = Tensor({B, M, D});
+  if (previous != nullptr && previous->shape_.max_seqs == shape.max_seqs &&
+      previous->shape_.seq_len == N && previous->shape_.d_model == D &&
+      previous->m_ == M && previous->heads_ == H && previous->dh_ == Dh &&
+      previous->q_ == Q) {
+    ws_ = previous->ws_;
+  } else {
+    ws_ = std::make_shared<Workspace>(B, N, M, D, H, Dh, Q);
+  }
 }
+
+IsabMixer::Workspace::Workspace(int64_t b, int64_t n, int64_t m, int64_t d,
+                                int64_t h, int64_t dh, int64_t q)
+    : proj({b, std::max(n, m), q}),
+      dy({b, n, d}),
+      heads({b, h, std::max(n, m), dh}),
+      dp({b, h, n * m}),
+      dq({b, h, std::max(n, m), dh}),
+      dk({b, h, std::max(n, m), dh}),
+      dv({b, h, std::max(n, m), dh}),
+      d_packed({b, m, d}),
+      dr({b, m, d}),
+      ds({b, m, d}) {}
 
 void IsabMixer::ForEachWeight(const WeightVisitor& fn) {
   // Slots are embeddings of the memory: no weight decay, as LayerNorm and
@@ -189,7 +199,7 @@ void IsabMixer::Forward(const float* x, const MixerStep& step, float* y) {
 
   // Pack: slots query the tokens; padded tokens are masked keys.
   const Attention& pk = w_.pack;
-  float* proj = proj_.data();
+  float* proj = ws_->proj.data();
   in_.Forward(s, pk.wq.data(), pk.bq.data(), proj, rows_m);
   SplitHeads(proj, B, M, H, Dh, q1_.data());
   in_.Forward(x, pk.wk.data(), pk.bk.data(), proj, rows_n);
@@ -200,7 +210,7 @@ void IsabMixer::Forward(const float* x, const MixerStep& step, float* y) {
   bmm_.Run(bh, M, Dh, N, false, true, false, q1_.data(), k1_.data(),
            p1_.data());
   Softmax(p1_.data(), bh * M, N, static_cast<int64_t>(H) * M, mask_.data());
-  float* heads = head_buf_.data();  // [B', H, M, Dh]
+  float* heads = ws_->heads.data();  // [B', H, M, Dh]
   bmm_.Run(bh, M, N, Dh, false, false, false, p1_.data(), v1_.data(), heads);
   MergeHeads(heads, B, M, H, Dh, merged1_.data());
   // H = LN(S + pack output).
@@ -240,12 +250,12 @@ void IsabMixer::Backward(const float* dy_in, float* dx) {
   const Attention& up = w_.unpack;
   Attention& gpk = g_.pack;
   Attention& gup = g_.unpack;
-  float* dmerged = proj_.data();    // [B', max(N, M), Q]
-  float* heads = head_buf_.data();  // [B', H, max(N, M), Dh]
-  float* dp = dp_.data();
+  float* dmerged = ws_->proj.data();  // [B', max(N, M), Q]
+  float* heads = ws_->heads.data();   // [B', H, max(N, M), Dh]
+  float* dp = ws_->dp.data();
 
   // Padded outputs are constant 0: their dy does not count.
-  float* dy = dy_.data();
+  float* dy = ws_->dy.data();
   for (int64_t i = 0; i < rows_n; ++i) {
     if (mask_[i]) {
       std::memcpy(dy + i * D, dy_in + i * D, sizeof(float) * D);
@@ -261,26 +271,26 @@ void IsabMixer::Backward(const float* dy_in, float* dx) {
   SplitHeads(dmerged, B, N, H, Dh, heads);  // d(out2) [B', H, N, Dh]
   // dP2 [B', H, N, M] = dO2 v2^T; dv2 [B', H, M, Dh] = P2^T dO2.
   bmm_.Run(bh, N, Dh, M, false, true, false, heads, v2_.data(), dp);
-  bmm_.Run(bh, M, N, Dh, true, false, false, p2_.data(), heads, dv_.data());
+  bmm_.Run(bh, M, N, Dh, true, false, false, p2_.data(), heads, ws_->dv.data());
   SoftmaxBackward(p2_.data(), bh * N, M, dp);
   // dq2 [B', H, N, Dh] = dS2 k2; dk2 [B', H, M, Dh] = dS2^T q2.
-  bmm_.Run(bh, N, M, Dh, false, false, false, dp, k2_.data(), dq_.data());
-  bmm_.Run(bh, M, N, Dh, true, false, false, dp, q2_.data(), dk_.data());
-  MergeHeads(dq_.data(), B, N, H, Dh, dmerged);
+  bmm_.Run(bh, N, M, Dh, false, false, false, dp, k2_.data(), ws_->dq.data());
+  bmm_.Run(bh, M, N, Dh, true, false, false, dp, q2_.data(), ws_->dk.data());
+  MergeHeads(ws_->dq.data(), B, N, H, Dh, dmerged);
   in_.BackwardParams(x_, dmerged, gup.wq.data(), gup.bq.data(), rows_n);
   in_.BackwardInput(dmerged, up.wq.data(), dx, rows_n, false);
-  float* dh = d_packed_.data();  // [B', M, D] d(H)
-  MergeHeads(dk_.data(), B, M, H, Dh, dmerged);
+  float* dh = ws_->d_packed.data();  // [B', M, D] d(H)
+  MergeHeads(ws_->dk.data(), B, M, H, Dh, dmerged);
   in_.BackwardParams(h_.data(), dmerged, gup.wk.data(), gup.bk.data(), rows_m);
   in_.BackwardInput(dmerged, up.wk.data(), dh, rows_m, false);
-  MergeHeads(dv_.data(), B, M, H, Dh, dmerged);
+  MergeHeads(ws_->dv.data(), B, M, H, Dh, dmerged);
   in_.BackwardParams(h_.data(), dmerged, gup.wv.data(), gup.bv.data(), rows_m);
   in_.BackwardInput(dmerged, up.wv.data(), dh, rows_m, true);
   // The next layer read H as its slots.
   if (options_.carry) AddInPlace(d_carry_.data(), rows_m * D, dh);
 
   // H = LN(R), R = S + pack output.
-  float* dr = dr_.data();
+  float* dr = ws_->dr.data();
   std::memset(dr, 0, sizeof(float) * rows_m * D);
   LayerNormBackward(dh, r_.data(), ln_mean_.data(), ln_rstd_.data(),
                     w_.ln_gamma.data(), rows_m, D, dr, g_.ln_gamma.data(),
@@ -293,21 +303,21 @@ void IsabMixer::Backward(const float* dy_in, float* dx) {
   SplitHeads(dmerged, B, M, H, Dh, heads);  // d(out1) [B', H, M, Dh]
   // dP1 [B', H, M, N] = dO1 v1^T; dv1 [B', H, N, Dh] = P1^T dO1.
   bmm_.Run(bh, M, Dh, N, false, true, false, heads, v1_.data(), dp);
-  bmm_.Run(bh, N, M, Dh, true, false, false, p1_.data(), heads, dv_.data());
+  bmm_.Run(bh, N, M, Dh, true, false, false, p1_.data(), heads, ws_->dv.data());
   SoftmaxBackward(p1_.data(), bh * M, N, dp);
   // dq1 [B', H, M, Dh] = dS1 k1; dk1 [B', H, N, Dh] = dS1^T q1.
-  bmm_.Run(bh, M, N, Dh, false, false, false, dp, k1_.data(), dq_.data());
-  bmm_.Run(bh, N, M, Dh, true, false, false, dp, q1_.data(), dk_.data());
-  MergeHeads(dk_.data(), B, N, H, Dh, dmerged);
+  bmm_.Run(bh, M, N, Dh, false, false, false, dp, k1_.data(), ws_->dq.data());
+  bmm_.Run(bh, N, M, Dh, true, false, false, dp, q1_.data(), ws_->dk.data());
+  MergeHeads(ws_->dk.data(), B, N, H, Dh, dmerged);
   in_.BackwardParams(x_, dmerged, gpk.wk.data(), gpk.bk.data(), rows_n);
   in_.BackwardInput(dmerged, pk.wk.data(), dx, rows_n, true);
-  MergeHeads(dv_.data(), B, N, H, Dh, dmerged);
+  MergeHeads(ws_->dv.data(), B, N, H, Dh, dmerged);
   in_.BackwardParams(x_, dmerged, gpk.wv.data(), gpk.bv.data(), rows_n);
   in_.BackwardInput(dmerged, pk.wv.data(), dx, rows_n, true);
   // dS = dR (residual) + dq1 Wq^T.
-  float* ds = ds_.data();
+  float* ds = ws_->ds.data();
   std::memcpy(ds, dr, sizeof(float) * rows_m * D);
-  MergeHeads(dq_.data(), B, M, H, Dh, dmerged);
+  MergeHeads(ws_->dq.data(), B, M, H, Dh, dmerged);
   in_.BackwardParams(s_.data(), dmerged, gpk.wq.data(), gpk.bq.data(), rows_m);
   in_.BackwardInput(dmerged, pk.wq.data(), ds, rows_m, true);
 
@@ -354,18 +364,16 @@ MixerFactory IsabMixer::Factory(bool drop_carry_gradient) {
               "mixer 'isab': qkv_dim ", o.qkv_dim,
               " must be a multiple of the number of heads (", o.heads, ")"));
         }
-        IsabMixer* previous = nullptr;
-        if (o.carry && shape.previous_layer != nullptr) {
-          previous = dynamic_cast<IsabMixer*>(shape.previous_layer);
-          if (previous == nullptr || !previous->options_.carry ||
-              previous->m_ != o.memory_slots ||
-              previous->shape_.d_model != shape.d_model ||
-              previous->shape_.max_seqs != shape.max_seqs) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "mixer 'isab' with carry: layer ", shape.layer_index,
-                " needs layer ", shape.layer_index - 1,
-                "'s mixer to be isab with carry and the same memory_slots"));
-          }
+        IsabMixer* previous = dynamic_cast<IsabMixer*>(shape.previous_layer);
+        if (o.carry && shape.previous_layer != nullptr &&
+            (previous == nullptr || !previous->options_.carry ||
+             previous->m_ != o.memory_slots ||
+             previous->shape_.d_model != shape.d_model ||
+             previous->shape_.max_seqs != shape.max_seqs)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "mixer 'isab' with carry: layer ", shape.layer_index,
+              " needs layer ", shape.layer_index - 1,
+              "'s mixer to be isab with carry and the same memory_slots"));
         }
         return std::unique_ptr<TokenMixer>(
             std::make_unique<IsabMixer>(shape, o, previous));

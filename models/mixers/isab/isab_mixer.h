@@ -17,6 +17,7 @@
 #define LRA_MODELS_MIXERS_ISAB_ISAB_MIXER_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "models/linear.h"
@@ -39,9 +40,10 @@ struct IsabOptions {
 
 class IsabMixer final : public TokenMixer {
  public:
-  // `previous` is block layer_index - 1's mixer when the slots are carried
-  // (null for layer 0 and without carry); it must outlive this mixer and run
-  // Forward before it and Backward after it, as the encoder's blocks do.
+  // `previous` is block layer_index - 1's mixer if it is an isab, else
+  // null. With carry this layer reads its packed slots (so it must run
+  // Forward before this one and Backward after it, as the encoder's blocks
+  // do); with sizes alike the two share their workspace.
   IsabMixer(const MixerShape& shape, const IsabOptions& options,
             IsabMixer* previous);
 
@@ -97,7 +99,7 @@ class IsabMixer final : public TokenMixer {
 
   MixerShape shape_;
   IsabOptions options_;
-  IsabMixer* previous_;
+  IsabMixer* previous_;  // the layer whose packed slots are read (carry)
   int m_, heads_, dh_, q_;
   float scale_;  // 1 / sqrt(Dh)
   int threads_;
@@ -125,13 +127,21 @@ class IsabMixer final : public TokenMixer {
   // d(H) added by the next layer's Backward (carry only).
   Tensor d_carry_;  // [B', M, D]
 
-  // Workspaces.
-  Tensor proj_;          // [B', max(N, M), Q] a projection before SplitHeads
-  Tensor dy_;            // [B', N, D] dy with padded rows zeroed
-  Tensor head_buf_;      // [B', H, max(N, M), Dh] attention outputs, their d
-  Tensor dp_;            // [B', H, N M] d of probabilities, then of scores
-  Tensor dq_, dk_, dv_;  // [B', H, max(N, M), Dh]
-  Tensor d_packed_, dr_, ds_;  // [B', M, D]
+  // Temporaries used only inside one Forward or Backward call. The isab
+  // layers of one encoder share one set (a layer takes its predecessor's
+  // when the sizes agree), as the blocks share ScratchBuffers.
+  struct Workspace {
+    Workspace(int64_t b, int64_t n, int64_t m, int64_t d, int64_t h, int64_t dh,
+              int64_t q);
+    Tensor proj;        // [B', max(N, M), Q] a projection, its d
+    Tensor dy;          // [B', N, D] dy with padded rows zeroed
+    Tensor heads;       // [B', H, max(N, M), Dh] attention outputs, their d
+    Tensor dp;          // [B', H, N M] d of probabilities, then of scores
+    Tensor dq, dk, dv;  // [B', H, max(N, M), Dh]
+    Tensor d_packed;    // [B', M, D] d(H)
+    Tensor dr, ds;      // [B', M, D] d(R), d(S)
+  };
+  std::shared_ptr<Workspace> ws_;
 };
 
 }  // namespace lra
