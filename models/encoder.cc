@@ -324,6 +324,7 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     mixer_shape.layer_index = i;
     mixer_shape.cls_token = has_cls_;
     mixer_shape.structure_seed = seed_;
+    mixer_shape.previous_layer = i > 0 ? &blocks_[i - 1]->mixer() : nullptr;
     std::unique_ptr<TokenMixer> mixer;
     if (sequence_) {
       // A handler may bring its own mixer (Transformer-XL's attention).

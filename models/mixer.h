@@ -19,6 +19,8 @@
 
 namespace lra {
 
+class TokenMixer;
+
 // The fixed sizes a mixer instance is built for.
 struct MixerShape {
   int max_seqs = 1;     // B': sequences per call at most
@@ -30,6 +32,11 @@ struct MixerShape {
   // The run's seed: random structure (BigBird's blocks, Performer's
   // features) derives from (structure_seed, layer_index).
   uint64_t structure_seed = 0;
+  // Block layer_index - 1's mixer, already built (null for layer 0 and for
+  // a mixer built alone): a mixer may read state its predecessor leaves
+  // (isab's slots carried from layer to layer). Blocks run Forward in layer
+  // order and Backward in reverse, per segment inside a sequence plugin.
+  TokenMixer* previous_layer = nullptr;
 };
 
 // What changes from call to call.
