@@ -19,12 +19,14 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "datasets/dataset.h"
+#include "eval/tables.h"
 #include "lra/flops.h"
 #include "lra/optimizer.h"
 #include "lra/peak_probe.h"
 #include "lra/trainer.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
+#include "models/sequence/sequence.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -190,6 +192,43 @@ std::string RunInChild(const std::function<std::string()>& measure) {
 
 }  // namespace
 
+std::string BenchVariant(const ModelConfig& model) {
+  const std::string inner = !model.mixer().name().empty()
+                                ? AttentionConfigLabel(model.mixer())
+                                : AttentionConfigLabel(model.attention());
+  if (model.sequence().name().empty()) return inner;
+  const std::string sequence = AttentionConfigLabel(model.sequence());
+  absl::StatusOr<const SequencePlugin*> plugin =
+      BuiltinPlugins().sequence->Find(model.sequence().name());
+  if (plugin.ok() && (*plugin)->capabilities.own_mixer) return sequence;
+  // "rmt" -> "rmt (full)"; "rmt (segment_len=256)" -> "rmt (full,
+  // segment_len=256)".
+  const size_t paren = sequence.find(" (");
+  if (paren == std::string::npos)
+    return absl::StrCat(sequence, " (", inner, ")");
+  return absl::StrCat(sequence.substr(0, paren), " (", inner, ", ",
+                      sequence.substr(paren + 2));
+}
+
+std::vector<PluginConfig> SweepSequenceConfigs() {
+  constexpr double kSegmentLen = 512;
+  std::vector<PluginConfig> configs;
+  const SequenceRegistry& registry = *BuiltinPlugins().sequence;
+  for (const std::string& name : registry.Names()) {
+    PluginConfig config;
+    config.set_name(name);
+    for (const PluginParamSpec& spec : (*registry.Find(name))->params) {
+      if (spec.name == "segment_len" && spec.default_number != kSegmentLen) {
+        PluginParam* param = config.add_param();
+        param->set_name("segment_len");
+        param->set_number(kSegmentLen);
+      }
+    }
+    configs.push_back(std::move(config));
+  }
+  return configs;
+}
+
 double MeasurePeakInChild(int threads) {
   const std::string answer = RunInChild([threads] {
     omp_set_num_threads(Threads(threads));
@@ -203,9 +242,7 @@ double MeasurePeakInChild(int threads) {
 BenchRow BenchTrainingStep(const ModelConfig& model, int seq_len,
                            const BenchOptions& options) {
   BenchRow row;
-  row.variant = !model.mixer().name().empty()      ? model.mixer().name()
-                : model.attention().name().empty() ? "full"
-                                                   : model.attention().name();
+  row.variant = BenchVariant(model);
   row.seq_len = seq_len;
   row.batch = options.batch;
   row.cpu = CpuModelName();
@@ -251,15 +288,16 @@ std::string CsvField(const std::string& text) {
 
 std::string BenchCsvRow(const BenchRow& row) {
   if (!row.error.empty()) {
-    return absl::StrFormat("%s,%d,%d,,,,,,,%.1f,,%s,%s", row.variant,
+    return absl::StrFormat("%s,%d,%d,,,,,,,%.1f,,%s,%s", CsvField(row.variant),
                            row.seq_len, row.batch, row.peak_gflops,
                            row.flops_scope, CsvField(row.cpu));
   }
   return absl::StrFormat(
-      "%s,%d,%d,%.1f,%.0f,%.0f,%.1f,%.6g,%.2f,%.1f,%.4f,%s,%s", row.variant,
-      row.seq_len, row.batch, row.step_ms, row.tokens_per_s, row.peak_rss_mb,
-      row.mean_length, row.flops_per_step / 1e9, row.achieved_gflops,
-      row.peak_gflops, row.peak_fraction, row.flops_scope, CsvField(row.cpu));
+      "%s,%d,%d,%.1f,%.0f,%.0f,%.1f,%.6g,%.2f,%.1f,%.4f,%s,%s",
+      CsvField(row.variant), row.seq_len, row.batch, row.step_ms,
+      row.tokens_per_s, row.peak_rss_mb, row.mean_length,
+      row.flops_per_step / 1e9, row.achieved_gflops, row.peak_gflops,
+      row.peak_fraction, row.flops_scope, CsvField(row.cpu));
 }
 
 std::string BenchTable(const std::vector<BenchRow>& rows) {

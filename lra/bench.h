@@ -48,6 +48,18 @@ struct BenchOptions {
   double peak_gflops = 0;     // MeasurePeakInChild(), copied into rows.
 };
 
+// The name of a bench row: the mixer or attention label ("full",
+// "local (window=4)"), or for a model with a sequence handler the handler's
+// label, followed by the attention it runs in parentheses unless it brings
+// its own mixer: "transformer_xl", "rmt (full)",
+// "rmt (full, segment_len=256)".
+std::string BenchVariant(const ModelConfig& model);
+
+// The sequence handlers `lra bench --sweep` measures: each registered one at
+// its defaults, with segment_len 512 wherever it is a parameter (the bench
+// model's reference segment length).
+std::vector<PluginConfig> SweepSequenceConfigs();
+
 // Measures one length in a child process of its own, so that peak memory is
 // that length's alone and a crash or out-of-memory shows as an error row.
 BenchRow BenchTrainingStep(const ModelConfig& model, int seq_len,

@@ -324,11 +324,27 @@ check "bench --sweep exits 0 (got $rc)" test "$rc" -eq 0
 check "the sweep measures the trained configuration" grep -Eq "^local \(mode=sliding; window=4\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
 check "the sweep measures the default too" grep -Eq "^local,16,1," "$TEST_TMPDIR/o"
 check "the sweep measures the state-space mixers" grep -Eq "^s4d,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep measures transformer_xl by its own name" grep -Eq "^transformer_xl,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep measures rmt over the model's attention" grep -Eq "^rmt \(full\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep measures global_memory" grep -Eq "^global_memory \(full\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
 check "the sweep keeps the parameters" grep -q 'name: "window"' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep records the CPU model" grep -q '^cpu_model: "' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep records the matmul peak" grep -q '^matmul_peak_gflops: ' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep records each point's FLOPs" grep -q '^  flops_per_step: ' "$sweep_dir/bench/sweep.pbtxt"
 cat "$TEST_TMPDIR/o"
+# A model with a sequence handler is named by it (and by the attention it
+# runs, unless it brings its own).
+for handler in transformer_xl rmt; do
+  label="transformer_xl \(segment_len=8\)"
+  test "$handler" = rmt && label="rmt \(full; segment_len=8\)"
+  { cat configs/models/bench.pbtxt
+    echo "sequence { name: \"$handler\" param { name: \"segment_len\" number: 8 } }"
+  } >"$TEST_TMPDIR/$handler.pbtxt"
+  "$lra" bench --model_file="$TEST_TMPDIR/$handler.pbtxt" --seq_len=16 --batch=1 \
+    --warmup=0 --steps=1 --threads=1 >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
+  check "bench names the $handler model by its handler" grep -Eq "^$label,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+  cat "$TEST_TMPDIR/o" "$TEST_TMPDIR/e"
+done
 "$lra" run --model_file=x --suite=lra/testdata/tiny_suite.pbtxt >"$TEST_TMPDIR/o" 2>&1
 rc=$?
 check "a flag foreign to the command exits 2 (got $rc)" test "$rc" -eq 2

@@ -30,7 +30,8 @@
 namespace lra {
 
 // What a sweep measures: every registered attention variant and every other
-// registered token mixer (s4d, lru) at its defaults, then every other
+// registered token mixer (s4d, lru) at its defaults, each sequence handler
+// (SweepSequenceConfigs, over the bench model's attention), then every other
 // token-mixer configuration (attention with parameters, or a mixer plugin) that
 // a finished or running run in `results_dir` trained, so the leaderboard never
 // shows a configuration with another one's figures.
@@ -38,7 +39,8 @@ struct SweepConfig {
   std::string
       label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
   PluginConfig attention;
-  PluginConfig mixer;  // set for a mixer plugin instead of attention
+  PluginConfig mixer;     // set for a mixer plugin instead of attention
+  PluginConfig sequence;  // set for a sequence handler (over the model's)
 };
 
 std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
@@ -64,6 +66,10 @@ std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
     PluginConfig mixer;
     mixer.set_name(name);
     add(PluginConfig(), mixer);
+  }
+  for (const PluginConfig& sequence : SweepSequenceConfigs()) {
+    configs.push_back(
+        {sequence.name(), PluginConfig(), PluginConfig(), sequence});
   }
   // A results folder that does not exist yet has nothing more to measure.
   absl::StatusOr<ResultSet> results = LoadResults(results_dir);
@@ -111,15 +117,21 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
        SweepConfigs(ResolvePath(workspace, options.out))) {
     ModelConfig model = base_model;
     const bool is_mixer = !config.mixer.name().empty();
-    if (is_mixer) {
+    const bool is_sequence = !config.sequence.name().empty();
+    if (is_sequence) {
+      *model.mutable_sequence() = config.sequence;
+    } else if (is_mixer) {
       model.clear_attention();
       *model.mutable_mixer() = config.mixer;
     } else {
       model.clear_mixer();
       *model.mutable_attention() = config.attention;
     }
-    const PluginConfig& measured = is_mixer ? config.mixer : config.attention;
+    const PluginConfig& measured = is_sequence ? config.sequence
+                                   : is_mixer  ? config.mixer
+                                               : config.attention;
     const std::string variant = measured.name();
+    const std::string label = is_sequence ? BenchVariant(model) : config.label;
     std::string skip_reason;
     for (int n : lengths) {
       BenchRow row;
@@ -131,7 +143,7 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       if (!skip_reason.empty()) {
         row.error = skip_reason;
       } else {
-        std::cerr << "bench: " << config.label << " at " << n << "...\n";
+        std::cerr << "bench: " << label << " at " << n << "...\n";
         row = BenchTrainingStep(model, n, bench);
         if (!row.error.empty()) {
           skip_reason = absl::StrCat("skipped: failed at ", n);
@@ -142,7 +154,7 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
         }
       }
       // The CSV names the configuration; the sweep keeps name and params.
-      row.variant = absl::StrReplaceAll(config.label, {{", ", "; "}});
+      row.variant = absl::StrReplaceAll(label, {{", ", "; "}});
       std::cout << BenchCsvRow(row) << "\n" << std::flush;
       BenchPoint* point = sweep.add_point();
       point->set_variant(variant);

@@ -85,6 +85,9 @@ struct SequenceCapabilities {
   // State crosses segment boundaries.
   bool recurrent = false;
   std::string complexity;  // in sequence length N
+  // The handler brings its own token mixer (MakeMixer) in place of the
+  // configured attention, as Transformer-XL's relative attention does.
+  bool own_mixer = false;
 };
 
 using SequenceFactory =

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "models/rng.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -19,148 +18,115 @@ TransformerXl::TransformerXl(const SequenceShape& shape,
   layers_ = shape.num_layers;
   s_ = std::min(options.segment_len, n_);
   g_ = (n_ + s_ - 1) / s_;
+  padded_ = g_ * s_;
   // Memory reaching before the sequence start is always masked, so it need
   // not be held.
   m_ = std::min(options.mem_len, (g_ - 1) * s_);
-  const int64_t B = shape.max_seqs, S = s_, D = d_;
-  for (int i = 0; i < g_ * layers_; ++i) {
-    inputs_.emplace_back(std::vector<int64_t>{B, S, D});
-    if (options.freeze_memory)
-      frozen_.emplace_back(std::vector<int64_t>{B, S, D});
+  const int64_t B = shape.max_seqs, P = padded_, D = d_;
+  for (int l = 0; l <= layers_; ++l) {
+    inputs_.emplace_back(std::vector<int64_t>{B, P, D});
+    if (options.freeze_memory && l < layers_) {
+      frozen_.emplace_back(std::vector<int64_t>{B, P, D});
+    }
   }
-  seg_mask_.assign(static_cast<size_t>(g_) * B * S, 0);
-  seg_out_ = Tensor({B, S, D});
-  dseg_ = Tensor({B, S, D});
+  mask_.assign(static_cast<size_t>(B * P), 0);
+  grad_ = Tensor({B, P, D});
 }
 
 absl::StatusOr<std::unique_ptr<TokenMixer>> TransformerXl::MakeMixer(
     const MixerShape& shape, ScratchBuffers* scratch) {
+  if (shape.seq_len != padded_) {
+    return absl::InternalError(
+        absl::StrCat("transformer_xl: the mixer of layer ", shape.layer_index,
+                     " is built for ", shape.seq_len,
+                     " positions, the handler runs blocks on ", padded_));
+  }
   RelativeAttentionShape attention;
   attention.max_seqs = shape.max_seqs;
   attention.seg_len = s_;
+  attention.num_segments = g_;
   attention.mem_len = m_;
   attention.d_model = d_;
   attention.heads = options_.heads;
   attention.qkv_dim = options_.qkv_dim;
   attention.attention_dropout = options_.attention_dropout;
+  attention.separate_memory = options_.freeze_memory;
   attention.broken_position_gradient = options_.broken_position_gradient;
   auto mixer = std::make_unique<RelativeAttention>(attention, scratch);
   mixers_.push_back(mixer.get());
   return std::unique_ptr<TokenMixer>(std::move(mixer));
 }
 
-void TransformerXl::FillMemory(int l, int g) {
-  RelativeAttention& mixer = *mixers_[l];
-  const int B = step_.seqs, S = s_, M = m_, D = d_;
-  const std::vector<Tensor>& source =
-      options_.freeze_memory && frozen_ready_ ? frozen_ : inputs_;
-  float* mem = mixer.memory();          // [B', M, D]
-  uint8_t* mask = mixer.memory_mask();  // [B', M]
-  for (int t = 0; t < M; ++t) {
-    const int pos = g * S - M + t;
-    for (int b = 0; b < B; ++b) {
-      float* dst = mem + (static_cast<int64_t>(b) * M + t) * D;
-      uint8_t& real = mask[static_cast<int64_t>(b) * M + t];
-      if (pos < 0) {
-        std::memset(dst, 0, sizeof(float) * D);
-        real = 0;
-        continue;
-      }
-      const int seg = pos / S, off = pos % S;
-      std::memcpy(dst,
-                  source[seg * layers_ + l].data() +
-                      (static_cast<int64_t>(b) * S + off) * D,
-                  sizeof(float) * D);
-      real =
-          seg_mask_[(static_cast<size_t>(seg) * shape_.max_seqs + b) * S + off];
-    }
-  }
-}
-
-void TransformerXl::RunSegment(BlockList& blocks, int g) {
-  BlockStep step;
-  step.seqs = step_.seqs;
-  step.key_mask =
-      seg_mask_.data() + static_cast<size_t>(g) * shape_.max_seqs * s_;
-  step.training = step_.training;
-  // Each segment's dropout masks are its own and the same when recomputed.
-  step.dropout_seed = DeriveSeed(step_.dropout_seed, 0x7e1000 + g);
-  for (int l = 0; l < layers_; ++l) {
-    FillMemory(l, g);
-    blocks[l]->Forward(
-        Input(g, l).data(), step,
-        l + 1 < layers_ ? Input(g, l + 1).data() : seg_out_.data());
-  }
-}
-
 void TransformerXl::Forward(BlockList& blocks, const float* x,
                             const SequenceStep& step, float* out,
                             uint8_t* pool_mask) {
   step_ = step;
-  const int B = step.seqs, S = s_, D = d_, N = n_;
+  const int B = step.seqs, P = padded_, D = d_, N = n_;
+  const bool frozen = options_.freeze_memory && frozen_ready_;
   for (int l = 0; l < layers_; ++l) {
     mixers_[l]->SetLayerNorm(&blocks[l]->ln1_weights(),
                              &blocks[l]->ln1_grads());
+    mixers_[l]->SetMemorySource(frozen ? frozen_[l].data() : inputs_[l].data(),
+                                frozen);
   }
-  for (int g = 0; g < g_; ++g) {
-    float* in = Input(g, 0).data();  // [B', S, D]
-    uint8_t* mask =
-        seg_mask_.data() + static_cast<size_t>(g) * shape_.max_seqs * S;
-    for (int b = 0; b < B; ++b) {
-      for (int t = 0; t < S; ++t) {
-        const int pos = g * S + t;
-        float* dst = in + (static_cast<int64_t>(b) * S + t) * D;
-        if (pos < N) {
-          std::memcpy(dst, x + (static_cast<int64_t>(b) * N + pos) * D,
-                      sizeof(float) * D);
-          mask[b * S + t] = step.key_mask[static_cast<int64_t>(b) * N + pos];
-        } else {
-          std::memset(dst, 0, sizeof(float) * D);
-          mask[b * S + t] = 0;
-        }
-      }
-    }
-    RunSegment(blocks, g);
-    const float* y = seg_out_.data();
-    for (int b = 0; b < B; ++b) {
-      const int count = std::min(S, N - g * S);
-      std::memcpy(out + (static_cast<int64_t>(b) * N + g * S) * D,
-                  y + static_cast<int64_t>(b) * S * D,
-                  sizeof(float) * count * D);
-    }
+  // The padded sequence: positions N .. N' - 1 are zero and masked.
+  float* in = inputs_[0].data();  // [B', N', D]
+  for (int b = 0; b < B; ++b) {
+    std::memcpy(in + static_cast<int64_t>(b) * P * D,
+                x + static_cast<int64_t>(b) * N * D, sizeof(float) * N * D);
+    std::memset(in + (static_cast<int64_t>(b) * P + N) * D, 0,
+                sizeof(float) * (P - N) * D);
+    uint8_t* mask = mask_.data() + static_cast<int64_t>(b) * P;
+    std::memcpy(mask, step.key_mask + static_cast<int64_t>(b) * N, N);
+    std::memset(mask + N, 0, P - N);
+  }
+  BlockStep block_step;
+  block_step.seqs = B;
+  block_step.key_mask = mask_.data();
+  block_step.training = step.training;
+  block_step.dropout_seed = step.dropout_seed;
+  for (int l = 0; l < layers_; ++l) {
+    blocks[l]->Forward(inputs_[l].data(), block_step, inputs_[l + 1].data());
+  }
+  const float* y = inputs_[layers_].data();
+  for (int b = 0; b < B; ++b) {
+    std::memcpy(out + static_cast<int64_t>(b) * N * D,
+                y + static_cast<int64_t>(b) * P * D, sizeof(float) * N * D);
   }
   std::memcpy(pool_mask, step.key_mask, static_cast<size_t>(B) * N);
+  if (options_.pool_last_segment) {
+    for (int b = 0; b < B; ++b) {
+      uint8_t* pm = pool_mask + static_cast<int64_t>(b) * N;
+      int last = N - 1;
+      while (last >= 0 && !pm[last]) --last;
+      if (last < 0) continue;  // no real token: nothing to pool either way
+      std::memset(pm, 0, (last / s_) * s_);
+    }
+  }
   if (options_.freeze_memory && !frozen_ready_) {
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      std::memcpy(frozen_[i].data(), inputs_[i].data(),
-                  sizeof(float) * inputs_[i].size());
+    for (int l = 0; l < layers_; ++l) {
+      std::memcpy(frozen_[l].data(), inputs_[l].data(),
+                  sizeof(float) * inputs_[l].size());
     }
     frozen_ready_ = true;
   }
 }
 
 void TransformerXl::Backward(BlockList& blocks, const float* dout, float* dx) {
-  const int B = step_.seqs, S = s_, D = d_, N = n_;
-  for (int g = g_ - 1; g >= 0; --g) {
-    // The last segment's state is still in the blocks; the others are
-    // recomputed from their stored inputs and memory.
-    if (g != g_ - 1) RunSegment(blocks, g);
-    const int count = std::min(S, N - g * S);
-    float* dy = dseg_.data();  // [B', S, D]
-    for (int b = 0; b < B; ++b) {
-      float* row = dy + static_cast<int64_t>(b) * S * D;
-      std::memcpy(row, dout + (static_cast<int64_t>(b) * N + g * S) * D,
-                  sizeof(float) * count * D);
-      std::memset(row + static_cast<int64_t>(count) * D, 0,
-                  sizeof(float) * (S - count) * D);
-    }
-    for (int l = layers_ - 1; l >= 0; --l) blocks[l]->Backward(dy);
-    // Nothing flows into the memory: this segment's input gradient is all.
-    for (int b = 0; b < B; ++b) {
-      std::memcpy(dx + (static_cast<int64_t>(b) * N + g * S) * D,
-                  dy + static_cast<int64_t>(b) * S * D,
-                  sizeof(float) * count * D);
-    }
+  const int B = step_.seqs, P = padded_, D = d_, N = n_;
+  float* dy = grad_.data();  // [B', N', D]
+  for (int b = 0; b < B; ++b) {
+    std::memcpy(dy + static_cast<int64_t>(b) * P * D,
+                dout + static_cast<int64_t>(b) * N * D, sizeof(float) * N * D);
+    std::memset(dy + (static_cast<int64_t>(b) * P + N) * D, 0,
+                sizeof(float) * (P - N) * D);
+  }
+  // The attention keeps the stop-gradient: nothing reaches a layer input
+  // through the memory of a later segment.
+  for (int l = layers_ - 1; l >= 0; --l) blocks[l]->Backward(dy);
+  for (int b = 0; b < B; ++b) {
+    std::memcpy(dx + static_cast<int64_t>(b) * N * D,
+                dy + static_cast<int64_t>(b) * P * D, sizeof(float) * N * D);
   }
 }
 
@@ -182,7 +148,8 @@ SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
       "Transformer-XL: segments of segment_len tokens; each layer attends "
       "(bidirectionally) over the segment plus its own inputs at the mem_len "
       "positions before it, cached without gradient, with relative "
-      "positions and the u, v biases; pools the mean over real tokens. "
+      "positions and the u, v biases; pools the mean over real tokens (or "
+      "those of the last segment). "
       "Brings its own attention (model.attention must be unset or full)";
   plugin.params = {
       PluginParamSpec::Number("segment_len", 512,
@@ -191,9 +158,15 @@ SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
           "mem_len", 512,
           "cached positions before the segment each layer attends to (may "
           "span several segments; 0 = none)"),
+      PluginParamSpec::Text(
+          "pool", "tokens",
+          "what the encoder averages: \"tokens\" (the real tokens of every "
+          "segment) or \"last_segment\" (the real tokens of the last "
+          "segment holding any: the answer read after the last segment)"),
   };
   plugin.capabilities = {true, true,
                          "O(N / S) segments of O(S (S + M)) attention"};
+  plugin.capabilities.own_mixer = true;
   const std::string name = plugin.name;
   plugin.factory = [name, freeze_memory, broken](const PluginParams& params,
                                                  const SequenceShape& shape,
@@ -225,7 +198,14 @@ SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
           "model.attention must be unset or 'full' without params (got '",
           model.attention().name(), "')"));
     }
+    ASSIGN_OR_RETURN(std::string pool, params.Text("pool"));
+    if (pool != "tokens" && pool != "last_segment") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sequence '", name, "': param pool = \"", pool,
+          "\" is invalid; must be \"tokens\" or \"last_segment\""));
+    }
     TransformerXlOptions options;
+    options.pool_last_segment = pool == "last_segment";
     options.segment_len = static_cast<int>(segment);
     options.mem_len = static_cast<int>(mem);
     options.heads = model.num_heads();

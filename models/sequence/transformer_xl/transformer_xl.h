@@ -1,19 +1,23 @@
 // Transformer-XL segment recurrence (Dai et al. 2019) as a sequence plugin:
 //   - the sequence [N] is cut into G = ceil(N / S) segments of S tokens
 //     (S = min(segment_len, N); the last segment is padded);
-//   - segments run one after another through every block; block l's token
-//     mixer is RelativeAttention: its queries are the segment, its keys and
-//     values [memory | segment], where the memory is block l's input at the
-//     M = mem_len positions just before the segment (from one or several
-//     earlier segments; positions before the start are masked), with
-//     relative positions and the u, v biases;
-//   - the cache is stop-gradient: a segment's backward pass never reaches
-//     earlier segments, so each segment is recomputed from its stored block
-//     inputs and run backward on its own;
+//   - block l's token mixer is RelativeAttention: the queries of segment g
+//     attend over keys and values of [memory | segment], where the memory
+//     is block l's input at the M = mem_len positions just before the
+//     segment (from one or several earlier segments; positions before the
+//     start are masked), with relative positions and the u, v biases;
+//   - the cache is stop-gradient: no gradient crosses a segment boundary
+//     into the layer inputs (only into the weights that read the cache);
 //   - the encoder pools the mean of the final LayerNorm over the real tokens
-//     of every segment.
-// Time and memory are linear in the number of segments: per segment and
-// layer the attention is S x (M + S); the stored block inputs are L x N x D.
+//     of every segment (pool "tokens") or of the last segment holding any
+//     (pool "last_segment").
+// Since segment g's memory at block l is block l's input, known once block
+// l - 1 has run on every segment, the handler runs the blocks layer by layer
+// on the whole padded sequence (N' = G S positions) and the attention
+// handles all segments at once: the forward and backward pass each run
+// once, exactly the segment-by-segment recurrence's values. Time and memory
+// are linear in the number of segments: per segment and layer the
+// attention is S x (M + S); the stored activations are those of N' tokens.
 #ifndef LRA_MODELS_SEQUENCE_TRANSFORMER_XL_TRANSFORMER_XL_H_
 #define LRA_MODELS_SEQUENCE_TRANSFORMER_XL_TRANSFORMER_XL_H_
 
@@ -32,6 +36,10 @@ struct TransformerXlOptions {
   int heads = 1;
   int qkv_dim = 1;
   float attention_dropout = 0.0f;
+  // Pool only the real tokens of the last segment holding any (the answer
+  // read after the last segment, as the cross-segment task needs), instead
+  // of every real token.
+  bool pool_last_segment = false;
   // Test only: every Forward after the first reads the first Forward's
   // cache instead of its own, so that central differences see the same
   // function the stop-gradient backward differentiates (the cache held
@@ -46,7 +54,8 @@ class TransformerXl : public SequenceHandler {
   TransformerXl(const SequenceShape& shape,
                 const TransformerXlOptions& options);
 
-  int block_seq_len() const override { return s_; }
+  // The blocks run on the padded sequence of G segments.
+  int block_seq_len() const override { return padded_; }
   int out_len() const override { return n_; }
   void Forward(BlockList& blocks, const float* x, const SequenceStep& step,
                float* out, uint8_t* pool_mask) override;
@@ -55,30 +64,22 @@ class TransformerXl : public SequenceHandler {
       const MixerShape& shape, ScratchBuffers* scratch) override;
 
   int num_segments() const { return g_; }
+  int segment_len() const { return s_; }
   int mem_len() const { return m_; }
 
  private:
-  // Block inputs of segment g, layer l: [B', S, D].
-  Tensor& Input(int g, int l) { return inputs_[g * layers_ + l]; }
-  // Fills layer l's memory for segment g from the stored block inputs.
-  void FillMemory(int l, int g);
-  // Runs segment g through the blocks from its stored input; the last
-  // block's output lands in seg_out_.
-  void RunSegment(BlockList& blocks, int g);
-
   SequenceShape shape_;
   TransformerXlOptions options_;
-  int n_, d_, s_, g_, m_, layers_;
+  int n_, d_, s_, g_, m_, padded_, layers_;
   std::vector<RelativeAttention*> mixers_;  // owned by the blocks
 
   // State of the last Forward.
   SequenceStep step_;
-  std::vector<Tensor> inputs_;  // G * L of [B', S, D]
-  std::vector<Tensor> frozen_;  // G * L, freeze_memory only
+  std::vector<Tensor> inputs_;  // L + 1 of [B', N', D]: block inputs, output
+  std::vector<Tensor> frozen_;  // L of [B', N', D], freeze_memory only
   bool frozen_ready_ = false;
-  std::vector<uint8_t> seg_mask_;  // [G, B', S]
-  Tensor seg_out_;                 // [B', S, D]
-  Tensor dseg_;                    // [B', S, D]
+  std::vector<uint8_t> mask_;  // [B', N']
+  Tensor grad_;                // [B', N', D]
 };
 
 // The `transformer_xl` plugin. With freeze_memory / broken (tests only) it

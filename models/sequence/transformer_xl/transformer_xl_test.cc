@@ -336,6 +336,44 @@ TEST(TransformerXlTest, PaddingChangesNothing) {
   }
 }
 
+// pool "last_segment": with no memory, the first segments' tokens change
+// nothing; pooling every token, or with a memory reaching them, they do.
+TEST(TransformerXlTest, PoolLastSegmentReadsOnlyTheLastSegment) {
+  struct Case {
+    int mem;
+    const char* pool;
+    bool changes;
+  };
+  for (const Case& c : {Case{0, "last_segment", false}, Case{0, "tokens", true},
+                        Case{8, "last_segment", true}}) {
+    ModelConfig config = Xl(4, c.mem);
+    PluginParam* pool = config.mutable_sequence()->add_param();
+    pool->set_name("pool");
+    pool->set_text(c.pool);
+    auto encoder = *internal::CreateEncoder(config, 12, 1);
+    encoder->InitParameters(3);
+    std::vector<int32_t> tokens = Tokens({12}, 12, 5);
+    const std::vector<float> a = Logits(*encoder, tokens, 1);
+    tokens[0] = tokens[0] % 6 + 1;
+    tokens[5] = tokens[5] % 6 + 1;
+    const std::vector<float> b = Logits(*encoder, tokens, 1);
+    double diff = 0;
+    for (int i = 0; i < 3; ++i)
+      diff = std::max(diff, std::fabs(double(a[i] - b[i])));
+    if (c.changes) {
+      EXPECT_GT(diff, 1e-6) << c.mem << " " << c.pool;
+    } else {
+      EXPECT_EQ(diff, 0.0) << c.mem << " " << c.pool;
+    }
+  }
+  ModelConfig bad = Xl(4, 4);
+  PluginParam* pool = bad.mutable_sequence()->add_param();
+  pool->set_name("pool");
+  pool->set_text("mean");
+  EXPECT_THAT(internal::CreateError(bad, 12, 2),
+              HasSubstr("pool = \"mean\" is invalid"));
+}
+
 TEST(TransformerXlTest, DeterministicAndBatchIndependent) {
   for (const ModelConfig& config : {Xl(4, 4), Xl(5, 7)}) {
     auto a = *internal::CreateEncoder(config, 12, 3);
