@@ -543,7 +543,13 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
     }
   }
 
+  packed_step_ = false;
   if (pack_) {
+    PackRows(key_mask_.data(), seqs, N, pack_position_.data(),
+             pack_seq_start_.data(), &packed_);
+    packed_step_ = packed_.rows < rows;
+  }
+  if (packed_step_) {
     ForwardPacked(tokens, seqs, training, dropout_seed);
     HeadForward(batch);
     return logits_.data();
@@ -605,9 +611,7 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
 
 void Encoder::ForwardPacked(const int32_t* tokens, int seqs, bool training,
                             uint64_t dropout_seed) {
-  const int N = positions_, D = d_, L = segment_len_;
-  PackRows(key_mask_.data(), seqs, N, pack_position_.data(),
-           pack_seq_start_.data(), &packed_);
+  const int D = d_, L = segment_len_;
   const int64_t rows = packed_.rows;  // R: real rows rounded up
   float* x = xs_[0].data();           // [R, D]
   const float* positions = w_.embed.position.size() > 0
@@ -712,7 +716,7 @@ void Encoder::Backward() {
     BackwardThroughBlocks(d_final_ln, dx);
   }
 
-  if (pack_) {
+  if (packed_step_) {
     const int64_t packed_rows = packed_.rows;
     if (dropout_active_) {
       DropoutApply(dx, embed_mask_.data(), p, packed_rows * D, dx);
@@ -739,9 +743,10 @@ void Encoder::Backward() {
 void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {
   const int N = positions_, D = d_;
   const int seqs = segments_ * batch_;
-  const int64_t rows = pack_ ? packed_.rows : static_cast<int64_t>(seqs) * N;
+  const int64_t rows =
+      packed_step_ ? packed_.rows : static_cast<int64_t>(seqs) * N;
   std::memset(d_final_ln, 0, sizeof(float) * rows * D);
-  if (pack_) {
+  if (packed_step_) {
     if (has_cls_) {
       PoolClsBackwardPacked(dpooled_.data(), packed_, D, d_final_ln);
     } else {

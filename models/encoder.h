@@ -188,6 +188,9 @@ class Encoder {
   uint64_t seed_;
   bool pack_requested_;  // EncoderOptions.pack_real_rows
   bool pack_ = false;    // requested and every block supports it
+  // The last Forward ran packed: pack_, and packing removed at least one
+  // 64-row chunk (a batch without padding keeps the one-matmul padded path).
+  bool packed_step_ = false;
   int d_, classifier_, classes_;
   bool has_cls_;
 
