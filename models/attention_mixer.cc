@@ -46,6 +46,7 @@ AttentionMixer::AttentionMixer(const MixerShape& shape, int heads, int qkv,
       qkv_dim_(qkv),
       shared_qk_(capabilities.shared_qk),
       needs_layer_input_(capabilities.needs_layer_input),
+      key_padding_mask_(capabilities.key_padding_mask),
       w_(shape.d_model, qkv, capabilities.shared_qk),
       g_(shape.d_model, qkv, capabilities.shared_qk),
       q_(shape.d_model, qkv),
@@ -54,14 +55,20 @@ AttentionMixer::AttentionMixer(const MixerShape& shape, int heads, int qkv,
       o_(qkv, shape.d_model),
       attention_(std::move(attention)) {
   const int64_t B = shape.max_seqs, N = shape.seq_len, H = heads,
-                Dh = head_dim_, Q = qkv;
+                Dh = head_dim_, Q = qkv, D = shape.d_model;
+  // Row buffers hold B' N rows, or up to PackedCapacity(B' N) packed rows.
+  const int64_t rows = PackedCapacity(B * N);
   qh_ = Tensor({B, H, N, Dh});
   if (!shared_qk_) kh_ = Tensor({B, H, N, Dh});
   vh_ = Tensor({B, H, N, Dh});
   heads_out_ = Tensor({B, H, N, Dh});
-  merged_ = Tensor({B, N, Q});
-  qkv_ = scratch->Reserve("attention.qkv", B * N * Q);
-  d_merged_ = scratch->Reserve("attention.d_merged", B * N * Q);
+  merged_ = Tensor({rows, Q});
+  qkv_ = scratch->Reserve("attention.qkv", rows * Q);
+  d_merged_ = scratch->Reserve("attention.d_merged", rows * Q);
+  if (needs_layer_input_ && key_padding_mask_) {
+    x_padded_ = Tensor({B, N, D});
+    dx_padded_ = scratch->Reserve("attention.dx_padded", B * N * D);
+  }
   d_heads_ = scratch->Reserve("attention.d_heads", B * H * N * Dh);
   dq_ = scratch->Reserve("attention.dq", B * H * N * Dh);
   if (!shared_qk_) dk_ = scratch->Reserve("attention.dk", B * H * N * Dh);
@@ -155,6 +162,90 @@ void AttentionMixer::Backward(const float* dy, float* dx) {
     MergeHeads(b.d_heads, seqs, N, H, Dh, d_merged);
     b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), rows);
     b.linear->BackwardInput(d_merged, b.w->data(), dx, rows, accumulate);
+    accumulate = true;
+  }
+}
+
+void AttentionMixer::ForwardPacked(const float* x, const MixerStep& step,
+                                   const PackedRows& rows, float* y) {
+  const int H = heads_, Dh = head_dim_;
+  const int64_t R = rows.rows;
+  constexpr RowCount kRows = RowCount::kVarying;
+  x_ = x;
+  seqs_ = step.seqs;
+  packed_ = rows;
+  float* qkv = qkv_.data();  // [R, Q]
+  q_.Forward(x, w_.wq.data(), w_.bq.data(), qkv, R, kRows);
+  SplitHeadsPacked(qkv, rows, H, Dh, qh_.data());
+  if (!shared_qk_) {
+    k_.Forward(x, w_.wk.data(), w_.bk.data(), qkv, R, kRows);
+    SplitHeadsPacked(qkv, rows, H, Dh, kh_.data());
+  }
+  v_.Forward(x, w_.wv.data(), w_.bv.data(), qkv, R, kRows);
+  SplitHeadsPacked(qkv, rows, H, Dh, vh_.data());
+  AttentionInputs in;
+  in.q = qh_.data();
+  in.k = shared_qk_ ? qh_.data() : kh_.data();
+  in.v = vh_.data();
+  in.key_mask = step.key_mask;
+  in.batch = step.seqs;
+  in.training = step.training;
+  in.seed = step.seed;
+  if (needs_layer_input_) {
+    ScatterRows(x, rows, shape_.d_model, x_padded_.data());
+    in.x = x_padded_.data();
+  }
+  attention_->Forward(in, heads_out_.data());
+  // Outputs at padded positions are dropped here.
+  MergeHeadsPacked(heads_out_.data(), rows, H, Dh, merged_.data());
+  o_.Forward(merged_.data(), w_.wo.data(), w_.bo.data(), y, R, kRows);
+}
+
+void AttentionMixer::BackwardPacked(const float* dy, float* dx) {
+  const int H = heads_, Dh = head_dim_;
+  const PackedRows& rows = packed_;
+  const int64_t R = rows.rows;
+  constexpr RowCount kRows = RowCount::kVarying;
+  float* d_merged = d_merged_.data();  // [R, Q]
+  o_.BackwardParams(merged_.data(), dy, g_.wo.data(), g_.bo.data(), R, kRows);
+  o_.BackwardInput(dy, w_.wo.data(), d_merged, R, false, kRows);
+  // Zero upstream gradient at padded positions.
+  SplitHeadsPacked(d_merged, rows, H, Dh, d_heads_.data());
+  AttentionGradients grads;
+  grads.dq = dq_.data();
+  grads.dk = shared_qk_ ? nullptr : dk_.data();
+  grads.dv = dv_.data();
+  float* dx_padded = needs_layer_input_ ? dx_padded_.data() : nullptr;
+  if (needs_layer_input_) {
+    std::memset(dx_padded, 0,
+                sizeof(float) * static_cast<int64_t>(seqs_) * shape_.seq_len *
+                    shape_.d_model);
+    grads.dx = dx_padded;
+  }
+  attention_->Backward(d_heads_.data(), grads);
+  bool accumulate = false;
+  if (needs_layer_input_) {
+    GatherRows(dx_padded, rows, shape_.d_model, dx);
+    accumulate = true;
+  }
+  // dx += dq Wq^T + dk Wk^T + dv Wv^T on the real rows.
+  struct Branch {
+    float* d_heads;
+    Linear* linear;
+    Tensor* w;
+    Tensor* dw;
+    Tensor* db;
+  };
+  const Branch branches[] = {
+      {dq_.data(), &q_, &w_.wq, &g_.wq, &g_.bq},
+      {shared_qk_ ? nullptr : dk_.data(), &k_, &w_.wk, &g_.wk, &g_.bk},
+      {dv_.data(), &v_, &w_.wv, &g_.wv, &g_.bv}};
+  for (const Branch& b : branches) {
+    if (b.d_heads == nullptr) continue;
+    MergeHeadsPacked(b.d_heads, rows, H, Dh, d_merged);
+    b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), R,
+                             kRows);
+    b.linear->BackwardInput(d_merged, b.w->data(), dx, R, accumulate, kRows);
     accumulate = true;
   }
 }

@@ -10,12 +10,13 @@
 #include "models/attention/attention.h"
 #include "models/linear.h"
 #include "models/mixer.h"
+#include "models/packed_mixer.h"
 #include "models/scratch.h"
 #include "proto/config.pb.h"
 
 namespace lra {
 
-class AttentionMixer final : public TokenMixer {
+class AttentionMixer final : public TokenMixer, public PackedRowsMixer {
  public:
   // Builds the plugin named by config.attention from `registry` for `shape`
   // (config must be resolved: qkv_dim, num_heads, attention_dropout).
@@ -30,6 +31,15 @@ class AttentionMixer final : public TokenMixer {
   void InitParameters(uint64_t seed) override;
   void SetStep(int64_t step) override;
   const char* name_prefix() const override { return "attn"; }
+
+  // Packed real rows: the projections run on the real rows only; the plugin
+  // still sees [B', H, N, Dh] with zeros at padded positions, and its outputs
+  // there are dropped. Supported when the plugin honours the key padding
+  // mask (then real outputs do not depend on the padded rows).
+  bool packed_rows_supported() const override { return key_padding_mask_; }
+  void ForwardPacked(const float* x, const MixerStep& step,
+                     const PackedRows& rows, float* y) override;
+  void BackwardPacked(const float* dy, float* dx) override;
 
  private:
   // The four projections x Wq + bq, ..., merged Wo + bo (wk and bk stay
@@ -58,19 +68,23 @@ class AttentionMixer final : public TokenMixer {
   bool shared_qk_;
   // The plugin reads the normalised input x and adds into dx.
   bool needs_layer_input_;
+  bool key_padding_mask_;  // the plugin honours key_mask
   Projections w_, g_;
   Linear q_, k_, v_, o_;
   std::unique_ptr<Attention> attention_;
 
   // Kept from Forward for Backward (the plugin reads q, k, v and out).
-  const float* x_ = nullptr;  // [B', N, D]
+  const float* x_ = nullptr;  // [B', N, D] (packed: [R, D])
   int seqs_ = 0;
+  PackedRows packed_;    // of the last ForwardPacked
   Tensor qh_, kh_, vh_;  // [B', H, N, Dh]
   Tensor heads_out_;     // [B', H, N, Dh]
-  Tensor merged_;        // [B', N, Q]
+  Tensor merged_;        // [B', N, Q] (packed: [R, Q]; R <= capacity)
+  Tensor x_padded_;      // [B', N, D] packed x scattered (needs_layer_input)
   // Shared temporaries.
-  ScratchRef qkv_;           // [B', N, Q]
-  ScratchRef d_merged_;      // [B', N, Q]
+  ScratchRef qkv_;           // [B', N, Q] (packed: [R, Q])
+  ScratchRef d_merged_;      // [B', N, Q] (packed: [R, Q])
+  ScratchRef dx_padded_;     // [B', N, D] (packed, needs_layer_input only)
   ScratchRef d_heads_;       // [B', H, N, Dh]
   ScratchRef dq_, dk_, dv_;  // [B', H, N, Dh]
 };

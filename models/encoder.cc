@@ -276,6 +276,7 @@ Encoder::Encoder(const ModelConfig& config, const EncoderOptions& options)
                                               : config.d_model()),
       max_batch_(options.max_batch),
       seed_(options.seed),
+      pack_requested_(options.pack_real_rows),
       d_(config.d_model()),
       classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
@@ -366,22 +367,36 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     params_.push_back(Parameter{name, &value, &grad, spec});
   });
 
+  // Packed real rows when every block can run on them (never with a sequence
+  // plugin, which calls the blocks on layouts of its own).
+  pack_ = pack_requested_ && !sequence_;
+  for (const auto& block : blocks_) {
+    pack_ = pack_ && block->SupportsPackedRows();
+  }
+  // Row buffers hold B' N' padded rows, or up to PackedCapacity(B' N')
+  // packed ones.
+  const int64_t rows = PackedCapacity(B * N);
   tokens_.resize(B * segment_len_);
   key_mask_.resize(B * N);
-  if (config_.dropout() > 0.0f) embed_mask_.resize(B * N * D);
+  if (pack_) {
+    pack_position_.resize(B * N);
+    pack_seq_start_.resize(B + 1);
+  }
+  if (config_.dropout() > 0.0f) embed_mask_.resize(rows * D);
   // With a sequence plugin only the embedded input is the encoder's.
   const int streams = sequence_ ? 1 : config_.num_layers() + 1;
   for (int i = 0; i < streams; ++i) {
-    xs_.emplace_back(std::vector<int64_t>{B, N, D});
+    xs_.emplace_back(std::vector<int64_t>{rows, D});
   }
   if (sequence_) {
     stream_out_ = Tensor({B, P, D});
     pool_mask_.resize(B * P);
     dstream_ = Tensor({B, P, D});
   }
-  final_ln_ = Tensor({B, P, D});
-  final_mean_ = Tensor({B, P});
-  final_rstd_ = Tensor({B, P});
+  const int64_t out_rows = PackedCapacity(B * P);
+  final_ln_ = Tensor({out_rows, D});
+  final_mean_ = Tensor({out_rows});
+  final_rstd_ = Tensor({out_rows});
   pooled_ = Tensor({B, D});
   // The head runs on examples, not sequences.
   const int64_t examples = max_batch_;
@@ -392,9 +407,9 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
   head_hidden_ = Tensor({examples, classifier_});
   logits_ = Tensor({examples, classes_});
   dlogits_ = Tensor({examples, classes_});
-  dx_ = Tensor({B, N, D});
+  dx_ = Tensor({rows, D});
   // Used before the blocks run backward, so it can share their scratch.
-  d_final_ln_ = scratch_.Reserve("block.d_normed", B * P * D);
+  d_final_ln_ = scratch_.Reserve("block.d_normed", out_rows * D);
   dpooled_ = Tensor({B, D});
   dhead_hidden_ = Tensor({examples, classifier_});
   return absl::OkStatus();
@@ -529,6 +544,18 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
     }
   }
 
+  packed_step_ = false;
+  if (pack_) {
+    PackRows(key_mask_.data(), seqs, N, pack_position_.data(),
+             pack_seq_start_.data(), &packed_);
+    packed_step_ = packed_.rows < rows;
+  }
+  if (packed_step_) {
+    ForwardPacked(tokens, seqs, training, dropout_seed);
+    HeadForward(batch);
+    return logits_.data();
+  }
+
   float* x = xs_[0].data();  // [B', N', D]
   EmbeddingForward(tokens, seqs, L, D, w_.embed.token.data(),
                    has_cls_ ? w_.embed.cls.data() : nullptr, x);
@@ -581,6 +608,42 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   }
   HeadForward(batch);
   return logits_.data();
+}
+
+void Encoder::ForwardPacked(const int32_t* tokens, int seqs, bool training,
+                            uint64_t dropout_seed) {
+  const int D = d_, L = segment_len_;
+  const int64_t rows = packed_.rows;  // R: real rows rounded up
+  float* x = xs_[0].data();           // [R, D]
+  const float* positions = w_.embed.position.size() > 0
+                               ? w_.embed.position.data()
+                           : sinusoid_.size() > 0 ? sinusoid_.data()
+                                                  : nullptr;
+  EmbeddingForwardPacked(tokens, packed_, L, D, w_.embed.token.data(),
+                         has_cls_ ? w_.embed.cls.data() : nullptr, positions,
+                         x);
+  if (dropout_active_) {
+    DropoutMaskPacked(DropoutSiteSeed(dropout_seed, -1, kSiteEmbed),
+                      config_.dropout(), packed_, D, embed_mask_.data());
+    DropoutApply(x, embed_mask_.data(), config_.dropout(), rows * D, x);
+  }
+  BlockStep step;
+  step.seqs = seqs;
+  step.key_mask = key_mask_.data();
+  step.training = training;
+  step.dropout_seed = dropout_seed;
+  step.packed = &packed_;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    blocks_[i]->Forward(xs_[i].data(), step, xs_[i + 1].data());
+  }
+  LayerNormForward(xs_.back().data(), w_.final_ln.gamma.data(),
+                   w_.final_ln.beta.data(), rows, D, final_ln_.data(),
+                   final_mean_.data(), final_rstd_.data());
+  if (has_cls_) {
+    PoolClsForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+  } else {
+    PoolMeanForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+  }
 }
 
 void Encoder::HeadForward(int batch) {
@@ -654,6 +717,18 @@ void Encoder::Backward() {
     BackwardThroughBlocks(d_final_ln, dx);
   }
 
+  if (packed_step_) {
+    const int64_t packed_rows = packed_.rows;
+    if (dropout_active_) {
+      DropoutApply(dx, embed_mask_.data(), p, packed_rows * D, dx);
+    }
+    EmbeddingBackwardPacked(
+        dx, tokens_.data(), packed_, segment_len_, D, has_cls_,
+        g_.embed.token.data(), has_cls_ ? g_.embed.cls.data() : nullptr,
+        w_.embed.position.size() > 0 ? g_.embed.position.data() : nullptr);
+    return;
+  }
+
   // Embedding: dropout, positions, tokens and CLS.
   if (dropout_active_) {
     DropoutApply(dx, embed_mask_.data(), p, rows * D, dx);
@@ -669,9 +744,16 @@ void Encoder::Backward() {
 void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {
   const int N = positions_, D = d_;
   const int seqs = segments_ * batch_;
-  const int64_t rows = static_cast<int64_t>(seqs) * N;
+  const int64_t rows =
+      packed_step_ ? packed_.rows : static_cast<int64_t>(seqs) * N;
   std::memset(d_final_ln, 0, sizeof(float) * rows * D);
-  if (has_cls_) {
+  if (packed_step_) {
+    if (has_cls_) {
+      PoolClsBackwardPacked(dpooled_.data(), packed_, D, d_final_ln);
+    } else {
+      PoolMeanBackwardPacked(dpooled_.data(), packed_, D, d_final_ln);
+    }
+  } else if (has_cls_) {
     PoolClsBackward(dpooled_.data(), seqs, N, D, d_final_ln);
   } else {
     PoolMeanBackward(dpooled_.data(), key_mask_.data(), seqs, N, D, d_final_ln);

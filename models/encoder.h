@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "models/block.h"
+#include "models/layers.h"
 #include "models/linear.h"
 #include "models/parameters.h"
 #include "models/plugins.h"
@@ -56,6 +57,13 @@ struct EncoderOptions {
   // Performer's features) derives from (seed, layer), so a second seed draws
   // other structure. Parameters are initialised separately (InitParameters).
   uint64_t seed = 0;
+  // Run the row-wise layers (embedding, LayerNorm, projections, MLP,
+  // pooling) on the real tokens only, packed [T, D], when every block's mixer
+  // supports it (the attention mixer with a plugin that honours the key
+  // padding mask, and no sequence plugin); otherwise, or when false, on every
+  // padded position as before. Outputs and gradients agree with the padded
+  // computation within float rounding (see models/README.md).
+  bool pack_real_rows = true;
 };
 
 class Encoder {
@@ -126,6 +134,8 @@ class Encoder {
   int seq_len() const { return seq_len_; }
   int num_segments() const { return segments_; }
   int max_batch() const { return max_batch_; }
+  // Whether Forward runs the row-wise layers on packed real rows.
+  bool packs_real_rows() const { return pack_; }
 
  private:
   // Token and position embeddings and the CLS vector; position and cls are
@@ -162,8 +172,11 @@ class Encoder {
   // d(logits) -> dpooled_ [B', D].
   void HeadBackward(int batch);
   // Without a sequence plugin: pooling, final LN and the blocks backward,
-  // dx [B', N', D] = d(embedded input), overwritten.
+  // dx [B', N', D] = d(embedded input), overwritten ([R, D] when packed).
   void BackwardThroughBlocks(float* d_final_ln, float* dx);
+  // Forward from the key mask on, on packed real rows.
+  void ForwardPacked(const int32_t* tokens, int seqs, bool training,
+                     uint64_t dropout_seed);
 
   ModelConfig config_;
   int seq_len_;      // task tokens per example, all segments
@@ -173,6 +186,11 @@ class Encoder {
   int feature_dim_;  // F: head input width, D (S = 1) or 4 D (S = 2)
   int max_batch_;
   uint64_t seed_;
+  bool pack_requested_;  // EncoderOptions.pack_real_rows
+  bool pack_ = false;    // requested and every block supports it
+  // The last Forward ran packed: pack_, and packing removed at least one
+  // 64-row chunk (a batch without padding keeps the one-matmul padded path).
+  bool packed_step_ = false;
   int d_, classifier_, classes_;
   bool has_cls_;
 
@@ -193,7 +211,13 @@ class Encoder {
   std::vector<int32_t> tokens_;      // [B', N] copy of the last Forward's input
   std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
   std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout
-  std::vector<Tensor> xs_;           // L + 1 residual streams, each [B', N', D]
+  // L + 1 residual streams, each [B', N', D], or [R, D] packed; sized for
+  // PackedCapacity(B' N') rows, as are the other row buffers below.
+  std::vector<Tensor> xs_;
+  // The real rows of key_mask_ (pack_ only).
+  std::vector<int32_t> pack_position_;   // [B' N']
+  std::vector<int32_t> pack_seq_start_;  // [B' + 1]
+  PackedRows packed_;
   // With a sequence plugin: its output and what pooling averages.
   Tensor stream_out_;               // [B', P, D]
   std::vector<uint8_t> pool_mask_;  // [B', P]

@@ -343,6 +343,229 @@ void PoolMeanBackward(const float* dout, const uint8_t* mask, int batch, int n,
   }
 }
 
+void PackRows(const uint8_t* mask, int seqs, int n, int32_t* position,
+              int32_t* seq_start, PackedRows* rows) {
+  int64_t t = 0;
+  for (int b = 0; b < seqs; ++b) {
+    seq_start[b] = static_cast<int32_t>(t);
+    const uint8_t* mb = mask + static_cast<int64_t>(b) * n;
+    for (int i = 0; i < n; ++i) {
+      if (mb[i] != 0) position[t++] = b * n + i;
+    }
+  }
+  seq_start[seqs] = static_cast<int32_t>(t);
+  rows->seqs = seqs;
+  rows->seq_len = n;
+  rows->count = t;
+  rows->rows = PackedCapacity(t);
+  rows->position = position;
+  rows->seq_start = seq_start;
+}
+
+namespace {
+
+// Zeroes rows [T, R) of a packed buffer [R, width].
+void ZeroTail(const PackedRows& rows, int width, float* x) {
+  std::memset(x + rows.count * width, 0,
+              sizeof(float) * (rows.rows - rows.count) * width);
+}
+
+}  // namespace
+
+void GatherRows(const float* src, const PackedRows& rows, int width,
+                float* dst) {
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < rows.count; ++t) {
+    std::memcpy(dst + t * width,
+                src + static_cast<int64_t>(rows.position[t]) * width,
+                sizeof(float) * width);
+  }
+  ZeroTail(rows, width, dst);
+}
+
+void ScatterRows(const float* src, const PackedRows& rows, int width,
+                 float* dst) {
+  const int n = rows.seq_len;
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < rows.seqs; ++b) {
+    float* db = dst + static_cast<int64_t>(b) * n * width;
+    int64_t t = rows.seq_start[b];
+    const int64_t end = rows.seq_start[b + 1];
+    for (int i = 0; i < n; ++i) {
+      float* d = db + static_cast<int64_t>(i) * width;
+      if (t < end && rows.position[t] == b * n + i) {
+        std::memcpy(d, src + t * width, sizeof(float) * width);
+        ++t;
+      } else {
+        std::memset(d, 0, sizeof(float) * width);
+      }
+    }
+  }
+}
+
+void SplitHeadsPacked(const float* x, const PackedRows& rows, int heads,
+                      int head_dim, float* out) {
+  const int n = rows.seq_len, width = heads * head_dim;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int b = 0; b < rows.seqs; ++b) {
+    for (int h = 0; h < heads; ++h) {
+      float* dst = out + (static_cast<int64_t>(b) * heads + h) * n * head_dim;
+      int64_t t = rows.seq_start[b];
+      const int64_t end = rows.seq_start[b + 1];
+      for (int i = 0; i < n; ++i) {
+        float* d = dst + static_cast<int64_t>(i) * head_dim;
+        if (t < end && rows.position[t] == b * n + i) {
+          std::memcpy(d, x + t * width + h * head_dim,
+                      sizeof(float) * head_dim);
+          ++t;
+        } else {
+          std::memset(d, 0, sizeof(float) * head_dim);
+        }
+      }
+    }
+  }
+}
+
+void MergeHeadsPacked(const float* x, const PackedRows& rows, int heads,
+                      int head_dim, float* out) {
+  const int n = rows.seq_len, width = heads * head_dim;
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < rows.count; ++t) {
+    const int64_t p = rows.position[t];
+    const int64_t b = p / n, i = p % n;
+    for (int h = 0; h < heads; ++h) {
+      std::memcpy(out + t * width + h * head_dim,
+                  x + ((b * heads + h) * n + i) * head_dim,
+                  sizeof(float) * head_dim);
+    }
+  }
+  ZeroTail(rows, width, out);
+}
+
+void DropoutMaskPacked(uint64_t seed, float p, const PackedRows& rows,
+                       int width, uint8_t* mask) {
+  const uint32_t threshold = DropThreshold(p);
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < rows.count; ++t) {
+    const uint64_t base = static_cast<uint64_t>(rows.position[t]) * width;
+    uint8_t* m = mask + t * width;
+    for (int c = 0; c < width; ++c) {
+      m[c] = KeepElement(seed, base + c, threshold) ? 1 : 0;
+    }
+  }
+  std::memset(mask + rows.count * width, 0,
+              static_cast<size_t>(rows.rows - rows.count) * width);
+}
+
+void EmbeddingForwardPacked(const int32_t* tokens, const PackedRows& rows,
+                            int tokens_per_seq, int d, const float* table,
+                            const float* cls, const float* positions,
+                            float* out) {
+  const int n = rows.seq_len, offset = cls != nullptr ? 1 : 0;
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < rows.count; ++t) {
+    const int b = rows.position[t] / n, i = rows.position[t] % n;
+    const float* src =
+        cls != nullptr && i == 0
+            ? cls
+            : table + static_cast<int64_t>(
+                          tokens[static_cast<int64_t>(b) * tokens_per_seq + i -
+                                 offset]) *
+                          d;
+    float* o = out + t * d;
+    std::memcpy(o, src, sizeof(float) * d);
+    if (positions != nullptr) {
+      const float* pr = positions + static_cast<int64_t>(i) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) o[j] += pr[j];
+    }
+  }
+  ZeroTail(rows, d, out);
+}
+
+void EmbeddingBackwardPacked(const float* dout, const int32_t* tokens,
+                             const PackedRows& rows, int tokens_per_seq, int d,
+                             bool has_cls, float* dtable, float* dcls,
+                             float* dpositions) {
+  const int n = rows.seq_len, offset = has_cls ? 1 : 0;
+  // Serial, rows in order: for every table row the contributions arrive in
+  // the order of the padded EmbeddingBackward (tokens repeat, so threads
+  // would race).
+  for (int64_t t = 0; t < rows.count; ++t) {
+    const int b = rows.position[t] / n, i = rows.position[t] % n;
+    const float* g = dout + t * d;
+    if (dpositions != nullptr) {
+      float* dp = dpositions + static_cast<int64_t>(i) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) dp[j] += g[j];
+    }
+    float* dst =
+        has_cls && i == 0
+            ? dcls
+            : dtable + static_cast<int64_t>(
+                           tokens[static_cast<int64_t>(b) * tokens_per_seq + i -
+                                  offset]) *
+                           d;
+#pragma omp simd
+    for (int j = 0; j < d; ++j) dst[j] += g[j];
+  }
+}
+
+void PoolClsForwardPacked(const float* x, const PackedRows& rows, int d,
+                          float* out) {
+  for (int b = 0; b < rows.seqs; ++b) {
+    float* o = out + static_cast<int64_t>(b) * d;
+    if (rows.seq_start[b + 1] == rows.seq_start[b]) {
+      std::memset(o, 0, sizeof(float) * d);
+      continue;
+    }
+    std::memcpy(o, x + static_cast<int64_t>(rows.seq_start[b]) * d,
+                sizeof(float) * d);
+  }
+}
+
+void PoolMeanForwardPacked(const float* x, const PackedRows& rows, int d,
+                           float* out) {
+  for (int b = 0; b < rows.seqs; ++b) {
+    float* o = out + static_cast<int64_t>(b) * d;
+    std::memset(o, 0, d * sizeof(float));
+    const int64_t begin = rows.seq_start[b], end = rows.seq_start[b + 1];
+    if (end == begin) continue;
+    for (int64_t t = begin; t < end; ++t) {
+      const float* xr = x + t * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) o[j] += xr[j];
+    }
+    const float inv = 1.0f / static_cast<int>(end - begin);
+    for (int j = 0; j < d; ++j) o[j] *= inv;
+  }
+}
+
+void PoolClsBackwardPacked(const float* dout, const PackedRows& rows, int d,
+                           float* dx) {
+  for (int b = 0; b < rows.seqs; ++b) {
+    if (rows.seq_start[b + 1] == rows.seq_start[b]) continue;
+    float* dst = dx + static_cast<int64_t>(rows.seq_start[b]) * d;
+    const float* g = dout + static_cast<int64_t>(b) * d;
+    for (int j = 0; j < d; ++j) dst[j] += g[j];
+  }
+}
+
+void PoolMeanBackwardPacked(const float* dout, const PackedRows& rows, int d,
+                            float* dx) {
+  for (int b = 0; b < rows.seqs; ++b) {
+    const int64_t begin = rows.seq_start[b], end = rows.seq_start[b + 1];
+    if (end == begin) continue;
+    const float inv = 1.0f / static_cast<int>(end - begin);
+    const float* g = dout + static_cast<int64_t>(b) * d;
+    for (int64_t t = begin; t < end; ++t) {
+      float* dr = dx + t * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) dr[j] += g[j] * inv;
+    }
+  }
+}
+
 float SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int batch,
                           int classes, float* dlogits, int* correct) {
   double total = 0.0;

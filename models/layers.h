@@ -79,6 +79,93 @@ void SplitHeads(const float* x, int batch, int n, int heads, int head_dim,
 void MergeHeads(const float* x, int batch, int n, int heads, int head_dim,
                 float* out);
 
+// --- Packed real rows
+// ----------------------------------------------------------
+
+// The real rows of a batch of padded sequences, in order: the layout in which
+// the encoder's row-wise layers (embedding, LayerNorm, the projections, MLP,
+// pooling) compute only what real tokens cost. Attention still sees the
+// padded layout [B', H, N, Dh]; SplitHeadsPacked and MergeHeadsPacked move
+// rows between the two.
+struct PackedRows {
+  int seqs = 0;       // B'
+  int seq_len = 0;    // N: positions per padded sequence
+  int64_t count = 0;  // T: real rows
+  // R: T rounded up to kPackedRowAlign, the rows the dense layers run on.
+  // Rows [T, R) of every packed buffer hold zeros (activations stay finite,
+  // gradients zero), so they add nothing to any parameter gradient.
+  int64_t rows = 0;
+  const int32_t* position = nullptr;   // [T] b * N + i of row t, ascending
+  const int32_t* seq_start = nullptr;  // [B' + 1] first row of sequence b
+};
+
+// Packed row counts are rounded up to a multiple of this (see Linear's
+// RowCount::kVarying: matmuls run in chunks of 64 * 2^k rows).
+inline constexpr int kPackedRowAlign = 64;
+
+// Rows a packed buffer over `padded_rows` positions needs: padded_rows rounded
+// up to kPackedRowAlign.
+inline int64_t PackedCapacity(int64_t padded_rows) {
+  return (padded_rows + kPackedRowAlign - 1) / kPackedRowAlign *
+         kPackedRowAlign;
+}
+
+// Fills *rows from mask [B', N] (1 = real); position [B' N] and
+// seq_start [B' + 1] are the caller's buffers that *rows points into.
+void PackRows(const uint8_t* mask, int seqs, int n, int32_t* position,
+              int32_t* seq_start, PackedRows* rows);
+
+// dst [R, width] = the real rows of src [B', N, width]; rows [T, R) zero.
+void GatherRows(const float* src, const PackedRows& rows, int width,
+                float* dst);
+// dst [B', N, width] = src [R, width] at the real positions, zero elsewhere.
+void ScatterRows(const float* src, const PackedRows& rows, int width,
+                 float* dst);
+
+// out [B', H, N, Dh] from packed x [R, H * Dh]: zero at padded positions.
+void SplitHeadsPacked(const float* x, const PackedRows& rows, int heads,
+                      int head_dim, float* out);
+// Packed out [R, H * Dh] from x [B', H, N, Dh]: the real positions; rows
+// [T, R) zero.
+void MergeHeadsPacked(const float* x, const PackedRows& rows, int heads,
+                      int head_dim, float* out);
+
+// Dropout mask for packed x [R, width]: element (t, c) uses index
+// position[t] * width + c of stream `seed`, so that a real element is kept or
+// dropped exactly as DropoutMask decides it in the padded layout. Rows
+// [T, R) are dropped.
+void DropoutMaskPacked(uint64_t seed, float p, const PackedRows& rows,
+                       int width, uint8_t* mask);
+
+// Packed embedding: row t at position i of sequence b is the CLS vector
+// (cls != nullptr and i == 0) or table[tokens[b * L + i - offset]]
+// (offset 1 with CLS, else 0; L = tokens per sequence), plus positions[i]
+// when positions != nullptr. out [R, D]; rows [T, R) zero. The same values
+// as EmbeddingForward followed by AddPositionsForward, at real positions.
+void EmbeddingForwardPacked(const int32_t* tokens, const PackedRows& rows,
+                            int tokens_per_seq, int d, const float* table,
+                            const float* cls, const float* positions,
+                            float* out);
+// dtable [vocab, D], dcls [D] (when has_cls) and dpositions [N, D] (when not
+// nullptr) += the packed gradient dout [R, D], in the order of the padded
+// EmbeddingBackward and AddPositionsBackward.
+void EmbeddingBackwardPacked(const float* dout, const int32_t* tokens,
+                             const PackedRows& rows, int tokens_per_seq, int d,
+                             bool has_cls, float* dtable, float* dcls,
+                             float* dpositions);
+
+// Pooling on packed rows: CLS takes each sequence's first row (position 0);
+// mean averages its rows (zeros for a sequence without rows). out [B', D].
+void PoolClsForwardPacked(const float* x, const PackedRows& rows, int d,
+                          float* out);
+void PoolMeanForwardPacked(const float* x, const PackedRows& rows, int d,
+                           float* out);
+// dx [R, D] += the pooled gradient dout [B', D] at the rows pooled.
+void PoolClsBackwardPacked(const float* dout, const PackedRows& rows, int d,
+                           float* dx);
+void PoolMeanBackwardPacked(const float* dout, const PackedRows& rows, int d,
+                            float* dx);
+
 // --- Pooling and loss --------------------------------------------------------
 
 // out [B, D] = x[:, 0, :] from x [B, N, D].

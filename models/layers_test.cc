@@ -312,5 +312,150 @@ TEST(CrossEntropyTest, ValueAccuracyAndGradient) {
                             dlogits.data(), options));
 }
 
+// --- Packed real rows --------------------------------------------------------
+
+// Three sequences of 10 positions: real lengths 10, 4 and 0, and one real
+// position after a padded one (a zero token inside a sequence).
+struct PackedFixture {
+  static constexpr int kSeqs = 3, kN = 10;
+  std::vector<uint8_t> mask;
+  std::vector<int32_t> position, seq_start;
+  PackedRows rows;
+  PackedFixture()
+      : mask(kSeqs * kN, 0), position(kSeqs * kN), seq_start(kSeqs + 1) {
+    for (int i = 0; i < kN; ++i) mask[i] = 1;
+    for (int i = 0; i < 4; ++i) mask[kN + i] = 1;
+    mask[kN + 6] = 1;
+    PackRows(mask.data(), kSeqs, kN, position.data(), seq_start.data(), &rows);
+  }
+  bool Real(int b, int i) const { return mask[b * kN + i] != 0; }
+};
+
+TEST(PackedRowsTest, PacksRealPositionsInOrder) {
+  PackedFixture f;
+  EXPECT_EQ(f.rows.count, 15);
+  EXPECT_EQ(f.rows.rows, 64);
+  EXPECT_EQ(f.rows.seq_start[0], 0);
+  EXPECT_EQ(f.rows.seq_start[1], 10);
+  EXPECT_EQ(f.rows.seq_start[2], 15);
+  EXPECT_EQ(f.rows.seq_start[3], 15);
+  EXPECT_EQ(f.rows.position[10], 10);
+  EXPECT_EQ(f.rows.position[14], 16);
+  EXPECT_EQ(PackedCapacity(64), 64);
+  EXPECT_EQ(PackedCapacity(65), 128);
+}
+
+TEST(PackedRowsTest, GatherScatterAndHeadsRoundTrip) {
+  PackedFixture f;
+  const int B = f.kSeqs, N = f.kN, H = 2, Dh = 3, W = H * Dh;
+  const std::vector<float> x = Random(B * N * W, 21);
+  std::vector<float> packed(f.rows.rows * W, 9.0f);
+  GatherRows(x.data(), f.rows, W, packed.data());
+  std::vector<float> back(B * N * W, 9.0f);
+  ScatterRows(packed.data(), f.rows, W, back.data());
+  for (int b = 0; b < B; ++b) {
+    for (int i = 0; i < N; ++i) {
+      for (int c = 0; c < W; ++c) {
+        const int e = (b * N + i) * W + c;
+        EXPECT_EQ(back[e], f.Real(b, i) ? x[e] : 0.0f) << b << " " << i;
+      }
+    }
+  }
+  for (int64_t e = f.rows.count * W; e < f.rows.rows * W; ++e) {
+    ASSERT_EQ(packed[e], 0.0f);
+  }
+  // Heads: the packed split equals the padded split at real positions and
+  // is zero elsewhere; merging back gives the packed rows.
+  std::vector<float> heads(B * H * N * Dh, 9.0f), ref(B * H * N * Dh);
+  SplitHeadsPacked(packed.data(), f.rows, H, Dh, heads.data());
+  SplitHeads(back.data(), B, N, H, Dh, ref.data());
+  EXPECT_EQ(heads, ref);
+  std::vector<float> merged(f.rows.rows * W, 9.0f);
+  MergeHeadsPacked(heads.data(), f.rows, H, Dh, merged.data());
+  EXPECT_EQ(merged, packed);
+}
+
+TEST(PackedRowsTest, DropoutMaskKeepsThePaddedLayoutsDecisions) {
+  PackedFixture f;
+  const int W = 5;
+  std::vector<uint8_t> padded(f.kSeqs * f.kN * W), packed(f.rows.rows * W, 7);
+  DropoutMask(33, 0.4f, padded.size(), padded.data());
+  DropoutMaskPacked(33, 0.4f, f.rows, W, packed.data());
+  for (int64_t t = 0; t < f.rows.count; ++t) {
+    for (int c = 0; c < W; ++c) {
+      ASSERT_EQ(packed[t * W + c], padded[f.rows.position[t] * W + c]);
+    }
+  }
+  for (int64_t e = f.rows.count * W; e < f.rows.rows * W; ++e) {
+    ASSERT_EQ(packed[e], 0);
+  }
+}
+
+TEST(PackedRowsTest, EmbeddingAndPoolingMatchThePaddedLayers) {
+  // With CLS: position 0 of each sequence is CLS, tokens fill 1..N-1.
+  PackedFixture f;
+  const int B = f.kSeqs, N = f.kN, L = N - 1, d = 4, vocab = 6;
+  std::vector<int32_t> tokens(B * L);
+  for (int b = 0; b < B; ++b) {
+    for (int t = 0; t < L; ++t) {
+      tokens[b * L + t] = f.Real(b, t + 1) ? 1 + (b * 7 + t) % (vocab - 1) : 0;
+    }
+  }
+  // CLS is real in every sequence.
+  std::vector<uint8_t> mask = f.mask;
+  for (int b = 0; b < B; ++b) mask[b * N] = 1;
+  std::vector<int32_t> position(B * N), seq_start(B + 1);
+  PackedRows rows;
+  PackRows(mask.data(), B, N, position.data(), seq_start.data(), &rows);
+  const std::vector<float> table = Random(vocab * d, 31), cls = Random(d, 32),
+                           pos = Random(N * d, 33);
+  std::vector<float> padded(B * N * d);
+  EmbeddingForward(tokens.data(), B, L, d, table.data(), cls.data(),
+                   padded.data());
+  AddPositionsForward(pos.data(), B, N, d, padded.data());
+  std::vector<float> packed(rows.rows * d, 9.0f);
+  EmbeddingForwardPacked(tokens.data(), rows, L, d, table.data(), cls.data(),
+                         pos.data(), packed.data());
+  std::vector<float> gathered(rows.rows * d);
+  GatherRows(padded.data(), rows, d, gathered.data());
+  EXPECT_EQ(packed, gathered);
+
+  // Backward: the same gradients as the padded layers given the upstream
+  // gradient at real positions only.
+  const std::vector<float> g = Random(rows.rows * d, 34);
+  std::vector<float> g_packed = g;
+  for (int64_t e = rows.count * d; e < rows.rows * d; ++e) g_packed[e] = 0.0f;
+  std::vector<float> g_padded(B * N * d);
+  ScatterRows(g_packed.data(), rows, d, g_padded.data());
+  std::vector<float> dt1(vocab * d), dc1(d), dp1(N * d);
+  std::vector<float> dt2(vocab * d), dc2(d), dp2(N * d);
+  AddPositionsBackward(g_padded.data(), B, N, d, dp1.data());
+  EmbeddingBackward(g_padded.data(), tokens.data(), B, L, d, true, dt1.data(),
+                    dc1.data());
+  EmbeddingBackwardPacked(g_packed.data(), tokens.data(), rows, L, d, true,
+                          dt2.data(), dc2.data(), dp2.data());
+  EXPECT_EQ(dt1, dt2);
+  EXPECT_EQ(dc1, dc2);
+  EXPECT_EQ(dp1, dp2);
+
+  // Pooling.
+  std::vector<float> cls1(B * d), cls2(B * d), mean1(B * d), mean2(B * d);
+  PoolClsForward(padded.data(), B, N, d, cls1.data());
+  PoolClsForwardPacked(packed.data(), rows, d, cls2.data());
+  EXPECT_EQ(cls1, cls2);
+  PoolMeanForward(padded.data(), mask.data(), B, N, d, mean1.data());
+  PoolMeanForwardPacked(packed.data(), rows, d, mean2.data());
+  EXPECT_EQ(mean1, mean2);
+  const std::vector<float> dpool = Random(B * d, 35);
+  std::vector<float> dx1(B * N * d), dx2(rows.rows * d),
+      dx1_packed(rows.rows * d);
+  PoolMeanBackward(dpool.data(), mask.data(), B, N, d, dx1.data());
+  PoolClsBackward(dpool.data(), B, N, d, dx1.data());
+  PoolMeanBackwardPacked(dpool.data(), rows, d, dx2.data());
+  PoolClsBackwardPacked(dpool.data(), rows, d, dx2.data());
+  GatherRows(dx1.data(), rows, d, dx1_packed.data());
+  EXPECT_EQ(dx1_packed, dx2);
+}
+
 }  // namespace
 }  // namespace lra

@@ -79,22 +79,53 @@ void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
   stream.wait();
 }
 
+namespace {
+
+// Calls fn(begin, count) for the row chunks of `m` rows (see RowCount).
+template <typename Fn>
+void ForEachRowChunk(int64_t m, RowCount rows, Fn fn) {
+  if (rows == RowCount::kFixed) {
+    fn(0, m);
+    return;
+  }
+  constexpr int64_t kUnit = 64;
+  int64_t begin = 0;
+  const int64_t units = m / kUnit;
+  for (int bit = 62; bit >= 0; --bit) {
+    if (((units >> bit) & 1) == 0) continue;
+    const int64_t count = kUnit << bit;
+    fn(begin, count);
+    begin += count;
+  }
+  if (begin < m) fn(begin, m - begin);
+}
+
+}  // namespace
+
 void Linear::Forward(const float* x, const float* w, const float* b, float* y,
-                     int64_t m) {
-  forward_.Run(m, in_, out_, false, false, false, x, w, b, y);
+                     int64_t m, RowCount rows) {
+  ForEachRowChunk(m, rows, [&](int64_t begin, int64_t count) {
+    forward_.Run(count, in_, out_, false, false, false, x + begin * in_, w, b,
+                 y + begin * out_);
+  });
 }
 
 void Linear::BackwardInput(const float* dy, const float* w, float* dx,
-                           int64_t m, bool accumulate) {
+                           int64_t m, bool accumulate, RowCount rows) {
   // dx [M, K] = dy [M, N] * (w [K, N])^T.
-  backward_input_.Run(m, out_, in_, false, true, accumulate, dy, w, nullptr,
-                      dx);
+  ForEachRowChunk(m, rows, [&](int64_t begin, int64_t count) {
+    backward_input_.Run(count, out_, in_, false, true, accumulate,
+                        dy + begin * out_, w, nullptr, dx + begin * in_);
+  });
 }
 
 void Linear::BackwardParams(const float* x, const float* dy, float* dw,
-                            float* db, int64_t m) {
-  // dw [K, N] += (x [M, K])^T * dy [M, N].
-  backward_weights_.Run(in_, m, out_, true, false, true, x, dy, nullptr, dw);
+                            float* db, int64_t m, RowCount rows) {
+  // dw [K, N] += (x [M, K])^T * dy [M, N], chunk by chunk.
+  ForEachRowChunk(m, rows, [&](int64_t begin, int64_t count) {
+    backward_weights_.Run(in_, count, out_, true, false, true, x + begin * in_,
+                          dy + begin * out_, nullptr, dw);
+  });
   if (db == nullptr) return;
   // Row by row so that the loop over columns vectorises.
   for (int64_t i = 0; i < m; ++i) {

@@ -36,6 +36,20 @@ class MatmulCache {
   std::map<Key, std::unique_ptr<Entry>> entries_;
 };
 
+// How the row count M of a Linear's calls behaves.
+enum class RowCount {
+  // The same few values every step (batch x sequence length): one matmul
+  // with its own primitive per value.
+  kFixed,
+  // A different value nearly every step (packed real rows, see PackedRows in
+  // layers.h): the rows run as chunks of 64 * 2^k rows (the binary digits of
+  // M / 64, largest first) plus one chunk of the M % 64 rows left, so at most
+  // about log2(M_max / 64) + 1 primitives per product are ever built
+  // (instead of one per distinct M, each with its JIT and allocations) and a
+  // call makes at most that many matmuls.
+  kVarying,
+};
+
 // One dense layer's computations. The parameters live with the caller (the
 // encoder exposes them by name); Linear only owns the cached primitives.
 class Linear {
@@ -48,13 +62,13 @@ class Linear {
 
   // y [M, N] = x [M, K] w [K, N] + b [N] (b may be nullptr).
   void Forward(const float* x, const float* w, const float* b, float* y,
-               int64_t m);
+               int64_t m, RowCount rows = RowCount::kFixed);
   // dx [M, K] = dy [M, N] w^T; adds into dx when accumulate, else overwrites.
   void BackwardInput(const float* dy, const float* w, float* dx, int64_t m,
-                     bool accumulate);
+                     bool accumulate, RowCount rows = RowCount::kFixed);
   // dw [K, N] += x^T dy; db [N] += column sums of dy (db may be nullptr).
   void BackwardParams(const float* x, const float* dy, float* dw, float* db,
-                      int64_t m);
+                      int64_t m, RowCount rows = RowCount::kFixed);
 
  private:
   int64_t in_;

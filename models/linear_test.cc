@@ -95,5 +95,36 @@ TEST(LinearTest, GradientCheck) {
   EXPECT_TRUE(internal::CheckGradient("b", f, b.data(), n, db.data()));
 }
 
+// Varying row counts run as chunks of 64 * 2^k rows (plus a remainder):
+// the same products as one matmul, within float rounding of the reordered
+// sums, and the chunks really cover every row (an unwritten row or a row
+// counted twice would be far off).
+TEST(LinearRowChunksTest, VaryingRowsMatchOneMatmul) {
+  const int k = 24, n = 40;
+  for (int m : {64, 448, 960, 1000, 37}) {
+    SCOPED_TRACE(m);
+    const std::vector<float> x = Random(m * k, 11), w = Random(k * n, 12),
+                             b = Random(n, 13), dy = Random(m * n, 14);
+    Linear fixed(k, n), varying(k, n);
+    std::vector<float> y1(m * n, 7.0f), y2(m * n, 7.0f);
+    fixed.Forward(x.data(), w.data(), b.data(), y1.data(), m);
+    varying.Forward(x.data(), w.data(), b.data(), y2.data(), m,
+                    RowCount::kVarying);
+    for (int i = 0; i < m * n; ++i) ASSERT_NEAR(y1[i], y2[i], 1e-5) << i;
+    std::vector<float> dx1(m * k, 1.0f), dx2(m * k, 1.0f);
+    fixed.BackwardInput(dy.data(), w.data(), dx1.data(), m, true);
+    varying.BackwardInput(dy.data(), w.data(), dx2.data(), m, true,
+                          RowCount::kVarying);
+    for (int i = 0; i < m * k; ++i) ASSERT_NEAR(dx1[i], dx2[i], 1e-5) << i;
+    std::vector<float> dw1(k * n, 0.5f), dw2(k * n, 0.5f), db1(n, 0.0f),
+        db2(n, 0.0f);
+    fixed.BackwardParams(x.data(), dy.data(), dw1.data(), db1.data(), m);
+    varying.BackwardParams(x.data(), dy.data(), dw2.data(), db2.data(), m,
+                           RowCount::kVarying);
+    for (int i = 0; i < k * n; ++i) ASSERT_NEAR(dw1[i], dw2[i], 1e-4) << i;
+    for (int i = 0; i < n; ++i) ASSERT_EQ(db1[i], db2[i]) << i;
+  }
+}
+
 }  // namespace
 }  // namespace lra

@@ -98,7 +98,10 @@ struct AttentionInputs {
   const float* q = nullptr;
   const float* k = nullptr;  // == q for shared_qk plugins
   const float* v = nullptr;
-  // [B, N], 1 = real key, 0 = padding (nullptr = no padding).
+  // [B, N], 1 = real key, 0 = padding (nullptr = no padding). A padded
+  // position is padding as a query too: its output is unspecified (finite),
+  // and no caller may let it reach a real position; "full" and the
+  // block-sparse engine write zero there and skip blocks of padded queries.
   const uint8_t* key_mask = nullptr;
   int batch = 0;
   // Attention dropout applies only when training; its masks are a pure

@@ -184,6 +184,19 @@ void MergeRow(float tm, float tl, const float* acc, int dh, float* m, float* l,
   *m = mn;
 }
 
+// Whether the query block `rows` holds a real position: one prefix lookup
+// for a natural tile, a look at each row of a gathered one.
+bool AnyRealRow(const BlockSparsePattern& p, const SparseTile& rows,
+                const int32_t* prefix) {
+  if (!rows.gathered)
+    return prefix[rows.begin + rows.count] > prefix[rows.begin];
+  for (int r = 0; r < rows.count; ++r) {
+    const int i = p.Position(rows, r);
+    if (prefix[i + 1] > prefix[i]) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // Per-thread buffers, carved out of one allocation; each piece starts on a
@@ -377,6 +390,8 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
 
   int row_pos[kT], col_pos[kT];
   for (const SparseQueryBlock& qb : p.query_blocks) {
+    // A block of padded queries only: their outputs are zero.
+    if (skip_padded_queries_ && !AnyRealRow(p, qb.rows, prefix)) continue;
     const int rows = qb.rows.count;
     const float* qp = (qb.rows.gathered ? w.qg : qh) +
                       static_cast<int64_t>(qb.rows.begin) * Dh;
@@ -438,6 +453,12 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
     }
   }
   for (int i = 0; i < N; ++i) {
+    // A padded query row outputs zero (with lse = +inf, no gradient).
+    if (skip_padded_queries_ && prefix[i + 1] == prefix[i]) {
+      std::memset(oh + static_cast<int64_t>(i) * Dh, 0, sizeof(float) * Dh);
+      lse[i] = std::numeric_limits<float>::infinity();
+      continue;
+    }
     const float l = row_l[i];
     const float inv = l > 0.0f ? 1.0f / l : 0.0f;
     ScaleRow(oh + static_cast<int64_t>(i) * Dh, Dh, inv);
@@ -515,8 +536,10 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
     float sum = 0.0f;
     const float* a = doh + static_cast<int64_t>(i) * Dh;
     const float* o = oh + static_cast<int64_t>(i) * Dh;
+    if (!skip_padded_queries_ || prefix[i + 1] > prefix[i]) {
 #pragma omp simd reduction(+ : sum)
-    for (int x = 0; x < Dh; ++x) sum += a[x] * o[x];
+      for (int x = 0; x < Dh; ++x) sum += a[x] * o[x];
+    }
     row_d[i] = sum;
   }
   std::memset(dqh, 0, sizeof(float) * N * Dh);
@@ -525,6 +548,8 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
 
   int row_pos[kT], col_pos[kT];
   for (const SparseQueryBlock& qb : p.query_blocks) {
+    // Padded queries get no gradient and give none.
+    if (skip_padded_queries_ && !AnyRealRow(p, qb.rows, prefix)) continue;
     const int rows = qb.rows.count;
     const int64_t row_off = static_cast<int64_t>(qb.rows.begin) * Dh;
     const float* qp = (qb.rows.gathered ? w.qg : qh) + row_off;

@@ -34,6 +34,15 @@ class BlockSparseAttention : public Attention {
   void Forward(const AttentionInputs& in, float* out) override;
   void Backward(const float* dout, const AttentionGradients& grads) override;
 
+  // With skipping on (the default), a query row whose position is padding
+  // (key_mask 0) outputs zero and passes no gradient, and query blocks made
+  // only of such rows are not computed, forward or backward. Off, every
+  // query row attends to its allowed real keys as before this was added:
+  // the reference of the equivalence tests (outputs and gradients at real
+  // positions agree bit for bit when the upstream gradient at padded rows is
+  // zero, as in the encoder).
+  void set_skip_padded_queries(bool skip) { skip_padded_queries_ = skip; }
+
   const BlockSparsePattern& pattern(int head) const {
     return patterns_[patterns_.size() == 1 ? 0 : head];
   }
@@ -62,6 +71,7 @@ class BlockSparseAttention : public Attention {
   const float* v_ = nullptr;    // [B, H, N, Dh]
   const float* out_ = nullptr;  // [B, H, N, Dh]
   int batch_ = 0;
+  bool skip_padded_queries_ = true;
   bool dropout_active_ = false;
   uint64_t seed_ = 0;
   Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's allowed scores

@@ -84,8 +84,13 @@ std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {
       out.data());
   attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
 
+  // A padded query outputs zero and passes no gradient: the reference
+  // allows it no key.
   const DenseAllowedFn dense = DenseAllowWithPadding(
-      [&allowed](int b, int h, int i, int j) { return allowed(h, i, j); },
+      [&allowed, key_mask, N](int b, int h, int i, int j) {
+        return (key_mask == nullptr || key_mask[b * N + i] != 0) &&
+               allowed(h, i, j);
+      },
       key_mask, N);
   std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
   DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh, dense,

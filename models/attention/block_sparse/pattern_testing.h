@@ -33,7 +33,8 @@ struct DenseComparison {
 
 // Runs attention.Forward (eval) and Backward on random q, k, v, dout and
 // compares with DenseMaskedAttention(Backward) under allowed(h, i, j) plus
-// the key padding, relative to 1 + |reference|.
+// the key padding, relative to 1 + |reference|. A padded query position
+// must output zero and pass no gradient (the reference allows it no key).
 ::testing::AssertionResult MatchesDenseReference(
     Attention& attention, const DenseComparison& c,
     const std::function<bool(int h, int i, int j)>& allowed);

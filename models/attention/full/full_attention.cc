@@ -104,6 +104,8 @@ FullAttention::FullAttention(const AttentionShape& shape)
       lse_({shape.max_batch, shape.num_heads, shape.seq_len}),
       key_bias_({shape.max_batch, static_cast<int64_t>(num_key_blocks_) * kBc}),
       block_live_(static_cast<size_t>(shape.max_batch) * num_key_blocks_),
+      query_live_(static_cast<size_t>(shape.max_batch) *
+                  ((shape.seq_len + kBr - 1) / kBr)),
       keys_t_({shape.max_batch, shape.num_heads, shape.head_dim,
                KeysTransposedStride(num_key_blocks_)}),
       scratch_(
@@ -145,9 +147,19 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
       block_live_[b * nkb + jb] = live;
     }
   }
+  const int nqb = (N + kBr - 1) / kBr;
+  // A query block is computed when one of its rows is a real position (or
+  // always, with skipping off). With kBr == kBc a query block covers the
+  // same positions as the key block of the same index.
+  static_assert(kBr == kBc, "query and key blocks share their liveness");
+  for (int b = 0; b < batch; ++b) {
+    for (int ib = 0; ib < nqb; ++ib) {
+      query_live_[b * nqb + ib] =
+          !skip_padded_queries_ || block_live_[b * nkb + ib];
+    }
+  }
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
-  const int nqb = (N + kBr - 1) / kBr;
   const int64_t scratch_floats = Scratch::Floats(Dh, N);
   // Keys transposed once per head ([Dh, N] padded to whole blocks with
   // zeros), so the score kernel streams contiguous rows of 64 keys.
@@ -159,6 +171,8 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
       const float* kh = k + head * N * Dh;
       float* kt = keys_t_.data() + head * Dh * kt_stride;
       for (int jb = 0; jb < nkb; ++jb) {
+        // Blocks of padded keys are never scored: no need to transpose them.
+        if (!block_live_[b * nkb + jb]) continue;
         const int j0 = jb * kBc;
         const int cols = std::min(kBc, N - j0);
         for (int c = 0; c < cols; ++c) {
@@ -189,6 +203,17 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
         const uint64_t head_seed = DeriveSeed(seed, b * H + h);
         const float* kt_head =
             keys_t_.data() + (static_cast<int64_t>(b) * H + h) * Dh * kt_stride;
+        float* ob = out + (head + i0) * Dh;
+        float* lse = lse_.data() + head + i0;
+        if (!query_live_[b * nqb + ib]) {
+          // Only padded queries: zero output, and lse = +inf so that the
+          // backward pass would recompute probabilities of exactly zero.
+          std::memset(ob, 0, sizeof(float) * rows * Dh);
+          for (int r = 0; r < rows; ++r) {
+            lse[r] = std::numeric_limits<float>::infinity();
+          }
+          continue;
+        }
         for (int r = 0; r < rows; ++r) {
           w.m[r] = kNegInf;
           w.l[r] = 0.0f;
@@ -214,9 +239,17 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
           AccumulateTile(w.s, kBc, 1, rows, cols, v + (head + j0) * Dh, Dh,
                          w.acc);
         }
-        float* ob = out + (head + i0) * Dh;
-        float* lse = lse_.data() + head + i0;
+        const uint8_t* row_mask =
+            skip_padded_queries_ && key_mask != nullptr
+                ? key_mask + static_cast<int64_t>(b) * N + i0
+                : nullptr;
         for (int r = 0; r < rows; ++r) {
+          // A padded query row (in a block with real rows) outputs zero too.
+          if (row_mask != nullptr && row_mask[r] == 0) {
+            std::memset(ob + r * Dh, 0, sizeof(float) * Dh);
+            lse[r] = std::numeric_limits<float>::infinity();
+            continue;
+          }
           const float l = w.l[r];
           const float inv = l > 0.0f ? 1.0f / l : 0.0f;
 #pragma omp simd
@@ -265,8 +298,10 @@ void FullAttention::Backward(const float* dout,
       // D_i = rowsum(dO_i * O_i), which equals rowsum(P_i * dP_i).
       for (int i = 0; i < N; ++i) {
         float sum = 0.0f;
+        if (query_live_[b * nqb + i / kBr]) {
 #pragma omp simd reduction(+ : sum)
-        for (int x = 0; x < Dh; ++x) sum += doh[i * Dh + x] * oh[i * Dh + x];
+          for (int x = 0; x < Dh; ++x) sum += doh[i * Dh + x] * oh[i * Dh + x];
+        }
         w.d[i] = sum;
       }
       std::memset(dqh, 0, sizeof(float) * N * Dh);
@@ -284,6 +319,8 @@ void FullAttention::Backward(const float* dout,
         TransposeBlock(vh + static_cast<int64_t>(j0) * Dh, cols, Dh, w.vt);
         const float* bias = key_bias_.data() + b * bias_stride + j0;
         for (int ib = 0; ib < nqb; ++ib) {
+          // Rows of padded queries get no gradient and give none.
+          if (!query_live_[b * nqb + ib]) continue;
           const int i0 = ib * kBr;
           const int rows = std::min(kBr, N - i0);
           const float* qb = qh + static_cast<int64_t>(i0) * Dh;

@@ -39,8 +39,8 @@ struct Reference {
     return mask == nullptr || (*mask)[b * N + j];
   }
 
-  // out = dropout(softmax(q k^T / sqrt(Dh) masked)) v; and, given dout, the
-  // input gradients.
+  // out = dropout(softmax(q k^T / sqrt(Dh) masked)) v at real query
+  // positions, zero at padded ones; and, given dout, the input gradients.
   void Run(const std::vector<float>& q, const std::vector<float>& k,
            const std::vector<float>& v, const std::vector<float>* dout,
            std::vector<double>* out, std::vector<double>* dq,
@@ -57,6 +57,8 @@ struct Reference {
       for (int h = 0; h < H; ++h) {
         const int64_t base = (int64_t(b) * H + h) * N * Dh;
         for (int i = 0; i < N; ++i) {
+          // A padded query outputs zero and passes no gradient.
+          if (!Real(b, i)) continue;
           double mx = -std::numeric_limits<double>::infinity();
           for (int j = 0; j < N; ++j) {
             double s = 0;
