@@ -19,6 +19,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # Containers often forbid the cross-memory attach that shared-memory
 # transfers use by default; copy through shared memory instead.
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# OpenMPI's session folder: one of this test's own (other mpiruns on the
+# machine race for the shared one), under /tmp (Bazel's TEST_TMPDIR is too
+# long a path for the Unix sockets inside it).
+export TMPDIR="$(mktemp -d /tmp/lra-mpi-test.XXXXXX)"
+trap 'rm -rf "$TMPDIR"' EXIT
 # OpenMPI leaks by design at MPI_Init/Finalize: no LeakSanitizer verdicts
 # under --config=asan.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
