@@ -10,10 +10,14 @@
 //
 // Relative paths are resolved against the directory `bazel run` was started
 // from. Errors print one message and exit non-zero.
+//
+// Data-parallel training: `mpirun -np P lra run --suite=...` trains each run
+// on P ranks (TrainConfig.micro_batches a multiple of P); see lra/dist/.
 
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -31,6 +35,7 @@
 #include "config/text_proto.h"
 #include "eval/commands.h"
 #include "lra/commands.h"
+#include "lra/dist/world.h"
 #include "lra/trainer.h"
 #include "lra/validate.h"
 
@@ -278,6 +283,16 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun (or srun) every rank runs this: MPI starts only then, and
+  // stops when main returns (lra/dist/world.h).
+  lra::ScopedWorld world(&argc, &argv);
+  if (!world.status().ok()) return Fail(world.status());
+  // Rank 0 speaks for every rank: errors and figures are the same on all of
+  // them (LRA_LOG_ALL_RANKS=1 keeps the others' output, for debugging).
+  if (lra::World().rank() > 0 && std::getenv("LRA_LOG_ALL_RANKS") == nullptr) {
+    std::cerr.rdbuf(nullptr);
+    std::cout.rdbuf(nullptr);
+  }
   absl::SetProgramUsageMessage(kUsage);
   const int early_exit = CheckCommandFlags(argc, argv);
   if (early_exit >= 0) return early_exit;

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/suite.h"
+#include "lra/dist/communicator.h"
 
 namespace lra {
 
@@ -18,7 +19,10 @@ struct SuiteRunOptions {
   int shard = 0;  // This process runs runs i with i % shards == shard.
   int shards = 1;
   int64_t stop_after_steps = 0;  // Testing aid, see TrainOptions.
-  std::ostream* log = nullptr;
+  std::ostream* log = nullptr;   // Rank 0's only.
+  // The ranks that train each run together; nullptr = World() (every rank
+  // of an mpirun job, else this process alone).
+  Communicator* comm = nullptr;
 };
 
 struct SuiteSummary {

@@ -1,6 +1,7 @@
 #include "lra/trainer.h"
 
 #include <omp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -32,6 +34,8 @@
 #include "datasets/dataset.h"
 #include "lra/checkpoint.h"
 #include "lra/data_order.h"
+#include "lra/dist/communicator.h"
+#include "lra/dist/micro_batches.h"
 #include "lra/optimizer.h"
 #include "lra/progress.h"
 #include "models/builtin.h"
@@ -96,6 +100,28 @@ int StepDelayMs() {
   return delay;
 }
 
+// The cores this process may run on (its CPU affinity: all cores on a
+// plain machine; what mpirun's binding or a Slurm allocation leaves it).
+int UsableCores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+    return CPU_COUNT(&set);
+  }
+  return static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+// Test hook: LRA_TEST_DESYNC_RANK=r makes rank r of a data-parallel run
+// nudge one weight after its first step, so that tests see the ranks'
+// state check stop the run.
+int DesyncRank() {
+  static const int rank = [] {
+    const char* text = std::getenv("LRA_TEST_DESYNC_RANK");
+    int value = -1;
+    return text != nullptr && absl::SimpleAtoi(text, &value) ? value : -1;
+  }();
+  return rank;
+}
+
 // Finds "format_version: N" at the top level of a RunResult text proto
 // without parsing the rest: a newer format may hold fields this one does
 // not know, which would fail a full parse before the version could be read.
@@ -152,6 +178,72 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
     loss_sum += double{encoder.Loss(labels.data(), &correct)} * batch;
     correct_sum += correct;
   }
+  figures.examples = limit;
+  figures.correct = correct_sum;
+  if (limit > 0) {
+    figures.loss = loss_sum / limit;
+    figures.accuracy = static_cast<double>(correct_sum) / limit;
+  }
+  return figures;
+}
+
+absl::StatusOr<EvalFigures> EvaluateOnRanks(
+    Communicator& comm, Encoder& encoder, const Dataset& data, int batch_size,
+    int batches, std::vector<int32_t>& tokens, std::vector<int32_t>& labels) {
+  if (comm.size() == 1) {
+    return Evaluate(encoder, data, batch_size, batches, tokens, labels);
+  }
+  const int64_t total = data.size();
+  const int64_t limit =
+      batches > 0 ? std::min<int64_t>(total, int64_t{batches} * batch_size)
+                  : total;
+  const int64_t count = (limit + batch_size - 1) / batch_size;
+  const int n = data.seq_len();
+  // Per batch k: loss * examples at 2k, correct at 2k + 1, each written by
+  // one rank only (x + 0 is exact), then a bad-input flag.
+  std::vector<double> slots(2 * count + 1, 0.0);
+  for (int64_t k = comm.rank(); k < count; k += comm.size()) {
+    const int64_t start = k * batch_size;
+    const int batch =
+        static_cast<int>(std::min<int64_t>(batch_size, limit - start));
+    for (int b = 0; b < batch; ++b) {
+      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+    }
+    if (!encoder.CheckInputs(tokens.data(), labels.data(), batch).ok()) {
+      slots[2 * count] = 1;
+      continue;
+    }
+    encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
+    int correct = 0;
+    slots[2 * k] = double{encoder.Loss(labels.data(), &correct)} * batch;
+    slots[2 * k + 1] = correct;
+  }
+  RETURN_IF_ERROR(comm.AllReduceSum(slots.data(), slots.size()));
+  if (slots[2 * count] > 0) {
+    // Every rank looks for the first bad example, so all report the same.
+    for (int64_t start = 0; start < limit; start += batch_size) {
+      const int batch =
+          static_cast<int>(std::min<int64_t>(batch_size, limit - start));
+      for (int b = 0; b < batch; ++b) {
+        labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+      }
+      absl::Status status =
+          encoder.CheckInputs(tokens.data(), labels.data(), batch);
+      if (!status.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "evaluation batch at example ", start, ": ", status.message()));
+      }
+    }
+  }
+  // Summed in batch order, as Evaluate does: the same bits for every rank
+  // count.
+  double loss_sum = 0;
+  int64_t correct_sum = 0;
+  for (int64_t k = 0; k < count; ++k) {
+    loss_sum += slots[2 * k];
+    correct_sum += static_cast<int64_t>(slots[2 * k + 1]);
+  }
+  EvalFigures figures;
   figures.examples = limit;
   figures.correct = correct_sum;
   if (limit > 0) {
@@ -266,16 +358,37 @@ namespace {
 // run in the order TrainRun calls them; each is short enough to read alone.
 struct Run {
   Run(const RunConfig& config, const TrainOptions& options)
-      : config(config), options(options), train(config.train()) {}
+      : config(config),
+        options(options),
+        train(config.train()),
+        comm(options.comm != nullptr ? *options.comm : SingleProcess()),
+        leader(comm.rank() == 0),
+        log(leader ? options.log : nullptr) {}
+
+  // Runs `fn` (writing results or checkpoints, reading checkpoints) on rank 0
+  // only; every rank returns its status.
+  absl::Status OnLeader(absl::FunctionRef<absl::Status()> fn) {
+    return AgreeOnStatus(comm, leader ? fn() : absl::OkStatus());
+  }
 
   // Threads, run folder, data splits, encoder, optimizer, buffers and the
   // result's header; everything the step loop touches is allocated here.
   absl::Status Prepare();
   // With options.resume and a last checkpoint: weights, optimizer state,
-  // step and the result so far, after checking the config is the same.
+  // step and the result so far, after checking the config is the same. Read
+  // by rank 0, which then sends its state (resumed or initial) to all ranks.
   absl::Status Resume();
+  absl::Status ResumeFromLastCheckpoint();
   // One optimizer step on the next batch of the fixed data order.
   absl::Status TrainStep();
+  // The same as micro-batches over the ranks (MicroBatchGradient).
+  absl::Status TrainMicroBatchStep();
+  // Validation or test figures, split over the ranks.
+  absl::StatusOr<EvalFigures> EvaluateSplit(const Dataset& data, int batches);
+  // Fails when the ranks' weights and optimizer state are not the same bits.
+  absl::Status CheckRanksAgree();
+  // Whether to stop at this step boundary: a stop signal (on any rank).
+  bool StopRequested() const;
   // Validation figures, the best checkpoint when they improve, the last
   // checkpoint and metrics.csv.
   absl::Status EvaluateAndCheckpoint();
@@ -300,12 +413,24 @@ struct Run {
   const RunConfig& config;
   const TrainOptions& options;
   const TrainConfig& train;
+  Communicator& comm;
+  const bool leader;        // Rank 0: writes results, checkpoints and logs.
+  std::ostream* const log;  // options.log on rank 0, else nullptr.
   const Clock::time_point run_start = Clock::now();
   int threads = 1;
   std::unique_ptr<Dataset> train_data, val_data, test_data;
   std::unique_ptr<Encoder> encoder;
   std::unique_ptr<AdamW> optimizer;
   int batch_size = 0;
+  // TrainConfig.micro_batches (at least 1) and the examples of each: the
+  // encoder's batch, also for evaluation.
+  int micro_batches = 1;
+  int micro_size = 0;
+  // Set when micro_batches > 1 or there are several ranks; otherwise each
+  // step is one Forward/Backward of the whole batch, as before.
+  std::unique_ptr<MicroBatchGradient> micro_gradient;
+  bool stop_agreed = false;  // Some rank had a stop signal at the last step.
+  int64_t session_first_step = 0;  // The step this process started from.
   int seq_len = 0;
   std::vector<int32_t> tokens;  // [batch, seq_len]
   std::vector<int32_t> labels;  // [batch]
@@ -317,7 +442,8 @@ struct Run {
 
   RunResult result;
   int64_t step = 0;
-  double train_seconds = 0;  // Excludes evaluation and checkpointing.
+  double train_seconds = 0;          // Excludes evaluation and checkpointing.
+  double session_train_seconds = 0;  // The same, in this process only.
   double previous_wall = 0;  // Wall time of earlier sessions of this run.
   // Training figures since the last evaluation.
   double loss_sum = 0;
@@ -329,17 +455,17 @@ struct Run {
 
 absl::Status Run::Prepare() {
   ResetPeakRss();
-  threads = train.threads() > 0
-                ? train.threads()
-                : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  threads = train.threads() > 0 ? train.threads() : UsableCores();
   omp_set_num_threads(threads);
-  RETURN_IF_ERROR(CheckRunFolderFormat(options.run_dir));
-  RETURN_IF_ERROR(MakeDirs(options.run_dir));
-  RemoveStaleTemporaries(options.run_dir);
-  // The config beside the run from its start, so that an interrupted or
-  // killed run's folder says what it was training.
-  RETURN_IF_ERROR(
-      WriteTextProtoAtomic(options.run_dir + "/config.pbtxt", config));
+  if (leader) {
+    RETURN_IF_ERROR(CheckRunFolderFormat(options.run_dir));
+    RETURN_IF_ERROR(MakeDirs(options.run_dir));
+    RemoveStaleTemporaries(options.run_dir);
+    // The config beside the run from its start, so that an interrupted or
+    // killed run's folder says what it was training.
+    RETURN_IF_ERROR(
+        WriteTextProtoAtomic(options.run_dir + "/config.pbtxt", config));
+  }
   ASSIGN_OR_RETURN(train_data, MakeDataset(config.task(), Split::kTrain,
                                            options.workspace_dir));
   ASSIGN_OR_RETURN(
@@ -347,12 +473,19 @@ absl::Status Run::Prepare() {
   ASSIGN_OR_RETURN(test_data, MakeDataset(config.task(), Split::kTest,
                                           options.workspace_dir));
   batch_size = train.batch_size();
+  micro_batches = train.micro_batches() == 0 ? 1 : train.micro_batches();
+  RETURN_IF_ERROR(CheckMicroBatches(batch_size, micro_batches, comm.size()));
+  micro_size = batch_size / micro_batches;
   seq_len = train_data->seq_len();
   ASSIGN_OR_RETURN(encoder, Encoder::Create(config.model(),
-                                            {seq_len, batch_size, train.seed()},
+                                            {seq_len, micro_size, train.seed()},
                                             BuiltinPlugins()));
   encoder->InitParameters(train.seed());
   optimizer = std::make_unique<AdamW>(train, encoder.get());
+  if (micro_batches > 1 || comm.size() > 1) {
+    micro_gradient = std::make_unique<MicroBatchGradient>(
+        encoder.get(), &comm, micro_batches, micro_size);
+  }
 
   tokens.resize(int64_t{batch_size} * seq_len);
   labels.resize(batch_size);
@@ -386,7 +519,9 @@ absl::Status Run::Prepare() {
   *result.mutable_config() = config;
   result.set_num_parameters(encoder->NumParameters());
   result.set_threads(threads);
-  result.set_machine(MachineDescription());
+  result.set_machine(comm.size() > 1 ? absl::StrCat(MachineDescription(), " x ",
+                                                    comm.size(), " MPI ranks")
+                                     : MachineDescription());
   result.set_git_revision(GitRevision(options.workspace_dir));
   result.set_started(Now());
   result.set_best_step(0);
@@ -395,6 +530,23 @@ absl::Status Run::Prepare() {
 }
 
 absl::Status Run::Resume() {
+  RETURN_IF_ERROR(OnLeader([this] { return ResumeFromLastCheckpoint(); }));
+  if (comm.size() > 1) {
+    // Rank 0's state, resumed or initial, on every rank: a resume needs the
+    // checkpoint on rank 0's file system only, and every rank starts from
+    // the same bits whatever the number of ranks the checkpoint was made
+    // with.
+    RETURN_IF_ERROR(comm.Broadcast(&step, sizeof(step), 0));
+    for (auto& [name, tensor] : full_state) {
+      RETURN_IF_ERROR(comm.Broadcast(
+          tensor->data(), tensor->size() * int64_t{sizeof(float)}, 0));
+    }
+  }
+  session_first_step = step;
+  return absl::OkStatus();
+}
+
+absl::Status Run::ResumeFromLastCheckpoint() {
   if (!options.resume || !FileExists(last_path)) return absl::OkStatus();
   std::string metadata;
   RETURN_IF_ERROR(LoadCheckpoint(last_path, &step, &metadata, full_state));
@@ -428,14 +580,15 @@ absl::Status Run::Resume() {
   result.set_format_version(kResultFormatVersion);
   saved_step = step;
   result.add_resumed_at(static_cast<int32_t>(step));
-  if (options.log) {
-    *options.log << "[" << options.label << "] resuming from step " << step
-                 << " (" << last_path << ")\n";
+  if (log) {
+    *log << "[" << options.label << "] resuming from step " << step << " ("
+         << last_path << ")\n";
   }
   return absl::OkStatus();
 }
 
 absl::Status Run::TrainStep() {
+  if (micro_gradient != nullptr) return TrainMicroBatchStep();
   const auto step_start = Clock::now();
   for (int b = 0; b < batch_size; ++b) {
     int64_t index = order->Index(step * batch_size + b);
@@ -482,10 +635,84 @@ absl::Status Run::TrainStep() {
   return absl::OkStatus();
 }
 
+absl::Status Run::TrainMicroBatchStep() {
+  const auto step_start = Clock::now();
+  const int64_t first = step * batch_size;
+  encoder->SetStep(step + 1);
+  absl::StatusOr<MicroBatchGradient::Figures> figures = micro_gradient->Compute(
+      [this, first](int micro, int32_t* micro_tokens, int32_t* micro_labels) {
+        const int64_t start = first + int64_t{micro} * micro_size;
+        for (int b = 0; b < micro_size; ++b) {
+          micro_labels[b] = train_data->Get(
+              order->Index(start + b), micro_tokens + int64_t{b} * seq_len);
+        }
+      },
+      Mix64(train.seed() ^ Mix64(static_cast<uint64_t>(step + 1))),
+      StopSignalReceived() != 0);
+  if (!figures.ok()) {
+    if (figures.status().code() != absl::StatusCode::kInvalidArgument) {
+      return figures.status();
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "training batch of step ", step + 1, ": ", figures.status().message()));
+  }
+  ++step;
+  stop_agreed = figures->stop;
+  const float loss = figures->loss;
+  // The same figures and gradients on every rank: every rank takes the same
+  // branch.
+  if (!std::isfinite(loss)) {
+    divergence =
+        absl::StrCat("training diverged at step ", step, ": the loss is ", loss,
+                     "; lower learning_rate or set grad_clip");
+    return absl::OkStatus();
+  }
+  std::string gradient = FirstNonFiniteGradient();
+  if (!gradient.empty()) {
+    divergence =
+        absl::StrCat("training diverged at step ", step, ": the gradient of ",
+                     gradient, "; lower learning_rate or set grad_clip");
+    return absl::OkStatus();
+  }
+  const double lr = LearningRate(train, step);
+  optimizer->Step(step, lr);
+  if (comm.rank() == DesyncRank() && step == session_first_step + 1) {
+    params.front().second->data()[0] += 1e-3f;
+  }
+  loss_sum += loss;
+  correct_sum += figures->correct;
+  seen += batch_size;
+  const double seconds = Seconds(step_start);
+  train_seconds += seconds;
+  session_train_seconds += seconds;
+  progress->Step(step, loss, static_cast<double>(figures->correct) / batch_size,
+                 lr);
+  return absl::OkStatus();
+}
+
+bool Run::StopRequested() const {
+  return comm.size() == 1 ? StopSignalReceived() != 0 : stop_agreed;
+}
+
+absl::StatusOr<EvalFigures> Run::EvaluateSplit(const Dataset& data,
+                                               int batches) {
+  return EvaluateOnRanks(comm, *encoder, data, micro_size, batches, tokens,
+                         labels);
+}
+
+absl::Status Run::CheckRanksAgree() {
+  if (comm.size() == 1) return absl::OkStatus();
+  uint64_t hash = 0;
+  for (const auto& [name, tensor] : full_state) {
+    hash = HashFloats(tensor->data(), tensor->size(), hash);
+  }
+  return CheckSameOnAllRanks(
+      comm, hash, absl::StrCat("weights and optimizer state at step ", step));
+}
+
 absl::Status Run::EvaluateAndCheckpoint() {
   ASSIGN_OR_RETURN(EvalFigures val,
-                   Evaluate(*encoder, *val_data, batch_size,
-                            train.eval_batches(), tokens, labels));
+                   EvaluateSplit(*val_data, train.eval_batches()));
   EvalPoint* point = result.add_eval();
   point->set_step(static_cast<int32_t>(step));
   int64_t steps_since = std::max<int64_t>(1, seen / batch_size);
@@ -497,16 +724,20 @@ absl::Status Run::EvaluateAndCheckpoint() {
   loss_sum = 0;
   correct_sum = 0;
   seen = 0;
-  // Strictly better only: ties keep the earlier checkpoint.
-  if (val.accuracy > result.best_val_accuracy()) {
-    result.set_best_val_accuracy(val.accuracy);
-    result.set_best_step(static_cast<int32_t>(step));
-    RETURN_IF_ERROR(SaveCheckpoint(best_path, step, "", params));
-  }
-  progress->Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
-                 result.best_step());
-  RETURN_IF_ERROR(SaveLastCheckpoint());
-  return WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result));
+  RETURN_IF_ERROR(OnLeader([&]() -> absl::Status {
+    // Strictly better only: ties keep the earlier checkpoint.
+    if (val.accuracy > result.best_val_accuracy()) {
+      result.set_best_val_accuracy(val.accuracy);
+      result.set_best_step(static_cast<int32_t>(step));
+      RETURN_IF_ERROR(SaveCheckpoint(best_path, step, "", params));
+    }
+    progress->Eval(step, val.loss, val.accuracy, result.best_val_accuracy(),
+                   result.best_step());
+    RETURN_IF_ERROR(SaveLastCheckpoint());
+    return WriteFileAtomic(options.run_dir + "/metrics.csv",
+                           MetricsCsv(result));
+  }));
+  return CheckRanksAgree();
 }
 
 absl::Status Run::SaveLastCheckpoint() {
@@ -541,15 +772,18 @@ std::string Run::FirstNonFiniteGradient() {
 }
 
 absl::StatusOr<bool> Run::TrainToTheEnd() {
-  progress = std::make_unique<Progress>(options.log, options.label,
-                                        train.steps(), train.log_every());
+  progress = std::make_unique<Progress>(log, options.label, train.steps(),
+                                        train.log_every());
   progress->Start(step);
   const int delay_ms = StepDelayMs();
   while (step < train.steps()) {
     // A step boundary: a stop signal saves the state here and stops.
-    if (StopSignalReceived() != 0) {
-      stop_signal = StopSignalReceived();
-      if (saved_step != step) RETURN_IF_ERROR(SaveLastCheckpoint());
+    if (StopRequested()) {
+      // With several ranks, a rank without the signal stops with the others.
+      stop_signal = StopSignalReceived() != 0 ? StopSignalReceived() : SIGTERM;
+      RETURN_IF_ERROR(OnLeader([this] {
+        return saved_step != step ? SaveLastCheckpoint() : absl::OkStatus();
+      }));
       progress->Finish();
       return true;
     }
@@ -577,12 +811,19 @@ absl::StatusOr<bool> Run::TrainToTheEnd() {
 absl::Status Run::TestBestCheckpoint() {
   int64_t best_step = 0;
   std::string unused;
-  RETURN_IF_ERROR(LoadCheckpoint(best_path, &best_step, &unused, params));
+  RETURN_IF_ERROR(OnLeader(
+      [&] { return LoadCheckpoint(best_path, &best_step, &unused, params); }));
+  if (comm.size() > 1) {
+    RETURN_IF_ERROR(comm.Broadcast(&best_step, sizeof(best_step), 0));
+    for (auto& [name, tensor] : params) {
+      RETURN_IF_ERROR(comm.Broadcast(
+          tensor->data(), tensor->size() * int64_t{sizeof(float)}, 0));
+    }
+  }
   // Structure redrawn as training goes is that of the checkpoint's step.
   encoder->SetStep(best_step);
   ASSIGN_OR_RETURN(EvalFigures test,
-                   Evaluate(*encoder, *test_data, batch_size,
-                            train.test_batches(), tokens, labels));
+                   EvaluateSplit(*test_data, train.test_batches()));
   result.set_test_accuracy(test.accuracy);
   result.set_test_loss(test.loss);
   return absl::OkStatus();
@@ -603,13 +844,26 @@ absl::Status Run::WriteFinishedResult() {
       WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
   RETURN_IF_ERROR(
       WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
-  if (options.log) {
-    *options.log << absl::StrFormat(
+  if (log) {
+    *log << absl::StrFormat(
         "[%s] done: best val %.4f @ step %d, test %.4f (best checkpoint), "
         "%.2f steps/s, %.1f s\n",
         options.label, result.best_val_accuracy(), result.best_step(),
         result.test_accuracy(), result.steps_per_second(),
         result.wall_seconds());
+    if (micro_gradient != nullptr && step > session_first_step) {
+      // For tools/mpi_bench.sh: what one step costs and what it sends.
+      const double steps = step - session_first_step;
+      *log << absl::StrFormat(
+          "[%s] data parallel: %d rank(s), %d micro-batches of %d; "
+          "all-reduce %.3f MB per step; step %.2f ms, all-reduce %.2f ms "
+          "(mean of %d steps)\n",
+          options.label, comm.size(), micro_batches, micro_size,
+          micro_gradient->reduced_floats() * 4.0 / 1e6,
+          session_train_seconds * 1e3 / steps,
+          micro_gradient->allreduce_seconds() * 1e3 / steps,
+          static_cast<int>(steps));
+    }
   }
   return absl::OkStatus();
 }
@@ -625,15 +879,15 @@ absl::Status Run::WriteDivergedResult() {
       WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
   RETURN_IF_ERROR(
       WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
-  if (options.log) {
-    *options.log << "[" << options.label << "] FAILED: " << divergence
-                 << " (recorded in result.pbtxt; "
-                 << (result.best_step() > 0
-                         ? absl::StrCat("the best checkpoint, of step ",
-                                        result.best_step(), ", is kept")
-                         : std::string("no evaluation before it, so no best "
-                                       "checkpoint"))
-                 << ")\n";
+  if (log) {
+    *log << "[" << options.label << "] FAILED: " << divergence
+         << " (recorded in result.pbtxt; "
+         << (result.best_step() > 0
+                 ? absl::StrCat("the best checkpoint, of step ",
+                                result.best_step(), ", is kept")
+                 : std::string("no evaluation before it, so no best "
+                               "checkpoint"))
+         << ")\n";
   }
   return absl::OkStatus();
 }
@@ -643,13 +897,17 @@ absl::Status Run::WriteDivergedResult() {
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
                                       const TrainOptions& options) {
   Run run(config, options);
-  RETURN_IF_ERROR(run.Prepare());
+  // Every status returned from here on is the same on every rank (see
+  // Run::OnLeader), so that all ranks go on to the same next run.
+  RETURN_IF_ERROR(AgreeOnStatus(run.comm, run.Prepare()));
   RETURN_IF_ERROR(run.Resume());
   ASSIGN_OR_RETURN(bool interrupted, run.TrainToTheEnd());
   TrainOutcome outcome;
   outcome.step = run.step;
   if (!run.divergence.empty()) {
-    RETURN_IF_ERROR(run.WriteDivergedResult());
+    RETURN_IF_ERROR(run.OnLeader([&run] { return run.WriteDivergedResult(); }));
+    run.result.set_status("failed");  // Also on the ranks that wrote nothing.
+    run.result.set_error(run.divergence);
     outcome.result = std::move(run.result);
     return outcome;
   }
@@ -660,7 +918,8 @@ absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
     return outcome;
   }
   RETURN_IF_ERROR(run.TestBestCheckpoint());
-  RETURN_IF_ERROR(run.WriteFinishedResult());
+  RETURN_IF_ERROR(run.OnLeader([&run] { return run.WriteFinishedResult(); }));
+  run.result.set_status("ok");
   outcome.result = std::move(run.result);
   return outcome;
 }

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "datasets/dataset_base.h"
+#include "lra/dist/communicator.h"
 #include "models/encoder.h"
 #include "proto/config.pb.h"
 #include "proto/result.pb.h"
@@ -53,8 +54,13 @@ struct TrainOptions {
   // For tests of resumption: stop (as if interrupted) after this many steps,
   // leaving the last checkpoint behind; 0 = run to the end.
   int64_t stop_after_steps = 0;
-  // Progress lines go here (nullptr = silent).
+  // Progress lines go here (nullptr = silent). Only rank 0 writes them.
   std::ostream* log = nullptr;
+  // The ranks training this run data-parallel (mpirun); nullptr = this
+  // process alone. Every rank calls TrainRun with the same config; all
+  // return the same status and figures, and only rank 0 writes into
+  // run_dir. TrainConfig.micro_batches must be a multiple of the ranks.
+  Communicator* comm = nullptr;
 };
 
 // Outcome of TrainRun: the result, or `interrupted` when stop_after_steps or
@@ -72,7 +78,12 @@ struct TrainOutcome {
 // and metrics.csv into options.run_dir atomically. Refuses (before writing
 // anything) a run folder written by a newer format. The test figures are those
 // of the best-validation checkpoint. Deterministic for fixed configs, seed
-// and thread count, whether or not the run was interrupted and resumed.
+// and thread count, whether or not the run was interrupted and resumed, and
+// (for a power-of-two number of ranks) whatever the number of ranks: the
+// global batch is always TrainConfig.micro_batches micro-batches whose
+// gradients are summed in one fixed order (lra/dist/micro_batches.h). With
+// several ranks, the ranks' weights and optimizer state are compared by hash
+// at every evaluation; a difference fails the run.
 absl::StatusOr<TrainOutcome> TrainRun(const RunConfig& config,
                                       const TrainOptions& options);
 
@@ -92,6 +103,13 @@ absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
                                      int batch_size, int batches,
                                      std::vector<int32_t>& tokens,
                                      std::vector<int32_t>& labels);
+
+// Evaluate over the ranks of `comm`: batch k on rank k % size, the figures
+// summed in batch order, so every rank gets the bits Evaluate gives on one
+// process. With one rank it is Evaluate.
+absl::StatusOr<EvalFigures> EvaluateOnRanks(
+    Communicator& comm, Encoder& encoder, const Dataset& data, int batch_size,
+    int batches, std::vector<int32_t>& tokens, std::vector<int32_t>& labels);
 
 // Fails, naming the file, when run folder `dir` holds a result.pbtxt or
 // failed.pbtxt written by a format newer than kResultFormatVersion (a

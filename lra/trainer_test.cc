@@ -9,11 +9,13 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/text_proto.h"
 #include "datasets/dataset.h"
 #include "gtest/gtest.h"
 #include "lra/checkpoint.h"
+#include "lra/dist/thread_communicator.h"
 #include "lra/runner.h"
 #include "lra/validate.h"
 #include "models/builtin.h"
@@ -191,6 +193,73 @@ TEST(TrainerTest, ResumeStaysExactWithLengthBucketing) {
   // Bucketing changes which examples share a batch, hence the training loss.
   ASSERT_GT(bucketed.eval_size(), 0);
   EXPECT_NE(plain.eval(0).train_loss(), bucketed.eval(0).train_loss());
+}
+
+TEST(TrainerTest, ResumeStaysExactWithMicroBatches) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  suite.runs[0].config.mutable_train()->set_micro_batches(4);
+  RunResult micro = ExpectResumeIsExact(suite, "micro");
+  EXPECT_EQ(micro.status(), "ok");
+}
+
+TEST(TrainerTest, MicroBatchesThatDoNotDivideTheBatchFailNamingTheField) {
+  Suite suite = TinySuite();
+  suite.runs.resize(1);
+  suite.runs[0].config.mutable_train()->set_micro_batches(3);  // Batch 8.
+  const std::string out = MakeTestTmpDir("micro3");
+  absl::StatusOr<SuiteSummary> summary = RunSuite(suite, Options(out));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->failed, 1);
+  RunResult failed =
+      ReadResult(out + "/tiny/" + suite.runs[0].id + "/failed.pbtxt");
+  EXPECT_NE(failed.error().find("train.micro_batches = 3"), std::string::npos)
+      << failed.error();
+}
+
+// Two ranks as threads of this process train the suite together (4
+// micro-batches of 2): rank 0's results equal one process's bit for bit, and
+// rank 1 writes nothing.
+TEST(TrainerTest, TwoRanksEndLikeOneProcess) {
+  absl::StatusOr<Suite> loaded = LoadSuite(
+      TestWorkspace() + "/lra/dist/testdata/mpi_suite.pbtxt", TestWorkspace());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const Suite& suite = *loaded;
+  const std::string one = MakeTestTmpDir("one_rank");
+  ASSERT_TRUE(RunSuite(suite, Options(one)).ok());
+
+  const std::string two = MakeTestTmpDir("two_ranks");
+  const std::string elsewhere = MakeTestTmpDir("two_ranks_rank1");
+  ThreadGroup group(2);
+  std::vector<absl::StatusOr<SuiteSummary>> summaries(
+      2, absl::UnknownError("not run"));
+  group.Run([&](int rank) {
+    ThreadCommunicator comm(&group, rank);
+    // Rank 1 is given another folder: it must write nothing there.
+    SuiteRunOptions options = Options(rank == 0 ? two : elsewhere);
+    options.comm = &comm;
+    summaries[rank] = RunSuite(suite, options);
+  });
+  for (const auto& summary : summaries) {
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(summary->trained, 2);
+  }
+  EXPECT_FALSE(FileExists(elsewhere + "/mpi"));
+  for (const PlannedRun& run : suite.runs) {
+    RunResult a = ReadResult(one + "/mpi/" + run.id + "/result.pbtxt");
+    RunResult b = ReadResult(two + "/mpi/" + run.id + "/result.pbtxt");
+    EXPECT_NE(b.machine().find(" x 2 MPI ranks"), std::string::npos);
+    ASSERT_EQ(a.eval_size(), b.eval_size());
+    for (int i = 0; i < a.eval_size(); ++i) {
+      EXPECT_EQ(a.eval(i).train_loss(), b.eval(i).train_loss()) << i;
+      EXPECT_EQ(a.eval(i).train_accuracy(), b.eval(i).train_accuracy()) << i;
+      EXPECT_EQ(a.eval(i).val_loss(), b.eval(i).val_loss()) << i;
+      EXPECT_EQ(a.eval(i).val_accuracy(), b.eval(i).val_accuracy()) << i;
+    }
+    EXPECT_EQ(a.best_step(), b.best_step());
+    EXPECT_EQ(a.test_accuracy(), b.test_accuracy());
+    EXPECT_EQ(a.test_loss(), b.test_loss());
+  }
 }
 
 TEST(TrainerTest, CorruptResumeCheckpointFailsWithoutTouchingResults) {

@@ -18,6 +18,8 @@ packages=(
   libgmock-dev          # GoogleMock (matchers in tests)
   zlib1g-dev            # compressed checkpoints
   libpng-dev            # Pathfinder PNGs (official files, data render)
+  openmpi-bin           # mpirun: data-parallel training (lra/dist), its test
+  libopenmpi-dev        # OpenMPI headers and libmpi
   chromium              # the HTML report's browser test (headless)
 )
 if [[ "${1:-}" == "--bench" || "${1:-}" == "--golden" ]]; then
