@@ -25,4 +25,15 @@ int LauncherWorldSize() {
   return 1;
 }
 
+int LauncherRank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    const char* text = std::getenv(name);
+    int rank = 0;
+    if (text != nullptr && absl::SimpleAtoi(text, &rank) && rank > 0) {
+      return rank;
+    }
+  }
+  return 0;
+}
+
 }  // namespace lra

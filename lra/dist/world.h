@@ -1,7 +1,8 @@
 // The process's world: all ranks of an mpirun (or srun) job, or this process
 // alone. MPI is initialised only when a launcher started the process, so a
-// plain `lra run` never touches MPI. A build with --define=mpi=off links no
-// MPI at all and refuses to start under a launcher with more than one rank.
+// plain `lra run` never touches MPI. A binary without the MPI backend
+// (world_backend.h: //lra:lra_no_mpi, or //lra built with --define=mpi=off)
+// links no MPI at all and refuses to start as one of several ranks.
 #ifndef LRA_DIST_WORLD_H_
 #define LRA_DIST_WORLD_H_
 
@@ -18,7 +19,11 @@ bool LaunchedByMpiLauncher();
 // The number of ranks the launcher announced, or 1.
 int LauncherWorldSize();
 
-// Whether this binary was built with MPI.
+// This process's rank as the launcher announced it (OMPI_COMM_WORLD_RANK,
+// PMIX_RANK or PMI_RANK), or 0.
+int LauncherRank();
+
+// Whether this binary was linked with MPI (the MPI world backend).
 bool BuiltWithMpi();
 
 // Joins the MPI job when a launcher started the process; otherwise the world

@@ -1,48 +1,44 @@
-// The world of the default build: MPI when a launcher started the process.
+// The MPI backend of the world (world_backend.h): linked into //lra:lra, it
+// registers itself before main, and InitWorld joins the job of the mpirun or
+// srun that started the process.
 #include <mpi.h>
 
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "lra/dist/mpi_communicator.h"
-#include "lra/dist/world.h"
+#include "lra/dist/world_backend.h"
 
 namespace lra {
 namespace {
 
-std::unique_ptr<MpiCommunicator>& MpiWorld() {
-  static auto* world = new std::unique_ptr<MpiCommunicator>();
-  return *world;
-}
-
-}  // namespace
-
-bool BuiltWithMpi() { return true; }
-
-absl::Status InitWorld(int* argc, char*** argv) {
-  if (!LaunchedByMpiLauncher() || MpiWorld() != nullptr) {
+class MpiBackend : public WorldBackend {
+ public:
+  absl::Status Init(int* argc, char*** argv) override {
+    // Only the main thread calls MPI; OpenMP threads never do.
+    int provided = 0;
+    const int code =
+        MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    if (code != MPI_SUCCESS) {
+      return absl::UnavailableError(
+          absl::StrCat("MPI_Init_thread failed with code ", code));
+    }
+    world_ = std::make_unique<MpiCommunicator>();
     return absl::OkStatus();
   }
-  // Only the main thread calls MPI; OpenMP threads never do.
-  int provided = 0;
-  const int code = MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
-  if (code != MPI_SUCCESS) {
-    return absl::UnavailableError(
-        absl::StrCat("MPI_Init_thread failed with code ", code));
+
+  Communicator* Get() override { return world_.get(); }
+
+  void Finalize() override {
+    world_.reset();
+    MPI_Finalize();
   }
-  MpiWorld() = std::make_unique<MpiCommunicator>();
-  return absl::OkStatus();
-}
 
-Communicator& World() {
-  if (MpiWorld() != nullptr) return *MpiWorld();
-  return SingleProcess();
-}
+ private:
+  std::unique_ptr<MpiCommunicator> world_;
+};
 
-void FinalizeWorld() {
-  if (MpiWorld() == nullptr) return;
-  MpiWorld().reset();
-  MPI_Finalize();
-}
+const bool registered = RegisterWorldBackend(new MpiBackend());
 
+}  // namespace
 }  // namespace lra
