@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "lra/commands.h"
+#include "lra/dist/communicator.h"
+#include "lra/dist/world.h"
 #include "lra/runner.h"
 #include "lra/trainer.h"
 #include "lra/validate.h"
@@ -51,11 +53,30 @@ absl::Status RunCommand(const RunCommandOptions& options) {
   run_options.stop_after_steps = options.stop_after_steps;
   run_options.log = &std::cerr;
   // Ctrl-C or `kill`: the running run saves its state at the next step
-  // boundary and the suite stops there.
-  ScopedStopSignals stop_signals;
+  // boundary and the suite stops there. A rank of an MPI job may get the
+  // signal twice (from Slurm and from mpirun or srun passing it on): the
+  // second is the same request.
+  ScopedStopSignals stop_signals(
+      /*repeats_end_process=*/!LaunchedByMpiLauncher());
   absl::StatusOr<SuiteSummary> summary = RunSuite(*suite, run_options);
   if (!summary.ok()) return summary.status();
   if (summary->stop_signal != 0) {
+    // Every rank stopped at the same step boundary; they agree on the signal
+    // (the lowest rank's that had one), so that all exit 128 + it.
+    Communicator& world = World();
+    if (world.size() > 1) {
+      std::vector<uint64_t> signals;
+      absl::Status gathered = world.AllGather(
+          static_cast<uint64_t>(StopSignalReceived()), &signals);
+      if (!gathered.ok()) return gathered;
+      for (uint64_t signal : signals) {
+        if (signal != 0) {
+          summary->stop_signal = static_cast<int>(signal);
+          break;
+        }
+      }
+    }
+    AdoptAgreedStopSignal(summary->stop_signal);
     std::string resume =
         absl::StrCat("lra run --suite=", options.suite, " --out=", options.out);
     if (shards > 1) absl::StrAppend(&resume, " --shard=", options.shard);

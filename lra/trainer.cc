@@ -77,10 +77,14 @@ std::string Now() {
 }
 
 volatile sig_atomic_t stop_signal = 0;
+volatile sig_atomic_t repeats_end_process = 1;
 struct sigaction previous_int, previous_term;
 
 void OnStopSignal(int signal) {
   if (stop_signal != 0) {
+    // Under an MPI launcher: the launcher passing on the signal this rank
+    // already had.
+    if (!repeats_end_process) return;
     // A second signal: the user wants out now.
     std::signal(signal, SIG_DFL);
     raise(signal);
@@ -253,8 +257,9 @@ absl::StatusOr<EvalFigures> EvaluateOnRanks(
   return figures;
 }
 
-ScopedStopSignals::ScopedStopSignals() {
+ScopedStopSignals::ScopedStopSignals(bool repeats_end) {
   stop_signal = 0;
+  repeats_end_process = repeats_end ? 1 : 0;
   struct sigaction action;
   std::memset(&action, 0, sizeof(action));
   action.sa_handler = OnStopSignal;
@@ -271,6 +276,8 @@ ScopedStopSignals::~ScopedStopSignals() {
 int StopSignalReceived() { return stop_signal; }
 
 void SetStopSignalForTesting(int signal) { stop_signal = signal; }
+
+void AdoptAgreedStopSignal(int signal) { stop_signal = signal; }
 
 absl::Status CheckRunFolderFormat(const std::string& dir) {
   for (const char* name : {"/result.pbtxt", "/failed.pbtxt"}) {

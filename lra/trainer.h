@@ -26,10 +26,14 @@ inline constexpr int kResultFormatVersion = 1;
 // SIGINT and SIGTERM ask a running TrainRun to stop: it saves its state at
 // the next step boundary (checkpoint.last, resumable bit for bit) and
 // returns `interrupted` with the signal. A second signal ends the process at
-// once. The handlers are installed while an object of this class lives.
+// once, unless `repeats_end_process` is false: a rank that an MPI launcher
+// started gets the same request twice when the signal goes to every process
+// of a job (Slurm's pre-emption, `scancel --signal`) and mpirun or srun
+// passes on what it got too; the launcher kills the ranks itself when asked
+// to twice. The handlers are installed while an object of this class lives.
 class ScopedStopSignals {
  public:
-  ScopedStopSignals();
+  explicit ScopedStopSignals(bool repeats_end_process = true);
   ~ScopedStopSignals();
   ScopedStopSignals(const ScopedStopSignals&) = delete;
   ScopedStopSignals& operator=(const ScopedStopSignals&) = delete;
@@ -39,6 +43,10 @@ class ScopedStopSignals {
 int StopSignalReceived();
 // For tests: as if `signal` had been received (0 clears).
 void SetStopSignalForTesting(int signal);
+// The ranks of a data-parallel run stopped together for `signal`, the one
+// they agreed on (a rank may have had another, or none): StopSignalReceived()
+// returns it from now on, so that every rank exits with 128 + it.
+void AdoptAgreedStopSignal(int signal);
 
 struct TrainOptions {
   // Folder of this run: checkpoints, result.pbtxt and metrics.csv go here.

@@ -6,8 +6,10 @@
 # metrics.csv, timings aside (bit for bit: the figures are printed in full);
 # a run stopped under -np 2 and resumed plainly, and the reverse, end the
 # same too; ranks whose weights drift apart stop the run at the next
-# evaluation; micro_batches that the ranks do not divide is refused, naming
-# the field. One OpenMP thread per rank.
+# evaluation; SIGTERM to one rank or to all of them stops every
+# rank at a step boundary with the state saved and exit 143; micro_batches
+# that the ranks do not divide is refused, naming the field. One OpenMP
+# thread per rank.
 set -u
 ws="$TEST_SRCDIR/lra_harness"
 lra="$ws/lra/lra"
@@ -132,7 +134,63 @@ check "drifted ranks: failed.pbtxt records it" \
   grep -q "differ" "$out/mpi/listops/tiny/failed.pbtxt"
 check "drifted ranks: no result" test ! -e "$out/mpi/listops/tiny/result.pbtxt"
 
-# 5. micro_batches (default 1) not a multiple of the ranks.
+# 5. SIGTERM under mpirun -np 2, as Slurm sends it to a job step: to one
+# rank, and to every rank at once. Every time all ranks finish the step,
+# rank 0 saves checkpoint.last and names the step, every rank exits 143, and
+# a resume on 2 ranks ends like the plain run. Each rank runs under a wrapper
+# that records its exit code. Not covered yet: SIGTERM to mpirun too (a
+# pre-emption that signals every process): mpirun then kills the wrappers
+# after odls_base_sigkill_timeout, so their exit codes are lost.
+wrapper="$TEST_TMPDIR/rank.sh"
+cat >"$wrapper" <<'WRAPPER'
+#!/bin/bash
+dir=$1
+shift
+"$@" &
+child=$!
+echo $child >"$dir/pid.$OMPI_COMM_WORLD_RANK"
+trap 'kill -TERM $child 2>/dev/null' TERM
+while :; do
+  wait $child
+  rc=$?
+  kill -0 $child 2>/dev/null || break
+done
+echo $rc >"$dir/rc.$OMPI_COMM_WORLD_RANK"
+exit $rc
+WRAPPER
+chmod +x "$wrapper"
+for target in "rank 1" "both ranks"; do
+  out="$TEST_TMPDIR/sigterm-${target// /_}"
+  mkdir -p "$out"
+  OMPI_MCA_odls_base_sigkill_timeout=8 LRA_TEST_STEP_DELAY_MS=400 mpi 2 "$wrapper" "$out" \
+    "$lra" run --suite=$suite --out="$out" 2>"$TEST_TMPDIR/e" &
+  mpirun_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    [ -e "$out/mpi/listops/tiny/checkpoint.last" ] && [ -e "$out/pid.1" ] && break
+    sleep 0.1
+  done
+  sleep 0.6
+  case "$target" in
+    "rank 1") kill -TERM "$(cat "$out/pid.1")" ;;
+    *) kill -TERM "$(cat "$out/pid.0")" "$(cat "$out/pid.1")" ;;
+  esac
+  wait "$mpirun_pid"
+  step="$(sed -nE 's/.*stopped by SIGTERM at step ([0-9]+);.*/\1/p' "$TEST_TMPDIR/e")"
+  check "SIGTERM to $target: rank 0 names the step and the resume (step ${step:-none})" \
+    grep -q "Resume with:" "$TEST_TMPDIR/e"
+  [ -n "$step" ] || cat "$TEST_TMPDIR/e"
+  check "SIGTERM to $target: rank 0 exits 143 (got $(cat "$out/rc.0" 2>/dev/null))" \
+    grep -qx 143 "$out/rc.0"
+  check "SIGTERM to $target: rank 1 exits 143 (got $(cat "$out/rc.1" 2>/dev/null))" \
+    grep -qx 143 "$out/rc.1"
+  check "SIGTERM to $target: no result yet" test ! -e "$out/mpi/listops/tiny/result.pbtxt"
+  mpi 2 "$lra" run --suite=$suite --out="$out" --resume 2>"$TEST_TMPDIR/e"
+  check "SIGTERM to $target: resumed on 2 ranks from step ${step:-none} (exit $?)" \
+    grep -q "resuming from step ${step:-none} " "$TEST_TMPDIR/e"
+  same_as_plain "SIGTERM to $target, resumed" "$out"
+done
+
+# 6. micro_batches (default 1) not a multiple of the ranks.
 out="$TEST_TMPDIR/indivisible"
 mpi 2 "$lra" run --suite=lra/testdata/crash_suite.pbtxt --out="$out" 2>"$TEST_TMPDIR/e"
 rc=$?
