@@ -8,12 +8,17 @@
 #
 #   tools/slurm/submit_suite.sh --suite=configs/suites/smoke.pbtxt \
 #       --results=/shared/lra-results [--mpi=P] [--left] [--cpus=N] \
-#       [--lra=PATH] [--lra_args="--stop_after_steps=100"] [--dry_run] \
+#       [--launcher=auto|srun|mpirun] [--lra=PATH] \
+#       [--lra_args="--stop_after_steps=100"] [--dry_run] \
 #       [-- SBATCH_OPTIONS...]
 #
 #   --results   the shared folder (on a file system every node sees)
 #   --mpi=P     each array task is an MPI job of P ranks (sbatch --ntasks=P;
 #               the runs' train.micro_batches must be a multiple of P)
+#   --launcher  how an MPI task starts its ranks: srun --mpi=pmix (every rank
+#               a task of a Slurm job step), or mpirun inside the allocation;
+#               auto (default): srun when `srun --mpi=list` on the node lists
+#               pmix, else mpirun
 #   --left      only the runs not done yet (missing, unfinished, failed), as
 #               `lra status` lists them: the way to resubmit after failures
 #   --cpus=N    CPUs per rank (sbatch --cpus-per-task; default 2)
@@ -22,18 +27,20 @@
 #               binary even if the workspace is rebuilt meanwhile
 #   --dry_run   print the batch script instead of submitting it
 # Anything after `--` goes to sbatch (--partition, --time, --account, ...).
-# With --time, add --signal=B:TERM@300 so lra saves its state before the
-# limit (it stops at the next step boundary on SIGTERM and exits 143).
+# With --time, add --signal=TERM@300 (without B:, so that every rank of the
+# job step gets it) so lra saves its state before the limit (it stops at the
+# next step boundary on SIGTERM and exits 143).
 set -euo pipefail
 
 workspace="$(cd "$(dirname "$0")/../.." && pwd)"
-suite="" results="" mpi=0 left=0 cpus=2 lra="" lra_args="" dry_run=0
+suite="" results="" mpi=0 launcher=auto left=0 cpus=2 lra="" lra_args="" dry_run=0
 sbatch_args=()
 while (($#)); do
   case "$1" in
     --suite=*) suite="${1#*=}" ;;
     --results=*) results="${1#*=}" ;;
     --mpi=*) mpi="${1#*=}" ;;
+    --launcher=*) launcher="${1#*=}" ;;
     --left) left=1 ;;
     --cpus=*) cpus="${1#*=}" ;;
     --lra=*) lra="${1#*=}" ;;
@@ -60,6 +67,10 @@ if ! [[ "$mpi" =~ ^[0-9]+$ ]]; then
   echo "submit_suite: --mpi=$mpi is not a number of ranks" >&2
   exit 2
 fi
+case "$launcher" in
+  auto | srun | mpirun) ;;
+  *) echo "submit_suite: --launcher=$launcher: allowed: auto, srun, mpirun" >&2; exit 2 ;;
+esac
 mkdir -p "$results/.slurm/logs"
 
 # The suite's runs, in order, with their state in the results folder.
@@ -117,13 +128,29 @@ ntasks=$((mpi > 0 ? mpi : 1))
     echo "# moment on one node otherwise race to create OpenMPI's shared one."
     echo "export TMPDIR=\"\${TMPDIR:-/tmp}/lra-\$SLURM_JOB_ID\""
     echo "mkdir -p \"\$TMPDIR\""
-    echo "mpirun -np \"\$SLURM_NTASKS\" --bind-to none -x OMP_NUM_THREADS -x BUILD_WORKSPACE_DIRECTORY '$binary' \"\${args[@]}\" &"
+    echo "launcher=$launcher"
+    echo "if [[ \$launcher = auto ]]; then"
+    echo "  launcher=mpirun"
+    echo "  srun --mpi=list 2>&1 | grep -qw pmix && launcher=srun"
+    echo "fi"
+    echo "if [[ \$launcher = srun ]]; then"
+    echo "  # Every rank a task of this job step: Slurm's signals (--signal=TERM@T,"
+    echo "  # pre-emption) reach each rank directly."
+    echo "  srun --mpi=pmix --kill-on-bad-exit=0 '$binary' \"\${args[@]}\" &"
+    echo "else"
+    echo "  mpirun -np \"\$SLURM_NTASKS\" --bind-to none -x OMP_NUM_THREADS -x BUILD_WORKSPACE_DIRECTORY '$binary' \"\${args[@]}\" &"
+    echo "fi"
     echo "pid=\$!"
+    echo "echo \"submit_suite: ranks started by \$launcher\""
     echo "# Slurm's SIGTERM to this shell (pre-emption, --signal=B:TERM@T, scancel"
     echo "# --batch) goes to the ranks on this node, not to mpirun, which would kill"
     echo "# them before they save. One rank's signal stops every rank at the next"
     echo "# step boundary (the stop flag travels in the step's all-reduce)."
-    echo "trap 'pkill -TERM -P \"\$pid\"' TERM"
+    echo "if [[ \$launcher = srun ]]; then"
+    echo "  trap 'scancel --signal=TERM \"\$SLURM_JOB_ID\"' TERM  # Every step, not this shell."
+    echo "else"
+    echo "  trap 'pkill -TERM -P \"\$pid\"' TERM"
+    echo "fi"
     echo "while true; do wait \"\$pid\"; rc=\$?; kill -0 \"\$pid\" 2>/dev/null || break; done"
     echo "rm -rf \"\$TMPDIR\""
     echo "exit \$rc"
@@ -143,4 +170,5 @@ echo "  progress:  squeue -j ${job%%;*}; logs in $results/.slurm/logs/"
 echo "  status:    lra status --suite=$suite --results=$results"
 mpi_flag=""
 ((mpi > 0)) && mpi_flag=" --mpi=$mpi"
+((mpi > 0)) && [[ $launcher != auto ]] && mpi_flag+=" --launcher=$launcher"
 echo "  resubmit what is left: $0 --suite=$suite --results=$results --left$mpi_flag"

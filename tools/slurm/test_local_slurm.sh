@@ -10,9 +10,9 @@
 #      task (plain, and an MPI job of 2 ranks) gets SIGTERM as a pre-empted
 #      one would (`scancel --batch --signal=TERM`), saves at the next step
 #      boundary, and resumes from that step when resubmitted with --left;
-#   3. one array task that is an MPI job of 2 ranks (--mpi=2) trains a suite
-#      with micro-batches, and its figures equal the same suite trained
-#      plainly;
+#   3. one array task that is an MPI job of 2 ranks (--mpi=2; srun --mpi=pmix
+#      when this Slurm has pmix, else mpirun) trains a suite with
+#      micro-batches, and its figures equal the same suite trained plainly;
 #   4. `lra leaderboard` reads the shared results folder;
 # and shuts the daemons down. Installs nothing: it needs Debian's slurm-wlm
 # (slurmctld, slurmd, sbatch, squeue), munge and openmpi-bin, and a built
@@ -223,6 +223,9 @@ for run in listops/tiny listops/dropout; do
     cmp -s <(figures "$dir/plain/mpi/$run/result.pbtxt") <(figures "$results/mpi/$run/result.pbtxt")
 done
 grep -h "data parallel" "$results"/.slurm/logs/lra-mpi-${job}_*.out
+srun --mpi=list 2>&1 | grep -qw pmix && launcher=srun || launcher=mpirun
+check "MPI array: the ranks were started by $launcher" \
+  bash -c "cat '$results'/.slurm/logs/lra-mpi-${job}_*.out | grep -c 'ranks started by $launcher' | grep -qx 2"
 
 # 4. The leaderboard over the shared folder.
 echo "--- lra leaderboard"
