@@ -150,5 +150,51 @@ TEST(ConfigMatchTest, EachConfigurationGetsItsOwnFigures) {
   EXPECT_TRUE(absl::StrContains(md, "| sparse_transformer (mode=strided) | "));
 }
 
+// Handler and mixer rows of `lra bench --sweep` (issue 11): each is its own
+// row of the efficiency table, named by the bench's label, so two handlers
+// of one name with different mixers inside never share figures.
+TEST(ConfigMatchTest, HandlerAndMixerRowsAreShownUnderTheBenchLabel) {
+  const std::string dir = TestTmpPath("handlers");
+  BenchSweep sweep = FakeSweep({
+      {"full", 1024, 100, 200, ""},
+      {"rmt", 1024, 40, 90, ""},
+      {"rmt", 1024, 30, 80, ""},
+      {"transformer_xl", 1024, 60, 120, ""},
+      {"isab", 1024, 20, 70, ""},
+      {"s4d", 1024, 25, 60, ""},
+      {"lru", 1024, 22, 50, ""},
+  });
+  const std::vector<std::string> labels = {
+      "full", "rmt (full)", "rmt (isab, memory_slots=4)", "transformer_xl",
+      "isab", "s4d", "lru"};
+  for (int i = 0; i < sweep.point_size(); ++i) {
+    sweep.mutable_point(i)->set_label(labels[i]);
+  }
+  sweep.mutable_point(1)->mutable_sequence()->set_name("rmt");
+  sweep.mutable_point(2)->mutable_sequence()->set_name("rmt");
+  sweep.mutable_point(2)->mutable_mixer()->set_name("isab");
+  ASSERT_TRUE(WriteSweep(dir, sweep).ok());
+  ASSERT_TRUE(
+      WriteFinishedRun(dir, Spec("listops", "transformer", 0.37)).ok());
+  absl::StatusOr<ResultSet> results = LoadResults(dir);
+  ASSERT_TRUE(results.ok()) << results.status();
+  Report report = BuildReport("results", *results, {});
+  ASSERT_EQ(report.efficiency.size(), 1u);
+  const EfficiencyTable& eff = report.efficiency[0];
+  for (const std::string& label : labels) {
+    const EfficiencyRow* row = FindRow(eff, label);
+    ASSERT_NE(row, nullptr) << label;
+    EXPECT_TRUE(row->cells[0].measured) << label;
+  }
+  EXPECT_NEAR(FindRow(eff, "rmt (full)")->cells[0].step_ms, 40, 1e-9);
+  EXPECT_NEAR(FindRow(eff, "rmt (isab, memory_slots=4)")->cells[0].step_ms,
+              30, 1e-9);
+  const std::string md = RenderMarkdown(report);
+  for (const std::string& label : labels) {
+    EXPECT_TRUE(absl::StrContains(md, "| " + label + " |")) << label << "\n"
+                                                            << md;
+  }
+}
+
 }  // namespace
 }  // namespace lra

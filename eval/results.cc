@@ -289,7 +289,15 @@ absl::StatusOr<ResultSet> FilterResults(const ResultSet& results,
   for (const RunRecord& run : results.runs) {
     const std::string& task_name = run.result.config().task().name();
     const std::string model = run.ModelName();
-    const std::string& variant = run.result.config().model().attention().name();
+    // The names a --models entry may give besides the model's: the
+    // attention variant, the token mixer and the sequence handler.
+    const ModelConfig& model_config = run.result.config().model();
+    std::vector<std::string> variants;
+    for (const std::string& name :
+         {model_config.attention().name(), model_config.mixer().name(),
+          model_config.sequence().name()}) {
+      if (!name.empty()) variants.push_back(name);
+    }
     suites.insert(run.suite);
     tasks.insert(run.task_label);
     models.insert(model);
@@ -297,8 +305,10 @@ absl::StatusOr<ResultSet> FilterResults(const ResultSet& results,
     bool task_ok = filter.tasks.empty() ||
                    Contains(filter.tasks, run.task_label) ||
                    (!task_name.empty() && Contains(filter.tasks, task_name));
-    bool model_ok = filter.models.empty() || Contains(filter.models, model) ||
-                    (!variant.empty() && Contains(filter.models, variant));
+    bool model_ok = filter.models.empty() || Contains(filter.models, model);
+    for (const std::string& variant : variants) {
+      model_ok = model_ok || Contains(filter.models, variant);
+    }
     if (suite_ok) matched_suites.insert(run.suite);
     if (task_ok) {
       matched_tasks.insert(run.task_label);
@@ -306,11 +316,11 @@ absl::StatusOr<ResultSet> FilterResults(const ResultSet& results,
     }
     if (model_ok) {
       matched_models.insert(model);
-      matched_models.insert(variant);
+      matched_models.insert(variants.begin(), variants.end());
     }
     if (suite_ok && task_ok && model_ok) {
       out.runs.push_back(run);
-      if (!variant.empty()) kept_variants.insert(variant);
+      kept_variants.insert(variants.begin(), variants.end());
     }
   }
   for (const SweepRecord& record : results.sweeps) {

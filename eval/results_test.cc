@@ -146,6 +146,54 @@ TEST(FilterResultsTest, BySuiteTaskAndModel) {
   EXPECT_EQ(full->sweeps[0].sweep.point(0).variant(), "full");
 }
 
+// --models matches a run's token mixer and sequence handler too, and keeps
+// the sweep's rows of the names it kept.
+TEST(FilterResultsTest, ModelsMatchTheMixerAndTheSequenceHandler) {
+  const std::string dir = TestTmpPath("filter_plugins");
+  RunResult rmt = FakeRunResult(Spec("lra", "listops", "rmt-listops", 0.3));
+  rmt.mutable_config()->mutable_model()->mutable_attention()->set_name("full");
+  rmt.mutable_config()->mutable_model()->mutable_sequence()->set_name("rmt");
+  ASSERT_TRUE(WriteFakeRun(dir, "rmt-listops", rmt).ok());
+  RunResult isab = FakeRunResult(Spec("lra", "listops", "isab-listops", 0.3));
+  isab.mutable_config()->mutable_model()->clear_attention();
+  isab.mutable_config()->mutable_model()->mutable_mixer()->set_name("isab");
+  ASSERT_TRUE(WriteFakeRun(dir, "isab-listops", isab).ok());
+  ASSERT_TRUE(
+      WriteFinishedRun(dir, Spec("lra", "listops", "transformer", 0.3)).ok());
+  ASSERT_TRUE(WriteSweep(dir, FakeSweep({{"full", 1024, 100, 200, ""},
+                                         {"rmt", 1024, 50, 100, ""},
+                                         {"isab", 1024, 40, 90, ""},
+                                         {"local", 1024, 40, 90, ""}}))
+                  .ok());
+  absl::StatusOr<ResultSet> all = LoadResults(dir);
+  ASSERT_TRUE(all.ok()) << all.status();
+
+  auto variants = [](const ResultSet& set) {
+    std::vector<std::string> names;
+    for (const BenchPoint& point : set.sweeps.at(0).sweep.point()) {
+      names.push_back(point.variant());
+    }
+    return names;
+  };
+  ResultFilter by_handler;
+  by_handler.models = {"rmt"};
+  absl::StatusOr<ResultSet> handler = FilterResults(*all, by_handler);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  ASSERT_EQ(handler->runs.size(), 1u);
+  EXPECT_EQ(handler->runs[0].ModelName(), "rmt-listops");
+  ASSERT_EQ(handler->sweeps.size(), 1u);
+  // rmt's row and that of the attention it ran.
+  EXPECT_EQ(variants(*handler), (std::vector<std::string>{"full", "rmt"}));
+
+  ResultFilter by_mixer;
+  by_mixer.models = {"isab"};
+  absl::StatusOr<ResultSet> mixer = FilterResults(*all, by_mixer);
+  ASSERT_TRUE(mixer.ok()) << mixer.status();
+  ASSERT_EQ(mixer->runs.size(), 1u);
+  EXPECT_EQ(mixer->runs[0].ModelName(), "isab-listops");
+  EXPECT_EQ(variants(*mixer), (std::vector<std::string>{"isab"}));
+}
+
 TEST(FilterResultsTest, AValueThatMatchesNothingIsAnError) {
   absl::StatusOr<ResultSet> all = LoadResults(WriteMixedResults("typo"));
   ASSERT_TRUE(all.ok());

@@ -582,6 +582,9 @@ EfficiencyTable BuildEfficiencyTable(const SweepRecord& record) {
   // One row per configuration (name and parameters), in the sweep's order.
   std::vector<std::pair<std::string, std::string>> configs;  // label, name
   auto label_of = [](const BenchPoint& point) {
+    // The bench's own name when it wrote one (a handler's row names what
+    // runs inside it: "rmt (full)"); older sweeps have only the variant.
+    if (!point.label().empty()) return point.label();
     return AttentionConfigLabel(point.variant(), point.attention_param());
   };
   for (const BenchPoint& point : sweep.point()) {

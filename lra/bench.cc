@@ -144,7 +144,8 @@ std::string MeasureInChild(const ModelConfig& model, int seq_len,
     const auto first = lengths.begin() + int64_t{i} * options.batch * segments;
     const std::vector<int> step_lengths(first,
                                         first + options.batch * segments);
-    flops_sum += TrainingStepFlops(encoder.config(), step_lengths).total;
+    flops_sum +=
+        TrainingStepFlops(encoder.config(), step_lengths, doc).total;
     for (int length : step_lengths) length_sum += length;
     documents += step_lengths.size();
   }
@@ -210,21 +211,32 @@ std::string BenchVariant(const ModelConfig& model) {
                       sequence.substr(paren + 2));
 }
 
-std::vector<PluginConfig> SweepSequenceConfigs() {
+PluginConfig BenchSequenceConfig(const PluginConfig& config) {
   constexpr double kSegmentLen = 512;
+  absl::StatusOr<const SequencePlugin*> plugin =
+      BuiltinPlugins().sequence->Find(config.name());
+  if (!plugin.ok()) return config;
+  PluginConfig out;
+  out.set_name(config.name());
+  for (const PluginParam& param : config.param()) {
+    if (param.name() != "segment_len") *out.add_param() = param;
+  }
+  for (const PluginParamSpec& spec : (*plugin)->params) {
+    if (spec.name == "segment_len" && spec.default_number != kSegmentLen) {
+      PluginParam* param = out.add_param();
+      param->set_name("segment_len");
+      param->set_number(kSegmentLen);
+    }
+  }
+  return out;
+}
+
+std::vector<PluginConfig> SweepSequenceConfigs() {
   std::vector<PluginConfig> configs;
-  const SequenceRegistry& registry = *BuiltinPlugins().sequence;
-  for (const std::string& name : registry.Names()) {
+  for (const std::string& name : BuiltinPlugins().sequence->Names()) {
     PluginConfig config;
     config.set_name(name);
-    for (const PluginParamSpec& spec : (*registry.Find(name))->params) {
-      if (spec.name == "segment_len" && spec.default_number != kSegmentLen) {
-        PluginParam* param = config.add_param();
-        param->set_name("segment_len");
-        param->set_number(kSegmentLen);
-      }
-    }
-    configs.push_back(std::move(config));
+    configs.push_back(BenchSequenceConfig(config));
   }
   return configs;
 }

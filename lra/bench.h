@@ -60,6 +60,12 @@ std::string BenchVariant(const ModelConfig& model);
 // model's reference segment length).
 std::vector<PluginConfig> SweepSequenceConfigs();
 
+// A handler configuration as the bench measures it: `config`'s parameters
+// with segment_len set to the bench's 512 where the handler declares it (the
+// parameter left out when 512 is its default, so that the label names only
+// what differs). An unknown handler is returned unchanged.
+PluginConfig BenchSequenceConfig(const PluginConfig& config);
+
 // Measures one length in a child process of its own, so that peak memory is
 // that length's alone and a crash or out-of-memory shows as an error row.
 BenchRow BenchTrainingStep(const ModelConfig& model, int seq_len,

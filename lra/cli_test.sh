@@ -317,6 +317,15 @@ config {
   model { name: "local-w4" attention { name: "local" param { name: "mode" text: "sliding" } param { name: "window" number: 4 } } }
 }
 PB
+# A trained handler with a mixer inside: measured at the bench's segment
+# length (512), named by both.
+mkdir -p "$sweep_dir/s/listops/rmt-isab"
+cat >"$sweep_dir/s/listops/rmt-isab/result.pbtxt" <<'PB'
+status: "done"
+config {
+  model { name: "rmt-isab" mixer { name: "isab" } sequence { name: "rmt" param { name: "memory_slots" number: 4 } param { name: "segment_len" number: 8 } } }
+}
+PB
 "$lra" bench --sweep --out="$sweep_dir" --model_file=configs/models/bench.pbtxt \
   --seq_len=16 --batch=1 --warmup=0 --steps=1 --threads=1 >"$TEST_TMPDIR/o" 2>"$TEST_TMPDIR/e"
 rc=$?
@@ -327,6 +336,8 @@ check "the sweep measures the state-space mixers" grep -Eq "^s4d,16,1,[0-9]+\.[0
 check "the sweep measures transformer_xl by its own name" grep -Eq "^transformer_xl,16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
 check "the sweep measures rmt over the model's attention" grep -Eq "^rmt \(full\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
 check "the sweep measures global_memory" grep -Eq "^global_memory \(full\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep measures the trained handler with its mixer" grep -Eq "^rmt \(isab; memory_slots=4\),16,1,[0-9]+\.[0-9]," "$TEST_TMPDIR/o"
+check "the sweep labels the handler's points" grep -q '^  label: "rmt (isab, memory_slots=4)"' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep keeps the parameters" grep -q 'name: "window"' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep records the CPU model" grep -q '^cpu_model: "' "$sweep_dir/bench/sweep.pbtxt"
 check "the sweep records the matmul peak" grep -q '^matmul_peak_gflops: ' "$sweep_dir/bench/sweep.pbtxt"

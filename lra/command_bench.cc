@@ -1,5 +1,6 @@
 // `lra bench`: training-step time, FLOPs and memory per length, of one model
 // or (--sweep) of every registered token mixer.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -30,21 +31,71 @@
 namespace lra {
 
 // What a sweep measures: every registered attention variant and every other
-// registered token mixer (s4d, lru) at its defaults, each sequence handler
-// (SweepSequenceConfigs, over the bench model's attention), then every other
-// token-mixer configuration (attention with parameters, or a mixer plugin) that
-// a finished or running run in `results_dir` trained, so the leaderboard never
-// shows a configuration with another one's figures.
+// registered token mixer (s4d, lru, isab) at its defaults, each sequence
+// handler (SweepSequenceConfigs, over the bench model's attention), then
+// every other configuration that a finished or running run in `results_dir`
+// trained: its token mixer (attention with parameters, or a mixer plugin),
+// and its sequence handler with the mixer it ran (segment_len set to the
+// bench's 512, BenchSequenceConfig), so the leaderboard never shows a
+// configuration with another one's figures.
 struct SweepConfig {
-  std::string
-      label;  // AttentionConfigLabel: "sparse_transformer (mode=strided)"
-  PluginConfig attention;
-  PluginConfig mixer;     // set for a mixer plugin instead of attention
-  PluginConfig sequence;  // set for a sequence handler (over the model's)
+  // The row's name: AttentionConfigLabel of the mixer ("sparse_transformer
+  // (mode=strided)"), or BenchVariant of a handler's model ("rmt (full)").
+  std::string label;
+  PluginConfig attention;  // empty: the bench model's
+  PluginConfig mixer;      // set for a mixer plugin instead of attention
+  PluginConfig sequence;   // set for a sequence handler
 };
 
-std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
+// The bench model with `config`'s plugins set.
+ModelConfig SweepModel(const ModelConfig& base, const SweepConfig& config) {
+  ModelConfig model = base;
+  if (!config.mixer.name().empty()) {
+    model.clear_attention();
+    *model.mutable_mixer() = config.mixer;
+  } else if (!config.attention.name().empty()) {
+    model.clear_mixer();
+    *model.mutable_attention() = config.attention;
+  }
+  if (config.sequence.name().empty()) {
+    model.clear_sequence();
+  } else {
+    *model.mutable_sequence() = config.sequence;
+  }
+  return model;
+}
+
+// `config` without the parameters set to their declared defaults, sorted:
+// two spellings of one configuration compare equal.
+template <typename Registry>
+PluginConfig WithoutDefaults(const Registry& registry,
+                             const PluginConfig& config) {
+  auto plugin = registry.Find(config.name());
+  if (!plugin.ok()) return config;
+  PluginConfig out;
+  out.set_name(config.name());
+  for (const PluginParam& param : config.param()) {
+    bool is_default = false;
+    for (const PluginParamSpec& spec : (*plugin)->params) {
+      if (spec.name != param.name()) continue;
+      is_default =
+          (param.has_number() && param.number() == spec.default_number) ||
+          (param.has_text() && param.text() == spec.default_text) ||
+          (param.has_flag() && param.flag() == spec.default_flag);
+    }
+    if (!is_default) *out.add_param() = param;
+  }
+  std::sort(out.mutable_param()->begin(), out.mutable_param()->end(),
+            [](const PluginParam& a, const PluginParam& b) {
+              return a.name() < b.name();
+            });
+  return out;
+}
+
+std::vector<SweepConfig> SweepConfigs(const std::string& results_dir,
+                                      const ModelConfig& base) {
   std::vector<SweepConfig> configs;
+  const ModelPlugins& plugins = BuiltinPlugins();
   auto add = [&](const PluginConfig& attention, const PluginConfig& mixer) {
     SweepConfig config;
     config.attention = attention;
@@ -56,20 +107,40 @@ std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
     }
     configs.push_back(std::move(config));
   };
-  for (const std::string& variant : BuiltinPlugins().attention->Names()) {
+  // Handler rows are compared without default-valued parameters, so that
+  // a trained configuration equal to the defaults is measured once.
+  std::vector<std::string> handler_keys;
+  auto add_handler = [&](SweepConfig config) {
+    SweepConfig key = config;
+    key.sequence = WithoutDefaults(*plugins.sequence, config.sequence);
+    if (!key.mixer.name().empty()) {
+      key.mixer = WithoutDefaults(*plugins.mixers, key.mixer);
+    } else if (!key.attention.name().empty()) {
+      key.attention = WithoutDefaults(*plugins.attention, key.attention);
+    }
+    const std::string canonical = BenchVariant(SweepModel(base, key));
+    for (const std::string& k : handler_keys) {
+      if (k == canonical) return;
+    }
+    handler_keys.push_back(canonical);
+    config.label = BenchVariant(SweepModel(base, config));
+    configs.push_back(std::move(config));
+  };
+  for (const std::string& variant : plugins.attention->Names()) {
     PluginConfig attention;
     attention.set_name(variant);
     add(attention, PluginConfig());
   }
-  for (const std::string& name : BuiltinPlugins().mixers->Names()) {
+  for (const std::string& name : plugins.mixers->Names()) {
     if (name == kAttentionMixerName) continue;  // measured as attention above
     PluginConfig mixer;
     mixer.set_name(name);
     add(PluginConfig(), mixer);
   }
   for (const PluginConfig& sequence : SweepSequenceConfigs()) {
-    configs.push_back(
-        {sequence.name(), PluginConfig(), PluginConfig(), sequence});
+    SweepConfig config;
+    config.sequence = sequence;
+    add_handler(config);
   }
   // A results folder that does not exist yet has nothing more to measure.
   absl::StatusOr<ResultSet> results = LoadResults(results_dir);
@@ -79,12 +150,22 @@ std::vector<SweepConfig> SweepConfigs(const std::string& results_dir) {
     const ModelConfig& model = run.result.config().model();
     const bool mixer = !model.mixer().name().empty() &&
                        model.mixer().name() != kAttentionMixerName;
+    PluginConfig attention = model.attention();
+    if (attention.name().empty()) attention.set_name("full");
     if (mixer) {
       add(PluginConfig(), model.mixer());
     } else {
-      PluginConfig attention = model.attention();
-      if (attention.name().empty()) attention.set_name("full");
       add(attention, PluginConfig());
+    }
+    if (!model.sequence().name().empty()) {
+      SweepConfig config;
+      config.sequence = BenchSequenceConfig(model.sequence());
+      if (mixer) {
+        config.mixer = model.mixer();
+      } else {
+        config.attention = attention;
+      }
+      add_handler(config);
     }
   }
   return configs;
@@ -114,24 +195,15 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
   std::vector<BenchRow> rows;
   std::cout << BenchCsvHeader() << "\n" << std::flush;
   for (const SweepConfig& config :
-       SweepConfigs(ResolvePath(workspace, options.out))) {
-    ModelConfig model = base_model;
+       SweepConfigs(ResolvePath(workspace, options.out), base_model)) {
+    const ModelConfig model = SweepModel(base_model, config);
     const bool is_mixer = !config.mixer.name().empty();
     const bool is_sequence = !config.sequence.name().empty();
-    if (is_sequence) {
-      *model.mutable_sequence() = config.sequence;
-    } else if (is_mixer) {
-      model.clear_attention();
-      *model.mutable_mixer() = config.mixer;
-    } else {
-      model.clear_mixer();
-      *model.mutable_attention() = config.attention;
-    }
     const PluginConfig& measured = is_sequence ? config.sequence
                                    : is_mixer  ? config.mixer
                                                : config.attention;
     const std::string variant = measured.name();
-    const std::string label = is_sequence ? BenchVariant(model) : config.label;
+    const std::string& label = config.label;
     std::string skip_reason;
     for (int n : lengths) {
       BenchRow row;
@@ -170,6 +242,9 @@ absl::Status BenchSweepCommand(const ModelConfig& base_model,
       point->set_peak_fraction(row.peak_fraction);
       point->set_flops_scope(row.flops_scope);
       *point->mutable_attention_param() = measured.param();
+      if (is_sequence) *point->mutable_sequence() = model.sequence();
+      if (!UsesAttentionMixer(model)) *point->mutable_mixer() = model.mixer();
+      point->set_label(label);
       rows.push_back(row);
       // Written after every point: a sweep cut short keeps what it measured.
       status = WriteTextProtoAtomic(dir + "/sweep.pbtxt", sweep);

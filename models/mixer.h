@@ -80,6 +80,46 @@ struct MixerCapabilities {
   std::string complexity;  // in sequence length N, e.g. "O(N log N)"
 };
 
+// Analytic forward FLOPs of part of a training step (a multiply-add counts
+// 2), by kind, as `lra bench` reports them (lra/flops.h). Elementwise work
+// (softmax, LayerNorm, activations) is not counted.
+struct ForwardFlops {
+  double projections = 0;  // dense matmuls into and out of the token mixer
+  double core = 0;  // the mixer's own work: Q K^T and P V, scans, slot maps
+  double mlp = 0;   // the blocks' two MLP matmuls
+  // Of the above, forward FLOPs no backward pass follows (segments before a
+  // truncated BPTT window): the step's total counts them once, the rest
+  // three times (backward computes d(input) and d(weight)).
+  double forward_only = 0;
+  // False when some of the mixer's own work is left out (a plugin without
+  // a FLOPs hook).
+  bool core_counted = true;
+
+  double sum() const { return projections + core + mlp; }
+  ForwardFlops& operator+=(const ForwardFlops& other) {
+    projections += other.projections;
+    core += other.core;
+    mlp += other.mlp;
+    forward_only += other.forward_only;
+    core_counted = core_counted && other.core_counted;
+    return *this;
+  }
+  ForwardFlops& operator*=(double factor) {
+    projections *= factor;
+    core *= factor;
+    mlp *= factor;
+    forward_only *= factor;
+    return *this;
+  }
+};
+
+// A mixer's FLOPs hook: forward FLOPs of ONE layer's mixer (projections and
+// core) over the sequences of one step, `positions` holding each sequence's
+// real positions (CLS and memory tokens included). `model` is resolved.
+using MixerFlopsFn = std::function<ForwardFlops(
+    const PluginParams& params, const ModelConfig& model,
+    const std::vector<int>& positions)>;
+
 // Builds one instance for one block. `model` is the resolved ModelConfig
 // (for widths the mixer may need).
 using MixerFactory = std::function<absl::StatusOr<std::unique_ptr<TokenMixer>>(
@@ -102,6 +142,9 @@ struct MixerPlugin {
   MixerCapabilities capabilities;
   MixerFactory factory;
   std::vector<MixerTestCase> test_cases;
+  // Optional: without it `lra bench` counts only the block's MLP for this
+  // mixer and marks its FLOPs "no_mixer_core".
+  MixerFlopsFn flops;
 };
 
 class MixerRegistry : public PluginRegistry<MixerPlugin> {

@@ -184,6 +184,13 @@ struct AttentionPlugin {
   // defaults, plus (for a causal-capable plugin with a flag named "causal")
   // one with that flag set.
   std::vector<AttentionTestCase> test_cases;
+  // Optional: forward FLOPs (a multiply-add counts 2) of the attention
+  // product itself, all heads (qkv_dim = heads x head_dim), over sequences
+  // of these real positions; not the Q, K, V and output projections around
+  // it. Without it `lra bench` leaves the product out ("no_mixer_core").
+  std::function<double(const PluginParams& params, int qkv_dim,
+                       const std::vector<int>& positions)>
+      flops;
 };
 
 // The attention variants by name (kind "attention": configs choose one with

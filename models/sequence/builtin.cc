@@ -1,6 +1,8 @@
 #include "models/sequence/builtin.h"
 
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "models/sequence/memory_segments.h"
@@ -44,6 +46,41 @@ std::vector<PluginParamSpec> CommonSpecs(int default_slots) {
                             "tokens)")};
 }
 
+// Forward FLOPs of MemorySegments over one step: each segment holding a real
+// token of a sequence runs every block at its r real tokens plus the M
+// memory tokens (a segment of padding only is passed over); segments before
+// the truncated-BPTT window run forward only. The recomputation of earlier
+// segments during backward is not counted (model FLOPs, not the work of
+// this implementation's memory-saving schedule).
+ForwardFlops MemorySegmentsFlops(int memory_slots, int segment_len,
+                                 int bptt_segments, const ModelConfig& model,
+                                 const std::vector<int>& lengths,
+                                 int padded_len, const BlockFlopsFn& block) {
+  int n_max = padded_len;
+  for (int n : lengths) n_max = std::max(n_max, n);
+  const int s = segment_len > 0 ? std::min(segment_len, std::max(1, n_max))
+                                : std::max(1, n_max);
+  const int g = (n_max + s - 1) / s;
+  const int k = bptt_segments > 0 ? std::min(bptt_segments, g) : g;
+  std::vector<int> window, before;  // positions per (segment, sequence) run
+  for (int n : lengths) {
+    for (int i = 0; i < g; ++i) {
+      const int real = std::min(s, n - i * s);
+      if (real <= 0) break;
+      (i >= g - k ? window : before).push_back(real + memory_slots);
+    }
+  }
+  ForwardFlops flops;
+  if (!window.empty()) flops = block(window);
+  if (!before.empty()) {
+    ForwardFlops early = block(before);
+    early.forward_only = early.sum();
+    flops += early;
+  }
+  flops *= model.num_layers();
+  return flops;
+}
+
 SequencePlugin GlobalMemory() {
   SequencePlugin plugin;
   plugin.name = "global_memory";
@@ -53,6 +90,13 @@ SequencePlugin GlobalMemory() {
       "inside the block every token reads and writes them)";
   plugin.params = CommonSpecs(32);
   plugin.capabilities = {true, false, "that of the blocks at N + M"};
+  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
+                    const std::vector<int>& lengths, int padded_len,
+                    const BlockFlopsFn& block) {
+    const int slots =
+        static_cast<int>(params.Number("memory_slots").value_or(32));
+    return MemorySegmentsFlops(slots, 0, 0, model, lengths, padded_len, block);
+  };
   plugin.factory = [](const PluginParams& params, const SequenceShape& shape,
                       const ModelConfig&)
       -> absl::StatusOr<std::unique_ptr<SequenceHandler>> {
@@ -91,6 +135,15 @@ SequencePlugin Rmt(bool broken) {
       "the cross-segment task): every segment reads the learned slots"));
   plugin.capabilities = {true, true,
                          "O(N / S) segments, each that of the blocks at S + M"};
+  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
+                    const std::vector<int>& lengths, int padded_len,
+                    const BlockFlopsFn& block) {
+    return MemorySegmentsFlops(
+        static_cast<int>(params.Number("memory_slots").value_or(8)),
+        static_cast<int>(params.Number("segment_len").value_or(512)),
+        static_cast<int>(params.Number("bptt_segments").value_or(0)), model,
+        lengths, padded_len, block);
+  };
   plugin.factory = [broken](const PluginParams& params,
                             const SequenceShape& shape, const ModelConfig&)
       -> absl::StatusOr<std::unique_ptr<SequenceHandler>> {

@@ -95,6 +95,22 @@ using SequenceFactory =
         const PluginParams& params, const SequenceShape& shape,
         const ModelConfig& model)>;
 
+// One block's forward FLOPs (projections, mixer core and MLP, with the
+// model's configured attention or mixer) over sequences of these real
+// positions (memory tokens included), given to a sequence plugin's FLOPs hook
+// by lra/flops.cc.
+using BlockFlopsFn =
+    std::function<ForwardFlops(const std::vector<int>& positions)>;
+
+// A sequence plugin's FLOPs hook: forward FLOPs of all num_layers blocks over
+// one step whose sequences hold `lengths` real task tokens each, padded to
+// `padded_len` tokens (the handler's N, which fixes segments and windows).
+// `model` is resolved. Set forward_only for work no backward follows.
+using SequenceFlopsFn = std::function<ForwardFlops(
+    const PluginParams& params, const ModelConfig& model,
+    const std::vector<int>& lengths, int padded_len,
+    const BlockFlopsFn& block)>;
+
 struct SequenceTestCase {
   std::string label;
   std::vector<PluginParam> params;
@@ -107,6 +123,9 @@ struct SequencePlugin {
   SequenceCapabilities capabilities;
   SequenceFactory factory;
   std::vector<SequenceTestCase> test_cases;
+  // Optional: without it `lra bench` counts the blocks at the task tokens
+  // only and marks its FLOPs "no_sequence_plugin".
+  SequenceFlopsFn flops;
 };
 
 class SequenceRegistry : public PluginRegistry<SequencePlugin> {

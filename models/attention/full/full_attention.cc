@@ -373,6 +373,13 @@ AttentionPlugin FullAttentionPlugin() {
   plugin.capabilities.causal = false;
   plugin.capabilities.learnable = false;
   plugin.capabilities.complexity = "O(N^2)";
+  // Q K^T and P V, per head n x n x Dh each.
+  plugin.flops = [](const PluginParams&, int qkv_dim,
+                    const std::vector<int>& positions) {
+    double flops = 0;
+    for (int n : positions) flops += 2.0 * 2 * n * n * qkv_dim;
+    return flops;
+  };
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     if (shape.max_batch <= 0 || shape.num_heads <= 0 || shape.seq_len <= 0 ||

@@ -380,6 +380,28 @@ MixerFactory IsabMixer::Factory(bool drop_carry_gradient) {
       };
 }
 
+ForwardFlops IsabMixer::Flops(const PluginParams& params,
+                              const ModelConfig& model,
+                              const std::vector<int>& positions) {
+  // Per sequence of n real tokens, M slots, Q = qkv_dim (over all heads):
+  //   pack:   slots' queries and outputs (M rows), the tokens' keys and
+  //           values (n rows): 2 D Q (2 M + 2 n); scores M x n and P V:
+  //           2 * 2 M n Q.
+  //   unpack: the tokens' queries and outputs (n rows), the slots' keys and
+  //           values (M rows): 2 D Q (2 n + 2 M); scores n x M and P V:
+  //           2 * 2 n M Q.
+  // The heads split Q, so their number does not change the count.
+  ForwardFlops flops;
+  const double d = model.d_model();
+  const double q = model.qkv_dim() > 0 ? model.qkv_dim() : d;
+  const double m = params.Number("memory_slots").value_or(32);
+  for (int n : positions) {
+    flops.projections += 2 * 2 * d * q * (2 * m + 2.0 * n);
+    flops.core += 2 * 2 * 2 * m * n * q;
+  }
+  return flops;
+}
+
 MixerPlugin IsabMixer::Plugin() {
   MixerPlugin plugin;
   plugin.name = "isab";
@@ -399,6 +421,7 @@ MixerPlugin IsabMixer::Plugin() {
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.complexity = "O(N M) (M slots)";
+  plugin.flops = Flops;
   plugin.factory = Factory(false);
   plugin.test_cases = {
       {"two_heads_five_slots",

@@ -57,6 +57,10 @@ class IsabMixer final : public TokenMixer {
   const char* name_prefix() const override { return "isab"; }
 
   static MixerPlugin Plugin();
+  // The plugin's FLOPs hook (MixerFlopsFn): one layer's forward FLOPs.
+  static ForwardFlops Flops(const PluginParams& params,
+                            const ModelConfig& model,
+                            const std::vector<int>& positions);
   // "isab_broken_carry": Plugin() with drop_carry_gradient, for tests.
   static MixerPlugin BrokenCarryPluginForTesting();
 

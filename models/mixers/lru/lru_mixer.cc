@@ -310,6 +310,22 @@ MixerPlugin LruMixer::Plugin() {
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.complexity = "O(N L) (scan)";
+  // Per real position: B u ([D] x [D, 2N] real) and the readout
+  // ([dirs 2N] x [dirs 2N, D]) are the projections; the recurrence
+  // x = lambda x + gamma v, per mode and direction, is 6 multiply-adds
+  // (12 FLOPs), shared by all channels. D u is elementwise.
+  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
+                    const std::vector<int>& positions) {
+    ForwardFlops flops;
+    const double d = model.d_model();
+    const double modes = params.Number("state_size").value_or(64);
+    const double dirs = params.Flag("bidirectional").value_or(true) ? 2 : 1;
+    for (int n : positions) {
+      flops.projections += 2.0 * n * d * 2 * modes * (1 + dirs);
+      flops.core += 12.0 * n * modes * dirs;
+    }
+    return flops;
+  };
   plugin.factory =
       [](const PluginParams& params, const MixerShape& shape,
          const ModelConfig&) -> absl::StatusOr<std::unique_ptr<TokenMixer>> {

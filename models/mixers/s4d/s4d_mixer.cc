@@ -619,6 +619,22 @@ MixerPlugin S4dMixer::Plugin() {
   };
   plugin.capabilities.key_padding_mask = true;
   plugin.capabilities.complexity = "O(N L) per channel (scan)";
+  // Per real position: the scan, per channel, mode and direction, advances
+  // the complex state s = a s + u (4 multiply-adds) and adds Re(c s) to the
+  // output (2): 12 FLOPs; then the output projection [D] x [D, D]. D u and
+  // GELU are elementwise.
+  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
+                    const std::vector<int>& positions) {
+    ForwardFlops flops;
+    const double d = model.d_model();
+    const double modes = params.Number("state_size").value_or(64);
+    const double dirs = params.Flag("bidirectional").value_or(true) ? 2 : 1;
+    for (int n : positions) {
+      flops.core += 12.0 * n * d * modes * dirs;
+      flops.projections += 2.0 * n * d * d;
+    }
+    return flops;
+  };
   plugin.factory =
       [](const PluginParams& params, const MixerShape& shape,
          const ModelConfig&) -> absl::StatusOr<std::unique_ptr<TokenMixer>> {

@@ -139,6 +139,49 @@ absl::Status Bad(const std::string& plugin, const std::string& param,
                                                  value, " is invalid; ", rule));
 }
 
+// Per layer, for a sequence of n real tokens in segments of S (the handler's
+// S = min(segment_len, N), M = min(mem_len, (G - 1) S)): the queries of
+// segment g (r_g real tokens) see k_g = min(M, g S) + r_g keys (the memory
+// positions before the segment are real tokens whenever the segment holds
+// one). Forward FLOPs:
+//   projections: Q, K, V and output over the n real rows, 4 * 2 n D Q (a
+//                memory row is a row of the same K and V, projected once);
+//                the distances' table R Wr once per step, 2 (M + 2S - 1) D Q;
+//   core:        content scores (q + u) k, position scores (q + v) r and
+//                P V, each 2 r_g k_g Q per segment;
+//   mlp:         the block's MLP over the n rows.
+// Backward is counted as twice the forward, as for every block (the memory
+// rows' key and value gradients go to Wk and Wv only, not further).
+ForwardFlops TransformerXlFlops(const PluginParams& params,
+                                const ModelConfig& model,
+                                const std::vector<int>& lengths,
+                                int padded_len, const BlockFlopsFn& block) {
+  ForwardFlops flops;
+  if (lengths.empty()) return flops;
+  int n_max = padded_len;
+  for (int n : lengths) n_max = std::max(n_max, n);
+  const int segment = static_cast<int>(
+      params.Number("segment_len").value_or(512));
+  const int s = std::max(1, std::min(segment, n_max));
+  const int g = (n_max + s - 1) / s;
+  const int m = std::min(
+      static_cast<int>(params.Number("mem_len").value_or(512)), (g - 1) * s);
+  const double d = model.d_model();
+  const double q = model.qkv_dim() > 0 ? model.qkv_dim() : d;
+  flops.projections = 2.0 * (m + 2 * s - 1) * d * q;
+  for (int n : lengths) {
+    flops.projections += 4 * 2.0 * n * d * q;
+    for (int start = 0; start < n; start += s) {
+      const double rows = std::min(s, n - start);
+      const double keys = std::min(m, start) + rows;
+      flops.core += 3 * 2 * rows * keys * q;
+    }
+  }
+  flops.mlp = block(lengths).mlp;
+  flops *= model.num_layers();
+  return flops;
+}
+
 SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
   SequencePlugin plugin;
   plugin.name = broken          ? "broken_transformer_xl"
@@ -167,6 +210,7 @@ SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
   plugin.capabilities = {true, true,
                          "O(N / S) segments of O(S (S + M)) attention"};
   plugin.capabilities.own_mixer = true;
+  plugin.flops = TransformerXlFlops;
   const std::string name = plugin.name;
   plugin.factory = [name, freeze_memory, broken](const PluginParams& params,
                                                  const SequenceShape& shape,
