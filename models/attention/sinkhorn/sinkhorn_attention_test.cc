@@ -16,6 +16,7 @@
 #include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/golden_attention.h"
 #include "models/attention/testing/golden_file.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -31,14 +32,6 @@ absl::StatusOr<std::unique_ptr<Attention>> Make(
   config.set_name("sinkhorn");
   for (const PluginParam& p : params) *config.add_param() = p;
   return registry.Create(config, shape);
-}
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
 }
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
@@ -87,10 +80,10 @@ TEST(SinkhornTest, OneBlockIsFullAttention) {
   ASSERT_TRUE(made.ok()) << made.status();
   (*made)->InitParameters(3);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 1.5f),
-                           k = Random(count, 2, 1.5f),
-                           v = Random(count, 3, 1.0f),
-                           dout = Random(count, 4, 1.0f);
+  const std::vector<float> q = RandomValues(count, 1, 1.5f),
+                           k = RandomValues(count, 2, 1.5f),
+                           v = RandomValues(count, 3, 1.0f),
+                           dout = RandomValues(count, 4, 1.0f);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = 20; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count);

@@ -17,6 +17,7 @@
 #include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/golden_attention.h"
 #include "models/attention/testing/golden_file.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -32,14 +33,6 @@ absl::StatusOr<std::unique_ptr<Attention>> Make(
   config.set_name("synthesizer");
   for (const PluginParam& p : params) *config.add_param() = p;
   return registry.Create(config, shape);
-}
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
 }
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
@@ -92,11 +85,11 @@ TEST(SynthesizerTest, MixZeroIsDotProductAttention) {
   (*made)->InitParameters(3);
   const int B = 2, H = 2, N = 23, Dh = 8;
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 1.5f),
-                           k = Random(count, 2, 1.5f),
-                           v = Random(count, 3, 1.0f),
-                           dout = Random(count, 4, 1.0f),
-                           x = Random(B * N * 12, 5, 1.0f);
+  const std::vector<float> q = RandomValues(count, 1, 1.5f),
+                           k = RandomValues(count, 2, 1.5f),
+                           v = RandomValues(count, 3, 1.0f),
+                           dout = RandomValues(count, 4, 1.0f),
+                           x = RandomValues(B * N * 12, 5, 1.0f);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = 15; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count), dx(x.size());
@@ -143,8 +136,9 @@ TEST(SynthesizerTest, FixedRandomComesFromTheRunSeed) {
     a->ForEachParameter(
         [&](const std::string&, Tensor&, Tensor&) { ++visited; });
     EXPECT_EQ(visited, 0);
-    const std::vector<float> q = Random(36, 1, 1), v = Random(36, 3, 1),
-                             x = Random(36, 4, 1);
+    const std::vector<float> q = RandomValues(36, 1, 1),
+                             v = RandomValues(36, 3, 1),
+                             x = RandomValues(36, 4, 1);
     std::vector<float> out(36);
     AttentionInputs in;
     in.q = q.data();
