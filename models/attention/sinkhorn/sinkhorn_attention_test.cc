@@ -16,6 +16,7 @@
 #include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/golden_attention.h"
 #include "models/attention/testing/golden_file.h"
+#include "models/attention/testing/plugin_testing.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -26,12 +27,7 @@ using ::testing::HasSubstr;
 
 absl::StatusOr<std::unique_ptr<Attention>> Make(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  RegisterOrDie(registry, {SinkhornAttentionPlugin()});
-  PluginConfig config;
-  config.set_name("sinkhorn");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return registry.Create(config, shape);
+  return CreatePlugin(SinkhornAttentionPlugin(), params, shape);
 }
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};

@@ -17,6 +17,7 @@
 #include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/golden_attention.h"
 #include "models/attention/testing/golden_file.h"
+#include "models/attention/testing/plugin_testing.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -27,12 +28,7 @@ using ::testing::HasSubstr;
 
 absl::StatusOr<std::unique_ptr<Attention>> Make(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  RegisterOrDie(registry, {SynthesizerAttentionPlugin()});
-  PluginConfig config;
-  config.set_name("synthesizer");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return registry.Create(config, shape);
+  return CreatePlugin(SynthesizerAttentionPlugin(), params, shape);
 }
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
