@@ -4,16 +4,11 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = 2.0f * UniformFloat(seed, i) - 1.0f;
-  return v;
-}
 
 // c = a b (+ c) in double, element by element through the views.
 void Reference(int m, int n, int k, StridedMatrix a, StridedMatrix b, float* c,
@@ -48,9 +43,9 @@ TEST(BatchedMatmulTest, MatchesReferenceForStridesAndShapes) {
       const int m = cs.m, n = cs.n, k = cs.k;
       // Stored with 3 extra floats per row, so strides differ from widths.
       const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 3, ldc = n + 3;
-      const std::vector<float> a = Random((ta ? k : m) * lda + 1, seed++);
-      const std::vector<float> b = Random((tb ? n : k) * ldb + 1, seed++);
-      std::vector<float> c = Random(m * ldc, seed++);
+      const std::vector<float> a = RandomValues((ta ? k : m) * lda + 1, seed++);
+      const std::vector<float> b = RandomValues((tb ? n : k) * ldb + 1, seed++);
+      std::vector<float> c = RandomValues(m * ldc, seed++);
       std::vector<float> expected = c;
       const StridedMatrix av =
           ta ? Transposed(a.data(), lda) : RowMajor(a.data(), lda);
@@ -73,8 +68,9 @@ TEST(BatchedMatmulTest, MatchesReferenceForStridesAndShapes) {
 
 TEST(BatchedMatmulTest, BatchStridesAndBroadcast) {
   const int batch = 5, m = 9, n = 20, k = 33;
-  const std::vector<float> a = Random(batch * m * k, 11);
-  const std::vector<float> b = Random(k * n, 12);  // shared by every product
+  const std::vector<float> a = RandomValues(batch * m * k, 11);
+  const std::vector<float> b =
+      RandomValues(k * n, 12);  // shared by every product
   std::vector<float> c(batch * m * n, 7.0f), expected(batch * m * n);
   BatchedMatmul(batch, m, n, k, RowMajor(a.data(), k), m * k,
                 RowMajor(b.data(), n), 0, c.data(), n, m * n, false);

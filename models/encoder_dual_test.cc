@@ -45,19 +45,11 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr int kDocLen = 6;
-constexpr int kVocab = 7;
+constexpr int kVocab = 7;  // internal::SmallModelConfig().vocab_size()
 
 ModelConfig DualConfig() {
-  ModelConfig config;
+  ModelConfig config = internal::SmallModelConfig();
   config.set_name("dual");
-  config.set_vocab_size(kVocab);
-  config.set_d_model(8);
-  config.set_num_layers(2);
-  config.set_num_heads(2);
-  config.set_qkv_dim(8);
-  config.set_mlp_dim(12);
-  config.set_classifier_dim(6);
-  config.set_num_classes(3);
   config.set_num_segments(2);
   return config;
 }
@@ -355,11 +347,7 @@ TEST(DualEncoderTest, StepAllocatesNoMoreThanTheSingleEncoder) {
   EXPECT_EQ(dual_count, single_count);
 }
 
-struct DualGradCase {
-  Pooling pooling;
-  PositionalEncoding positional;
-  float dropout;
-};
+using DualGradCase = internal::GradientVariant;
 
 class DualEncoderGradientTest : public ::testing::TestWithParam<DualGradCase> {
 };
@@ -368,19 +356,10 @@ class DualEncoderGradientTest : public ::testing::TestWithParam<DualGradCase> {
 // every parameter (head.w1's u, v, u*v and u-v blocks included: 12 entries
 // spread evenly over its 32 rows).
 TEST_P(DualEncoderGradientTest, AllParametersMatchCentralDifferences) {
-  const DualGradCase c = GetParam();
-  ModelConfig config = DualConfig();
-  config.set_pooling(c.pooling);
-  config.set_positional(c.positional);
-  config.set_dropout(c.dropout);
-  config.set_attention_dropout(c.dropout);
-  const int batch = 3;
-  auto encoder = *internal::CreateEncoder(config, 2 * kDocLen, 4);
-  const std::vector<int32_t> tokens = PairTokens(batch, kDocLen, 3);
-  const std::vector<int32_t> labels = {0, 2, 1};
-  const int checked = internal::CheckAllParameterGradients(
-      *encoder, tokens, labels, batch, /*init_seed=*/7, /*seed=*/99);
-  EXPECT_GT(checked, 20);
+  EXPECT_GT(
+      internal::CheckVariantGradients(DualConfig(), GetParam(), 2 * kDocLen,
+                                      PairTokens(3, kDocLen, 3)),
+      20);
 }
 
 INSTANTIATE_TEST_SUITE_P(

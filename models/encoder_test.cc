@@ -19,19 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-ModelConfig SmallConfig() {
-  ModelConfig config;
-  config.set_name("small");
-  config.set_vocab_size(7);
-  config.set_d_model(8);
-  config.set_num_layers(2);
-  config.set_num_heads(2);
-  config.set_qkv_dim(8);
-  config.set_mlp_dim(12);
-  config.set_classifier_dim(6);
-  config.set_num_classes(3);
-  return config;
-}
+ModelConfig SmallConfig() { return internal::SmallModelConfig(); }
 
 // Tokens [batch, seq_len] with trailing padding that differs per example.
 std::vector<int32_t> Tokens(int batch, int seq_len, int vocab, uint64_t seed) {
@@ -244,11 +232,7 @@ TEST(EncoderTest, CheckInputsRejectsBadTokensLabelsAndBatch) {
   EXPECT_TRUE(encoder->CheckInputs(good.data(), good_labels.data(), 2).ok());
 }
 
-struct GradCase {
-  Pooling pooling;
-  PositionalEncoding positional;
-  float dropout;
-};
+using GradCase = internal::GradientVariant;
 
 class EncoderGradientTest : public ::testing::TestWithParam<GradCase> {};
 
@@ -256,19 +240,10 @@ class EncoderGradientTest : public ::testing::TestWithParam<GradCase> {};
 // every parameter. Dropout masks are a function of the seed, so they stay
 // fixed across the perturbed evaluations.
 TEST_P(EncoderGradientTest, AllParametersMatchCentralDifferences) {
-  const GradCase c = GetParam();
-  ModelConfig config = SmallConfig();
-  config.set_pooling(c.pooling);
-  config.set_positional(c.positional);
-  config.set_dropout(c.dropout);
-  config.set_attention_dropout(c.dropout);
-  const int batch = 3, seq_len = 9;
-  auto encoder = *internal::CreateEncoder(config, seq_len, 4);
-  const std::vector<int32_t> tokens = Tokens(batch, seq_len, 7, 3);
-  const std::vector<int32_t> labels = {0, 2, 1};
-  const int checked = internal::CheckAllParameterGradients(
-      *encoder, tokens, labels, batch, /*init_seed=*/7, /*seed=*/99);
-  EXPECT_GT(checked, 20);
+  const int seq_len = 9;
+  EXPECT_GT(internal::CheckVariantGradients(SmallConfig(), GetParam(), seq_len,
+                                            Tokens(3, seq_len, 7, 3)),
+            20);
 }
 
 INSTANTIATE_TEST_SUITE_P(

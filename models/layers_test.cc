@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "models/internal/grad_check.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -13,14 +14,6 @@ namespace {
 
 using internal::CheckGradient;
 using internal::GradCheckOptions;
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 double Dot(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
@@ -31,7 +24,8 @@ double Dot(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(EmbeddingTest, ForwardGathersAndPrependsCls) {
   const int batch = 2, n = 3, d = 4, vocab = 5;
   const std::vector<int32_t> tokens = {1, 0, 4, 2, 2, 3};
-  const std::vector<float> table = Random(vocab * d, 1), cls = Random(d, 2);
+  const std::vector<float> table = RandomValues(vocab * d, 1),
+                           cls = RandomValues(d, 2);
   std::vector<float> out(batch * (n + 1) * d);
   EmbeddingForward(tokens.data(), batch, n, d, table.data(), cls.data(),
                    out.data());
@@ -50,9 +44,10 @@ TEST(EmbeddingTest, GradientCheckWithAndWithoutCls) {
   const int batch = 2, n = 4, d = 3, vocab = 5;
   const std::vector<int32_t> tokens = {1, 0, 4, 1, 2, 2, 3, 0};
   for (bool has_cls : {true, false}) {
-    std::vector<float> table = Random(vocab * d, 3), cls = Random(d, 4);
+    std::vector<float> table = RandomValues(vocab * d, 3),
+                       cls = RandomValues(d, 4);
     const int n_out = n + (has_cls ? 1 : 0);
-    const std::vector<float> r = Random(batch * n_out * d, 5);
+    const std::vector<float> r = RandomValues(batch * n_out * d, 5);
     std::vector<float> out(r.size());
     auto f = [&]() {
       EmbeddingForward(tokens.data(), batch, n, d, table.data(),
@@ -72,9 +67,9 @@ TEST(EmbeddingTest, GradientCheckWithAndWithoutCls) {
 
 TEST(PositionsTest, LearnedGradientCheck) {
   const int batch = 3, n = 4, d = 2;
-  std::vector<float> table = Random(n * d, 6);
-  const std::vector<float> x0 = Random(batch * n * d, 7),
-                           r = Random(x0.size(), 8);
+  std::vector<float> table = RandomValues(n * d, 6);
+  const std::vector<float> x0 = RandomValues(batch * n * d, 7),
+                           r = RandomValues(x0.size(), 8);
   std::vector<float> x(x0.size());
   auto f = [&]() {
     x = x0;
@@ -103,7 +98,7 @@ TEST(PositionsTest, SinusoidalValues) {
 
 TEST(LayerNormTest, ForwardNormalises) {
   const int rows = 3, d = 8;
-  const std::vector<float> x = Random(rows * d, 9, 3.0f);
+  const std::vector<float> x = RandomValues(rows * d, 9, 3.0f);
   std::vector<float> gamma(d, 1.0f), beta(d, 0.0f), out(rows * d), mean(rows),
       rstd(rows);
   LayerNormForward(x.data(), gamma.data(), beta.data(), rows, d, out.data(),
@@ -121,9 +116,9 @@ TEST(LayerNormTest, ForwardNormalises) {
 
 TEST(LayerNormTest, GradientCheck) {
   const int rows = 3, d = 6;
-  std::vector<float> x = Random(rows * d, 10, 2.0f), gamma = Random(d, 11),
-                     beta = Random(d, 12);
-  const std::vector<float> r = Random(rows * d, 13);
+  std::vector<float> x = RandomValues(rows * d, 10, 2.0f),
+                     gamma = RandomValues(d, 11), beta = RandomValues(d, 12);
+  const std::vector<float> r = RandomValues(rows * d, 13);
   std::vector<float> out(rows * d), mean(rows), rstd(rows);
   auto f = [&]() {
     LayerNormForward(x.data(), gamma.data(), beta.data(), rows, d, out.data(),
@@ -146,7 +141,7 @@ TEST(LayerNormTest, GradientCheck) {
 
 TEST(GeluTest, MatchesErfFormulaAndGradient) {
   const int n = 64;
-  std::vector<float> x = Random(n, 14, 5.0f);
+  std::vector<float> x = RandomValues(n, 14, 5.0f);
   x[0] = 0.0f;
   x[1] = -12.0f;
   x[2] = 12.0f;
@@ -156,7 +151,7 @@ TEST(GeluTest, MatchesErfFormulaAndGradient) {
     const double ref = 0.5 * x[i] * (1.0 + std::erf(x[i] / std::sqrt(2.0)));
     EXPECT_NEAR(out[i], ref, 1e-6 * (1 + std::fabs(ref))) << x[i];
   }
-  const std::vector<float> r = Random(n, 15);
+  const std::vector<float> r = RandomValues(n, 15);
   auto f = [&]() {
     GeluForward(x.data(), n, out.data());
     return Dot(out, r);
@@ -170,9 +165,9 @@ TEST(GeluTest, MatchesErfFormulaAndGradient) {
 
 TEST(ReluTest, GradientCheckAwayFromZero) {
   const int n = 16;
-  std::vector<float> x = Random(n, 16);
+  std::vector<float> x = RandomValues(n, 16);
   for (float& v : x) v += v > 0 ? 0.1f : -0.1f;  // keep clear of the kink
-  const std::vector<float> r = Random(n, 17);
+  const std::vector<float> r = RandomValues(n, 17);
   std::vector<float> out(n);
   auto f = [&]() {
     ReluForward(x.data(), n, out.data());
@@ -200,8 +195,8 @@ TEST(DropoutTest, MaskIsReproducibleAndHasTheRightRate) {
 TEST(DropoutTest, GradientCheckWithFixedMask) {
   const int n = 20;
   const float p = 0.4f;
-  std::vector<float> x = Random(n, 18);
-  const std::vector<float> r = Random(n, 19);
+  std::vector<float> x = RandomValues(n, 18);
+  const std::vector<float> r = RandomValues(n, 19);
   std::vector<uint8_t> mask(n);
   DropoutMask(3, p, n, mask.data());
   std::vector<float> out(n);
@@ -220,8 +215,8 @@ TEST(DropoutTest, GradientCheckWithFixedMask) {
 
 TEST(ResidualTest, GradientFlowsToBothInputs) {
   const int n = 10;
-  std::vector<float> x = Random(n, 20), y = Random(n, 21);
-  const std::vector<float> r = Random(n, 22);
+  std::vector<float> x = RandomValues(n, 20), y = RandomValues(n, 21);
+  const std::vector<float> r = RandomValues(n, 22);
   auto f = [&]() {
     std::vector<float> s = x;
     AddInPlace(y.data(), n, s.data());
@@ -234,7 +229,7 @@ TEST(ResidualTest, GradientFlowsToBothInputs) {
 
 TEST(HeadsTest, SplitThenMergeIsIdentity) {
   const int batch = 2, n = 3, heads = 2, dh = 4;
-  const std::vector<float> x = Random(batch * n * heads * dh, 23);
+  const std::vector<float> x = RandomValues(batch * n * heads * dh, 23);
   std::vector<float> split(x.size()), merged(x.size());
   SplitHeads(x.data(), batch, n, heads, dh, split.data());
   // Element (b=1, t=2, h=1, c=3) lands at [1, 1, 2, 3].
@@ -246,8 +241,8 @@ TEST(HeadsTest, SplitThenMergeIsIdentity) {
 
 TEST(PoolingTest, ClsGradientCheck) {
   const int batch = 2, n = 3, d = 4;
-  std::vector<float> x = Random(batch * n * d, 24);
-  const std::vector<float> r = Random(batch * d, 25);
+  std::vector<float> x = RandomValues(batch * n * d, 24);
+  const std::vector<float> r = RandomValues(batch * d, 25);
   std::vector<float> out(batch * d);
   auto f = [&]() {
     PoolClsForward(x.data(), batch, n, d, out.data());
@@ -262,13 +257,13 @@ TEST(PoolingTest, MeanOverRealPositionsGradientCheck) {
   const int batch = 3, n = 4, d = 2;
   // Example 2 is all padding and pools to zeros.
   const std::vector<uint8_t> mask = {1, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0};
-  std::vector<float> x = Random(batch * n * d, 26);
+  std::vector<float> x = RandomValues(batch * n * d, 26);
   std::vector<float> out(batch * d);
   PoolMeanForward(x.data(), mask.data(), batch, n, d, out.data());
   EXPECT_NEAR(out[0], (x[0] + x[2] + x[6]) / 3.0, 1e-6);
   EXPECT_NEAR(out[1 * d + 1], x[1 * n * d + 1], 1e-6);
   EXPECT_EQ(out[2 * d], 0.0f);
-  const std::vector<float> r = Random(batch * d, 27);
+  const std::vector<float> r = RandomValues(batch * d, 27);
   auto f = [&]() {
     PoolMeanForward(x.data(), mask.data(), batch, n, d, out.data());
     return Dot(out, r);
@@ -280,7 +275,7 @@ TEST(PoolingTest, MeanOverRealPositionsGradientCheck) {
 
 TEST(CrossEntropyTest, ValueAccuracyAndGradient) {
   const int batch = 3, classes = 4;
-  std::vector<float> logits = Random(batch * classes, 28, 2.0f);
+  std::vector<float> logits = RandomValues(batch * classes, 28, 2.0f);
   const std::vector<int32_t> labels = {0, 3, 1};
   std::vector<float> dlogits(logits.size());
   int correct = -1;
@@ -348,7 +343,7 @@ TEST(PackedRowsTest, PacksRealPositionsInOrder) {
 TEST(PackedRowsTest, GatherScatterAndHeadsRoundTrip) {
   PackedFixture f;
   const int B = f.kSeqs, N = f.kN, H = 2, Dh = 3, W = H * Dh;
-  const std::vector<float> x = Random(B * N * W, 21);
+  const std::vector<float> x = RandomValues(B * N * W, 21);
   std::vector<float> packed(f.rows.rows * W, 9.0f);
   GatherRows(x.data(), f.rows, W, packed.data());
   std::vector<float> back(B * N * W, 9.0f);
@@ -407,8 +402,9 @@ TEST(PackedRowsTest, EmbeddingAndPoolingMatchThePaddedLayers) {
   std::vector<int32_t> position(B * N), seq_start(B + 1);
   PackedRows rows;
   PackRows(mask.data(), B, N, position.data(), seq_start.data(), &rows);
-  const std::vector<float> table = Random(vocab * d, 31), cls = Random(d, 32),
-                           pos = Random(N * d, 33);
+  const std::vector<float> table = RandomValues(vocab * d, 31),
+                           cls = RandomValues(d, 32),
+                           pos = RandomValues(N * d, 33);
   std::vector<float> padded(B * N * d);
   EmbeddingForward(tokens.data(), B, L, d, table.data(), cls.data(),
                    padded.data());
@@ -422,7 +418,7 @@ TEST(PackedRowsTest, EmbeddingAndPoolingMatchThePaddedLayers) {
 
   // Backward: the same gradients as the padded layers given the upstream
   // gradient at real positions only.
-  const std::vector<float> g = Random(rows.rows * d, 34);
+  const std::vector<float> g = RandomValues(rows.rows * d, 34);
   std::vector<float> g_packed = g;
   for (int64_t e = rows.count * d; e < rows.rows * d; ++e) g_packed[e] = 0.0f;
   std::vector<float> g_padded(B * N * d);
@@ -446,7 +442,7 @@ TEST(PackedRowsTest, EmbeddingAndPoolingMatchThePaddedLayers) {
   PoolMeanForward(padded.data(), mask.data(), B, N, d, mean1.data());
   PoolMeanForwardPacked(packed.data(), rows, d, mean2.data());
   EXPECT_EQ(mean1, mean2);
-  const std::vector<float> dpool = Random(B * d, 35);
+  const std::vector<float> dpool = RandomValues(B * d, 35);
   std::vector<float> dx1(B * N * d), dx2(rows.rows * d),
       dx1_packed(rows.rows * d);
   PoolMeanBackward(dpool.data(), mask.data(), B, N, d, dx1.data());

@@ -5,16 +5,11 @@
 
 #include "gtest/gtest.h"
 #include "models/internal/grad_check.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = 2.0f * UniformFloat(seed, i) - 1.0f;
-  return v;
-}
 
 struct Shape {
   int m, k, n;
@@ -24,8 +19,9 @@ class LinearShapeTest : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(LinearShapeTest, MatchesNaiveReference) {
   const auto [m, k, n] = GetParam();
-  const std::vector<float> x = Random(m * k, 1), w = Random(k * n, 2),
-                           b = Random(n, 3), dy = Random(m * n, 4);
+  const std::vector<float> x = RandomValues(m * k, 1),
+                           w = RandomValues(k * n, 2), b = RandomValues(n, 3),
+                           dy = RandomValues(m * n, 4);
   Linear linear(k, n);
   std::vector<float> y(m * n);
   linear.Forward(x.data(), w.data(), b.data(), y.data(), m);
@@ -76,9 +72,9 @@ INSTANTIATE_TEST_SUITE_P(Shapes, LinearShapeTest,
 
 TEST(LinearTest, GradientCheck) {
   const int m = 4, k = 5, n = 3;
-  std::vector<float> x = Random(m * k, 11), w = Random(k * n, 12),
-                     b = Random(n, 13);
-  const std::vector<float> r = Random(m * n, 14);
+  std::vector<float> x = RandomValues(m * k, 11), w = RandomValues(k * n, 12),
+                     b = RandomValues(n, 13);
+  const std::vector<float> r = RandomValues(m * n, 14);
   Linear linear(k, n);
   std::vector<float> y(m * n);
   auto f = [&]() {
@@ -103,8 +99,10 @@ TEST(LinearRowChunksTest, VaryingRowsMatchOneMatmul) {
   const int k = 24, n = 40;
   for (int m : {64, 448, 960, 1000, 37}) {
     SCOPED_TRACE(m);
-    const std::vector<float> x = Random(m * k, 11), w = Random(k * n, 12),
-                             b = Random(n, 13), dy = Random(m * n, 14);
+    const std::vector<float> x = RandomValues(m * k, 11),
+                             w = RandomValues(k * n, 12),
+                             b = RandomValues(n, 13),
+                             dy = RandomValues(m * n, 14);
     Linear fixed(k, n), varying(k, n);
     std::vector<float> y1(m * n, 7.0f), y2(m * n, 7.0f);
     fixed.Forward(x.data(), w.data(), b.data(), y1.data(), m);

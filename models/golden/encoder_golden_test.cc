@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "models/attention/testing/golden_file.h"
 #include "models/builtin.h"
 #include "models/encoder.h"
 #include "models/tensor.h"
@@ -50,12 +51,6 @@ namespace {
 
 constexpr double kRtol = 1e-4;
 constexpr double kScaleFloor = 0.01;
-
-// One tensor of the golden file, values widened to double.
-struct GoldenTensor {
-  std::vector<int64_t> shape;
-  std::vector<double> values;
-};
 
 // The parsed contents of one golden file.
 struct GoldenCase {
@@ -73,53 +68,9 @@ struct GoldenCase {
   std::map<std::string, GoldenTensor> grads;
 };
 
-// Finds a data dependency whether the test runs under `bazel test` (working
-// directory = runfiles root) or from the workspace root.
-std::string DataPath(const std::string& relative) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  if (srcdir != nullptr && workspace != nullptr) {
-    std::string path = absl::StrCat(srcdir, "/", workspace, "/", relative);
-    if (std::ifstream(path).good()) return path;
-  }
-  return relative;
-}
-
 absl::Status LineError(const std::string& path, int line,
                        const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
-}
-
-// Parses "tensor <name> <d0,d1,...>" plus the following line of values.
-absl::StatusOr<GoldenTensor> ParseTensor(const std::string& path, int line,
-                                         const std::string& shape_text,
-                                         const std::string& values_text) {
-  GoldenTensor t;
-  int64_t count = 1;
-  for (absl::string_view dim : absl::StrSplit(shape_text, ',')) {
-    int64_t d = 0;
-    if (!absl::SimpleAtoi(dim, &d) || d <= 0) {
-      return LineError(path, line,
-                       absl::StrCat("bad dimension '", dim, "' in shape '",
-                                    shape_text, "'; want positive integers"));
-    }
-    t.shape.push_back(d);
-    count *= d;
-  }
-  for (absl::string_view v :
-       absl::StrSplit(values_text, ' ', absl::SkipEmpty())) {
-    double x = 0;
-    if (!absl::SimpleAtod(v, &x)) {
-      return LineError(path, line + 1, absl::StrCat("bad number '", v, "'"));
-    }
-    t.values.push_back(x);
-  }
-  if (static_cast<int64_t>(t.values.size()) != count) {
-    return LineError(path, line + 1,
-                     absl::StrCat("shape [", shape_text, "] needs ", count,
-                                  " values, found ", t.values.size()));
-  }
-  return t;
 }
 
 absl::StatusOr<std::vector<int32_t>> ToInts(const GoldenTensor& t,
@@ -136,7 +87,7 @@ absl::StatusOr<std::vector<int32_t>> ToInts(const GoldenTensor& t,
 }
 
 absl::StatusOr<GoldenCase> LoadGolden(const std::string& relative) {
-  const std::string path = DataPath(relative);
+  const std::string path = GoldenDataPath(relative);
   std::ifstream in(path);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("cannot open golden file ", path));
@@ -187,7 +138,7 @@ absl::StatusOr<GoldenCase> LoadGolden(const std::string& relative) {
                          "want 'tensor <name> <shape>' and a line of values");
       }
       absl::StatusOr<GoldenTensor> t =
-          ParseTensor(path, line_no, ns[1], values);
+          ParseGoldenTensor(path, line_no, ns[1], values);
       ++line_no;
       if (!t.ok()) return t.status();
       const std::string& name = ns[0];

@@ -3,8 +3,51 @@
 #include "gtest/gtest.h"
 #include "models/builtin.h"
 #include "models/internal/grad_check.h"
+#include "models/rng.h"
 
 namespace lra::internal {
+
+ModelConfig SmallModelConfig() {
+  ModelConfig config;
+  config.set_name("small");
+  config.set_vocab_size(7);
+  config.set_d_model(8);
+  config.set_num_layers(2);
+  config.set_num_heads(2);
+  config.set_qkv_dim(8);
+  config.set_mlp_dim(12);
+  config.set_classifier_dim(6);
+  config.set_num_classes(3);
+  return config;
+}
+
+std::vector<int32_t> PaddedTokens(const std::vector<int>& real, int seq_len,
+                                  uint64_t seed) {
+  std::vector<int32_t> tokens(real.size() * seq_len, 0);
+  for (size_t b = 0; b < real.size(); ++b) {
+    for (int t = 0; t < real[b]; ++t) {
+      tokens[b * seq_len + t] =
+          1 + static_cast<int32_t>(RandomBits(seed, b * seq_len + t) % 6);
+    }
+  }
+  return tokens;
+}
+
+std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
+                          int batch) {
+  const float* logits = encoder.Forward(tokens.data(), batch, false, 0);
+  return std::vector<float>(
+      logits, logits + int64_t(batch) * encoder.config().num_classes());
+}
+
+void CopyParameters(Encoder& from, Encoder& to) {
+  std::map<std::string, Tensor> values = ParameterSnapshot(from);
+  to.ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+    const Tensor& src = values.at(name);
+    ASSERT_EQ(src.size(), v.size()) << name;
+    for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
+  });
+}
 
 absl::StatusOr<std::unique_ptr<Encoder>> CreateEncoder(
     const ModelConfig& config, int seq_len, int max_batch) {
@@ -56,6 +99,22 @@ int CheckAllParameterGradients(Encoder& encoder,
     ++checked;
   });
   return checked;
+}
+
+int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
+                          int seq_len, const std::vector<int32_t>& tokens) {
+  config.set_pooling(variant.pooling);
+  config.set_positional(variant.positional);
+  config.set_dropout(variant.dropout);
+  config.set_attention_dropout(variant.dropout);
+  const int batch = 3;
+  absl::StatusOr<std::unique_ptr<Encoder>> encoder =
+      CreateEncoder(config, seq_len, 4);
+  EXPECT_TRUE(encoder.ok()) << encoder.status();
+  if (!encoder.ok()) return 0;
+  const std::vector<int32_t> labels = {0, 2, 1};
+  return CheckAllParameterGradients(**encoder, tokens, labels, batch,
+                                    /*init_seed=*/7, /*seed=*/99);
 }
 
 }  // namespace lra::internal

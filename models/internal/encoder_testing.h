@@ -1,5 +1,7 @@
 // Helpers shared by the encoder tests (encoder_test, encoder_dual_test,
-// golden/): building an encoder from the built-in plugins and checking every
+// golden/, and the whole-encoder tests of sequence/ and mixers/): a small
+// config, padded token batches, building an encoder from the built-in
+// plugins, copying and reading its parameters, and checking every
 // parameter's gradient against central differences.
 #ifndef LRA_MODELS_INTERNAL_ENCODER_TESTING_H_
 #define LRA_MODELS_INTERNAL_ENCODER_TESTING_H_
@@ -15,6 +17,24 @@
 #include "proto/config.pb.h"
 
 namespace lra::internal {
+
+// The small model every whole-encoder test starts from: vocabulary 7,
+// d_model 8, 2 layers of 2 heads, qkv_dim 8, mlp_dim 12, classifier_dim 6,
+// 3 classes; everything else at its default.
+ModelConfig SmallModelConfig();
+
+// Tokens [batch, seq_len] for a vocabulary of 7: example b has `real[b]`
+// real tokens (1..6, a function of seed and position), then padding (0).
+std::vector<int32_t> PaddedTokens(const std::vector<int>& real, int seq_len,
+                                  uint64_t seed);
+
+// The logits [batch, num_classes] of an evaluation Forward (no dropout).
+std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
+                          int batch);
+
+// Copies every parameter of `from` into `to` (same names and sizes; a size
+// mismatch fails the current test).
+void CopyParameters(Encoder& from, Encoder& to);
 
 // Encoder::Create with the built-in plugins.
 absl::StatusOr<std::unique_ptr<Encoder>> CreateEncoder(
@@ -37,6 +57,20 @@ int CheckAllParameterGradients(Encoder& encoder,
                                const std::vector<int32_t>& tokens,
                                const std::vector<int32_t>& labels, int batch,
                                uint64_t init_seed, uint64_t seed);
+
+// One variant of the whole-model gradient check.
+struct GradientVariant {
+  Pooling pooling;
+  PositionalEncoding positional;
+  float dropout;  // also the attention dropout
+};
+
+// Builds an encoder for `config` with the variant's pooling, positional
+// encoding and dropout (seq_len positions, batches up to 4) and runs
+// CheckAllParameterGradients on `tokens` (3 examples, labels 0, 2, 1;
+// init_seed 7, dropout seed 99). Returns the number of parameters checked.
+int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
+                          int seq_len, const std::vector<int32_t>& tokens);
 
 }  // namespace lra::internal
 

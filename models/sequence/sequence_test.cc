@@ -22,34 +22,14 @@
 namespace lra {
 namespace {
 
+using internal::CopyParameters;
+using internal::Logits;
+using internal::PaddedTokens;
 using ::testing::HasSubstr;
-
-PluginParam Number(const std::string& name, double value) {
-  PluginParam p;
-  p.set_name(name);
-  p.set_number(value);
-  return p;
-}
-
-PluginParam Text(const std::string& name, const std::string& value) {
-  PluginParam p;
-  p.set_name(name);
-  p.set_text(value);
-  return p;
-}
 
 ModelConfig SmallConfig(const std::string& sequence,
                         const std::vector<PluginParam>& params) {
-  ModelConfig config;
-  config.set_name("small");
-  config.set_vocab_size(7);
-  config.set_d_model(8);
-  config.set_num_layers(2);
-  config.set_num_heads(2);
-  config.set_qkv_dim(8);
-  config.set_mlp_dim(12);
-  config.set_classifier_dim(6);
-  config.set_num_classes(3);
+  ModelConfig config = internal::SmallModelConfig();
   config.mutable_sequence()->set_name(sequence);
   for (const PluginParam& p : params)
     *config.mutable_sequence()->add_param() = p;
@@ -62,37 +42,9 @@ ModelConfig Rmt(int segment_len, int bptt, const std::string& pool = "memory",
   carry.set_name("carry_memory");
   carry.set_flag(carry_memory);
   return SmallConfig(
-      "rmt", {Number("memory_slots", 3), Number("segment_len", segment_len),
-              Number("bptt_segments", bptt), Text("pool", pool), carry});
-}
-
-// Tokens [batch, seq_len]: example b has `real[b]` real tokens, then padding.
-std::vector<int32_t> Tokens(const std::vector<int>& real, int seq_len,
-                            uint64_t seed) {
-  std::vector<int32_t> tokens(real.size() * seq_len, 0);
-  for (size_t b = 0; b < real.size(); ++b) {
-    for (int t = 0; t < real[b]; ++t) {
-      tokens[b * seq_len + t] =
-          1 + static_cast<int32_t>(RandomBits(seed, b * seq_len + t) % 6);
-    }
-  }
-  return tokens;
-}
-
-std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
-                          int batch) {
-  const float* logits = encoder.Forward(tokens.data(), batch, false, 0);
-  return std::vector<float>(logits, logits + batch * 3);
-}
-
-// Copies every parameter of `from` into `to` (same names and sizes).
-void CopyParameters(Encoder& from, Encoder& to) {
-  std::map<std::string, Tensor> values = internal::ParameterSnapshot(from);
-  to.ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
-    const Tensor& src = values.at(name);
-    ASSERT_EQ(src.size(), v.size()) << name;
-    for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
-  });
+      "rmt",
+      {NumberParam("memory_slots", 3), NumberParam("segment_len", segment_len),
+       NumberParam("bptt_segments", bptt), TextParam("pool", pool), carry});
 }
 
 TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
@@ -103,14 +55,15 @@ TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
               HasSubstr("unknown sequence 'nope'; registered: global_memory, "
                         "rmt"));
   EXPECT_THAT(internal::CreateError(
-                  SmallConfig("rmt", {Number("segmnt_len", 4)}), 12, 2),
+                  SmallConfig("rmt", {NumberParam("segmnt_len", 4)}), 12, 2),
               HasSubstr("segmnt_len"));
   EXPECT_THAT(internal::CreateError(
-                  SmallConfig("rmt", {Number("segment_len", 0)}), 12, 2),
+                  SmallConfig("rmt", {NumberParam("segment_len", 0)}), 12, 2),
               HasSubstr("segment_len = 0 is invalid"));
-  EXPECT_THAT(internal::CreateError(
-                  SmallConfig("global_memory", {Text("pool", "cls")}), 12, 2),
-              HasSubstr("must be \"memory\" or \"tokens\""));
+  EXPECT_THAT(
+      internal::CreateError(
+          SmallConfig("global_memory", {TextParam("pool", "cls")}), 12, 2),
+      HasSubstr("must be \"memory\" or \"tokens\""));
   ModelConfig cls = SmallConfig("rmt", {});
   cls.set_pooling(POOLING_CLS);
   EXPECT_THAT(internal::CreateError(cls, 12, 2),
@@ -119,7 +72,7 @@ TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
 
 TEST(SequenceTest, MemorySlotsAreParametersWithoutCls) {
   auto encoder = *internal::CreateEncoder(
-      SmallConfig("global_memory", {Number("memory_slots", 5)}), 12, 2);
+      SmallConfig("global_memory", {NumberParam("memory_slots", 5)}), 12, 2);
   std::map<std::string, Tensor> p = internal::ParameterSnapshot(*encoder);
   ASSERT_EQ(p.count("embed.memory"), 1u);
   EXPECT_EQ(p.at("embed.memory").size(), 5 * 8);
@@ -144,7 +97,7 @@ TEST_P(SequenceGradientTest, AllParametersMatchCentralDifferences) {
   c.config.set_attention_dropout(c.dropout);
   auto encoder = *internal::CreateEncoder(c.config, c.seq_len, 3);
   const std::vector<int32_t> tokens =
-      Tokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
+      PaddedTokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
   const int checked = internal::CheckAllParameterGradients(
       *encoder, tokens, {0, 2, 1}, 3, /*init_seed=*/7, /*seed=*/99);
   EXPECT_GT(checked, 20);
@@ -154,11 +107,11 @@ INSTANTIATE_TEST_SUITE_P(
     Variants, SequenceGradientTest,
     ::testing::Values(
         GradCase{"global_memory_pool_memory",
-                 SmallConfig("global_memory", {Number("memory_slots", 3)}), 9,
-                 0.0f},
+                 SmallConfig("global_memory", {NumberParam("memory_slots", 3)}),
+                 9, 0.0f},
         GradCase{"global_memory_pool_tokens",
-                 SmallConfig("global_memory", {Number("memory_slots", 2),
-                                               Text("pool", "tokens")}),
+                 SmallConfig("global_memory", {NumberParam("memory_slots", 2),
+                                               TextParam("pool", "tokens")}),
                  9, 0.2f},
         GradCase{"rmt_three_segments", Rmt(4, 0), 12, 0.0f},
         GradCase{"rmt_padded_last_segment_dropout", Rmt(4, 0), 10, 0.2f},
@@ -172,7 +125,7 @@ TEST(SequenceTest, GradientIsExactlyZeroBeyondTheBpttWindow) {
   for (int bptt : {1, 2, 3}) {
     auto encoder = *internal::CreateEncoder(Rmt(4, bptt), 12, 2);
     encoder->InitParameters(3);
-    const std::vector<int32_t> tokens = Tokens({12, 11}, 12, 9);
+    const std::vector<int32_t> tokens = PaddedTokens({12, 11}, 12, 9);
     const std::vector<int32_t> labels = {1, 2};
     encoder->ZeroGrad();
     encoder->Forward(tokens.data(), 2, true, 1);
@@ -208,7 +161,7 @@ TEST(SequenceTest, GradientIsExactlyZeroBeyondTheBpttWindow) {
 TEST(SequenceTest, FirstSegmentReachesTheFinalMemory) {
   auto encoder = *internal::CreateEncoder(Rmt(4, 0), 12, 1);
   encoder->InitParameters(3);
-  std::vector<int32_t> tokens = Tokens({12}, 12, 9);
+  std::vector<int32_t> tokens = PaddedTokens({12}, 12, 9);
   const std::vector<float> a = Logits(*encoder, tokens, 1);
   tokens[0] = tokens[0] % 6 + 1;
   const std::vector<float> b = Logits(*encoder, tokens, 1);
@@ -220,7 +173,7 @@ TEST(SequenceTest, FirstSegmentReachesTheFinalMemory) {
 TEST(SequenceTest, CutMemoryKeepsEarlierSegmentsOut) {
   auto encoder = *internal::CreateEncoder(Rmt(4, 0, "memory", false), 12, 1);
   encoder->InitParameters(3);
-  std::vector<int32_t> tokens = Tokens({12}, 12, 9);
+  std::vector<int32_t> tokens = PaddedTokens({12}, 12, 9);
   const std::vector<float> a = Logits(*encoder, tokens, 1);
   tokens[0] = tokens[0] % 6 + 1;
   tokens[7] = tokens[7] % 6 + 1;
@@ -234,14 +187,14 @@ TEST(SequenceTest, CutMemoryKeepsEarlierSegmentsOut) {
 TEST(SequenceTest, PaddingChangesNothing) {
   for (const ModelConfig& base :
        {Rmt(4, 0), Rmt(4, 0, "tokens"), Rmt(4, 2), Rmt(4, 0, "memory", false),
-        SmallConfig("global_memory", {Number("memory_slots", 3)})}) {
+        SmallConfig("global_memory", {NumberParam("memory_slots", 3)})}) {
     ModelConfig config = base;
     config.set_max_len(20);
     auto short_encoder = *internal::CreateEncoder(config, 12, 2);
     auto long_encoder = *internal::CreateEncoder(config, 20, 2);
     short_encoder->InitParameters(4);
     CopyParameters(*short_encoder, *long_encoder);
-    const std::vector<int32_t> short_tokens = Tokens({10, 5}, 12, 6);
+    const std::vector<int32_t> short_tokens = PaddedTokens({10, 5}, 12, 6);
     std::vector<int32_t> long_tokens(2 * 20, 0);
     for (int b = 0; b < 2; ++b) {
       for (int t = 0; t < 12; ++t) {
@@ -258,12 +211,13 @@ TEST(SequenceTest, PaddingChangesNothing) {
 
 TEST(SequenceTest, DeterministicAndBatchIndependent) {
   for (const ModelConfig& config :
-       {Rmt(4, 0), SmallConfig("global_memory", {Number("memory_slots", 3)})}) {
+       {Rmt(4, 0),
+        SmallConfig("global_memory", {NumberParam("memory_slots", 3)})}) {
     auto a = *internal::CreateEncoder(config, 12, 3);
     auto b = *internal::CreateEncoder(config, 12, 3);
     a->InitParameters(11);
     b->InitParameters(11);
-    const std::vector<int32_t> tokens = Tokens({12, 7, 2}, 12, 8);
+    const std::vector<int32_t> tokens = PaddedTokens({12, 7, 2}, 12, 8);
     const std::vector<float> la = Logits(*a, tokens, 3);
     EXPECT_EQ(la, Logits(*b, tokens, 3));
     EXPECT_EQ(la, Logits(*a, tokens, 3));
@@ -284,7 +238,7 @@ TEST(SequenceTest, BrokenHandlerFailsTheGradientCheck) {
   ModelConfig config = Rmt(4, 0);
   config.mutable_sequence()->set_name("broken_rmt");
   auto encoder = *Encoder::Create(config, {12, 3, 0}, plugins);
-  const std::vector<int32_t> tokens = Tokens({12, 9, 6}, 12, 5);
+  const std::vector<int32_t> tokens = PaddedTokens({12, 9, 6}, 12, 5);
   ::testing::TestPartResultArray failures;
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(

@@ -7,16 +7,10 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/block_sparse/pattern_testing.h"
+#include "models/attention/testing/plugin_testing.h"
 
 namespace lra {
 namespace {
-
-PluginConfig Config(const std::vector<PluginParam>& params) {
-  PluginConfig config;
-  config.set_name("bigbird");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return config;
-}
 
 TEST(BigBirdLayoutTest, DefaultIsLrasItcLayout) {
   const BigBirdOptions options;
@@ -111,10 +105,8 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
     shape.head_dim = 8;
     shape.seed = 99;
     shape.layer_index = 1;
-    AttentionRegistry registry;
-    ASSERT_TRUE(registry.Register(BigBirdAttentionPlugin()).ok());
     absl::StatusOr<PluginParams> params =
-        registry.ResolveParams(Config(c.params));
+        ResolvePluginParamsOf(BigBirdAttentionPlugin(), c.params);
     ASSERT_TRUE(params.ok());
     absl::StatusOr<BigBirdOptions> options = BigBirdOptionsFromParams(*params);
     ASSERT_TRUE(options.ok());
@@ -123,7 +115,7 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
       layouts.push_back(
           BigBirdHeadLayout(*options, c.n, BigBirdHeadSeed(shape, h)));
     }
-    auto attention = registry.Create(Config(c.params), shape);
+    auto attention = CreatePlugin(BigBirdAttentionPlugin(), c.params, shape);
     ASSERT_TRUE(attention.ok()) << attention.status();
     DenseComparison dc;
     dc.seq_len = c.n;
@@ -135,8 +127,6 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
 }
 
 TEST(BigBirdAttentionTest, RejectsBadParameters) {
-  AttentionRegistry registry;
-  ASSERT_TRUE(registry.Register(BigBirdAttentionPlugin()).ok());
   AttentionShape shape;
   shape.seq_len = 100;
   shape.head_dim = 4;
@@ -146,7 +136,7 @@ TEST(BigBirdAttentionTest, RejectsBadParameters) {
            {NumberParam("window_blocks", 2), "odd"},
            {NumberParam("random_blocks", -1), "random_blocks"},
            {NumberParam("global_blocks", 1.5), "global_blocks"}}) {
-    auto attention = registry.Create(Config({param}), shape);
+    auto attention = CreatePlugin(BigBirdAttentionPlugin(), {param}, shape);
     ASSERT_FALSE(attention.ok());
     EXPECT_NE(attention.status().message().find(text), std::string::npos)
         << attention.status();

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -97,14 +98,6 @@ int PositionOf(int64_t e, const ConformanceSize& s) {
 }
 int ExampleOf(int64_t e, const ConformanceSize& s) {
   return HeadsLayout(s).ExampleOf(e);
-}
-
-std::vector<float> RandomValues(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> values(n);
-  for (int64_t i = 0; i < n; ++i) {
-    values[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return values;
 }
 
 // Real (unpadded) keys of example b: the full length, about two thirds, and

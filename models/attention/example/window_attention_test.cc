@@ -14,18 +14,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 struct Case {
   int window;
@@ -42,9 +35,10 @@ TEST_P(WindowAttentionTest, MatchesDenseReferenceWithPadding) {
   WindowAttention attention(shape, c.window, c.causal);
   attention.InitParameters(0);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 1.5f),
-                           k = Random(count, 2, 1.5f), v = Random(count, 3),
-                           dout = Random(count, 4);
+  const std::vector<float> q = RandomValues(count, 1, 1.5f),
+                           k = RandomValues(count, 2, 1.5f),
+                           v = RandomValues(count, 3),
+                           dout = RandomValues(count, 4);
   std::vector<uint8_t> key_mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) key_mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count);
@@ -91,8 +85,9 @@ TEST(WindowAttentionTest, TemperatureScalesScores) {
         value[1] = std::log(2.0f);
       });
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 5), k = Random(count, 6),
-                           v = Random(count, 7);
+  const std::vector<float> q = RandomValues(count, 5),
+                           k = RandomValues(count, 6),
+                           v = RandomValues(count, 7);
   std::vector<float> out(count);
   attention.Forward({q.data(), k.data(), v.data(), nullptr, B, false, 0},
                     out.data());

@@ -6,18 +6,11 @@
 
 #include "gtest/gtest.h"
 #include "models/internal/grad_check.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 // Dense reference in double: materialises [N, N] per head. Attention dropout
 // uses the plugin's documented mask: element (i, j) of head (b, h) is kept
@@ -122,9 +115,10 @@ TEST_P(FullAttentionReferenceTest, ForwardAndBackwardMatchDense) {
   shape.attention_dropout = c.rate;
   FullAttention attention(shape);
   const int64_t count = int64_t(c.batch) * c.heads * c.n * c.dh;
-  const std::vector<float> q = Random(count, 1, 2.0f),
-                           k = Random(count, 2, 2.0f), v = Random(count, 3),
-                           dout = Random(count, 4);
+  const std::vector<float> q = RandomValues(count, 1, 2.0f),
+                           k = RandomValues(count, 2, 2.0f),
+                           v = RandomValues(count, 3),
+                           dout = RandomValues(count, 4);
   std::vector<uint8_t> mask(c.batch * c.n, 1);
   if (c.padding) {
     // Example b keeps its first n - 7 * b - 3 keys; the last example is
@@ -175,9 +169,10 @@ TEST(FullAttentionTest, GradientCheckWithPadding) {
   AttentionShape shape{B, H, N, Dh, 0.0f, 0, 0};
   FullAttention attention(shape);
   const int64_t count = int64_t(B) * H * N * Dh;
-  std::vector<float> q = Random(count, 5, 2.0f), k = Random(count, 6, 2.0f),
-                     v = Random(count, 7);
-  const std::vector<float> r = Random(count, 8);
+  std::vector<float> q = RandomValues(count, 5, 2.0f),
+                     k = RandomValues(count, 6, 2.0f),
+                     v = RandomValues(count, 7);
+  const std::vector<float> r = RandomValues(count, 8);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = 50; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count);
@@ -207,8 +202,9 @@ TEST(FullAttentionTest, DropoutIsReproducibleAndOffInEval) {
   AttentionShape shape{B, H, N, Dh, 0.5f, 0, 0};
   FullAttention attention(shape);
   const int64_t count = N * Dh;
-  const std::vector<float> q = Random(count, 9), k = Random(count, 10),
-                           v = Random(count, 11);
+  const std::vector<float> q = RandomValues(count, 9),
+                           k = RandomValues(count, 10),
+                           v = RandomValues(count, 11);
   std::vector<float> a(count), b(count), c(count), e(count);
   attention.Forward({q.data(), k.data(), v.data(), nullptr, B, true, 5},
                     a.data());

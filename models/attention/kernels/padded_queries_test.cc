@@ -20,18 +20,11 @@
 #include "models/attention/block_sparse/block_sparse_attention.h"
 #include "models/attention/builtin.h"
 #include "models/attention/full/full_attention.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 // Switches query skipping on the engines behind the plugins under test.
 bool SetSkip(Attention& attention, bool skip) {
@@ -103,10 +96,10 @@ TEST_P(PaddedQueriesTest, RealPositionsMatchTheUnskippedPathExactly) {
     const int b = static_cast<int>(row / (int64_t{H} * N));
     return mask[b * N + i] != 0;
   };
-  const std::vector<float> q = Random(count, 1, 2.0f),
-                           k = Random(count, 2, 2.0f),
-                           v = Random(count, 3, 1.0f),
-                           dout_all = Random(count, 4, 1.0f);
+  const std::vector<float> q = RandomValues(count, 1, 2.0f),
+                           k = RandomValues(count, 2, 2.0f),
+                           v = RandomValues(count, 3, 1.0f),
+                           dout_all = RandomValues(count, 4, 1.0f);
   // The encoder's upstream gradient: zero at padded rows.
   std::vector<float> dout = dout_all;
   for (int64_t e = 0; e < count; ++e) {

@@ -12,18 +12,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 double Phi(double x) { return x > 0 ? x + 1 : std::exp(x); }
 
@@ -76,9 +69,10 @@ TEST_P(LinearTransformerTest, MatchesPairwiseReference) {
   AttentionShape shape{B, H, N, Dh, 0.0f, 0, 0};
   LinearTransformerAttention attention(shape, c.causal, eps);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 1.5f),
-                           k = Random(count, 2, 1.5f), v = Random(count, 3),
-                           r = Random(count, 4);
+  const std::vector<float> q = RandomValues(count, 1, 1.5f),
+                           k = RandomValues(count, 2, 1.5f),
+                           v = RandomValues(count, 3),
+                           r = RandomValues(count, 4);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count);
@@ -124,8 +118,9 @@ TEST(LinearTransformerTest, CausalFirstRowIsFirstValue) {
   const int N = 5, Dh = 3;
   AttentionShape shape{1, 1, N, Dh, 0.0f, 0, 0};
   LinearTransformerAttention attention(shape, true, 1e-6f);
-  const std::vector<float> q = Random(N * Dh, 5), k = Random(N * Dh, 6),
-                           v = Random(N * Dh, 7);
+  const std::vector<float> q = RandomValues(N * Dh, 5),
+                           k = RandomValues(N * Dh, 6),
+                           v = RandomValues(N * Dh, 7);
   std::vector<float> out(N * Dh);
   attention.Forward({q.data(), k.data(), v.data(), nullptr, 1, false, 0},
                     out.data());

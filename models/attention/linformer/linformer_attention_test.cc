@@ -9,18 +9,11 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> x(n);
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return x;
-}
 
 AttentionShape Shape(int batch, int heads, int n, int dh) {
   AttentionShape shape;
@@ -45,10 +38,10 @@ TEST(LinformerAttentionTest, IdentityProjectionIsFullAttention) {
     SetIdentity(attention.e(), N);
     SetIdentity(attention.f(), N);
     const int64_t total = int64_t(B) * H * N * Dh;
-    const std::vector<float> q = Random(total, 1, 1.5f);
-    const std::vector<float> k = Random(total, 2, 1.5f);
-    const std::vector<float> v = Random(total, 3, 1.0f);
-    const std::vector<float> dout = Random(total, 4, 1.0f);
+    const std::vector<float> q = RandomValues(total, 1, 1.5f);
+    const std::vector<float> k = RandomValues(total, 2, 1.5f);
+    const std::vector<float> v = RandomValues(total, 3, 1.0f);
+    const std::vector<float> dout = RandomValues(total, 4, 1.0f);
     std::vector<float> out(total), dq(total), dk(total), dv(total);
     attention.Forward({q.data(), k.data(), v.data(), nullptr, B}, out.data());
     attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
@@ -75,9 +68,9 @@ TEST(LinformerAttentionTest, PaddedRowsAreExcludedBeforeProjecting) {
   LinformerAttention attention(Shape(B, H, N, Dh), 5, /*share_kv=*/false);
   attention.InitParameters(7);
   const int64_t total = int64_t(B) * H * N * Dh;
-  std::vector<float> q = Random(total, 1, 1.0f);
-  std::vector<float> k = Random(total, 2, 1.0f);
-  std::vector<float> v = Random(total, 3, 1.0f);
+  std::vector<float> q = RandomValues(total, 1, 1.0f);
+  std::vector<float> k = RandomValues(total, 2, 1.0f);
+  std::vector<float> v = RandomValues(total, 3, 1.0f);
   std::vector<uint8_t> mask(N, 1);
   for (int j = real; j < N; ++j) mask[j] = 0;
   std::vector<float> k0 = k, v0 = v;
@@ -94,7 +87,7 @@ TEST(LinformerAttentionTest, PaddedRowsAreExcludedBeforeProjecting) {
   attention.Forward({q.data(), k.data(), v.data(), mask.data(), B},
                     masked.data());
   std::vector<float> dq(total), dk(total), dv(total);
-  const std::vector<float> dout = Random(total, 4, 1.0f);
+  const std::vector<float> dout = RandomValues(total, 4, 1.0f);
   attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
   int visited = 0;
   attention.ForEachParameter(
@@ -121,9 +114,9 @@ TEST(LinformerAttentionTest, RandomProjectionIsNotFullAttention) {
   LinformerAttention attention(Shape(B, H, N, Dh), 4, true);
   attention.InitParameters(3);
   const int64_t total = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(total, 1, 1.5f);
-  const std::vector<float> k = Random(total, 2, 1.5f);
-  const std::vector<float> v = Random(total, 3, 1.0f);
+  const std::vector<float> q = RandomValues(total, 1, 1.5f);
+  const std::vector<float> k = RandomValues(total, 2, 1.5f);
+  const std::vector<float> v = RandomValues(total, 3, 1.0f);
   std::vector<float> out(total), ref(total);
   attention.Forward({q.data(), k.data(), v.data(), nullptr, B}, out.data());
   DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh,
@@ -141,9 +134,9 @@ TEST(LinformerAttentionTest, RandomProjectionIsNotFullAttention) {
 double SelectionError(int k_rows, int draws) {
   const int B = 2, H = 2, N = 64, Dh = 8;
   const int64_t total = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(total, 31, 1.5f);
-  const std::vector<float> k = Random(total, 32, 1.5f);
-  const std::vector<float> v = Random(total, 33, 1.0f);
+  const std::vector<float> q = RandomValues(total, 31, 1.5f);
+  const std::vector<float> k = RandomValues(total, 32, 1.5f);
+  const std::vector<float> v = RandomValues(total, 33, 1.0f);
   std::vector<double> exact(total);
   DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh,
                        DenseAllowAll(), exact.data());

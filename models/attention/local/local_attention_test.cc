@@ -5,22 +5,14 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/block_sparse/pattern_testing.h"
+#include "models/attention/testing/plugin_testing.h"
 
 namespace lra {
 namespace {
 
-PluginConfig Config(const std::vector<PluginParam>& params) {
-  PluginConfig config;
-  config.set_name("local");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return config;
-}
-
 absl::StatusOr<std::unique_ptr<Attention>> Create(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  EXPECT_TRUE(registry.Register(LocalAttentionPlugin()).ok());
-  return registry.Create(Config(params), shape);
+  return CreatePlugin(LocalAttentionPlugin(), params, shape);
 }
 
 TEST(LocalPatternTest, CoversExactlyTheAllowedPairs) {

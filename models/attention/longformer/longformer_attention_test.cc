@@ -6,28 +6,20 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/block_sparse/pattern_testing.h"
+#include "models/attention/testing/plugin_testing.h"
 
 namespace lra {
 namespace {
 
 absl::StatusOr<std::unique_ptr<Attention>> Create(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  EXPECT_TRUE(registry.Register(LongformerAttentionPlugin()).ok());
-  PluginConfig config;
-  config.set_name("longformer");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return registry.Create(config, shape);
+  return CreatePlugin(LongformerAttentionPlugin(), params, shape);
 }
 
 absl::StatusOr<LongformerOptions> Resolve(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  EXPECT_TRUE(registry.Register(LongformerAttentionPlugin()).ok());
-  PluginConfig config;
-  config.set_name("longformer");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  absl::StatusOr<PluginParams> resolved = registry.ResolveParams(config);
+  absl::StatusOr<PluginParams> resolved =
+      ResolvePluginParamsOf(LongformerAttentionPlugin(), params);
   if (!resolved.ok()) return resolved.status();
   return LongformerOptionsFromParams(*resolved, shape);
 }

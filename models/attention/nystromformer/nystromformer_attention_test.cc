@@ -1,7 +1,6 @@
 #include "models/attention/nystromformer/nystromformer_attention.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -11,19 +10,13 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/golden_file.h"
 #include "models/internal/grad_check.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 // [B, H, N, Dh] values that vary smoothly along the sequence: a few low
 // frequencies with random amplitudes and phases per (b, h, x).
@@ -95,8 +88,9 @@ TEST(NystromformerTest, SegmentsAreBalancedAndCoverEveryToken) {
 TEST(NystromformerTest, ExactWhenRealTokensFitInLandmarks) {
   const int B = 3, H = 2, N = 24, Dh = 8, m = 16;
   const int64_t total = int64_t(B) * H * N * Dh;
-  std::vector<float> q = Random(total, 1, 1.5f), k = Random(total, 2, 1.5f),
-                     v = Random(total, 3), dout = Random(total, 4);
+  std::vector<float> q = RandomValues(total, 1, 1.5f),
+                     k = RandomValues(total, 2, 1.5f),
+                     v = RandomValues(total, 3), dout = RandomValues(total, 4);
   // Example 0 has N = 24 > m real tokens, so it is checked only for
   // finiteness; 1 and 2 have 16 and 5.
   std::vector<uint8_t> mask(B * N, 1);
@@ -191,8 +185,10 @@ TEST(NystromformerTest, ErrorFallsWithDefaultIterationsUntilThePinvLimits) {
 TEST(NystromformerTest, PaddedExampleMatchesItsUnpaddedSelf) {
   const int H = 2, Dh = 8, n = 29, N = 45, m = 6;
   const int64_t total = int64_t(H) * N * Dh, small = int64_t(H) * n * Dh;
-  std::vector<float> q = Random(total, 21, 1.5f), k = Random(total, 22, 1.5f),
-                     v = Random(total, 23), dout = Random(total, 24);
+  std::vector<float> q = RandomValues(total, 21, 1.5f),
+                     k = RandomValues(total, 22, 1.5f),
+                     v = RandomValues(total, 23),
+                     dout = RandomValues(total, 24);
   // Real tokens at the first n positions; the padded tail is garbage.
   std::vector<uint8_t> mask(N, 0);
   for (int j = 0; j < n; ++j) mask[j] = 1;
@@ -237,8 +233,9 @@ TEST(NystromformerTest, GradientsMatchCentralDifferences) {
   for (int iterations : {0, 2, 6}) {
     const int B = 2, H = 2, N = 23, Dh = 4, m = 5;
     const int64_t total = int64_t(B) * H * N * Dh;
-    std::vector<float> q = Random(total, 31, 1.0f), k = Random(total, 32, 1.0f),
-                       v = Random(total, 33), r = Random(total, 34);
+    std::vector<float> q = RandomValues(total, 31, 1.0f),
+                       k = RandomValues(total, 32, 1.0f),
+                       v = RandomValues(total, 33), r = RandomValues(total, 34);
     std::vector<uint8_t> mask(B * N, 1);
     for (int j = 17; j < N; ++j) mask[N + j] = 0;
     std::unique_ptr<Attention> att = Make(B, H, N, Dh, m, iterations, 3, 0.2f);
@@ -289,14 +286,8 @@ struct Golden {
 };
 
 Golden LoadGolden() {
-  std::string path = "models/attention/nystromformer/testdata/golden.txt";
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  if (srcdir != nullptr && workspace != nullptr) {
-    const std::string runfile =
-        std::string(srcdir) + "/" + workspace + "/" + path;
-    if (std::ifstream(runfile).good()) path = runfile;
-  }
+  const std::string path =
+      GoldenDataPath("models/attention/nystromformer/testdata/golden.txt");
   std::ifstream file(path);
   EXPECT_TRUE(file.good()) << "cannot read " << path;
   Golden golden;

@@ -16,20 +16,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
 
 using Kernel = PerformerAttention::Kernel;
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 // Features of row x in double, without any stabiliser.
 std::vector<double> Phi(const double* x, const Tensor& w, int Dh,
@@ -96,9 +89,10 @@ TEST_P(PerformerTest, MatchesPairwiseReference) {
   const Tensor& w = attention.projection();
   const int64_t count = int64_t(B) * H * N * Dh;
   // Large enough inputs that the stabilisers matter in float.
-  const std::vector<float> q = Random(count, 1, 3.0f),
-                           k = Random(count, 2, 3.0f), v = Random(count, 3),
-                           r = Random(count, 4);
+  const std::vector<float> q = RandomValues(count, 1, 3.0f),
+                           k = RandomValues(count, 2, 3.0f),
+                           v = RandomValues(count, 3),
+                           r = RandomValues(count, 4);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) mask[N + j] = 0;
   for (int j = 0; j < N; ++j) mask[2 * N + j] = 0;  // entirely padded
@@ -143,8 +137,9 @@ INSTANTIATE_TEST_SUITE_P(Kernels, PerformerTest,
 double SoftmaxError(int features) {
   const int B = 2, H = 2, N = 32, Dh = 8;
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 11, 0.5f),
-                           k = Random(count, 12, 0.5f), v = Random(count, 13);
+  const std::vector<float> q = RandomValues(count, 11, 0.5f),
+                           k = RandomValues(count, 12, 0.5f),
+                           v = RandomValues(count, 13);
   std::vector<double> exact(count);
   DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh,
                        DenseAllowAll(), exact.data());

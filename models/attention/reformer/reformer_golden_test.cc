@@ -4,7 +4,6 @@
 // so that the buckets are the same.
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -16,24 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "models/attention/reformer/reformer_attention.h"
+#include "models/attention/testing/golden_file.h"
 
 namespace lra {
 namespace {
 
-std::string DataPath(const std::string& relative) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  if (srcdir != nullptr && workspace != nullptr) {
-    std::string path = absl::StrCat(srcdir, "/", workspace, "/", relative);
-    if (std::ifstream(path).good()) return path;
-  }
-  return relative;
-}
-
 // Lines "name v1 v2 ..."; '#' starts a comment line.
 std::map<std::string, std::vector<double>> LoadGolden(const std::string& path) {
   std::map<std::string, std::vector<double>> tensors;
-  std::ifstream in(DataPath(path));
+  std::ifstream in(GoldenDataPath(path));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;

@@ -14,7 +14,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/golden_attention.h"
 #include "models/attention/testing/golden_file.h"
+#include "models/attention/testing/plugin_testing.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -24,20 +27,7 @@ using ::testing::HasSubstr;
 
 absl::StatusOr<std::unique_ptr<Attention>> Make(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  RegisterOrDie(registry, {SinkhornAttentionPlugin()});
-  PluginConfig config;
-  config.set_name("sinkhorn");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return registry.Create(config, shape);
-}
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
+  return CreatePlugin(SinkhornAttentionPlugin(), params, shape);
 }
 
 class GoldenTest : public ::testing::TestWithParam<std::string> {};
@@ -49,58 +39,23 @@ TEST_P(GoldenTest, MatchesPyTorch) {
       "models/attention/sinkhorn/testdata/" + GetParam() + ".txt");
   ASSERT_TRUE(golden.ok()) << golden.status();
   const GoldenFile& g = *golden;
-  AttentionShape shape;
-  shape.max_batch = static_cast<int>(g.scalars.at("batch"));
-  shape.num_heads = static_cast<int>(g.scalars.at("heads"));
-  shape.seq_len = static_cast<int>(g.scalars.at("seq_len"));
-  shape.head_dim = static_cast<int>(g.scalars.at("head_dim"));
+  absl::StatusOr<AttentionShape> shape = GoldenAttentionShape(g);
+  ASSERT_TRUE(shape.ok()) << shape.status();
   absl::StatusOr<std::unique_ptr<Attention>> made =
       Make({NumberParam("block", g.scalars.at("block")),
             NumberParam("iterations", g.scalars.at("iterations")),
             NumberParam("temperature", g.scalars.at("temperature"))},
-           shape);
+           *shape);
   ASSERT_TRUE(made.ok()) << made.status();
   Attention& attention = **made;
   attention.InitParameters(1);
-  int loaded = 0;
-  attention.ForEachParameter(
-      [&](const std::string& name, Tensor& value, Tensor& grad) {
-        absl::StatusOr<const GoldenTensor*> t = g.Tensor("param/" + name);
-        ASSERT_TRUE(t.ok()) << t.status();
-        ASSERT_EQ(int64_t((*t)->values.size()), value.size()) << name;
-        const std::vector<float> values = ToFloats(**t);
-        std::copy(values.begin(), values.end(), value.data());
-        grad.Zero();
-        ++loaded;
-      });
-  EXPECT_EQ(loaded, 1);
-  const std::vector<float> q = ToFloats(g.tensors.at("q")),
-                           k = ToFloats(g.tensors.at("k")),
-                           v = ToFloats(g.tensors.at("v")),
-                           dout = ToFloats(g.tensors.at("dout"));
-  std::vector<uint8_t> mask;
-  for (double m : g.tensors.at("mask").values) mask.push_back(m != 0);
-  std::vector<float> out(q.size()), dq(q.size()), dk(q.size()), dv(q.size());
-  AttentionInputs in;
-  in.q = q.data();
-  in.k = k.data();
-  in.v = v.data();
-  in.key_mask = mask.data();
-  in.batch = shape.max_batch;
-  attention.Forward(in, out.data());
-  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
-  constexpr double kRtol = 1e-4;
-  std::string report;
-  report += CompareWithGolden("out", out.data(), g.tensors.at("out"), kRtol);
-  report += CompareWithGolden("dq", dq.data(), g.tensors.at("grad/q"), kRtol);
-  report += CompareWithGolden("dk", dk.data(), g.tensors.at("grad/k"), kRtol);
-  report += CompareWithGolden("dv", dv.data(), g.tensors.at("grad/v"), kRtol);
-  attention.ForEachParameter(
-      [&](const std::string& name, Tensor&, Tensor& grad) {
-        report += CompareWithGolden("grad of " + name, grad.data(),
-                                    g.tensors.at("grad/" + name), kRtol);
-      });
-  EXPECT_EQ(report, "") << GetParam();
+  absl::StatusOr<int> loaded = LoadGoldenParameters(g, attention);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(*loaded, 1);
+  absl::StatusOr<std::string> report =
+      CompareForwardBackwardWithGolden(g, *shape, attention, /*rtol=*/1e-4);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, "") << GetParam();
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenTest,
@@ -121,10 +76,10 @@ TEST(SinkhornTest, OneBlockIsFullAttention) {
   ASSERT_TRUE(made.ok()) << made.status();
   (*made)->InitParameters(3);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 1.5f),
-                           k = Random(count, 2, 1.5f),
-                           v = Random(count, 3, 1.0f),
-                           dout = Random(count, 4, 1.0f);
+  const std::vector<float> q = RandomValues(count, 1, 1.5f),
+                           k = RandomValues(count, 2, 1.5f),
+                           v = RandomValues(count, 3, 1.0f),
+                           dout = RandomValues(count, 4, 1.0f);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = 20; j < N; ++j) mask[N + j] = 0;
   std::vector<float> out(count), dq(count), dk(count), dv(count);

@@ -6,23 +6,15 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/block_sparse/pattern_testing.h"
+#include "models/attention/testing/plugin_testing.h"
 
 namespace lra {
 namespace {
 
-PluginConfig Config(const std::vector<PluginParam>& params) {
-  PluginConfig config;
-  config.set_name("sparse_transformer");
-  for (const PluginParam& p : params) *config.add_param() = p;
-  return config;
-}
-
 absl::StatusOr<SparseTransformerOptions> Resolve(
     const std::vector<PluginParam>& params, const AttentionShape& shape) {
-  AttentionRegistry registry;
-  EXPECT_TRUE(registry.Register(SparseTransformerAttentionPlugin()).ok());
   absl::StatusOr<PluginParams> resolved =
-      registry.ResolveParams(Config(params));
+      ResolvePluginParamsOf(SparseTransformerAttentionPlugin(), params);
   if (!resolved.ok()) return resolved.status();
   return SparseTransformerOptionsFromParams(*resolved, shape);
 }
@@ -155,9 +147,8 @@ TEST(SparseTransformerAttentionTest, MatchesDenseReference) {
     shape.cls_token = c.cls;
     absl::StatusOr<SparseTransformerOptions> options = Resolve(c.params, shape);
     ASSERT_TRUE(options.ok()) << options.status();
-    AttentionRegistry registry;
-    ASSERT_TRUE(registry.Register(SparseTransformerAttentionPlugin()).ok());
-    auto attention = registry.Create(Config(c.params), shape);
+    auto attention =
+        CreatePlugin(SparseTransformerAttentionPlugin(), c.params, shape);
     ASSERT_TRUE(attention.ok()) << attention.status();
     DenseComparison dc;
     dc.seq_len = c.n;

@@ -7,18 +7,11 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/full/full_attention.h"
+#include "models/internal/random_values.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
-
-std::vector<float> Random(int64_t n, uint64_t seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) {
-    v[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
-  }
-  return v;
-}
 
 TEST(DenseReferenceTest, TwoKeysByHand) {
   // One query, two keys, Dh = 1: weights are softmax(q k_j / 1).
@@ -38,9 +31,10 @@ TEST(DenseReferenceTest, TwoKeysByHand) {
 TEST(DenseReferenceTest, MatchesFullAttentionWithPadding) {
   const int B = 2, H = 2, N = 37, Dh = 8;
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = Random(count, 1, 2.0f),
-                           k = Random(count, 2, 2.0f), v = Random(count, 3),
-                           dout = Random(count, 4);
+  const std::vector<float> q = RandomValues(count, 1, 2.0f),
+                           k = RandomValues(count, 2, 2.0f),
+                           v = RandomValues(count, 3),
+                           dout = RandomValues(count, 4);
   std::vector<uint8_t> key_mask(B * N, 1);
   for (int j = 30; j < N; ++j) key_mask[N + j] = 0;
   AttentionShape shape;
@@ -89,9 +83,9 @@ TEST(DenseReferenceTest, MatchesFullAttentionWithPadding) {
 TEST(DenseReferenceTest, BackwardMatchesCentralDifferences) {
   const int B = 2, H = 1, N = 9, Dh = 3;
   const int64_t count = int64_t(B) * H * N * Dh;
-  std::vector<float> q = Random(count, 5), k = Random(count, 6),
-                     v = Random(count, 7);
-  const std::vector<float> dout = Random(count, 8);
+  std::vector<float> q = RandomValues(count, 5), k = RandomValues(count, 6),
+                     v = RandomValues(count, 7);
+  const std::vector<float> dout = RandomValues(count, 8);
   // Banded pattern with row 4 of example 1 empty.
   const DenseAllowedFn allowed = [](int b, int, int i, int j) {
     if (b == 1 && i == 4) return false;
@@ -135,8 +129,9 @@ TEST(DenseReferenceTest, BackwardMatchesCentralDifferences) {
 
 TEST(DenseReferenceTest, ExplicitMatrixPattern) {
   const int N = 3, Dh = 2;
-  const std::vector<float> q = Random(N * Dh, 9), k = Random(N * Dh, 10),
-                           v = Random(N * Dh, 11);
+  const std::vector<float> q = RandomValues(N * Dh, 9),
+                           k = RandomValues(N * Dh, 10),
+                           v = RandomValues(N * Dh, 11);
   // Row i attends only to key 2 - i: the output is that value row exactly.
   const uint8_t mask[9] = {0, 0, 1, 0, 1, 0, 1, 0, 0};
   std::vector<float> out(N * Dh);
@@ -154,8 +149,9 @@ TEST(DenseReferenceTest, ExplicitMatrixPattern) {
 TEST(DenseReferenceTest, SharedQkGradientMatchesCentralDifferences) {
   const int B = 1, H = 2, N = 9, Dh = 4;
   const int64_t count = int64_t(B) * H * N * Dh;
-  std::vector<float> qk = Random(count, 11, 1.5f);
-  const std::vector<float> v = Random(count, 12), dout = Random(count, 13);
+  std::vector<float> qk = RandomValues(count, 11, 1.5f);
+  const std::vector<float> v = RandomValues(count, 12),
+                           dout = RandomValues(count, 13);
   std::vector<uint8_t> key_mask(N, 1);
   key_mask[N - 1] = key_mask[N - 2] = 0;
   const DenseAllowedFn allowed =

@@ -15,7 +15,14 @@
 namespace lra {
 namespace {
 
-std::string DataPath(const std::string& relative) {
+absl::Status LineError(const std::string& path, int line,
+                       const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+}
+
+}  // namespace
+
+std::string GoldenDataPath(const std::string& relative) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir != nullptr && workspace != nullptr) {
@@ -25,12 +32,37 @@ std::string DataPath(const std::string& relative) {
   return relative;
 }
 
-absl::Status LineError(const std::string& path, int line,
-                       const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+absl::StatusOr<GoldenTensor> ParseGoldenTensor(const std::string& path,
+                                               int line,
+                                               const std::string& shape_text,
+                                               const std::string& values_text) {
+  GoldenTensor t;
+  int64_t count = 1;
+  for (absl::string_view dim : absl::StrSplit(shape_text, ',')) {
+    int64_t d = 0;
+    if (!absl::SimpleAtoi(dim, &d) || d <= 0) {
+      return LineError(path, line,
+                       absl::StrCat("bad dimension '", dim, "' in shape '",
+                                    shape_text, "'; want positive integers"));
+    }
+    t.shape.push_back(d);
+    count *= d;
+  }
+  for (absl::string_view v :
+       absl::StrSplit(values_text, ' ', absl::SkipEmpty())) {
+    double x = 0;
+    if (!absl::SimpleAtod(v, &x)) {
+      return LineError(path, line + 1, absl::StrCat("bad number '", v, "'"));
+    }
+    t.values.push_back(x);
+  }
+  if (static_cast<int64_t>(t.values.size()) != count) {
+    return LineError(path, line + 1,
+                     absl::StrCat("shape [", shape_text, "] needs ", count,
+                                  " values, found ", t.values.size()));
+  }
+  return t;
 }
-
-}  // namespace
 
 absl::StatusOr<const GoldenTensor*> GoldenFile::Tensor(
     const std::string& name) const {
@@ -53,7 +85,7 @@ absl::StatusOr<double> GoldenFile::Scalar(const std::string& name) const {
 
 absl::StatusOr<GoldenFile> ReadGoldenFile(const std::string& relative) {
   GoldenFile golden;
-  golden.path = DataPath(relative);
+  golden.path = GoldenDataPath(relative);
   std::ifstream in(golden.path);
   if (!in) {
     return absl::NotFoundError(
@@ -80,37 +112,15 @@ absl::StatusOr<GoldenFile> ReadGoldenFile(const std::string& relative) {
     } else if (words[0] == "text") {
       golden.texts[name] = words[2];
     } else if (words[0] == "tensor") {
-      GoldenTensor t;
-      int64_t count = 1;
-      for (absl::string_view dim : absl::StrSplit(words[2], ',')) {
-        int64_t d = 0;
-        if (!absl::SimpleAtoi(dim, &d) || d <= 0) {
-          return LineError(golden.path, line_no,
-                           absl::StrCat("bad dimension '", dim, "'"));
-        }
-        t.shape.push_back(d);
-        count *= d;
-      }
       std::string values;
       if (!std::getline(in, values)) {
         return LineError(golden.path, line_no, "missing line of values");
       }
+      absl::StatusOr<GoldenTensor> t =
+          ParseGoldenTensor(golden.path, line_no, words[2], values);
       ++line_no;
-      for (absl::string_view v :
-           absl::StrSplit(values, ' ', absl::SkipEmpty())) {
-        double x = 0;
-        if (!absl::SimpleAtod(v, &x)) {
-          return LineError(golden.path, line_no,
-                           absl::StrCat("bad number '", v, "'"));
-        }
-        t.values.push_back(x);
-      }
-      if (static_cast<int64_t>(t.values.size()) != count) {
-        return LineError(golden.path, line_no,
-                         absl::StrCat("tensor ", name, " needs ", count,
-                                      " values, found ", t.values.size()));
-      }
-      golden.tensors[name] = std::move(t);
+      if (!t.ok()) return t.status();
+      golden.tensors[name] = *std::move(t);
     } else {
       return LineError(golden.path, line_no,
                        absl::StrCat("unknown line kind '", words[0], "'"));

@@ -34,6 +34,18 @@ struct GoldenFile {
   absl::StatusOr<double> Scalar(const std::string& name) const;
 };
 
+// `relative` (a workspace-relative path) as the test can open it: under the
+// test's runfiles with `bazel test`, else as given (from the workspace root).
+std::string GoldenDataPath(const std::string& relative);
+
+// The tensor of a "tensor <name> <d0,d1,...>" line at `line` of `path`:
+// `shape_text` is its shape and `values_text` the line of values after it.
+// Errors name the file and line.
+absl::StatusOr<GoldenTensor> ParseGoldenTensor(const std::string& path,
+                                               int line,
+                                               const std::string& shape_text,
+                                               const std::string& values_text);
+
 // Reads `relative` (a workspace-relative path), found through the test's
 // runfiles under `bazel test` and from the workspace root otherwise.
 absl::StatusOr<GoldenFile> ReadGoldenFile(const std::string& relative);

@@ -24,52 +24,19 @@
 namespace lra {
 namespace {
 
+using internal::CopyParameters;
+using internal::Logits;
+using internal::PaddedTokens;
 using ::testing::HasSubstr;
 
 ModelConfig Isab(int slots, bool carry, int layers = 3) {
-  ModelConfig config;
-  config.set_name("small");
-  config.set_vocab_size(7);
-  config.set_d_model(8);
+  ModelConfig config = internal::SmallModelConfig();
   config.set_num_layers(layers);
-  config.set_num_heads(2);
-  config.set_qkv_dim(8);
-  config.set_mlp_dim(12);
-  config.set_classifier_dim(6);
-  config.set_num_classes(3);
   PluginConfig* mixer = config.mutable_mixer();
   mixer->set_name("isab");
   *mixer->add_param() = NumberParam("memory_slots", slots);
   *mixer->add_param() = FlagParam("carry", carry);
   return config;
-}
-
-// Tokens [batch, seq_len]: example b has `real[b]` real tokens, then padding.
-std::vector<int32_t> Tokens(const std::vector<int>& real, int seq_len,
-                            uint64_t seed) {
-  std::vector<int32_t> tokens(real.size() * seq_len, 0);
-  for (size_t b = 0; b < real.size(); ++b) {
-    for (int t = 0; t < real[b]; ++t) {
-      tokens[b * seq_len + t] =
-          1 + static_cast<int32_t>(RandomBits(seed, b * seq_len + t) % 6);
-    }
-  }
-  return tokens;
-}
-
-std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
-                          int batch) {
-  const float* logits = encoder.Forward(tokens.data(), batch, false, 0);
-  return std::vector<float>(logits, logits + batch * 3);
-}
-
-void CopyParameters(Encoder& from, Encoder& to) {
-  std::map<std::string, Tensor> values = internal::ParameterSnapshot(from);
-  to.ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
-    const Tensor& src = values.at(name);
-    ASSERT_EQ(src.size(), v.size()) << name;
-    for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
-  });
 }
 
 TEST(IsabTest, RegisteredWithItsParameters) {
@@ -133,7 +100,7 @@ TEST_P(IsabGradientTest, AllParametersMatchCentralDifferences) {
   c.config.set_dropout(c.dropout);
   auto encoder = *internal::CreateEncoder(c.config, c.seq_len, 3);
   const std::vector<int32_t> tokens =
-      Tokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
+      PaddedTokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
   const int checked = internal::CheckAllParameterGradients(
       *encoder, tokens, {0, 2, 1}, 3, /*init_seed=*/c.init_seed, /*seed=*/99);
   EXPECT_GT(checked, 40);
@@ -172,7 +139,7 @@ TEST(IsabTest, DroppingTheCarriedGradientFailsTheGradientCheck) {
   ModelConfig config = Isab(3, true);
   config.mutable_mixer()->set_name("isab_broken_carry");
   auto encoder = *Encoder::Create(config, {9, 3, 0}, plugins);
-  const std::vector<int32_t> tokens = Tokens({9, 6, 3}, 9, 5);
+  const std::vector<int32_t> tokens = PaddedTokens({9, 6, 3}, 9, 5);
   ::testing::TestPartResultArray failures;
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(
@@ -202,7 +169,7 @@ TEST(IsabTest, CarriedAndLearnedSlotsAreDifferentModels) {
     const Tensor& src = values.at(name);
     for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
   });
-  const std::vector<int32_t> tokens = Tokens({10}, 12, 2);
+  const std::vector<int32_t> tokens = PaddedTokens({10}, 12, 2);
   EXPECT_NE(Logits(*learned, tokens, 1), Logits(*carried, tokens, 1));
 }
 
@@ -215,7 +182,7 @@ TEST(IsabTest, PaddingChangesNothing) {
     auto long_encoder = *internal::CreateEncoder(config, 20, 2);
     short_encoder->InitParameters(4);
     CopyParameters(*short_encoder, *long_encoder);
-    const std::vector<int32_t> short_tokens = Tokens({10, 5}, 12, 6);
+    const std::vector<int32_t> short_tokens = PaddedTokens({10, 5}, 12, 6);
     std::vector<int32_t> long_tokens(2 * 20, 0);
     for (int b = 0; b < 2; ++b) {
       for (int t = 0; t < 12; ++t) {
@@ -234,7 +201,7 @@ TEST(IsabTest, DeterministicAndBatchIndependent) {
     auto b = *internal::CreateEncoder(config, 12, 3);
     a->InitParameters(11);
     b->InitParameters(11);
-    const std::vector<int32_t> tokens = Tokens({12, 7, 2}, 12, 8);
+    const std::vector<int32_t> tokens = PaddedTokens({12, 7, 2}, 12, 8);
     const std::vector<float> la = Logits(*a, tokens, 3);
     EXPECT_EQ(la, Logits(*b, tokens, 3));
     EXPECT_EQ(la, Logits(*a, tokens, 3));

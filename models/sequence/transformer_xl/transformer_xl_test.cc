@@ -26,59 +26,19 @@
 namespace lra {
 namespace {
 
+using internal::CopyParameters;
+using internal::Logits;
+using internal::PaddedTokens;
 using ::testing::HasSubstr;
-
-PluginParam Number(const std::string& name, double value) {
-  PluginParam p;
-  p.set_name(name);
-  p.set_number(value);
-  return p;
-}
 
 ModelConfig Xl(int segment_len, int mem_len,
                const std::string& name = "transformer_xl") {
-  ModelConfig config;
-  config.set_name("small");
-  config.set_vocab_size(7);
-  config.set_d_model(8);
-  config.set_num_layers(2);
-  config.set_num_heads(2);
-  config.set_qkv_dim(8);
-  config.set_mlp_dim(12);
-  config.set_classifier_dim(6);
-  config.set_num_classes(3);
+  ModelConfig config = internal::SmallModelConfig();
   config.mutable_sequence()->set_name(name);
-  *config.mutable_sequence()->add_param() = Number("segment_len", segment_len);
-  *config.mutable_sequence()->add_param() = Number("mem_len", mem_len);
+  *config.mutable_sequence()->add_param() =
+      NumberParam("segment_len", segment_len);
+  *config.mutable_sequence()->add_param() = NumberParam("mem_len", mem_len);
   return config;
-}
-
-// Tokens [batch, seq_len]: example b has `real[b]` real tokens, then padding.
-std::vector<int32_t> Tokens(const std::vector<int>& real, int seq_len,
-                            uint64_t seed) {
-  std::vector<int32_t> tokens(real.size() * seq_len, 0);
-  for (size_t b = 0; b < real.size(); ++b) {
-    for (int t = 0; t < real[b]; ++t) {
-      tokens[b * seq_len + t] =
-          1 + static_cast<int32_t>(RandomBits(seed, b * seq_len + t) % 6);
-    }
-  }
-  return tokens;
-}
-
-std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
-                          int batch) {
-  const float* logits = encoder.Forward(tokens.data(), batch, false, 0);
-  return std::vector<float>(logits, logits + batch * 3);
-}
-
-void CopyParameters(Encoder& from, Encoder& to) {
-  std::map<std::string, Tensor> values = internal::ParameterSnapshot(from);
-  to.ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
-    const Tensor& src = values.at(name);
-    ASSERT_EQ(src.size(), v.size()) << name;
-    for (int64_t i = 0; i < v.size(); ++i) v[i] = src[i];
-  });
 }
 
 // The built-in plugins plus the test-only frozen and broken variants.
@@ -136,7 +96,7 @@ TEST_P(TransformerXlGradientTest, AllParametersMatchCentralDifferences) {
   config.set_attention_dropout(c.dropout);
   auto encoder = *Encoder::Create(config, {c.seq_len, 3, 0}, plugins);
   const std::vector<int32_t> tokens =
-      Tokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
+      PaddedTokens({c.seq_len, c.seq_len - 3, c.seq_len - 6}, c.seq_len, 5);
   const int checked = internal::CheckAllParameterGradients(
       *encoder, tokens, {0, 2, 1}, 3, /*init_seed=*/7, /*seed=*/99);
   EXPECT_GT(checked, 20);
@@ -160,7 +120,7 @@ INSTANTIATE_TEST_SUITE_P(
 // path through the cache that the stop-gradient backward leaves out.
 TEST(TransformerXlTest, UnfrozenCacheFailsTheGradientCheck) {
   auto encoder = *internal::CreateEncoder(Xl(4, 4), 12, 3);
-  const std::vector<int32_t> tokens = Tokens({12, 9, 6}, 12, 5);
+  const std::vector<int32_t> tokens = PaddedTokens({12, 9, 6}, 12, 5);
   ::testing::TestPartResultArray failures;
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(
@@ -177,7 +137,7 @@ TEST(TransformerXlTest, BrokenKernelFailsTheGradientCheck) {
   ModelPlugins plugins = TestPlugins(&registry);
   auto encoder =
       *Encoder::Create(Xl(4, 4, "broken_transformer_xl"), {12, 3, 0}, plugins);
-  const std::vector<int32_t> tokens = Tokens({12, 9, 6}, 12, 5);
+  const std::vector<int32_t> tokens = PaddedTokens({12, 9, 6}, 12, 5);
   ::testing::TestPartResultArray failures;
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(
@@ -321,7 +281,7 @@ TEST(TransformerXlTest, PaddingChangesNothing) {
     auto long_encoder = *internal::CreateEncoder(config, 20, 2);
     short_encoder->InitParameters(4);
     CopyParameters(*short_encoder, *long_encoder);
-    const std::vector<int32_t> short_tokens = Tokens({10, 5}, 12, 6);
+    const std::vector<int32_t> short_tokens = PaddedTokens({10, 5}, 12, 6);
     std::vector<int32_t> long_tokens(2 * 20, 0);
     for (int b = 0; b < 2; ++b) {
       for (int t = 0; t < 12; ++t) {
@@ -352,7 +312,7 @@ TEST(TransformerXlTest, PoolLastSegmentReadsOnlyTheLastSegment) {
     pool->set_text(c.pool);
     auto encoder = *internal::CreateEncoder(config, 12, 1);
     encoder->InitParameters(3);
-    std::vector<int32_t> tokens = Tokens({12}, 12, 5);
+    std::vector<int32_t> tokens = PaddedTokens({12}, 12, 5);
     const std::vector<float> a = Logits(*encoder, tokens, 1);
     tokens[0] = tokens[0] % 6 + 1;
     tokens[5] = tokens[5] % 6 + 1;
@@ -380,7 +340,7 @@ TEST(TransformerXlTest, DeterministicAndBatchIndependent) {
     auto b = *internal::CreateEncoder(config, 12, 3);
     a->InitParameters(11);
     b->InitParameters(11);
-    const std::vector<int32_t> tokens = Tokens({12, 7, 2}, 12, 8);
+    const std::vector<int32_t> tokens = PaddedTokens({12, 7, 2}, 12, 8);
     const std::vector<float> la = Logits(*a, tokens, 3);
     EXPECT_EQ(la, Logits(*b, tokens, 3));
     EXPECT_EQ(la, Logits(*a, tokens, 3));

@@ -1,0 +1,28 @@
+// Reproducible test inputs: vectors of uniform values, each element a pure
+// function of (seed, index) through UniformFloat. The one home for the
+// helper the layer, kernel and plugin tests used to define each for itself.
+// Tests only.
+#ifndef LRA_MODELS_INTERNAL_RANDOM_VALUES_H_
+#define LRA_MODELS_INTERNAL_RANDOM_VALUES_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "models/rng.h"
+
+namespace lra {
+
+// n values uniform in [-scale, scale): element i is
+// scale * (2 * UniformFloat(seed, i) - 1).
+inline std::vector<float> RandomValues(int64_t n, uint64_t seed,
+                                       float scale = 1.0f) {
+  std::vector<float> values(n);
+  for (int64_t i = 0; i < n; ++i) {
+    values[i] = scale * (2.0f * UniformFloat(seed, i) - 1.0f);
+  }
+  return values;
+}
+
+}  // namespace lra
+
+#endif  // LRA_MODELS_INTERNAL_RANDOM_VALUES_H_
