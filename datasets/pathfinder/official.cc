@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "datasets/pathfinder/generator.h"
@@ -37,6 +38,20 @@ struct MetadataFile {
 absl::Status Malformed(const std::string& path, int line,
                        absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+}
+
+// An image's subfolder or file name from a metadata line must stay inside
+// the difficulty folder: a downloaded metadata file must not make the loader
+// read "/etc/passwd" or "../../elsewhere". Returns what is wrong, or "" when
+// `field` is a relative path without "..", "." or empty components.
+std::string UnsafePathReason(absl::string_view field) {
+  if (absl::StartsWith(field, "/")) return "is an absolute path";
+  for (absl::string_view part : absl::StrSplit(field, '/')) {
+    if (part == "..") return "has a '..' component";
+    if (part.empty() || part == ".") return "has an empty or '.' component";
+  }
+  if (field.find('\0') != absl::string_view::npos) return "has a NUL byte";
+  return "";
 }
 
 absl::Status ParseMetadataFile(const std::string& folder,
@@ -72,6 +87,18 @@ absl::Status ParseMetadataFile(const std::string& folder,
       return Malformed(path, line_number,
                        absl::StrCat("label (field 4) = '", fields[3],
                                     "' (allowed: 0 or 1)"));
+    }
+    for (int f = 0; f < 2; ++f) {
+      const std::string reason = UnsafePathReason(fields[f]);
+      if (!reason.empty()) {
+        return Malformed(
+            path, line_number,
+            absl::StrCat(f == 0 ? "image subfolder (field 1) = '"
+                                : "image file name (field 2) = '",
+                         fields[f], "' ", reason,
+                         " (allowed: a relative path inside ", folder,
+                         ", like imgs/0 sample_0.png)"));
+      }
     }
     OfficialEntry entry;
     entry.path = absl::StrCat(folder, "/", fields[0], "/", fields[1]);

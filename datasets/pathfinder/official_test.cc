@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -120,6 +121,39 @@ TEST(OfficialTest, MalformedMetadataNamesFileAndLine) {
   entries = ReadOfficialMetadata(empty);
   EXPECT_THAT(std::string(entries.status().message()),
               HasSubstr("no *.npy metadata files"));
+}
+
+TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
+  const std::string folder = WriteRelease("escape") + "/curv_baseline";
+  const std::string file = folder + "/metadata/5.npy";
+  // A real file outside the folder: the refusal must come from the path,
+  // not from a failed read.
+  WriteText(folder + "/../outside.png", "x");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/etc passwd 0 1\n", "image subfolder (field 1) = '/etc' is an "
+                             "absolute path"},
+      {"imgs/5 sample_0.png 0 1\n.. outside.png 1 0\n",
+       ":2: image subfolder (field 1) = '..' has a '..' component"},
+      {"imgs/5/../../.. outside.png 1 0\n",
+       ":1: image subfolder (field 1) = 'imgs/5/../../..' has a '..'"},
+      {"imgs/5 ../../outside.png 1 0\n",
+       ":1: image file name (field 2) = '../../outside.png' has a '..'"},
+      {"imgs/5 /etc/passwd 1 0\n",
+       ":1: image file name (field 2) = '/etc/passwd' is an absolute path"},
+      {"imgs//5 sample_0.png 1 0\n", ":1: image subfolder (field 1) = "
+                                      "'imgs//5' has an empty or '.'"},
+  };
+  for (const auto& [text, expected] : cases) {
+    WriteText(file, text);
+    absl::StatusOr<std::vector<OfficialEntry>> entries =
+        ReadOfficialMetadata(folder);
+    EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument)
+        << text;
+    EXPECT_THAT(std::string(entries.status().message()),
+                HasSubstr(file + (expected[0] == ':' ? "" : ":1: ") +
+                          expected))
+        << text;
+  }
 }
 
 TEST(OfficialTest, MissingCorruptOrWrongSizeImagesNameThePngAndItsLine) {
