@@ -1,19 +1,25 @@
 #include "datasets/pathfinder/official.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/png_io.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -107,6 +113,23 @@ absl::Status ParseMetadataFile(const std::string& folder,
     entries->push_back(std::move(entry));
   }
   return absl::OkStatus();
+}
+
+// Writes one PNG under a temporary name beside `path` and renames it into
+// place, so a run killed or failing mid-write leaves no truncated image under
+// a listed name; on an error the temporary file is removed.
+absl::Status WriteGrayPngAtomic(const std::string& path, int resolution,
+                                const uint8_t* pixels) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  absl::Status status =
+      WriteGrayPng(temporary, resolution, resolution, pixels);
+  if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {
+    status = absl::InternalError(absl::StrCat(
+        path, ": cannot move the image into place (", std::strerror(errno),
+        ")"));
+  }
+  if (!status.ok()) std::remove(temporary.c_str());
+  return status;
 }
 
 }  // namespace
@@ -248,7 +271,7 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
           absl::StrCat(folder, "/imgs/", i / images_per_batch, "/sample_",
                        i % images_per_batch, ".png");
       absl::Status status =
-          WriteGrayPng(path, resolution, resolution, pixels.data());
+          WriteGrayPngAtomic(path, resolution, pixels.data());
       if (!status.ok()) {
         errors[i] = status;
         int64_t seen = first_failure.load();
@@ -258,9 +281,11 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
     }
   }
   if (first_failure.load() < count) return errors[first_failure.load()];
+  // The metadata comes last, each file written atomically: a folder whose
+  // export was interrupted lists only complete images (or none).
   for (int64_t b = 0; b < batches; ++b) {
     const std::string path = absl::StrCat(folder, "/metadata/", b, ".npy");
-    std::ofstream out(path, std::ios::trunc);
+    std::ostringstream out;
     for (int64_t i = b * images_per_batch;
          i < std::min(count, (b + 1) * images_per_batch); ++i) {
       const int64_t j = i % images_per_batch;
@@ -273,10 +298,7 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
           << params.style.paddle_length << " " << params.style.thickness << " "
           << margins[i] << " 1\n";
     }
-    out.close();
-    if (!out) {
-      return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    }
+    RETURN_IF_ERROR(WriteFileAtomic(path, out.str()));
   }
   return absl::OkStatus();
 }

@@ -156,6 +156,49 @@ TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
   }
 }
 
+// Every file under `dir`, relative to it.
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      files.push_back(
+          std::filesystem::relative(entry.path(), dir).string());
+    }
+  }
+  return files;
+}
+
+TEST(OfficialTest, FailedExportLeavesNoHalfWrittenFile) {
+  // An image that cannot be moved into place (a folder holds its name):
+  // the error names it, no metadata lists the images, and no temporary
+  // file is left.
+  std::string folder = FreshTestDir("export_png") + "/curv_baseline";
+  std::filesystem::create_directories(folder + "/imgs/2/sample_1.png");
+  absl::Status status =
+      WriteOfficialFolder(SmallParams(), 4, kImages, kPerBatch, folder);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(folder + "/imgs/2/sample_1.png: cannot move"));
+  for (const std::string& file : FilesUnder(folder)) {
+    EXPECT_THAT(file, ::testing::Not(HasSubstr(".tmp"))) << file;
+    EXPECT_THAT(file, ::testing::Not(HasSubstr("metadata/"))) << file;
+  }
+  EXPECT_FALSE(ReadOfficialMetadata(folder).ok());
+
+  // A metadata file that cannot be written: the error names it and no
+  // temporary file is left.
+  folder = FreshTestDir("export_metadata") + "/curv_baseline";
+  std::filesystem::create_directories(folder + "/metadata/3.npy");
+  status = WriteOfficialFolder(SmallParams(), 4, kImages, kPerBatch, folder);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(folder + "/metadata/3.npy"));
+  const std::vector<std::string> files = FilesUnder(folder);
+  EXPECT_EQ(files.size(), static_cast<size_t>(kImages + 3));  // 0-2.npy
+  for (const std::string& file : files) {
+    EXPECT_THAT(file, ::testing::Not(HasSubstr(".tmp"))) << file;
+  }
+}
+
 TEST(OfficialTest, MissingCorruptOrWrongSizeImagesNameThePngAndItsLine) {
   const std::string folder = WriteRelease("images") + "/curv_baseline";
   absl::StatusOr<std::vector<OfficialEntry>> entries =
