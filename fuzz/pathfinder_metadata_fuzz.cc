@@ -2,9 +2,11 @@
 // (datasets/pathfinder/official.h). The bytes are metadata/0.npy of a
 // difficulty folder; the images it lists are then loaded at 32x32 from the
 // folder, which holds one valid PNG at imgs/0/sample_0.png, so a line that
-// names it reaches the decoder.
+// names it reaches the decoder. Checks that every listed image path stays
+// inside the folder.
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "datasets/pathfinder/image_store.h"
@@ -40,6 +42,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!entries.ok()) return 0;
   for (const auto& entry : *entries) {
     if (entry.label != 0 && entry.label != 1) std::abort();
+    // Every image path stays inside the folder: no absolute subfolder and
+    // no ".." component.
+    if (entry.path.rfind(folder + "/", 0) != 0) std::abort();
+    const std::string rest = entry.path.substr(folder.size());
+    if (rest.find("/../") != std::string::npos ||
+        rest.size() >= 3 && rest.compare(rest.size() - 3, 3, "/..") == 0) {
+      std::abort();
+    }
   }
   const int64_t count = std::min<int64_t>(entries->size(), 4);
   if (count == 0) return 0;

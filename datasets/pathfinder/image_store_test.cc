@@ -74,6 +74,24 @@ TEST(ImageStoreTest, ShardRoundTrip) {
   EXPECT_EQ(read->blobs, shard.blobs);
 }
 
+// A shard that cannot be moved into place (a folder holds its name): the
+// error names the shard and no temporary file is left in the cache folder.
+TEST(ImageStoreTest, FailedShardWriteLeavesNoTemporaryFile) {
+  const std::string dir = FreshTestDir("failed_shard");
+  const std::string path = CacheShardPath(dir, 1, Split::kTrain, 0);
+  std::filesystem::create_directories(path + "/x");
+  const absl::Status status =
+      WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 5));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(path + ": cannot move cache shard into place"));
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(names, ::testing::ElementsAre(
+                         std::filesystem::path(path).filename().string()));
+}
+
 TEST(ImageStoreTest, ShardOfAnotherConfigOrDamagedIsDataLoss) {
   const std::string dir = FreshTestDir("bad_shards");
   const std::string path = CacheShardPath(dir, 1, Split::kTrain, 0);

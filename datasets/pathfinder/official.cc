@@ -1,18 +1,25 @@
 #include "datasets/pathfinder/official.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "datasets/pathfinder/generator.h"
 #include "datasets/pathfinder/png_io.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -37,6 +44,20 @@ struct MetadataFile {
 absl::Status Malformed(const std::string& path, int line,
                        absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", what));
+}
+
+// An image's subfolder or file name from a metadata line must stay inside
+// the difficulty folder: a downloaded metadata file must not make the loader
+// read "/etc/passwd" or "../../elsewhere". Returns what is wrong, or "" when
+// `field` is a relative path without "..", "." or empty components.
+std::string UnsafePathReason(absl::string_view field) {
+  if (absl::StartsWith(field, "/")) return "is an absolute path";
+  for (absl::string_view part : absl::StrSplit(field, '/')) {
+    if (part == "..") return "has a '..' component";
+    if (part.empty() || part == ".") return "has an empty or '.' component";
+  }
+  if (field.find('\0') != absl::string_view::npos) return "has a NUL byte";
+  return "";
 }
 
 absl::Status ParseMetadataFile(const std::string& folder,
@@ -73,6 +94,18 @@ absl::Status ParseMetadataFile(const std::string& folder,
                        absl::StrCat("label (field 4) = '", fields[3],
                                     "' (allowed: 0 or 1)"));
     }
+    for (int f = 0; f < 2; ++f) {
+      const std::string reason = UnsafePathReason(fields[f]);
+      if (!reason.empty()) {
+        return Malformed(
+            path, line_number,
+            absl::StrCat(f == 0 ? "image subfolder (field 1) = '"
+                                : "image file name (field 2) = '",
+                         fields[f], "' ", reason,
+                         " (allowed: a relative path inside ", folder,
+                         ", like imgs/0 sample_0.png)"));
+      }
+    }
     OfficialEntry entry;
     entry.path = absl::StrCat(folder, "/", fields[0], "/", fields[1]);
     entry.label = label;
@@ -80,6 +113,23 @@ absl::Status ParseMetadataFile(const std::string& folder,
     entries->push_back(std::move(entry));
   }
   return absl::OkStatus();
+}
+
+// Writes one PNG under a temporary name beside `path` and renames it into
+// place, so a run killed or failing mid-write leaves no truncated image under
+// a listed name; on an error the temporary file is removed.
+absl::Status WriteGrayPngAtomic(const std::string& path, int resolution,
+                                const uint8_t* pixels) {
+  const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+  absl::Status status =
+      WriteGrayPng(temporary, resolution, resolution, pixels);
+  if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {
+    status = absl::InternalError(absl::StrCat(
+        path, ": cannot move the image into place (", std::strerror(errno),
+        ")"));
+  }
+  if (!status.ok()) std::remove(temporary.c_str());
+  return status;
 }
 
 }  // namespace
@@ -221,7 +271,7 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
           absl::StrCat(folder, "/imgs/", i / images_per_batch, "/sample_",
                        i % images_per_batch, ".png");
       absl::Status status =
-          WriteGrayPng(path, resolution, resolution, pixels.data());
+          WriteGrayPngAtomic(path, resolution, pixels.data());
       if (!status.ok()) {
         errors[i] = status;
         int64_t seen = first_failure.load();
@@ -231,9 +281,11 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
     }
   }
   if (first_failure.load() < count) return errors[first_failure.load()];
+  // The metadata comes last, each file written atomically: a folder whose
+  // export was interrupted lists only complete images (or none).
   for (int64_t b = 0; b < batches; ++b) {
     const std::string path = absl::StrCat(folder, "/metadata/", b, ".npy");
-    std::ofstream out(path, std::ios::trunc);
+    std::ostringstream out;
     for (int64_t i = b * images_per_batch;
          i < std::min(count, (b + 1) * images_per_batch); ++i) {
       const int64_t j = i % images_per_batch;
@@ -246,10 +298,7 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
           << params.style.paddle_length << " " << params.style.thickness << " "
           << margins[i] << " 1\n";
     }
-    out.close();
-    if (!out) {
-      return absl::InternalError(absl::StrCat(path, ": cannot write"));
-    }
+    RETURN_IF_ERROR(WriteFileAtomic(path, out.str()));
   }
   return absl::OkStatus();
 }

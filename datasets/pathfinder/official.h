@@ -41,7 +41,9 @@ absl::StatusOr<std::string> FindOfficialFolder(const std::string& dir,
 
 // Reads every metadata/*.npy of a difficulty folder, files in numeric order
 // of their names (then by name), lines in order. Malformed lines are
-// InvalidArgument "FILE:LINE: ..." naming what is wrong.
+// InvalidArgument "FILE:LINE: ..." naming what is wrong; so is a subfolder
+// or file name that would leave `folder` (absolute, or with a ".."
+// component).
 absl::StatusOr<std::vector<OfficialEntry>> ReadOfficialMetadata(
     const std::string& folder);
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -120,6 +121,82 @@ TEST(OfficialTest, MalformedMetadataNamesFileAndLine) {
   entries = ReadOfficialMetadata(empty);
   EXPECT_THAT(std::string(entries.status().message()),
               HasSubstr("no *.npy metadata files"));
+}
+
+TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
+  const std::string folder = WriteRelease("escape") + "/curv_baseline";
+  const std::string file = folder + "/metadata/5.npy";
+  // A real file outside the folder: the refusal must come from the path,
+  // not from a failed read.
+  WriteText(folder + "/../outside.png", "x");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/etc passwd 0 1\n", "image subfolder (field 1) = '/etc' is an "
+                             "absolute path"},
+      {"imgs/5 sample_0.png 0 1\n.. outside.png 1 0\n",
+       ":2: image subfolder (field 1) = '..' has a '..' component"},
+      {"imgs/5/../../.. outside.png 1 0\n",
+       ":1: image subfolder (field 1) = 'imgs/5/../../..' has a '..'"},
+      {"imgs/5 ../../outside.png 1 0\n",
+       ":1: image file name (field 2) = '../../outside.png' has a '..'"},
+      {"imgs/5 /etc/passwd 1 0\n",
+       ":1: image file name (field 2) = '/etc/passwd' is an absolute path"},
+      {"imgs//5 sample_0.png 1 0\n", ":1: image subfolder (field 1) = "
+                                      "'imgs//5' has an empty or '.'"},
+  };
+  for (const auto& [text, expected] : cases) {
+    WriteText(file, text);
+    absl::StatusOr<std::vector<OfficialEntry>> entries =
+        ReadOfficialMetadata(folder);
+    EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument)
+        << text;
+    EXPECT_THAT(std::string(entries.status().message()),
+                HasSubstr(file + (expected[0] == ':' ? "" : ":1: ") +
+                          expected))
+        << text;
+  }
+}
+
+// Every file under `dir`, relative to it.
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file()) {
+      files.push_back(
+          std::filesystem::relative(entry.path(), dir).string());
+    }
+  }
+  return files;
+}
+
+TEST(OfficialTest, FailedExportLeavesNoHalfWrittenFile) {
+  // An image that cannot be moved into place (a folder holds its name):
+  // the error names it, no metadata lists the images, and no temporary
+  // file is left.
+  std::string folder = FreshTestDir("export_png") + "/curv_baseline";
+  std::filesystem::create_directories(folder + "/imgs/2/sample_1.png");
+  absl::Status status =
+      WriteOfficialFolder(SmallParams(), 4, kImages, kPerBatch, folder);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(folder + "/imgs/2/sample_1.png: cannot move"));
+  for (const std::string& file : FilesUnder(folder)) {
+    EXPECT_THAT(file, ::testing::Not(HasSubstr(".tmp"))) << file;
+    EXPECT_THAT(file, ::testing::Not(HasSubstr("metadata/"))) << file;
+  }
+  EXPECT_FALSE(ReadOfficialMetadata(folder).ok());
+
+  // A metadata file that cannot be written: the error names it and no
+  // temporary file is left.
+  folder = FreshTestDir("export_metadata") + "/curv_baseline";
+  std::filesystem::create_directories(folder + "/metadata/3.npy");
+  status = WriteOfficialFolder(SmallParams(), 4, kImages, kPerBatch, folder);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(folder + "/metadata/3.npy"));
+  const std::vector<std::string> files = FilesUnder(folder);
+  EXPECT_EQ(files.size(), static_cast<size_t>(kImages + 3));  // 0-2.npy
+  for (const std::string& file : files) {
+    EXPECT_THAT(file, ::testing::Not(HasSubstr(".tmp"))) << file;
+  }
 }
 
 TEST(OfficialTest, MissingCorruptOrWrongSizeImagesNameThePngAndItsLine) {
