@@ -27,6 +27,13 @@ absl::StatusOr<std::string> RenderLeaderboard(
   const std::string dir = ResolvePath(WorkspaceDir(), options.results_dir);
   absl::StatusOr<ResultSet> all = LoadResults(dir);
   if (!all.ok()) return all.status();
+  for (const SweepRecord& sweep : all->sweeps) {
+    if (sweep.error.empty()) continue;
+    std::cerr << "lra: warning: " << sweep.path
+              << " is not a readable bench sweep and is left out of the "
+                 "efficiency tables: "
+              << sweep.error << "\n";
+  }
   if (all->runs.empty() && all->sweeps.empty()) {
     return absl::NotFoundError(absl::StrCat(
         "no results under ", dir,

@@ -270,8 +270,14 @@ absl::StatusOr<ResultSet> LoadResults(const std::string& dir) {
   for (const std::string& path : sweep_paths) {
     SweepRecord record;
     record.path = path;
+    // An unreadable sweep is kept with its error (and no points), as an
+    // unreadable result.pbtxt is kept as a failed run: it never hides the
+    // rest of the folder.
     absl::Status status = LoadTextProto(path, &record.sweep);
-    if (!status.ok()) return status;
+    if (!status.ok()) {
+      record.sweep.Clear();
+      record.error = std::string(status.message());
+    }
     results.sweeps.push_back(std::move(record));
   }
   std::sort(

@@ -47,7 +47,8 @@ struct RunRecord {
 
 struct SweepRecord {
   std::string path;
-  BenchSweep sweep;
+  BenchSweep sweep;   // Empty when the file could not be parsed.
+  std::string error;  // Why the file was unreadable; empty when it was read.
 };
 
 struct ResultSet {
@@ -56,8 +57,8 @@ struct ResultSet {
 };
 
 // Reads everything under `dir`. A run folder whose files cannot be parsed is
-// returned as failed with the parse error, so one bad file never hides the
-// others. Fails only when `dir` cannot be listed.
+// returned as failed with the parse error, and an unreadable sweep file with
+// its error and no points, so one bad file never hides the others. Fails only when `dir` cannot be listed.
 absl::StatusOr<ResultSet> LoadResults(const std::string& dir);
 
 // Reads one run folder (as LoadResults does for each).

@@ -23,6 +23,10 @@ constexpr uint64_t kSplitTag = 0x4c4f2d73706c6974ULL;   // "LO-split"
 
 // Longest tree allowed, so that a typo cannot ask for gigabytes per example.
 constexpr int64_t kMaxTreeLength = int64_t{1} << 20;
+// Deepest tree allowed. A tree of depth d holds at least 2d + 1 tokens, LRA
+// uses 10, and the length bounds below recurse once per level: a depth in the
+// hundreds of thousands (a typo, or a fuzzed config) overflowed the stack.
+constexpr int kMaxDepth = 10000;
 // Lengths are computed saturated at this value to avoid overflow.
 constexpr int64_t kLengthCap = int64_t{1} << 40;
 
@@ -82,6 +86,10 @@ absl::Status ValidateGeneratorConfig(const ListOpsConfig& config,
   };
   if (config.max_depth() < 1) {
     return error("max_depth", config.max_depth(), ">= 1");
+  }
+  if (config.max_depth() > kMaxDepth) {
+    return error("max_depth", config.max_depth(),
+                 absl::StrCat("<= ", kMaxDepth));
   }
   if (config.min_args() < 1) {
     return error("min_args", config.min_args(), ">= 1");

@@ -184,6 +184,10 @@ TEST(GeneratorTest, ValidationNamesTheField) {
   };
   const Case cases[] = {
       {[](ListOpsConfig* c) { c->set_max_depth(0); }, "p.max_depth = 0"},
+      // Found by config_fuzz: the length bounds recursed once per level and
+      // overflowed the stack (fuzz/corpus/config_fuzz/regression-*).
+      {[](ListOpsConfig* c) { c->set_max_depth(217877); },
+       "p.max_depth = 217877 is invalid (allowed: <= 10000)"},
       {[](ListOpsConfig* c) { c->set_min_args(0); }, "p.min_args = 0"},
       {[](ListOpsConfig* c) { c->set_max_args(1); },
        "p.max_args = 1 is invalid (allowed: >= min_args = 2)"},
