@@ -82,14 +82,14 @@ TEST(LoadResultsTest, ReadsEveryKindOfRunFolder) {
 TEST(LoadResultsTest, UnreadableSweepKeepsTheRuns) {
   const std::string dir = WriteMixedResults("bad-sweep");
   ASSERT_TRUE(
-      WriteFileAtomic(dir + "/bench/sweep-b.pbtxt", "point { seq_len: ").ok());
+      WriteFileAtomic(dir + "/bench/sweep_b.pbtxt", "point { seq_len: ").ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   ASSERT_TRUE(results.ok()) << results.status();
   EXPECT_EQ(results->runs.size(), 4u);
   ASSERT_EQ(results->sweeps.size(), 2u);
   EXPECT_TRUE(results->sweeps[0].error.empty());
   EXPECT_EQ(results->sweeps[0].sweep.point_size(), 2);
-  EXPECT_NE(results->sweeps[1].path.find("sweep-b.pbtxt"), std::string::npos);
+  EXPECT_NE(results->sweeps[1].path.find("sweep_b.pbtxt"), std::string::npos);
   EXPECT_FALSE(results->sweeps[1].error.empty());
   EXPECT_EQ(results->sweeps[1].sweep.point_size(), 0);
 }
