@@ -164,9 +164,13 @@ TEST(ConfigMatchTest, HandlerAndMixerRowsAreShownUnderTheBenchLabel) {
       {"s4d", 1024, 25, 60, ""},
       {"lru", 1024, 22, 50, ""},
   });
-  const std::vector<std::string> labels = {
-      "full", "rmt (full)", "rmt (isab, memory_slots=4)", "transformer_xl",
-      "isab", "s4d", "lru"};
+  const std::vector<std::string> labels = {"full",
+                                           "rmt (full)",
+                                           "rmt (isab, memory_slots=4)",
+                                           "transformer_xl",
+                                           "isab",
+                                           "s4d",
+                                           "lru"};
   for (int i = 0; i < sweep.point_size(); ++i) {
     sweep.mutable_point(i)->set_label(labels[i]);
   }
@@ -174,8 +178,7 @@ TEST(ConfigMatchTest, HandlerAndMixerRowsAreShownUnderTheBenchLabel) {
   sweep.mutable_point(2)->mutable_sequence()->set_name("rmt");
   sweep.mutable_point(2)->mutable_mixer()->set_name("isab");
   ASSERT_TRUE(WriteSweep(dir, sweep).ok());
-  ASSERT_TRUE(
-      WriteFinishedRun(dir, Spec("listops", "transformer", 0.37)).ok());
+  ASSERT_TRUE(WriteFinishedRun(dir, Spec("listops", "transformer", 0.37)).ok());
   absl::StatusOr<ResultSet> results = LoadResults(dir);
   ASSERT_TRUE(results.ok()) << results.status();
   Report report = BuildReport("results", *results, {});
@@ -187,8 +190,8 @@ TEST(ConfigMatchTest, HandlerAndMixerRowsAreShownUnderTheBenchLabel) {
     EXPECT_TRUE(row->cells[0].measured) << label;
   }
   EXPECT_NEAR(FindRow(eff, "rmt (full)")->cells[0].step_ms, 40, 1e-9);
-  EXPECT_NEAR(FindRow(eff, "rmt (isab, memory_slots=4)")->cells[0].step_ms,
-              30, 1e-9);
+  EXPECT_NEAR(FindRow(eff, "rmt (isab, memory_slots=4)")->cells[0].step_ms, 30,
+              1e-9);
   const std::string md = RenderMarkdown(report);
   for (const std::string& label : labels) {
     EXPECT_TRUE(absl::StrContains(md, "| " + label + " |")) << label << "\n"

@@ -58,7 +58,8 @@ struct ResultSet {
 
 // Reads everything under `dir`. A run folder whose files cannot be parsed is
 // returned as failed with the parse error, and an unreadable sweep file with
-// its error and no points, so one bad file never hides the others. Fails only when `dir` cannot be listed.
+// its error and no points, so one bad file never hides the others. Fails only
+// when `dir` cannot be listed.
 absl::StatusOr<ResultSet> LoadResults(const std::string& dir);
 
 // Reads one run folder (as LoadResults does for each).

@@ -144,8 +144,7 @@ std::string MeasureInChild(const ModelConfig& model, int seq_len,
     const auto first = lengths.begin() + int64_t{i} * options.batch * segments;
     const std::vector<int> step_lengths(first,
                                         first + options.batch * segments);
-    flops_sum +=
-        TrainingStepFlops(encoder.config(), step_lengths, doc).total;
+    flops_sum += TrainingStepFlops(encoder.config(), step_lengths, doc).total;
     for (int length : step_lengths) length_sum += length;
     documents += step_lengths.size();
   }

@@ -94,10 +94,10 @@ StepFlops TrainingStepFlops(const ModelConfig& model,
     }
   } else {
     // CLS is a real position.
-    const int cls = model.pooling() == POOLING_CLS ||
-                            model.pooling() == POOLING_UNSPECIFIED
-                        ? 1
-                        : 0;
+    const int cls =
+        model.pooling() == POOLING_CLS || model.pooling() == POOLING_UNSPECIFIED
+            ? 1
+            : 0;
     std::vector<int> positions = lengths;
     for (int& n : positions) n += cls;
     blocks = block(positions);
@@ -113,7 +113,7 @@ StepFlops TrainingStepFlops(const ModelConfig& model,
       examples * 2 * (head_in * classifier + classifier * model.num_classes());
   step.total = 3 * (step.projections + step.core + step.mlp + step.head) -
                2 * step.forward_only;
-  step.scope = !sequence_counted      ? "no_sequence_plugin"
+  step.scope = !sequence_counted     ? "no_sequence_plugin"
                : blocks.core_counted ? "all"
                                      : "no_mixer_core";
   return step;

@@ -55,8 +55,7 @@ struct StepFlops {
 // is small beside the matmuls and not what the matmul peak measures.
 // `plugins` defaults to BuiltinPlugins().
 StepFlops TrainingStepFlops(const ModelConfig& model,
-                            const std::vector<int>& lengths,
-                            int padded_len = 0,
+                            const std::vector<int>& lengths, int padded_len = 0,
                             const ModelPlugins* plugins = nullptr);
 
 }  // namespace lra

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -97,13 +97,12 @@ absl::Status ParseMetadataFile(const std::string& folder,
     for (int f = 0; f < 2; ++f) {
       const std::string reason = UnsafePathReason(fields[f]);
       if (!reason.empty()) {
-        return Malformed(
-            path, line_number,
-            absl::StrCat(f == 0 ? "image subfolder (field 1) = '"
-                                : "image file name (field 2) = '",
-                         fields[f], "' ", reason,
-                         " (allowed: a relative path inside ", folder,
-                         ", like imgs/0 sample_0.png)"));
+        return Malformed(path, line_number,
+                         absl::StrCat(f == 0 ? "image subfolder (field 1) = '"
+                                             : "image file name (field 2) = '",
+                                      fields[f], "' ", reason,
+                                      " (allowed: a relative path inside ",
+                                      folder, ", like imgs/0 sample_0.png)"));
       }
     }
     OfficialEntry entry;
@@ -121,12 +120,11 @@ absl::Status ParseMetadataFile(const std::string& folder,
 absl::Status WriteGrayPngAtomic(const std::string& path, int resolution,
                                 const uint8_t* pixels) {
   const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
-  absl::Status status =
-      WriteGrayPng(temporary, resolution, resolution, pixels);
+  absl::Status status = WriteGrayPng(temporary, resolution, resolution, pixels);
   if (status.ok() && std::rename(temporary.c_str(), path.c_str()) != 0) {
-    status = absl::InternalError(absl::StrCat(
-        path, ": cannot move the image into place (", std::strerror(errno),
-        ")"));
+    status = absl::InternalError(
+        absl::StrCat(path, ": cannot move the image into place (",
+                     std::strerror(errno), ")"));
   }
   if (!status.ok()) std::remove(temporary.c_str());
   return status;
@@ -270,8 +268,7 @@ absl::Status WriteOfficialFolder(const PathfinderParams& params,
       const std::string path =
           absl::StrCat(folder, "/imgs/", i / images_per_batch, "/sample_",
                        i % images_per_batch, ".png");
-      absl::Status status =
-          WriteGrayPngAtomic(path, resolution, pixels.data());
+      absl::Status status = WriteGrayPngAtomic(path, resolution, pixels.data());
       if (!status.ok()) {
         errors[i] = status;
         int64_t seen = first_failure.load();

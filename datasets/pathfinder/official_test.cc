@@ -130,8 +130,9 @@ TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
   // not from a failed read.
   WriteText(folder + "/../outside.png", "x");
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"/etc passwd 0 1\n", "image subfolder (field 1) = '/etc' is an "
-                             "absolute path"},
+      {"/etc passwd 0 1\n",
+       "image subfolder (field 1) = '/etc' is an "
+       "absolute path"},
       {"imgs/5 sample_0.png 0 1\n.. outside.png 1 0\n",
        ":2: image subfolder (field 1) = '..' has a '..' component"},
       {"imgs/5/../../.. outside.png 1 0\n",
@@ -140,8 +141,9 @@ TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
        ":1: image file name (field 2) = '../../outside.png' has a '..'"},
       {"imgs/5 /etc/passwd 1 0\n",
        ":1: image file name (field 2) = '/etc/passwd' is an absolute path"},
-      {"imgs//5 sample_0.png 1 0\n", ":1: image subfolder (field 1) = "
-                                      "'imgs//5' has an empty or '.'"},
+      {"imgs//5 sample_0.png 1 0\n",
+       ":1: image subfolder (field 1) = "
+       "'imgs//5' has an empty or '.'"},
   };
   for (const auto& [text, expected] : cases) {
     WriteText(file, text);
@@ -150,8 +152,7 @@ TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
     EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument)
         << text;
     EXPECT_THAT(std::string(entries.status().message()),
-                HasSubstr(file + (expected[0] == ':' ? "" : ":1: ") +
-                          expected))
+                HasSubstr(file + (expected[0] == ':' ? "" : ":1: ") + expected))
         << text;
   }
 }
@@ -159,11 +160,9 @@ TEST(OfficialTest, ImagePathsThatLeaveTheFolderAreRefused) {
 // Every file under `dir`, relative to it.
 std::vector<std::string> FilesUnder(const std::string& dir) {
   std::vector<std::string> files;
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(dir)) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) {
-      files.push_back(
-          std::filesystem::relative(entry.path(), dir).string());
+      files.push_back(std::filesystem::relative(entry.path(), dir).string());
     }
   }
   return files;

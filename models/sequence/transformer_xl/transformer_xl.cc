@@ -154,14 +154,14 @@ absl::Status Bad(const std::string& plugin, const std::string& param,
 // rows' key and value gradients go to Wk and Wv only, not further).
 ForwardFlops TransformerXlFlops(const PluginParams& params,
                                 const ModelConfig& model,
-                                const std::vector<int>& lengths,
-                                int padded_len, const BlockFlopsFn& block) {
+                                const std::vector<int>& lengths, int padded_len,
+                                const BlockFlopsFn& block) {
   ForwardFlops flops;
   if (lengths.empty()) return flops;
   int n_max = padded_len;
   for (int n : lengths) n_max = std::max(n_max, n);
-  const int segment = static_cast<int>(
-      params.Number("segment_len").value_or(512));
+  const int segment =
+      static_cast<int>(params.Number("segment_len").value_or(512));
   const int s = std::max(1, std::min(segment, n_max));
   const int g = (n_max + s - 1) / s;
   const int m = std::min(
