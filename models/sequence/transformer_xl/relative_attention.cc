@@ -397,6 +397,8 @@ void RelativeAttention::KernelForward() {
           for (int r = 0; r < rows; ++r) {
             const float* qi =
                 q_.data() + (static_cast<int64_t>(b) * N + p0 + r) * Q + h * Dh;
+            // Element-wise (no reduction): vectorised, values unchanged.
+#pragma omp simd
             for (int x = 0; x < Dh; ++x) {
               w.qu[r * Dh + x] = qi[x] + w_.u[h * Dh + x];
               w.qv[r * Dh + x] = qi[x] + w_.v[h * Dh + x];
@@ -612,13 +614,15 @@ void RelativeAttention::KernelBackward() {
               const float* qi = q_.data() + off;
               const float* oi = o_.data() + off;
               const float* doi = d_o + off;
-              float d = 0.0f;
+              // The copies vectorise; the sum keeps its sequential order.
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
                 w.qu[r * Dh + x] = qi[x] + w_.u[h * Dh + x];
                 w.qv[r * Dh + x] = qi[x] + w_.v[h * Dh + x];
                 w.dob[r * Dh + x] = doi[x];
-                d += doi[x] * oi[x];
               }
+              float d = 0.0f;
+              for (int x = 0; x < Dh; ++x) d += doi[x] * oi[x];
               // D_i = rowsum(dO_i * O_i) = rowsum(P_i * dP_i).
               w.dd[r] = d;
             }
@@ -694,6 +698,7 @@ void RelativeAttention::KernelBackward() {
             }
             for (int r = 0; r < rows; ++r) {
               float* dqi = d_q + (seq_row + p0 + r) * Q + h * Dh;
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
                 const float a = dqu[r * Dh + x], c = w.dqv[r * Dh + x];
                 dqi[x] = broken ? a : a + c;
@@ -712,6 +717,7 @@ void RelativeAttention::KernelBackward() {
               std::memcpy(d_k + off, dk, sizeof(float) * Dh);
               std::memcpy(d_v + off, dv, sizeof(float) * Dh);
             } else {
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
                 d_km[off + x] += dk[x];
                 d_vm[off + x] += dv[x];
