@@ -698,12 +698,20 @@ void RelativeAttention::KernelBackward() {
             }
             for (int r = 0; r < rows; ++r) {
               float* dqi = d_q + (seq_row + p0 + r) * Q + h * Dh;
+              const float* qa = dqu + r * Dh;
+              const float* qc = w.dqv + r * Dh;
+              float* du = w.du + h * Dh;
+              float* dvb = w.dvb + h * Dh;
+              if (broken) {
+                std::memcpy(dqi, qa, sizeof(float) * Dh);
+              } else {
+#pragma omp simd
+                for (int x = 0; x < Dh; ++x) dqi[x] = qa[x] + qc[x];
+              }
 #pragma omp simd
               for (int x = 0; x < Dh; ++x) {
-                const float a = dqu[r * Dh + x], c = w.dqv[r * Dh + x];
-                dqi[x] = broken ? a : a + c;
-                w.du[h * Dh + x] += a;
-                w.dvb[h * Dh + x] += c;
+                du[x] += qa[x];
+                dvb[x] += qc[x];
               }
             }
           }
