@@ -49,9 +49,9 @@ std::vector<PluginParamSpec> CommonSpecs(int default_slots) {
 // Forward FLOPs of MemorySegments over one step: each segment holding a real
 // token of a sequence runs every block at its r real tokens plus the M
 // memory tokens (a segment of padding only is passed over); segments before
-// the truncated-BPTT window run forward only. The recomputation of earlier
-// segments during backward is not counted (model FLOPs, not the work of
-// this implementation's memory-saving schedule).
+// the truncated-BPTT window run forward only. With recompute_segments, the
+// recomputation of earlier segments during backward is not counted (model
+// FLOPs, not the work of that memory-saving schedule).
 ForwardFlops MemorySegmentsFlops(int memory_slots, int segment_len,
                                  int bptt_segments, const ModelConfig& model,
                                  const std::vector<int>& lengths,
