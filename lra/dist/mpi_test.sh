@@ -86,26 +86,35 @@ for np in 2 3; do
   [ $rc -eq 0 ] || cat "$TEST_TMPDIR/e"
 done
 
-# 2. The same suite plainly, on 2 ranks and on 4 ranks.
+# 2. The same suite plainly, on 2 ranks and on 4 ranks: gradients summed
+# in one bucket (the default 1 MB holds the tiny models' whole gradient),
+# in several (--allreduce_bucket_mb=0.000001: one per block, head and
+# embedding, overlapped with the backward pass) and as one buffer after the
+# backward pass (0).
 plain="$TEST_TMPDIR/plain"
 "$lra" run --suite=$suite --out="$plain" 2>"$TEST_TMPDIR/e"
 check "plain run exits 0" test $? -eq 0
 for run in $runs; do
   check "plain $run result written" test -s "$plain/$run/result.pbtxt"
 done
-for np in 2 4; do
-  out="$TEST_TMPDIR/np$np"
-  mpi $np "$lra" run --suite=$suite --out="$out" 2>"$TEST_TMPDIR/e"
+for np_mb in 2:1 2:0.000001 4:0.000001 2:0; do
+  np=${np_mb%:*} mb=${np_mb#*:}
+  out="$TEST_TMPDIR/np$np-$mb"
+  mpi $np "$lra" run --suite=$suite --out="$out" --allreduce_bucket_mb=$mb 2>"$TEST_TMPDIR/e"
   rc=$?
-  check "-np $np exits 0 (got $rc)" test $rc -eq 0
+  check "-np $np, buckets of $mb MB exits 0 (got $rc)" test $rc -eq 0
   [ $rc -eq 0 ] || cat "$TEST_TMPDIR/e"
-  same_as_plain "-np $np" "$out"
+  same_as_plain "-np $np, buckets of $mb MB" "$out"
   check "-np $np: the machine names the ranks" \
     grep -q "machine: .* x $np MPI ranks" "$out/mpi/listops/tiny/result.pbtxt"
   check "-np $np: one rank logs (one 'done' line per run)" \
     test "$(grep -c '\] done:' "$TEST_TMPDIR/e")" -eq 2
-  check "-np $np: the all-reduce is reported" \
-    grep -q "data parallel: $np rank(s), 4 micro-batches of 2; all-reduce" "$TEST_TMPDIR/e"
+  case $mb in
+    0.000001) buckets="[2-9]" ;;  # Blocks, head and embedding.
+    *) buckets=1 ;;
+  esac
+  check "-np $np: the all-reduce is reported, in $buckets bucket(s)" \
+    grep -q "data parallel: $np rank(s), 4 micro-batches of 2; all-reduce [0-9.]* MB per step in $buckets bucket(s);.* exposed [0-9.]* ms" "$TEST_TMPDIR/e"
 done
 
 # 3. --resume with another number of ranks: stopped after 4 steps on 2
