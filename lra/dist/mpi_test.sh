@@ -147,9 +147,7 @@ check "drifted ranks: no result" test ! -e "$out/mpi/listops/tiny/result.pbtxt"
 # rank, and to every rank at once. Every time all ranks finish the step,
 # rank 0 saves checkpoint.last and names the step, every rank exits 143, and
 # a resume on 2 ranks ends like the plain run. Each rank runs under a wrapper
-# that records its exit code. Not covered yet: SIGTERM to mpirun too (a
-# pre-emption that signals every process): mpirun then kills the wrappers
-# after odls_base_sigkill_timeout, so their exit codes are lost.
+# that records its exit code. SIGTERM to mpirun itself: section 5b.
 wrapper="$TEST_TMPDIR/rank.sh"
 cat >"$wrapper" <<'WRAPPER'
 #!/bin/bash
@@ -198,6 +196,41 @@ for target in "rank 1" "both ranks"; do
     grep -q "resuming from step ${step:-none} " "$TEST_TMPDIR/e"
   same_as_plain "SIGTERM to $target, resumed" "$out"
 done
+
+# 5b. SIGTERM to mpirun itself (as `kill <mpirun>` or a Slurm pre-emption
+# of an mpirun-launched task sends it). OpenMPI 4.1's mpirun answers by
+# sending its ranks SIGCONT, sleeping odls_base_sigkill_timeout seconds
+# (default 1), sending SIGTERM, sleeping that long again, then SIGKILL: the
+# ranks have one timeout after their SIGTERM to finish the step and save.
+# tools/slurm/submit_suite.sh raises it (--mpirun_grace); here 6 s against
+# steps of ~1 s (a signalled rank runs up to two more steps: the one that
+# carries the stop flag to the others, and the one it was in). With the
+# default 1 s the ranks are killed before saving and these checks fail.
+grace=${LRA_TEST_MPIRUN_GRACE:-6}
+out="$TEST_TMPDIR/sigterm-mpirun"
+mkdir -p "$out"
+LRA_TEST_STEP_DELAY_MS=1000 mpi 2 --mca odls_base_sigkill_timeout "$grace" \
+  "$wrapper" "$out" "$lra" run --suite=$suite --out="$out" 2>"$TEST_TMPDIR/e" &
+mpirun_pid=$!
+for ((i = 0; i < 600; i++)); do
+  compgen -G "$out/mpi/listops/*/checkpoint.last" >/dev/null && [ -e "$out/pid.1" ] && break
+  sleep 0.1
+done
+kill -TERM "$mpirun_pid"
+wait "$mpirun_pid"
+step="$(sed -nE 's/.*stopped by SIGTERM at step ([0-9]+);.*/\1/p' "$TEST_TMPDIR/e")"
+check "SIGTERM to mpirun: rank 0 names the step and the resume (step ${step:-none})" \
+  grep -q "Resume with:" "$TEST_TMPDIR/e"
+[ -n "$step" ] || cat "$TEST_TMPDIR/e"
+for rank in 0 1; do
+  check "SIGTERM to mpirun: rank $rank exits 143 (got $(cat "$out/rc.$rank" 2>/dev/null))" \
+    grep -qx 143 "$out/rc.$rank"
+done
+check "SIGTERM to mpirun: no result yet" test ! -e "$out/mpi/listops/tiny/result.pbtxt"
+mpi 2 "$lra" run --suite=$suite --out="$out" --resume 2>"$TEST_TMPDIR/e"
+check "SIGTERM to mpirun: resumed on 2 ranks from step ${step:-none} (exit $?)" \
+  grep -q "resuming from step ${step:-none} " "$TEST_TMPDIR/e"
+same_as_plain "SIGTERM to mpirun, resumed" "$out"
 
 # 6. micro_batches (default 1) not a multiple of the ranks.
 out="$TEST_TMPDIR/indivisible"
