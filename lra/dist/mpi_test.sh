@@ -209,7 +209,10 @@ done
 grace=${LRA_TEST_MPIRUN_GRACE:-6}
 out="$TEST_TMPDIR/sigterm-mpirun"
 mkdir -p "$out"
-LRA_TEST_STEP_DELAY_MS=1000 mpi 2 --mca odls_base_sigkill_timeout "$grace" \
+# mpirun itself in the background (not the mpi function: $! would be a
+# subshell's pid).
+LRA_TEST_STEP_DELAY_MS=1000 mpirun -np 2 --oversubscribe --bind-to none \
+  --mca odls_base_sigkill_timeout "$grace" \
   "$wrapper" "$out" "$lra" run --suite=$suite --out="$out" 2>"$TEST_TMPDIR/e" &
 mpirun_pid=$!
 for ((i = 0; i < 600; i++)); do
