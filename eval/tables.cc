@@ -382,12 +382,15 @@ Rows FillRows(const Cells& cells, const std::map<std::string, int>& columns) {
       }
       if (row.attention.empty() && group.config != nullptr) {
         const ModelConfig& m = group.config->model();
-        // A model with another token mixer is named by its mixer.
-        const PluginConfig& mixer =
-            m.mixer().name().empty() ? m.attention() : m.mixer();
-        row.attention = mixer.name().empty() ? "full" : mixer.name();
+        // A model is named by what sets it apart: its sequence handler
+        // (rmt, transformer_xl, ...) if it has one, else its token mixer if
+        // that is not attention, else its attention.
+        const PluginConfig& kind = !m.sequence().name().empty() ? m.sequence()
+                                   : !m.mixer().name().empty()  ? m.mixer()
+                                                                : m.attention();
+        row.attention = kind.name().empty() ? "full" : kind.name();
         row.attention_config =
-            AttentionConfigLabel(row.attention, mixer.param());
+            AttentionConfigLabel(row.attention, kind.param());
       }
       const int column = columns.at(label);
       FillCell(group.runs, &row.cells[column]);

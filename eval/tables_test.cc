@@ -266,6 +266,33 @@ TEST(AccuracyTableTest, LraAverageNeedsAllFiveTasks) {
   EXPECT_NEAR(table.reference_rows[0].average, 54.388, 1e-6);
 }
 
+TEST(AccuracyTableTest, RowsAreNamedBySequenceHandlerOrMixer) {
+  FakeRunSpec rmt = Spec("listops", "rmt", 0.30);
+  rmt.attention = "full";
+  RunRecord rmt_run = Done(rmt);
+  PluginConfig* sequence =
+      rmt_run.result.mutable_config()->mutable_model()->mutable_sequence();
+  sequence->set_name("rmt");
+  PluginParam* slots = sequence->add_param();
+  slots->set_name("memory_slots");
+  slots->set_number(8);
+  FakeRunSpec s4d = Spec("listops", "s4d", 0.35);
+  s4d.attention = "full";
+  RunRecord s4d_run = Done(s4d);
+  s4d_run.result.mutable_config()->mutable_model()->mutable_mixer()->set_name(
+      "s4d");
+  AccuracyTable table = BuildAccuracyTable({rmt_run, s4d_run}, {});
+  const AccuracyRow* rmt_row = FindRow(table, "rmt");
+  const AccuracyRow* s4d_row = FindRow(table, "s4d");
+  ASSERT_NE(rmt_row, nullptr);
+  ASSERT_NE(s4d_row, nullptr);
+  // Not "full": the attention inside a segment is not what the row is.
+  EXPECT_EQ(rmt_row->attention, "rmt");
+  EXPECT_NE(rmt_row->attention_config.find("memory_slots"), std::string::npos)
+      << rmt_row->attention_config;
+  EXPECT_EQ(s4d_row->attention, "s4d");
+}
+
 TEST(AccuracyTableTest, GroupByMachineSplitsRows) {
   FakeRunSpec a = Spec("listops", "transformer", 0.30);
   a.machine = "alpha (CPU A, 2 cores)";

@@ -51,6 +51,7 @@ absl::Status RunCommand(const RunCommandOptions& options) {
   run_options.shard = shard;
   run_options.shards = shards;
   run_options.stop_after_steps = options.stop_after_steps;
+  run_options.allreduce_bucket_mb = options.allreduce_bucket_mb;
   run_options.log = &std::cerr;
   // Ctrl-C or `kill`: the running run saves its state at the next step
   // boundary and the suite stops there. A rank of an MPI job may get the

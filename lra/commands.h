@@ -20,6 +20,7 @@ struct RunCommandOptions {
   bool resume = false;
   std::string shard = "0/1";
   int64_t stop_after_steps = 0;
+  double allreduce_bucket_mb = 1.0;  // See TrainOptions.
 };
 
 // Validates the whole suite first (nothing is written on a config error),

@@ -52,6 +52,10 @@ ABSL_FLAG(std::string, shard, "0/1",
 ABSL_FLAG(int64_t, stop_after_steps, 0,
           "`run`: stop each run after this many steps as if interrupted "
           "(to test --resume); 0 = off.");
+ABSL_FLAG(double, allreduce_bucket_mb, 1.0,
+          "`run` under mpirun: sum gradients over the ranks in buckets of at "
+          "least this many MB, overlapped with the backward pass; 0 = one "
+          "buffer after it (lra/dist/README.md).");
 ABSL_FLAG(std::string, task, "listops", "`data`: task name.");
 ABSL_FLAG(std::string, tsv, "",
           "`data check`: one ListOps TSV file in LRA's format.");
@@ -162,7 +166,9 @@ struct CommandFlags {
 
 const std::vector<CommandFlags>& CommandTable() {
   static const auto* table = new std::vector<CommandFlags>{
-      {"run", {"suite", "out", "resume", "shard", "stop_after_steps"}},
+      {"run",
+       {"suite", "out", "resume", "shard", "stop_after_steps",
+        "allreduce_bucket_mb"}},
       {"data check", {"task", "task_file", "tsv", "data_dir"}},
       {"data stats", {"task", "task_file", "data_dir", "count"}},
       {"data bench", {"task", "task_file", "data_dir", "count", "threads"}},
@@ -310,6 +316,7 @@ int main(int argc, char** argv) {
     options.resume = absl::GetFlag(FLAGS_resume);
     options.shard = absl::GetFlag(FLAGS_shard);
     options.stop_after_steps = absl::GetFlag(FLAGS_stop_after_steps);
+    options.allreduce_bucket_mb = absl::GetFlag(FLAGS_allreduce_bucket_mb);
     status = lra::RunCommand(options);
   } else if (command == "data") {
     std::string sub = args.size() > 2 ? args[2] : "";

@@ -130,6 +130,7 @@ absl::StatusOr<SuiteSummary> RunSuite(const Suite& suite,
     train_options.workspace_dir = options.workspace_dir;
     train_options.resume = options.resume;
     train_options.stop_after_steps = options.stop_after_steps;
+    train_options.allreduce_bucket_mb = options.allreduce_bucket_mb;
     train_options.log = log;
     train_options.comm = &comm;
     if (!options.resume && log && FileExists(dir + "/checkpoint.last")) {

@@ -18,8 +18,9 @@ struct SuiteRunOptions {
   bool resume = false;
   int shard = 0;  // This process runs runs i with i % shards == shard.
   int shards = 1;
-  int64_t stop_after_steps = 0;  // Testing aid, see TrainOptions.
-  std::ostream* log = nullptr;   // Rank 0's only.
+  int64_t stop_after_steps = 0;      // Testing aid, see TrainOptions.
+  double allreduce_bucket_mb = 1.0;  // See TrainOptions.
+  std::ostream* log = nullptr;       // Rank 0's only.
   // The ranks that train each run together; nullptr = World() (every rank
   // of an mpirun job, else this process alone).
   Communicator* comm = nullptr;

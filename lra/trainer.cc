@@ -491,7 +491,8 @@ absl::Status Run::Prepare() {
   optimizer = std::make_unique<AdamW>(train, encoder.get());
   if (micro_batches > 1 || comm.size() > 1) {
     micro_gradient = std::make_unique<MicroBatchGradient>(
-        encoder.get(), &comm, micro_batches, micro_size);
+        encoder.get(), &comm, micro_batches, micro_size,
+        options.allreduce_bucket_mb);
   }
 
   tokens.resize(int64_t{batch_size} * seq_len);
@@ -863,12 +864,13 @@ absl::Status Run::WriteFinishedResult() {
       const double steps = step - session_first_step;
       *log << absl::StrFormat(
           "[%s] data parallel: %d rank(s), %d micro-batches of %d; "
-          "all-reduce %.3f MB per step; step %.2f ms, all-reduce %.2f ms "
-          "(mean of %d steps)\n",
+          "all-reduce %.3f MB per step in %d bucket(s); step %.2f ms, "
+          "all-reduce %.2f ms, exposed %.2f ms (mean of %d steps)\n",
           options.label, comm.size(), micro_batches, micro_size,
           micro_gradient->reduced_floats() * 4.0 / 1e6,
-          session_train_seconds * 1e3 / steps,
+          micro_gradient->buckets(), session_train_seconds * 1e3 / steps,
           micro_gradient->allreduce_seconds() * 1e3 / steps,
+          micro_gradient->exposed_seconds() * 1e3 / steps,
           static_cast<int>(steps));
     }
   }

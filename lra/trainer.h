@@ -69,6 +69,12 @@ struct TrainOptions {
   // return the same status and figures, and only rank 0 writes into
   // run_dir. TrainConfig.micro_batches must be a multiple of the ranks.
   Communicator* comm = nullptr;
+  // With several ranks: the gradient is summed in buckets of at least this
+  // many MB (1e6 bytes), each as soon as the backward pass of the last
+  // micro-batch has finished its layers, overlapped with the rest of it;
+  // 0 = as one buffer after it. The results are the same bits either way.
+  // 1 MB gives LRA's models (blocks of 1-8 MB) one bucket per block.
+  double allreduce_bucket_mb = 1.0;
 };
 
 // Outcome of TrainRun: the result, or `interrupted` when stop_after_steps or

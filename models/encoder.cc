@@ -375,6 +375,34 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
                        const WeightSpec& spec) {
     params_.push_back(Parameter{name, &value, &grad, spec});
   });
+  // Where final_ln and each block start among the parameters, found by their
+  // first gradient tensor.
+  auto index_of = [this](const Tensor* grad) {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (params_[i].grad == grad) return static_cast<int>(i);
+    }
+    return 0;
+  };
+  auto first_grad = [](const Tensor** first) {
+    return
+        [first](const std::string&, Tensor&, Tensor& grad, const WeightSpec&) {
+          if (*first == nullptr) *first = &grad;
+        };
+  };
+  const Tensor* first = nullptr;
+  ::lra::ForEachWeight(w_.final_ln, g_.final_ln, "", first_grad(&first));
+  final_ln_first_ = index_of(first);
+  ready_points_.push_back(final_ln_first_);
+  block_first_.assign(blocks_.size(), 0);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    first = nullptr;
+    blocks_[i]->ForEachWeight(first_grad(&first));
+    block_first_[i] = index_of(first);
+  }
+  for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
+    ready_points_.push_back(block_first_[i]);
+  }
+  ready_points_.push_back(0);
 
   // Packed real rows when every block can run on them (never with a sequence
   // plugin, which calls the blocks on layouts of its own).
@@ -728,8 +756,12 @@ void Encoder::Backward() {
                       final_rstd_.data(), w_.final_ln.gamma.data(), out_rows, D,
                       dstream, g_.final_ln.gamma.data(),
                       g_.final_ln.beta.data());
+    GradientsReady(final_ln_first_);
     // dx [B', N, D] = d(embedded tokens), overwritten by the plugin.
     sequence_->Backward(blocks_, dstream, dx);
+    for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
+      GradientsReady(block_first_[i]);
+    }
   } else {
     BackwardThroughBlocks(d_final_ln, dx);
   }
@@ -743,6 +775,7 @@ void Encoder::Backward() {
         dx, tokens_.data(), packed_, segment_len_, D, has_cls_,
         g_.embed.token.data(), has_cls_ ? g_.embed.cls.data() : nullptr,
         w_.embed.position.size() > 0 ? g_.embed.position.data() : nullptr);
+    GradientsReady(0);
     return;
   }
 
@@ -756,6 +789,7 @@ void Encoder::Backward() {
   EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
                     g_.embed.token.data(),
                     has_cls_ ? g_.embed.cls.data() : nullptr);
+  GradientsReady(0);
 }
 
 void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {
@@ -779,9 +813,11 @@ void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {
   LayerNormBackward(d_final_ln, xs_.back().data(), final_mean_.data(),
                     final_rstd_.data(), w_.final_ln.gamma.data(), rows, D, dx,
                     g_.final_ln.gamma.data(), g_.final_ln.beta.data());
+  GradientsReady(final_ln_first_);
 
   for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
     blocks_[i]->Backward(dx);
+    GradientsReady(block_first_[i]);
   }
 }
 

@@ -11,6 +11,7 @@
 #define LRA_MODELS_ENCODER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,6 +121,20 @@ class Encoder {
   // preceding Forward (training or not) and Loss.
   void Backward();
 
+  // Called by Backward as gradients become final: fn(first) says that the
+  // grads of parameters [first, end) in ForEachParameter order will not
+  // change again in this Backward (end: the parameter count). Backward calls
+  // it with each of GradientReadyPoints() in turn: after the head and final
+  // LayerNorm, after each block from the last to the first, and after the
+  // embedding (first = 0). For callers that start using finished gradients
+  // (summing them over processes) while the earlier layers are still being
+  // differentiated; an empty fn (the default) calls nothing.
+  using GradientReadyFn = std::function<void(int first)>;
+  void SetGradientReadyHook(GradientReadyFn fn) { ready_hook_ = std::move(fn); }
+  // The `first` values Backward passes to the hook, in order: decreasing,
+  // the same for every batch, the last 0.
+  const std::vector<int>& GradientReadyPoints() const { return ready_points_; }
+
   // The pooled encodings of the last Forward, [num_segments * batch, D]: row
   // S * b + s is segment s of example b (for the dual encoder, rows 2b and
   // 2b + 1 are u and v). Valid until the next Forward.
@@ -177,6 +192,10 @@ class Encoder {
   // Forward from the key mask on, on packed real rows.
   void ForwardPacked(const int32_t* tokens, int seqs, bool training,
                      uint64_t dropout_seed);
+  // Calls the gradient-ready hook, when one is set.
+  void GradientsReady(int first) {
+    if (ready_hook_) ready_hook_(first);
+  }
 
   ModelConfig config_;
   int seq_len_;      // task tokens per example, all segments
@@ -198,6 +217,11 @@ class Encoder {
   ScratchBuffers scratch_;
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<Parameter> params_;  // every parameter in visiting order
+  // The first parameter of final_ln and of each block (the hook's points).
+  int final_ln_first_ = 0;
+  std::vector<int> block_first_;
+  std::vector<int> ready_points_;
+  GradientReadyFn ready_hook_;
   // The sequence plugin (ModelConfig.sequence), or null for all positions at
   // once through the block loop.
   std::unique_ptr<SequenceHandler> sequence_;

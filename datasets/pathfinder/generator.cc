@@ -14,6 +14,15 @@ constexpr double kPi = 3.14159265358979323846;
 constexpr uint64_t kStreamTag = 0x70617468'66696e64ULL;  // "pathfind"
 // Subsamples per pixel along each axis when rasterising.
 constexpr int kSupersample = 4;
+// Generator v2 (32 pixels): paddles are filtered with a Lanczos-2 kernel
+// (in pixels of the image) instead of box coverage, from kFilterSubsamples^2
+// subsamples per pixel; kFilterReach pixels either side of a subsample's
+// pixel, so kFilterTaps per axis. The gain scales the style's contrast so
+// that the mean ink stays that of the reference (see README.md).
+constexpr int kFilterSubsamples = 8;
+constexpr int kFilterReach = 2;
+constexpr int kFilterTaps = 2 * kFilterReach + 1;
+constexpr double kFilteredPaddleGain = 0.9;
 // Turns proposed from the kernel before all directions are scored.
 // Upper bound on the directions scored for one paddle (per side).
 constexpr int kMaxTurnSteps = 32;
@@ -231,8 +240,31 @@ bool OccupancyGrid::IsDiscFree(double x, double y, double radius,
   return true;
 }
 
+namespace {
+
+// The Lanczos kernel with a = 2.
+double Lanczos2(double x) {
+  x = std::abs(x);
+  if (x >= 2) return 0;
+  if (x < 1e-9) return 1;
+  const double a = kPi * x, b = kPi * x / 2;
+  return std::sin(a) / a * std::sin(b) / b;
+}
+
+}  // namespace
+
 PathfinderGenerator::PathfinderGenerator(const PathfinderParams& params)
     : params_(params) {
+  // filter_[s * kFilterTaps + i]: the weight of subsample s of a pixel
+  // (along one axis) for the pixel i - kFilterReach away.
+  filter_.resize(kFilterSubsamples * kFilterTaps);
+  for (int s = 0; s < kFilterSubsamples; ++s) {
+    const double offset = (s + 0.5) / kFilterSubsamples - 0.5;
+    for (int i = 0; i < kFilterTaps; ++i) {
+      filter_[s * kFilterTaps + i] =
+          static_cast<float>(Lanczos2(offset - (i - kFilterReach)));
+    }
+  }
   const double continuity = params_.style.continuity;
   const double limit = kPi / (2 * continuity);
   for (int m = 0; m < params_.style.margin_count; ++m) {
@@ -298,6 +330,15 @@ bool PathfinderGenerator::InBounds(const Paddle& p) const {
          p.x1 <= hi && p.y1 >= lo && p.y1 <= hi;
 }
 
+Paddle PathfinderGenerator::Snapped(const Paddle& p) const {
+  if (!params_.style.snap_to_pixel_centres) return p;
+  // Moves the paddle (same direction and length) so that its midpoint is
+  // the nearest pixel centre.
+  const double mx = 0.5 * (p.x0 + p.x1), my = 0.5 * (p.y0 + p.y1);
+  const double dx = std::floor(mx) + 0.5 - mx, dy = std::floor(my) + 0.5 - my;
+  return Paddle{p.x0 + dx, p.y0 + dy, p.x1 + dx, p.y1 + dy, p.ux, p.uy};
+}
+
 Paddle PathfinderGenerator::Continue(const Paddle& previous, double turn_cos,
                                      double turn_sin, double margin) const {
   // As in the reference: a pivot `margin` beyond the previous paddle's end
@@ -306,9 +347,9 @@ Paddle PathfinderGenerator::Continue(const Paddle& previous, double turn_cos,
   // 2 * margin.
   const double ux = previous.ux * turn_cos - previous.uy * turn_sin;
   const double uy = previous.ux * turn_sin + previous.uy * turn_cos;
-  return PaddleFrom(previous.x1 + margin * (previous.ux + ux),
-                    previous.y1 + margin * (previous.uy + uy), ux, uy,
-                    params_.style.paddle_length);
+  return Snapped(PaddleFrom(previous.x1 + margin * (previous.ux + ux),
+                            previous.y1 + margin * (previous.uy + uy), ux, uy,
+                            params_.style.paddle_length));
 }
 
 void PathfinderGenerator::StampPaddle(SceneBuilder* builder, const Paddle& p,
@@ -481,7 +522,8 @@ bool PathfinderGenerator::AddFreeContour(SceneBuilder* builder, int count,
         continue;
       }
       seeded = TryPlace(
-          builder, RandomPaddleFrom(x, y, params_.style.paddle_length, rng),
+          builder,
+          Snapped(RandomPaddleFrom(x, y, params_.style.paddle_length, rng)),
           first, kNoOwner, kNoOwner, margin, /*end_room=*/0);
     }
     if (!seeded) break;
@@ -562,11 +604,11 @@ bool PathfinderGenerator::GrowPair(SceneBuilder* pair, double margin,
   // them), never near the other's.
   pair->paddles.resize(2 * length);
   for (int c = 0; c < 2; ++c) {
-    if (!TryPlace(
-            pair,
-            RandomPaddleFrom(start_x[c], start_y[c], style.paddle_length, rng),
-            c * length, kEndOwner[2 * c], kNoOwner, margin,
-            /*end_room=*/0)) {
+    if (!TryPlace(pair,
+                  Snapped(RandomPaddleFrom(start_x[c], start_y[c],
+                                           style.paddle_length, rng)),
+                  c * length, kEndOwner[2 * c], kNoOwner, margin,
+                  /*end_room=*/0)) {
       return false;
     }
   }
@@ -747,6 +789,67 @@ bool PathfinderGenerator::DrawScene(uint64_t data_seed, Split split,
   return true;
 }
 
+void PathfinderGenerator::RenderFilteredPaddle(const Paddle& p,
+                                               float* out) const {
+  const ResolutionStyle& style = params_.style;
+  const int n = style.resolution;
+  const double half = style.thickness / 2;
+  const double length = style.paddle_length;
+  // Sums the filter's weights of the paddle's subsamples into the pixels
+  // around them, in a window of the paddle's box widened by the filter's
+  // reach.
+  constexpr int kWindow = 16;
+  float acc[kWindow * kWindow] = {};
+  const double x_lo = std::min(p.x0, p.x1) - half;
+  const double x_hi = std::max(p.x0, p.x1) + half;
+  const double y_lo = std::min(p.y0, p.y1) - half;
+  const double y_hi = std::max(p.y0, p.y1) + half;
+  const int c0 = static_cast<int>(std::floor(x_lo)) - kFilterReach;
+  const int r0 = static_cast<int>(std::floor(y_lo)) - kFilterReach;
+  const int fx_lo = static_cast<int>(std::floor(x_lo * kFilterSubsamples));
+  const int fx_hi = static_cast<int>(std::ceil(x_hi * kFilterSubsamples));
+  const int fy_lo = static_cast<int>(std::floor(y_lo * kFilterSubsamples));
+  const int fy_hi = static_cast<int>(std::ceil(y_hi * kFilterSubsamples));
+  for (int fy = fy_lo; fy < fy_hi; ++fy) {
+    const double y = (fy + 0.5) / kFilterSubsamples;
+    const int pr = static_cast<int>(std::floor(y));
+    const float* ky = &filter_[(fy - pr * kFilterSubsamples) * kFilterTaps];
+    for (int fx = fx_lo; fx < fx_hi; ++fx) {
+      const double x = (fx + 0.5) / kFilterSubsamples;
+      const double dx = x - p.x0, dy = y - p.y0;
+      const double along = dx * p.ux + dy * p.uy;
+      const double across = dy * p.ux - dx * p.uy;
+      if (along < 0 || along > length || std::abs(across) > half) continue;
+      const int pc = static_cast<int>(std::floor(x));
+      const float* kx = &filter_[(fx - pc * kFilterSubsamples) * kFilterTaps];
+      for (int i = 0; i < kFilterTaps; ++i) {
+        const int wr = pr - kFilterReach + i - r0;
+        if (wr < 0 || wr >= kWindow) continue;
+        for (int j = 0; j < kFilterTaps; ++j) {
+          const int wc = pc - kFilterReach + j - c0;
+          if (wc < 0 || wc >= kWindow) continue;
+          acc[wr * kWindow + wc] += ky[i] * kx[j];
+        }
+      }
+    }
+  }
+  const float gain =
+      static_cast<float>(style.contrast * kFilteredPaddleGain /
+                         (kFilterSubsamples * kFilterSubsamples));
+  for (int wr = 0; wr < kWindow; ++wr) {
+    const int r = r0 + wr;
+    if (r < 0 || r >= n) continue;
+    for (int wc = 0; wc < kWindow; ++wc) {
+      const int c = c0 + wc;
+      if (c < 0 || c >= n) continue;
+      // The filter's negative lobes may leave a pixel below 0.
+      const float value = std::clamp(gain * acc[wr * kWindow + wc], 0.0f, 1.0f);
+      float& pixel = out[static_cast<size_t>(r) * n + c];
+      pixel = std::max(pixel, value);
+    }
+  }
+}
+
 void PathfinderGenerator::Render(const Scene& scene, std::vector<float>* canvas,
                                  uint8_t* pixels) const {
   const ResolutionStyle& style = params_.style;
@@ -782,6 +885,10 @@ void PathfinderGenerator::Render(const Scene& scene, std::vector<float>* canvas,
   const double half = style.thickness / 2;
   const double length = style.paddle_length;
   for (const Paddle& p : scene.paddles) {
+    if (style.snap_to_pixel_centres) {
+      RenderFilteredPaddle(p, out);
+      continue;
+    }
     const double ux = p.ux, uy = p.uy;
     raster(std::min(p.x0, p.x1) - half, std::max(p.x0, p.x1) + half,
            std::min(p.y0, p.y1) - half, std::max(p.y0, p.y1) + half,

@@ -42,10 +42,18 @@
 // than the whole contour was, and the ink near the first marker separates
 // the classes at about 0.53 (see shortcut_test.cc).
 //
-// Rendering: paddles are rectangles and markers discs, anti-aliased by 4 x 4
-// supersampling; a paddle's value is contrast x coverage (clipped to 1), a
-// marker's is coverage; overlapping shapes take the maximum. Pixels are
-// round(255 x value), black background.
+// Rendering: paddles are rectangles and markers discs. Markers are
+// anti-aliased by 4 x 4 supersampling (their value is coverage). Paddles at
+// 64 pixels and up likewise, with value contrast x coverage (clipped to 1).
+// Generator v2 (32 pixels only): every paddle is moved (before it is
+// checked for room, so the keep-outs above hold for what is drawn) so that
+// its midpoint is a pixel centre, as the reference's paddles are drawn
+// between integer coordinates, and it is filtered with a Lanczos-2 kernel
+// (about the reference's Lanczos resize) at 0.9 x contrast: a 2-pixel
+// paddle lights three pixels, and the 2-pixel gap between paddles leaves
+// one pixel dark (v1's box coverage at any position lit two and left two
+// dark, so contours fell apart into dashes). Overlapping shapes take the
+// maximum. Pixels are round(255 x value), black background.
 #ifndef LRA_DATASETS_PATHFINDER_GENERATOR_H_
 #define LRA_DATASETS_PATHFINDER_GENERATOR_H_
 
@@ -61,7 +69,7 @@ namespace pathfinder {
 
 // Changes whenever the same config and seed would give other images; part
 // of the cache fingerprint, so stale cache shards are never read.
-inline constexpr int kGeneratorVersion = 1;
+inline constexpr int kGeneratorVersion = 2;
 
 // Whole-scene attempts before an image gives up (see Generate()).
 inline constexpr int kMaxSceneAttempts = 2000;
@@ -227,6 +235,9 @@ class PathfinderGenerator {
   uint16_t FreeEndOwner(int contour) const;
   double MarkerKeepOut(double margin) const;
   bool InBounds(const Paddle& paddle) const;
+  // `paddle` moved so that its midpoint lies on a pixel centre when the
+  // style asks for it (generator v2 at 32 pixels), else unchanged.
+  Paddle Snapped(const Paddle& paddle) const;
   // The paddle after `previous`, turned by the angle whose cosine and sine
   // are given.
   Paddle Continue(const Paddle& previous, double turn_cos, double turn_sin,
@@ -302,8 +313,14 @@ class PathfinderGenerator {
   };
   const TurnTable& TurnTableFor(double margin) const;
 
+  // Max-combines a paddle filtered with the v2 kernel into `out`
+  // ([resolution, resolution]).
+  void RenderFilteredPaddle(const Paddle& paddle, float* out) const;
+
   PathfinderParams params_;
   std::vector<TurnTable> turn_tables_;
+  // Per-axis weights of the v2 paddle filter (see generator.cc).
+  std::vector<float> filter_;
 };
 
 }  // namespace pathfinder

@@ -191,10 +191,13 @@ void CheckScenes(int resolution, int contour_length, int images) {
                     p.x0 <= hi && p.x1 <= hi && p.y0 <= hi && p.y1 <= hi);
         if (k == span.first) continue;
         // Consecutive paddles: the gap of the reference (a pivot `margin`
-        // beyond the end) and a turn within the continuity cone.
+        // beyond the end) and a turn within the continuity cone. Paddles
+        // centred on pixel centres (v2, 32 pixels) move by up to half a
+        // pixel along each axis.
         const Paddle& q = scene.paddles[k - 1];
-        EXPECT_NEAR(p.x0, q.x1 + g * (q.ux + p.ux), 1e-9);
-        EXPECT_NEAR(p.y0, q.y1 + g * (q.uy + p.uy), 1e-9);
+        const double shift = style.snap_to_pixel_centres ? 0.5 + 1e-9 : 1e-9;
+        EXPECT_NEAR(p.x0, q.x1 + g * (q.ux + p.ux), shift);
+        EXPECT_NEAR(p.y0, q.y1 + g * (q.uy + p.uy), shift);
         const double turn =
             std::acos(std::clamp(q.ux * p.ux + q.uy * p.uy, -1.0, 1.0));
         EXPECT_LE(turn, kPi / (2 * style.continuity) + 1e-9);
@@ -277,13 +280,37 @@ TEST(GeneratorTest, MinusOneDistractorsLeavesTheThreeLongContours) {
   }
 }
 
+TEST(GeneratorTest, PaddlesAreCentredOnPixelCentresAt32) {
+  // Generator v2: at 32 pixels every paddle's midpoint is a pixel centre,
+  // so that a paddle lights the pixels along it fully (see generator.h).
+  const PathfinderGenerator generator(ParamsFor(32, 14));
+  GeneratorScratch scratch;
+  int paddles = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(generator.DrawScene(0, Split::kTrain, i, &scratch));
+    for (const Paddle& p : scratch.scene.paddles) {
+      const double mx = 0.5 * (p.x0 + p.x1), my = 0.5 * (p.y0 + p.y1);
+      EXPECT_NEAR(mx - std::floor(mx), 0.5, 1e-9) << "image " << i;
+      EXPECT_NEAR(my - std::floor(my), 0.5, 1e-9) << "image " << i;
+      EXPECT_NEAR(std::hypot(p.x1 - p.x0, p.y1 - p.y0), 2.0, 1e-9);
+      ++paddles;
+    }
+  }
+  EXPECT_GT(paddles, 20 * 2 * 14);
+}
+
 TEST(GeneratorTest, RendersAntiAliasedPaddlesAndMarkers) {
   const PathfinderGenerator generator(ParamsFor(32, 14));
   Scene scene;
-  // A horizontal paddle along y = 10.5 from x = 10 to 12, 0.5 wide: it
-  // covers half of pixels (row 10, columns 10 and 11). At contrast 1.5
-  // that is 0.75 of full brightness.
-  scene.paddles.push_back(Paddle{10, 10.5, 12, 10.5, 1, 0});
+  // A horizontal paddle along y = 10.5 from x = 10.5 to 12.5, 0.5 wide,
+  // centred on pixel (row 10, column 11). Generator v2 filters it with a
+  // Lanczos-2 kernel at 0.9 x contrast 1.5: the centre pixel gets
+  // 1.35 x 0.5 (width) x 1.06 (the kernel over +-1 pixel) x 0.995 (over
+  // +-0.25 across) = 0.71, i.e. 182; its neighbours along the paddle about
+  // half of that (83), so a paddle is a dash of three lit pixels. The rows
+  // beside it stay below the lit level (32) and the kernel's negative lobe
+  // leaves the pixels beyond the ends black.
+  scene.paddles.push_back(Paddle{10.5, 10.5, 12.5, 10.5, 1, 0});
   // Markers of radius 1.5 at pixel centres.
   scene.marker_x[0] = 20.5;
   scene.marker_y[0] = 20.5;
@@ -292,11 +319,16 @@ TEST(GeneratorTest, RendersAntiAliasedPaddlesAndMarkers) {
   std::vector<float> canvas;
   std::vector<uint8_t> pixels(32 * 32);
   generator.Render(scene, &canvas, pixels.data());
-  EXPECT_EQ(pixels[10 * 32 + 10], 191);
-  EXPECT_EQ(pixels[10 * 32 + 11], 191);
-  EXPECT_EQ(pixels[10 * 32 + 12], 0);
-  EXPECT_EQ(pixels[9 * 32 + 10], 0);
-  EXPECT_EQ(pixels[11 * 32 + 10], 0);
+  EXPECT_NEAR(pixels[10 * 32 + 11], 182, 2);
+  EXPECT_NEAR(pixels[10 * 32 + 10], 83, 2);
+  EXPECT_EQ(pixels[10 * 32 + 10], pixels[10 * 32 + 12]);
+  EXPECT_EQ(pixels[10 * 32 + 9], 0);
+  EXPECT_EQ(pixels[10 * 32 + 13], 0);
+  for (int column = 10; column <= 12; ++column) {
+    EXPECT_LT(pixels[9 * 32 + column], 32);
+    EXPECT_LT(pixels[11 * 32 + column], 32);
+    EXPECT_EQ(pixels[9 * 32 + column], pixels[11 * 32 + column]);
+  }
   EXPECT_EQ(pixels[20 * 32 + 20], 255);
   // The 4-neighbours are inside the disc (distance 1 < 1.5 covers most of
   // the pixel), the corners partly, two pixels away nothing.
@@ -305,9 +337,10 @@ TEST(GeneratorTest, RendersAntiAliasedPaddlesAndMarkers) {
   EXPECT_LT(pixels[21 * 32 + 21], pixels[20 * 32 + 21]);
   EXPECT_EQ(pixels[20 * 32 + 22], 0);
   EXPECT_EQ(pixels[25 * 32 + 5], 255);
+  // Lit pixels: the paddle's three and the markers' nine each.
   int lit = 0;
-  for (uint8_t v : pixels) lit += v > 0;
-  EXPECT_EQ(lit, 2 + 9 + 9);
+  for (uint8_t v : pixels) lit += v >= 32;
+  EXPECT_EQ(lit, 3 + 9 + 9);
 }
 
 }  // namespace

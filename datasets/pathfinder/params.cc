@@ -15,8 +15,10 @@ namespace {
 // full paddle width in pixels of the final image.
 constexpr ResolutionStyle kStyles[] = {
     // 32: paddle_length 2, margin 1, seed_distance 7, continuity 1.0,
-    // snake contrast 2 x paddle contrast 0.75.
-    {32, 2.0, {1, 1}, 1, 0.5, 1.5, 7, 1.0, 1, 1.5, 20},
+    // snake contrast 2 x paddle contrast 0.75. Paddles are centred on pixel
+    // centres, like the reference's, whose paddle ends and pivots are
+    // integer coordinates (generator v2).
+    {32, 2.0, {1, 1}, 1, 0.5, 1.5, 7, 1.0, 1, 1.5, 20, true},
     // Continuity 1.4 (the reference generator's default) instead of LRA's
     // 1.8: with 1.8, 14-paddle contours (98 pixels) are nearly straight
     // and three of them rarely fit in 62 pixels (see generator.h).

@@ -61,6 +61,9 @@ struct ResolutionStyle {
   // The reference distractor count is distractor_budget / distractor
   // length (integer division, as in the reference: 20 / 4 = 5 at 32).
   int distractor_budget = 0;
+  // Whether paddles are centred on pixel centres (generator v2, 32 pixels
+  // only; see generator.h).
+  bool snap_to_pixel_centres = false;
 };
 
 // The style of `resolution`, or nullptr when it is not 32, 64, 128 or 256.

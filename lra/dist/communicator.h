@@ -41,6 +41,11 @@ class Communicator {
                                  std::vector<uint64_t>* values) = 0;
 
   virtual absl::Status Barrier() = 0;
+
+  // Whether the collectives may be called from a thread other than the one
+  // that created the communicator, one thread at a time (for MPI: the
+  // thread level MPI_Init_thread granted is at least MPI_THREAD_SERIALIZED).
+  virtual bool CallableFromAnyThread() const { return false; }
 };
 
 // The world of a process started without mpirun: rank 0 of 1; collectives

@@ -97,6 +97,36 @@ TEST(TreeSumTest, BalancedPairwiseOrder) {
   EXPECT_EQ(TreeSumOf(three, 0, 3)[0], 3.0f);
 }
 
+// The last leaf finished in parts, from the top down as the trainer's
+// buckets are (some parts during the leaf's call, the rest after Sum):
+// the same bits as Sum adding it at once.
+TEST(TreeSumTest, LastLeafInPartsIsTheSameSum) {
+  const int count = 37;
+  for (int leaves = 1; leaves <= 9; ++leaves) {
+    const auto inputs = WideLeaves(leaves, count, 100 + leaves);
+    const std::vector<float> want = TreeSumOf(inputs, 0, leaves);
+    TreeSum tree(count, leaves);
+    std::vector<float> out(count);
+    tree.Sum(
+        [&](int leaf, float* dst) {
+          if (leaf < leaves - 1) {
+            std::memcpy(dst, inputs[leaf].data(), count * sizeof(float));
+            return;
+          }
+          // Parts [30, 37), [12, 30) now; [0, 12) after Sum.
+          for (auto [lo, hi] : {std::pair<int, int>{30, 37}, {12, 30}}) {
+            std::memcpy(dst + lo, inputs[leaf].data() + lo,
+                        (hi - lo) * sizeof(float));
+            tree.FinishLastLeaf(lo, hi);
+          }
+          std::memcpy(dst, inputs[leaf].data(), 12 * sizeof(float));
+        },
+        out.data(), /*last_in_parts=*/true);
+    tree.FinishLastLeaf(0, 12);
+    EXPECT_TRUE(SameBits(out, want)) << leaves << " leaves";
+  }
+}
+
 TEST(TreeSumTest, LeavesComputedOnceInOrder) {
   std::vector<int> calls;
   TreeSum tree(2, 5);

@@ -1,5 +1,6 @@
 #include "lra/dist/micro_batches.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -39,7 +40,8 @@ uint64_t MicroBatchSeed(uint64_t step_seed, int micro) {
 }
 
 MicroBatchGradient::MicroBatchGradient(Encoder* encoder, Communicator* comm,
-                                       int micro_batches, int micro_size)
+                                       int micro_batches, int micro_size,
+                                       double bucket_mb)
     : encoder_(encoder),
       comm_(comm),
       micro_batches_(micro_batches),
@@ -47,26 +49,57 @@ MicroBatchGradient::MicroBatchGradient(Encoder* encoder, Communicator* comm,
       first_micro_(comm->rank() * (micro_batches / comm->size())) {
   encoder_->ForEachParameter([this](const std::string&, Tensor&, Tensor& grad) {
     grads_.push_back(&grad);
+    offset_.push_back(grad_floats_);
     grad_floats_ += grad.size();
   });
+  offset_.push_back(grad_floats_);
   total_ = grad_floats_ + kFigureSlots;
   sum_.resize(total_);
   tree_ = std::make_unique<TreeSum>(total_, micro_batches / comm->size());
   tokens_.resize(static_cast<int64_t>(micro_size) * encoder->seq_len());
   labels_.resize(micro_size);
+  if (comm->size() > 1 && bucket_mb > 0 && comm->CallableFromAnyThread()) {
+    // From the top of the buffer (the figures, the head) down, each bucket
+    // ends at a ready point and holds at least min_floats, except the last.
+    // The same on every rank: it depends on the model only.
+    const int64_t min_floats = std::max<int64_t>(
+        1, static_cast<int64_t>(bucket_mb * 1e6 / sizeof(float)));
+    int64_t hi = total_;
+    for (int ready : encoder->GradientReadyPoints()) {
+      const int64_t lo = offset_[ready];
+      if (hi > lo && (hi - lo >= min_floats || ready == 0)) {
+        buckets_.push_back({lo, hi, ready});
+        hi = lo;
+      }
+    }
+    overlap_ = std::make_unique<BackgroundAllReduce>(comm);
+  }
+}
+
+MicroBatchGradient::~MicroBatchGradient() = default;
+
+double MicroBatchGradient::allreduce_seconds() const {
+  return overlap_ != nullptr ? overlap_->busy_seconds() : allreduce_seconds_;
 }
 
 void MicroBatchGradient::ComputeLeaf(LoadFn load, uint64_t step_seed, int micro,
-                                     float* out) {
+                                     float* out, bool last, bool stop) {
   const int m = first_micro_ + micro;
   load(m, tokens_.data(), labels_.data());
   float* figures = out + grad_floats_;
   std::memset(figures, 0, kFigureSlots * sizeof(float));
+  if (last) {
+    last_out_ = out;
+    finished_from_ = static_cast<int>(grads_.size());
+    next_bucket_ = 0;
+  }
   if (!encoder_->CheckInputs(tokens_.data(), labels_.data(), micro_size_)
            .ok()) {
     // Every rank finds the message after the all-reduce (FindBadInput).
     std::memset(out, 0, grad_floats_ * sizeof(float));
     figures[kBadInput] = 1;
+    // All buckets, with zeros: every rank sums the same buckets.
+    if (last) FinishReady(0, /*copy=*/false, stop);
     return;
   }
   encoder_->ZeroGrad();
@@ -75,11 +108,40 @@ void MicroBatchGradient::ComputeLeaf(LoadFn load, uint64_t step_seed, int micro,
   int correct = 0;
   figures[kLoss] = encoder_->Loss(labels_.data(), &correct);
   figures[kCorrect] = static_cast<float>(correct);
+  if (last) {
+    encoder_->SetGradientReadyHook(
+        [this, stop](int first) { FinishReady(first, /*copy=*/true, stop); });
+    encoder_->Backward();
+    encoder_->SetGradientReadyHook(nullptr);
+    FinishReady(0, /*copy=*/true, stop);  // Whatever was not reported.
+    return;
+  }
   encoder_->Backward();
   float* at = out;
   for (const Tensor* grad : grads_) {
     std::memcpy(at, grad->data(), grad->size() * sizeof(float));
     at += grad->size();
+  }
+}
+
+void MicroBatchGradient::FinishReady(int first, bool copy, bool stop) {
+  if (first >= finished_from_) return;
+  if (copy) {
+    for (int p = first; p < finished_from_; ++p) {
+      std::memcpy(last_out_ + offset_[p], grads_[p]->data(),
+                  grads_[p]->size() * sizeof(float));
+    }
+  }
+  const bool top = finished_from_ == static_cast<int>(grads_.size());
+  const int64_t lo = offset_[first];
+  const int64_t hi = top ? total_ : offset_[finished_from_];
+  tree_->FinishLastLeaf(lo, hi);
+  // The stop flag is this rank's wish, not a sum of micro-batches.
+  if (top) sum_[grad_floats_ + kStop] = stop ? 1.0f : 0.0f;
+  finished_from_ = first;
+  while (next_bucket_ < buckets_.size() && buckets_[next_bucket_].lo >= lo) {
+    const Bucket& bucket = buckets_[next_bucket_++];
+    overlap_->Start(sum_.data() + bucket.lo, bucket.hi - bucket.lo);
   }
 }
 
@@ -100,16 +162,36 @@ absl::Status MicroBatchGradient::FindBadInput(LoadFn load) {
 
 absl::StatusOr<MicroBatchGradient::Figures> MicroBatchGradient::Compute(
     LoadFn load, uint64_t step_seed, bool stop) {
-  tree_->Sum(
-      [&](int micro, float* out) { ComputeLeaf(load, step_seed, micro, out); },
-      sum_.data());
   float* figures = sum_.data() + grad_floats_;
-  figures[kStop] = stop ? 1.0f : 0.0f;
-  const auto start = std::chrono::steady_clock::now();
-  absl::Status status = comm_->AllReduceSum(sum_.data(), total_);
-  allreduce_seconds_ +=
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-          .count();
+  absl::Status status;
+  if (overlap_ == nullptr) {
+    tree_->Sum(
+        [&](int micro, float* out) {
+          ComputeLeaf(load, step_seed, micro, out, /*last=*/false, stop);
+        },
+        sum_.data());
+    figures[kStop] = stop ? 1.0f : 0.0f;
+    const auto start = std::chrono::steady_clock::now();
+    status = comm_->AllReduceSum(sum_.data(), total_);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    allreduce_seconds_ += seconds;
+    exposed_seconds_ += seconds;
+  } else {
+    // The last micro-batch's buckets start during its backward pass.
+    const int last = tree_->leaves() - 1;
+    tree_->Sum(
+        [&](int micro, float* out) {
+          ComputeLeaf(load, step_seed, micro, out, micro == last, stop);
+        },
+        sum_.data(), /*last_in_parts=*/true);
+    const auto start = std::chrono::steady_clock::now();
+    status = overlap_->Wait();
+    exposed_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+  }
   if (!status.ok()) return status;
   if (figures[kBadInput] > 0) return FindBadInput(load);
   // 1 / M is exact for a power of two M; for another M the rounding is the

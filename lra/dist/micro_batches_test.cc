@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lra/dist/thread_communicator.h"
@@ -19,11 +20,11 @@ using ::testing::HasSubstr;
 
 constexpr int kSeqLen = 6, kBatch = 8, kVocab = 10, kClasses = 3;
 
-ModelConfig TinyModel() {
+ModelConfig TinyModel(int layers = 1) {
   ModelConfig m;
   m.set_vocab_size(kVocab);
   m.set_d_model(8);
-  m.set_num_layers(1);
+  m.set_num_layers(layers);
   m.set_num_heads(2);
   m.set_qkv_dim(8);
   m.set_mlp_dim(16);
@@ -35,9 +36,9 @@ ModelConfig TinyModel() {
   return m;
 }
 
-std::unique_ptr<Encoder> MakeEncoder(int max_batch) {
-  auto encoder =
-      Encoder::Create(TinyModel(), {kSeqLen, max_batch, 1}, BuiltinPlugins());
+std::unique_ptr<Encoder> MakeEncoder(int max_batch, int layers = 1) {
+  auto encoder = Encoder::Create(TinyModel(layers), {kSeqLen, max_batch, 1},
+                                 BuiltinPlugins());
   EXPECT_TRUE(encoder.ok()) << encoder.status();
   (*encoder)->InitParameters(3);
   return std::move(*encoder);
@@ -206,6 +207,144 @@ TEST(MicroBatchGradientTest, IndependentOfTheNumberOfRanks) {
       // One rank's stop wish reaches every rank.
       EXPECT_EQ(stop[r], ranks > 1);
     }
+  }
+}
+
+// The encoder's gradient-ready hook: points from the top down to 0, and the
+// gradients it reports final do not change for the rest of Backward.
+TEST(GradientReadyHookTest, ReportedGradientsAreFinal) {
+  omp_set_num_threads(1);
+  const Batch batch;
+  auto encoder = MakeEncoder(kBatch, /*layers=*/3);
+  std::vector<Tensor*> grads;
+  encoder->ForEachParameter([&](const std::string&, Tensor&, Tensor& grad) {
+    grads.push_back(&grad);
+  });
+  const std::vector<int>& points = encoder->GradientReadyPoints();
+  ASSERT_EQ(points.size(), 5u);  // Head and final LN, 3 blocks, embedding.
+  EXPECT_EQ(points.back(), 0);
+  std::vector<int> reported;
+  std::vector<std::vector<float>> at_report(grads.size());
+  int end = static_cast<int>(grads.size());
+  encoder->SetGradientReadyHook([&](int first) {
+    reported.push_back(first);
+    for (int p = first; p < end; ++p) {
+      at_report[p].assign(grads[p]->data(),
+                          grads[p]->data() + grads[p]->size());
+    }
+    end = first;
+  });
+  encoder->ZeroGrad();
+  encoder->Forward(batch.tokens.data(), kBatch, true, kStepSeed);
+  encoder->Loss(batch.labels.data(), nullptr);
+  encoder->Backward();
+  EXPECT_EQ(reported, points);
+  for (size_t p = 0; p < grads.size(); ++p) {
+    EXPECT_TRUE(SameBits(
+        at_report[p], std::vector<float>(grads[p]->data(),
+                                         grads[p]->data() + grads[p]->size())))
+        << "parameter " << p;
+  }
+  // An empty hook calls nothing.
+  encoder->SetGradientReadyHook(nullptr);
+  reported.clear();
+  encoder->Backward();
+  EXPECT_TRUE(reported.empty());
+}
+
+// Buckets overlapped with the last micro-batch's backward pass, of every
+// size from one per ready point to one for everything, with 1, 2 and 4
+// leaves per rank: the same bits as one rank without buckets.
+TEST(MicroBatchGradientTest, BucketsGiveTheSameBits) {
+  const Batch batch;
+  const int layers = 3;
+  for (int micro_batches : {2, 4, 8}) {
+    const int micro = kBatch / micro_batches;
+    std::vector<float> want;
+    float want_loss = 0;
+    {
+      omp_set_num_threads(1);
+      auto encoder = MakeEncoder(micro, layers);
+      MicroBatchGradient gradient(encoder.get(), &SingleProcess(),
+                                  micro_batches, micro, /*bucket_mb=*/1e-9);
+      EXPECT_EQ(gradient.buckets(), 1);  // One rank: no buckets, no thread.
+      auto figures = gradient.Compute(
+          [&](int m, int32_t* tokens, int32_t* labels) {
+            batch.Load(m, micro, tokens, labels);
+          },
+          kStepSeed, false);
+      ASSERT_TRUE(figures.ok()) << figures.status();
+      want = Grads(*encoder);
+      want_loss = figures->loss;
+    }
+    for (double bucket_mb : {1e-9, 0.002, 1.0}) {
+      const int ranks = 2;
+      ThreadGroup group(ranks);
+      std::vector<std::vector<float>> grads(ranks);
+      std::vector<float> loss(ranks);
+      std::vector<bool> stop(ranks);
+      std::vector<int> buckets(ranks);
+      group.Run([&](int rank) {
+        omp_set_num_threads(1);
+        ThreadCommunicator comm(&group, rank);
+        auto encoder = MakeEncoder(micro, layers);
+        MicroBatchGradient gradient(encoder.get(), &comm, micro_batches, micro,
+                                    bucket_mb);
+        buckets[rank] = gradient.buckets();
+        for (int step = 0; step < 2; ++step) {
+          auto figures = gradient.Compute(
+              [&](int m, int32_t* tokens, int32_t* labels) {
+                batch.Load(m, micro, tokens, labels);
+              },
+              kStepSeed, /*stop=*/rank == 1 && step == 1);
+          ASSERT_TRUE(figures.ok()) << figures.status();
+          grads[rank] = Grads(*encoder);
+          loss[rank] = figures->loss;
+          stop[rank] = figures->stop;
+        }
+      });
+      const std::string where = absl::StrCat(
+          micro_batches, " micro-batches, buckets of ", bucket_mb, " MB");
+      if (bucket_mb < 1e-6) {
+        EXPECT_EQ(buckets[0], layers + 2) << where;
+      }
+      if (bucket_mb == 1.0) {
+        EXPECT_EQ(buckets[0], 1) << where;
+      }
+      for (int r = 0; r < ranks; ++r) {
+        EXPECT_TRUE(SameBits(grads[r], want)) << where << ", rank " << r;
+        EXPECT_EQ(loss[r], want_loss) << where;
+        EXPECT_TRUE(stop[r]) << where;
+        EXPECT_EQ(buckets[r], buckets[0]);
+      }
+    }
+  }
+}
+
+TEST(MicroBatchGradientTest, BadInputInABucketedMicroBatch) {
+  // Out of range in micro-batch 3 of 4: rank 1's last, whose buckets are
+  // summed without a backward pass; rank 0's are overlapped as usual.
+  Batch batch;
+  batch.labels[7] = kClasses;
+  const int micro = 2;
+  ThreadGroup group(2);
+  std::vector<absl::Status> statuses(2);
+  group.Run([&](int rank) {
+    omp_set_num_threads(1);
+    ThreadCommunicator comm(&group, rank);
+    auto encoder = MakeEncoder(micro, /*layers=*/2);
+    MicroBatchGradient gradient(encoder.get(), &comm, 4, micro, 1e-9);
+    statuses[rank] = gradient
+                         .Compute(
+                             [&](int m, int32_t* tokens, int32_t* labels) {
+                               batch.Load(m, micro, tokens, labels);
+                             },
+                             kStepSeed, false)
+                         .status();
+  });
+  for (const absl::Status& status : statuses) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), HasSubstr("micro-batch 3 of 4"));
   }
 }
 

@@ -26,6 +26,9 @@ absl::Status MpiStatus(int code, const char* call) {
 MpiCommunicator::MpiCommunicator() {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  serialized_ = level >= MPI_THREAD_SERIALIZED;
 }
 
 absl::Status MpiCommunicator::SendRecv(int peer, const void* send,

@@ -25,6 +25,7 @@ class MpiCommunicator : public Communicator, private Transport {
   absl::Status AllGather(uint64_t value,
                          std::vector<uint64_t>* values) override;
   absl::Status Barrier() override;
+  bool CallableFromAnyThread() const override { return serialized_; }
 
  private:
   absl::Status SendRecv(int peer, const void* send, int64_t send_bytes,
@@ -32,6 +33,7 @@ class MpiCommunicator : public Communicator, private Transport {
 
   int rank_ = 0;
   int size_ = 1;
+  bool serialized_ = false;  // MPI granted MPI_THREAD_SERIALIZED or more.
   // Scratch for the sums, grown to the largest buffer once.
   std::vector<float> float_scratch_;
   std::vector<double> double_scratch_;

@@ -54,6 +54,7 @@ class ThreadCommunicator : public Communicator, private Transport {
   absl::Status AllGather(uint64_t value,
                          std::vector<uint64_t>* values) override;
   absl::Status Barrier() override;
+  bool CallableFromAnyThread() const override { return true; }
 
  private:
   absl::Status SendRecv(int peer, const void* send, int64_t send_bytes,

@@ -10,22 +10,42 @@ TreeSum::TreeSum(int64_t count, int leaves) : count_(count), leaves_(leaves) {
   int depth = 0;
   while ((1 << depth) < leaves) ++depth;
   partial_.assign(depth, std::vector<float>(count));
+  // The last leaf is the right child at every split on its path.
+  for (int lo = 0, hi = leaves; hi - lo > 1; lo += (hi - lo) / 2) {
+    ++last_depth_;
+  }
 }
 
-void TreeSum::Sum(LeafFn leaf, float* out) {
-  SumRange(leaf, 0, leaves_, 0, out);
+void TreeSum::Sum(LeafFn leaf, float* out, bool last_in_parts) {
+  last_in_parts_ = last_in_parts;
+  out_ = out;
+  SumRange(leaf, 0, leaves_, 0, out, /*rightmost=*/true);
 }
 
-void TreeSum::SumRange(LeafFn leaf, int lo, int hi, int depth, float* out) {
+void TreeSum::SumRange(LeafFn leaf, int lo, int hi, int depth, float* out,
+                       bool rightmost) {
   if (hi - lo == 1) {
     leaf(lo, out);
     return;
   }
   const int mid = lo + (hi - lo) / 2;
-  SumRange(leaf, lo, mid, depth + 1, out);
+  SumRange(leaf, lo, mid, depth + 1, out, /*rightmost=*/false);
   float* right = partial_[depth].data();
-  SumRange(leaf, mid, hi, depth + 1, right);
+  SumRange(leaf, mid, hi, depth + 1, right, rightmost);
+  // On the last leaf's path FinishLastLeaf adds, range by range.
+  if (rightmost && last_in_parts_) return;
   for (int64_t i = 0; i < count_; ++i) out[i] += right[i];
+}
+
+void TreeSum::FinishLastLeaf(int64_t lo, int64_t hi) {
+  // The additions SumRange skipped, innermost first, as it would do them:
+  // the node at depth d on the path adds partial_[d] (its right subtree)
+  // into its own buffer, partial_[d - 1] or, at the root, out.
+  for (int d = last_depth_ - 1; d >= 0; --d) {
+    float* into = d == 0 ? out_ : partial_[d - 1].data();
+    const float* right = partial_[d].data();
+    for (int64_t i = lo; i < hi; ++i) into[i] += right[i];
+  }
 }
 
 int FloorPowerOfTwo(int n) {

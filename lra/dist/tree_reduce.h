@@ -34,17 +34,30 @@ class TreeSum {
 
   // out = the tree sum of leaves 0..leaves-1, each computed by `leaf` once,
   // in order 0, 1, 2, ...
-  void Sum(LeafFn leaf, float* out);
+  //
+  // With `last_in_parts`, the sums that wait for the last leaf are left to
+  // the caller: every element range [lo, hi) of the last leaf's buffer, once
+  // written, is finished by FinishLastLeaf(lo, hi), which adds it up the
+  // tree into out[lo, hi) in the same order Sum would, so out[lo, hi) is
+  // then final while the rest of the last leaf is still being computed.
+  // Every element is finished exactly once, during the last leaf's call or
+  // after Sum returns.
+  void Sum(LeafFn leaf, float* out, bool last_in_parts = false);
+  void FinishLastLeaf(int64_t lo, int64_t hi);
 
   int64_t count() const { return count_; }
   int leaves() const { return leaves_; }
 
  private:
-  void SumRange(LeafFn leaf, int lo, int hi, int depth, float* out);
+  void SumRange(LeafFn leaf, int lo, int hi, int depth, float* out,
+                bool rightmost);
 
   int64_t count_;
   int leaves_;
+  int last_depth_ = 0;                       // Splits above the last leaf.
   std::vector<std::vector<float>> partial_;  // [depth][count]
+  bool last_in_parts_ = false;
+  float* out_ = nullptr;  // Sum's `out`, for FinishLastLeaf.
 };
 
 // What TreeAllReduceSum needs from a message layer (MPI, or threads in

@@ -15,10 +15,15 @@ namespace {
 class MpiBackend : public WorldBackend {
  public:
   absl::Status Init(int* argc, char*** argv) override {
-    // Only the main thread calls MPI; OpenMP threads never do.
+    // One thread at a time calls MPI: the main thread, or the thread that
+    // sums gradient buckets during the backward pass while the main thread
+    // makes no MPI call (BackgroundAllReduce); OpenMP threads never do.
+    // OpenMPI 4.1 grants it (`ompi_info`: MPI_THREAD_MULTIPLE: yes); with a
+    // lower level the buckets are summed after the backward pass instead
+    // (MpiCommunicator::CallableFromAnyThread).
     int provided = 0;
     const int code =
-        MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+        MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided);
     if (code != MPI_SUCCESS) {
       return absl::UnavailableError(
           absl::StrCat("MPI_Init_thread failed with code ", code));

@@ -8,7 +8,7 @@
 #
 #   tools/slurm/submit_suite.sh --suite=configs/suites/smoke.pbtxt \
 #       --results=/shared/lra-results [--mpi=P] [--left] [--cpus=N] \
-#       [--launcher=auto|srun|mpirun] [--lra=PATH] \
+#       [--launcher=auto|srun|mpirun] [--mpirun_grace=S] [--lra=PATH] \
 #       [--lra_args="--stop_after_steps=100"] [--dry_run] \
 #       [-- SBATCH_OPTIONS...]
 #
@@ -19,6 +19,13 @@
 #               a task of a Slurm job step), or mpirun inside the allocation;
 #               auto (default): srun when `srun --mpi=list` on the node lists
 #               pmix, else mpirun
+#   --mpirun_grace=S  under mpirun: the seconds its ranks get to finish a
+#               step and save after a SIGTERM to mpirun itself (default 60;
+#               mpirun's own default, 1 s, kills them first). OpenMPI 4.1's
+#               mpirun on SIGTERM sends its ranks SIGCONT, waits S
+#               (odls_base_sigkill_timeout), sends SIGTERM, waits S again,
+#               then SIGKILL; Slurm's KillWait still bounds it. Set it above
+#               one step plus a checkpoint save.
 #   --left      only the runs not done yet (missing, unfinished, failed), as
 #               `lra status` lists them: the way to resubmit after failures
 #   --cpus=N    CPUs per rank (sbatch --cpus-per-task; default 2)
@@ -34,6 +41,7 @@ set -euo pipefail
 
 workspace="$(cd "$(dirname "$0")/../.." && pwd)"
 suite="" results="" mpi=0 launcher=auto left=0 cpus=2 lra="" lra_args="" dry_run=0
+mpirun_grace=60
 sbatch_args=()
 while (($#)); do
   case "$1" in
@@ -41,6 +49,7 @@ while (($#)); do
     --results=*) results="${1#*=}" ;;
     --mpi=*) mpi="${1#*=}" ;;
     --launcher=*) launcher="${1#*=}" ;;
+    --mpirun_grace=*) mpirun_grace="${1#*=}" ;;
     --left) left=1 ;;
     --cpus=*) cpus="${1#*=}" ;;
     --lra=*) lra="${1#*=}" ;;
@@ -61,6 +70,10 @@ fi
 lra="${lra:-$workspace/bazel-bin/lra/lra}"
 if [[ ! -x "$lra" ]]; then
   echo "submit_suite: no lra binary at $lra (bazel build //lra, or --lra=PATH)" >&2
+  exit 2
+fi
+if ! [[ "$mpirun_grace" =~ ^[0-9]+$ ]] || ((mpirun_grace < 1)); then
+  echo "submit_suite: --mpirun_grace=$mpirun_grace is not a number of seconds" >&2
   exit 2
 fi
 if ! [[ "$mpi" =~ ^[0-9]+$ ]]; then
@@ -138,7 +151,10 @@ ntasks=$((mpi > 0 ? mpi : 1))
     echo "  # pre-emption) reach each rank directly."
     echo "  srun --mpi=pmix --kill-on-bad-exit=0 '$binary' \"\${args[@]}\" &"
     echo "else"
-    echo "  mpirun -np \"\$SLURM_NTASKS\" --bind-to none -x OMP_NUM_THREADS -x BUILD_WORKSPACE_DIRECTORY '$binary' \"\${args[@]}\" &"
+    echo "  # SIGTERM to mpirun (pre-emption signals every process): it passes the"
+    echo "  # signal on after $mpirun_grace s and kills the ranks $mpirun_grace s later, time"
+    echo "  # to finish the step and save (its default, 1 s, is not)."
+    echo "  mpirun -np \"\$SLURM_NTASKS\" --bind-to none --mca odls_base_sigkill_timeout $mpirun_grace -x OMP_NUM_THREADS -x BUILD_WORKSPACE_DIRECTORY '$binary' \"\${args[@]}\" &"
     echo "fi"
     echo "pid=\$!"
     echo "echo \"submit_suite: ranks started by \$launcher\""
