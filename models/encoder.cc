@@ -1,5 +1,6 @@
 #include "models/encoder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -317,7 +318,14 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     stream_len_ = sequence_->out_len();
   }
   const int64_t P = stream_len_;
-  for (int i = 0; i < config_.num_layers(); ++i) {
+  // A sequence plugin may run on copies of the blocks (built alike after the
+  // encoder's own, each with its own activations; see block_lists()).
+  const int layers = config_.num_layers();
+  const int lists = sequence_ ? std::max(1, sequence_->block_lists()) : 1;
+  block_copies_.resize(lists - 1);
+  for (int n = 0; n < lists * layers; ++n) {
+    const int i = n % layers;
+    BlockList& list = n < layers ? blocks_ : block_copies_[n / layers - 1];
     MixerShape mixer_shape;
     mixer_shape.max_seqs = static_cast<int>(B);
     mixer_shape.seq_len = block_len;
@@ -325,7 +333,7 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     mixer_shape.layer_index = i;
     mixer_shape.cls_token = has_cls_;
     mixer_shape.structure_seed = seed_;
-    mixer_shape.previous_layer = i > 0 ? &blocks_[i - 1]->mixer() : nullptr;
+    mixer_shape.previous_layer = i > 0 ? &list[i - 1]->mixer() : nullptr;
     std::unique_ptr<TokenMixer> mixer;
     if (sequence_) {
       // A handler may bring its own mixer (Transformer-XL's attention).
@@ -359,9 +367,10 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
     block_shape.mlp_dim = config_.mlp_dim();
     block_shape.dropout = config_.dropout();
     block_shape.index = i;
-    blocks_.push_back(
+    list.push_back(
         std::make_unique<Block>(block_shape, std::move(mixer), &scratch_));
   }
+  if (lists > 1) sequence_->UseBlockCopies(&blocks_, &block_copies_);
   ForEachWeight([this](const std::string& name, Tensor& value, Tensor& grad,
                        const WeightSpec& spec) {
     params_.push_back(Parameter{name, &value, &grad, spec});
@@ -493,6 +502,11 @@ void Encoder::InitParameters(uint64_t seed) {
   }
   for (size_t i = 0; i < blocks_.size(); ++i) {
     blocks_[i]->mixer().InitParameters(DeriveSeed(seed, 1000003 + i));
+    // The copies' weights are overwritten before each use; what a mixer
+    // draws besides its weights must match.
+    for (BlockList& copy : block_copies_) {
+      copy[i]->mixer().InitParameters(DeriveSeed(seed, 1000003 + i));
+    }
   }
 }
 
@@ -516,6 +530,9 @@ void Encoder::ZeroGrad() {
 
 void Encoder::SetStep(int64_t step) {
   for (auto& block : blocks_) block->mixer().SetStep(step);
+  for (BlockList& copy : block_copies_) {
+    for (auto& block : copy) block->mixer().SetStep(step);
+  }
 }
 
 absl::Status Encoder::CheckInputs(const int32_t* tokens, const int32_t* labels,

@@ -225,6 +225,9 @@ class Encoder {
   // The sequence plugin (ModelConfig.sequence), or null for all positions at
   // once through the block loop.
   std::unique_ptr<SequenceHandler> sequence_;
+  // Further lists of blocks the sequence plugin runs on (block_lists() - 1
+  // of them), built like blocks_; not parameters.
+  std::vector<BlockList> block_copies_;
   int stream_len_;  // P: positions normalised and pooled (N' without plugin)
   Linear head1_, head2_;
 

@@ -49,9 +49,9 @@ std::vector<PluginParamSpec> CommonSpecs(int default_slots) {
 // Forward FLOPs of MemorySegments over one step: each segment holding a real
 // token of a sequence runs every block at its r real tokens plus the M
 // memory tokens (a segment of padding only is passed over); segments before
-// the truncated-BPTT window run forward only. The recomputation of earlier
-// segments during backward is not counted (model FLOPs, not the work of
-// this implementation's memory-saving schedule).
+// the truncated-BPTT window run forward only. With recompute_segments, the
+// recomputation of earlier segments during backward is not counted (model
+// FLOPs, not the work of that memory-saving schedule).
 ForwardFlops MemorySegmentsFlops(int memory_slots, int segment_len,
                                  int bptt_segments, const ModelConfig& model,
                                  const std::vector<int>& lengths,
@@ -133,6 +133,11 @@ SequencePlugin Rmt(bool broken) {
       "carry_memory", true,
       "false cuts the memory between segments (an ablation, the control of "
       "the cross-segment task): every segment reads the learned slots"));
+  plugin.params.push_back(PluginParamSpec::Flag(
+      "recompute_segments", false,
+      "keep one segment's activations and recompute the others during "
+      "backward (same values, memory independent of the number of segments, "
+      "one more forward pass); false keeps every segment of the BPTT window"));
   plugin.capabilities = {true, true,
                          "O(N / S) segments, each that of the blocks at S + M"};
   plugin.flops = [](const PluginParams& params, const ModelConfig& model,
@@ -161,6 +166,7 @@ SequencePlugin Rmt(bool broken) {
     options.segment_len = static_cast<int>(segment);
     options.bptt_segments = static_cast<int>(bptt);
     ASSIGN_OR_RETURN(options.carry_memory, params.Flag("carry_memory"));
+    ASSIGN_OR_RETURN(options.recompute, params.Flag("recompute_segments"));
     options.broken_memory_gradient = broken;
     return std::make_unique<MemorySegments>(shape, options);
   };

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "models/rng.h"
 
@@ -23,8 +25,9 @@ MemorySegments::MemorySegments(const SequenceShape& shape,
     seg_in_.emplace_back(std::vector<int64_t>{B, P, D});
   seg_mask_.assign(static_cast<size_t>(g_) * B * P, 0);
   active_.assign(static_cast<size_t>(g_) * B, 0);
-  for (int l = 0; l <= shape.num_layers; ++l) {
-    streams_.emplace_back(std::vector<int64_t>{B, P, D});
+  streams_.resize(1);
+  for (int l = 0; l < shape.num_layers; ++l) {
+    streams_[0].emplace_back(std::vector<int64_t>{B, P, D});
   }
   final_memory_ = Tensor({B, m_, D});
   dstream_ = Tensor({B, P, D});
@@ -35,7 +38,43 @@ void MemorySegments::ForEachWeight(const WeightVisitor& fn) {
   fn("embed.memory", memory_, dmemory_, {Init::kNormal});
 }
 
-void MemorySegments::RunSegment(BlockList& blocks, int g) {
+void MemorySegments::UseBlockCopies(BlockList* blocks,
+                                    std::vector<BlockList>* copies) {
+  if (options_.recompute || copies->empty()) return;
+  copies_ = copies;
+  const int64_t B = shape_.max_seqs, P = m_ + s_, D = d_;
+  streams_.resize(1 + copies->size());
+  for (size_t list = 1; list < streams_.size(); ++list) {
+    for (int l = 0; l < shape_.num_layers; ++l) {
+      streams_[list].emplace_back(std::vector<int64_t>{B, P, D});
+    }
+  }
+  // The copies are built like the encoder's blocks, so their weights are
+  // visited in the same order with the same shapes.
+  copied_.clear();
+  for (BlockList& copy : *copies) {
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      std::vector<std::pair<Tensor*, Tensor*>> own, theirs;
+      (*blocks)[i]->ForEachWeight(
+          [&](const std::string&, Tensor& value, Tensor& grad,
+              const WeightSpec&) { own.emplace_back(&value, &grad); });
+      copy[i]->ForEachWeight(
+          [&](const std::string&, Tensor& value, Tensor& grad,
+              const WeightSpec&) { theirs.emplace_back(&value, &grad); });
+      for (size_t w = 0; w < own.size() && w < theirs.size(); ++w) {
+        copied_.push_back(
+            {own[w].first, own[w].second, theirs[w].first, theirs[w].second});
+      }
+    }
+  }
+}
+
+int MemorySegments::ListOf(int g) const {
+  if (copies_ == nullptr) return 0;
+  return std::max(0, g - (g_ - k_));
+}
+
+void MemorySegments::RunSegment(BlockList& blocks, int list, int g) {
   const int64_t P = m_ + s_;
   BlockStep step;
   step.seqs = step_.seqs;
@@ -45,9 +84,10 @@ void MemorySegments::RunSegment(BlockList& blocks, int g) {
   // Each segment's dropout masks are their own and the same when recomputed.
   step.dropout_seed = DeriveSeed(step_.dropout_seed, 0x5e9000 + g);
   const float* in = seg_in_[g].data();
+  std::vector<Tensor>& streams = streams_[list];
   for (size_t i = 0; i < blocks.size(); ++i) {
-    blocks[i]->Forward(i == 0 ? in : streams_[i].data(), step,
-                       streams_[i + 1].data());
+    blocks[i]->Forward(i == 0 ? in : streams[i - 1].data(), step,
+                       streams[i].data());
   }
 }
 
@@ -58,6 +98,11 @@ void MemorySegments::Forward(BlockList& blocks, const float* x,
   const int B = step.seqs, M = m_, S = s_, D = d_, N = n_;
   const int64_t P = M + S;
   const size_t mem_row = sizeof(float) * static_cast<size_t>(M) * D;
+  // The copies run with the weights of the encoder's blocks.
+  for (const CopiedWeight& w : copied_) {
+    std::memcpy(w.copy_value->data(), w.value->data(),
+                sizeof(float) * w.value->size());
+  }
   // Memory entering segment 0: the learned slots, for every sequence.
   float* mem = final_memory_.data();  // [B', M, D], updated segment by segment
   for (int b = 0; b < B; ++b) {
@@ -92,8 +137,9 @@ void MemorySegments::Forward(BlockList& blocks, const float* x,
       for (int i = 0; i < M; ++i) m[i] = 1;
       active_[static_cast<size_t>(g) * shape_.max_seqs + b] = any;
     }
-    RunSegment(blocks, g);
-    const float* y = streams_.back().data();
+    const int list = ListOf(g);
+    RunSegment(Blocks(blocks, list), list, g);
+    const float* y = streams_[list].back().data();
     for (int b = 0; b < B; ++b) {
       if (active_[static_cast<size_t>(g) * shape_.max_seqs + b]) {
         std::memcpy(mem + static_cast<int64_t>(b) * M * D, y + b * P * D,
@@ -127,9 +173,16 @@ void MemorySegments::Backward(BlockList& blocks, const float* dout, float* dx) {
     std::memset(dmem, 0, mem_row * B);
   }
   const int first = g_ - k_;
+  // Each copy gathers its segment's share of the gradients from zero; they
+  // are added into the encoder's blocks at the end.
+  for (const CopiedWeight& w : copied_) w.copy_grad->Zero();
   for (int g = g_ - 1; g >= first; --g) {
-    // The last segment's state is still in the blocks.
-    if (g != g_ - 1) RunSegment(blocks, g);
+    const int list = ListOf(g);
+    BlockList& segment_blocks = Blocks(blocks, list);
+    // With one list only the last segment's state is still in the blocks.
+    if (copies_ == nullptr && g != g_ - 1) {
+      RunSegment(segment_blocks, list, g);
+    }
     float* dy = dstream_.data();  // [B', M + S, D]
     for (int b = 0; b < B; ++b) {
       float* row = dy + b * P * D;
@@ -150,8 +203,8 @@ void MemorySegments::Backward(BlockList& blocks, const float* dout, float* dx) {
         }
       }
     }
-    for (int i = static_cast<int>(blocks.size()) - 1; i >= 0; --i) {
-      blocks[i]->Backward(dy);
+    for (int i = static_cast<int>(segment_blocks.size()) - 1; i >= 0; --i) {
+      segment_blocks[i]->Backward(dy);
     }
     for (int b = 0; b < B; ++b) {
       const float* row = dy + b * P * D;
@@ -185,6 +238,11 @@ void MemorySegments::Backward(BlockList& blocks, const float* dout, float* dx) {
       const float* src = dmem + static_cast<int64_t>(b) * M * D;
       for (int64_t i = 0; i < static_cast<int64_t>(M) * D; ++i) gm[i] += src[i];
     }
+  }
+  for (const CopiedWeight& w : copied_) {
+    float* dst = w.grad->data();
+    const float* src = w.copy_grad->data();
+    for (int64_t i = 0; i < w.grad->size(); ++i) dst[i] += src[i];
   }
 }
 

@@ -76,6 +76,21 @@ class SequenceHandler {
       const MixerShape& shape, ScratchBuffers* scratch) {
     return std::unique_ptr<TokenMixer>();
   }
+
+  // How many lists of blocks the handler runs on. With more than one, the
+  // encoder builds the others exactly like its own (same shapes, mixers and
+  // random structure; their own weights, gradients and activations, sharing
+  // the encoder's scratch) and hands them over once with UseBlockCopies. A
+  // handler that runs segments one after another keeps each segment's
+  // activations in its own copy, so its backward pass needs no recomputation.
+  // The handler keeps the copies' weights equal to the encoder's blocks and
+  // adds the copies' gradients into theirs; only the encoder's blocks are
+  // parameters.
+  virtual int block_lists() const { return 1; }
+  // `blocks` are the encoder's, `copies` the block_lists() - 1 others; both
+  // outlive the handler's calls. Called once, after the blocks are built.
+  virtual void UseBlockCopies(BlockList* blocks,
+                              std::vector<BlockList>* copies) {}
 };
 
 // What a sequence plugin does, printed by `lra list`.

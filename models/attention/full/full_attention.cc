@@ -17,7 +17,7 @@ namespace {
 using internal::AccumulateTile;
 using internal::ExpShiftRow;
 using internal::ScaleRow;
-using internal::ScoreTile;
+using internal::ScoreTileCols;
 using internal::SoftmaxGradRow;
 using internal::SoftmaxRowUpdate;
 
@@ -223,8 +223,9 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
           if (!block_live_[b * nkb + jb]) continue;
           const int j0 = jb * kBc;
           const int cols = std::min(kBc, N - j0);
-          ScoreTile(qb, rows, Dh, kt_head + j0, kt_stride, scale_,
-                    key_bias_.data() + b * bias_stride + j0, w.s);
+          // A short last key block scores only its 16-key chunks in use.
+          ScoreTileCols(qb, rows, Dh, kt_head + j0, kt_stride, scale_,
+                        key_bias_.data() + b * bias_stride + j0, cols, w.s);
           // Online softmax: rescale the running sums to the new row max.
           for (int r = 0; r < rows; ++r) {
             const float alpha =
@@ -326,11 +327,11 @@ void FullAttention::Backward(const float* dout,
           const float* qb = qh + static_cast<int64_t>(i0) * Dh;
           const float* dob = doh + static_cast<int64_t>(i0) * Dh;
           // P = exp(S - lse): the forward's probabilities before dropout.
-          ScoreTile(qb, rows, Dh, w.kt, kBc, scale_, bias, w.s);
+          ScoreTileCols(qb, rows, Dh, w.kt, kBc, scale_, bias, cols, w.s);
           for (int r = 0; r < rows; ++r)
             ExpShiftRow(w.s + r * kBc, lse[i0 + r]);
           // dP [rows, kBc] = dO V^T.
-          ScoreTile(dob, rows, Dh, w.vt, kBc, 1.0f, nullptr, w.ds);
+          ScoreTileCols(dob, rows, Dh, w.vt, kBc, 1.0f, nullptr, cols, w.ds);
           const float* p_used = w.s;
           if (dropout_active_) {
             // Pd = P * M / (1 - rate) fed V in the forward, so dV uses Pd

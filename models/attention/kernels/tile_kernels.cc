@@ -91,6 +91,59 @@ inline void AccumulateRows(const float* p, int p_row_stride, int p_col_stride,
   }
 }
 
+// R rows of a score tile from its first C 16-column chunks; the other
+// chunks are what ScoreRows writes for zero columns: bias (or 0).
+template <int C, int R>
+inline void ScoreRowsCols(const float* a, int dh, const float* bt,
+                          int bt_stride, __m512 scale, const float* bias,
+                          float* c) {
+  __m512 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
+  }
+  for (int x = 0; x < dh; ++x) {
+    const float* b = bt + x * bt_stride;
+    __m512 bv[C];
+#pragma GCC unroll 4
+    for (int j = 0; j < C; ++j) bv[j] = _mm512_loadu_ps(b + 16 * j);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r * dh + x]);
+#pragma GCC unroll 4
+      for (int j = 0; j < C; ++j)
+        acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      __m512 v = j < C ? _mm512_mul_ps(acc[r][j], scale) : _mm512_setzero_ps();
+      if (bias != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
+      _mm512_storeu_ps(c + r * kKeyBlock + 16 * j, v);
+    }
+  }
+}
+
+template <int C>
+void ScoreTileChunks(const float* a, int rows, int dh, const float* bt,
+                     int bt_stride, float scale, const float* bias, float* c) {
+  // About 16 accumulators per register tile.
+  constexpr int R = C == 1 ? 12 : C == 2 ? 8 : 5;
+  const __m512 s = _mm512_set1_ps(scale);
+  int r = 0;
+  for (; r + R <= rows; r += R) {
+    ScoreRowsCols<C, R>(a + r * dh, dh, bt, bt_stride, s, bias,
+                        c + r * kKeyBlock);
+  }
+  for (; r < rows; ++r) {
+    ScoreRowsCols<C, 1>(a + r * dh, dh, bt, bt_stride, s, bias,
+                        c + r * kKeyBlock);
+  }
+}
+
 template <int DV>
 void AccumulateTileDv(const float* p, int p_row_stride, int p_col_stride,
                       int rows, int depth, const float* x, int dh, float* c) {
@@ -121,6 +174,21 @@ void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
   }
   for (; r < rows; ++r) {
     ScoreRows<1>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kKeyBlock);
+  }
+}
+
+void ScoreTileCols(const float* a, int rows, int dh, const float* bt,
+                   int bt_stride, float scale, const float* bias, int cols,
+                   float* c) {
+  switch ((cols + 15) / 16) {
+    case 1:
+      return ScoreTileChunks<1>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    case 2:
+      return ScoreTileChunks<2>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    case 3:
+      return ScoreTileChunks<3>(a, rows, dh, bt, bt_stride, scale, bias, c);
+    default:
+      return ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
   }
 }
 
@@ -216,6 +284,12 @@ void SoftmaxGradRow(const float* p, float d, float scale, float* ds) {
 }
 
 #else  // !defined(__AVX512F__): portable loops with the same contracts.
+
+void ScoreTileCols(const float* a, int rows, int dh, const float* bt,
+                   int bt_stride, float scale, const float* bias, int cols,
+                   float* c) {
+  ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
+}
 
 void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
                float scale, const float* bias, float* c) {

@@ -18,6 +18,14 @@ inline constexpr int kKeyBlock = 64;
 void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
                float scale, const float* bias, float* c);
 
+// ScoreTile for a tile whose bt columns from `cols` on are zero (a short last
+// key block): computes only the 16-column chunks holding the first `cols`
+// columns and writes the others as ScoreTile would (bias, or 0 without bias),
+// so c is bit for bit ScoreTile's.
+void ScoreTileCols(const float* a, int rows, int dh, const float* bt,
+                   int bt_stride, float scale, const float* bias, int cols,
+                   float* c);
+
 // c [rows, dh] += sum over k < depth of p(r, k) x [k, dh], where
 // p(r, k) = p[r * p_row_stride + k * p_col_stride]. With strides (64, 1) this
 // is P V (and dS K); with (1, 64) it is P^T dO (and dS^T Q).

@@ -397,6 +397,8 @@ void RelativeAttention::KernelForward() {
           for (int r = 0; r < rows; ++r) {
             const float* qi =
                 q_.data() + (static_cast<int64_t>(b) * N + p0 + r) * Q + h * Dh;
+            // Element-wise (no reduction): vectorised, values unchanged.
+#pragma omp simd
             for (int x = 0; x < Dh; ++x) {
               w.qu[r * Dh + x] = qi[x] + w_.u[h * Dh + x];
               w.qv[r * Dh + x] = qi[x] + w_.v[h * Dh + x];
@@ -612,13 +614,15 @@ void RelativeAttention::KernelBackward() {
               const float* qi = q_.data() + off;
               const float* oi = o_.data() + off;
               const float* doi = d_o + off;
-              float d = 0.0f;
+              // The copies vectorise; the sum keeps its sequential order.
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
                 w.qu[r * Dh + x] = qi[x] + w_.u[h * Dh + x];
                 w.qv[r * Dh + x] = qi[x] + w_.v[h * Dh + x];
                 w.dob[r * Dh + x] = doi[x];
-                d += doi[x] * oi[x];
               }
+              float d = 0.0f;
+              for (int x = 0; x < Dh; ++x) d += doi[x] * oi[x];
               // D_i = rowsum(dO_i * O_i) = rowsum(P_i * dP_i).
               w.dd[r] = d;
             }
@@ -694,11 +698,20 @@ void RelativeAttention::KernelBackward() {
             }
             for (int r = 0; r < rows; ++r) {
               float* dqi = d_q + (seq_row + p0 + r) * Q + h * Dh;
+              const float* qa = dqu + r * Dh;
+              const float* qc = w.dqv + r * Dh;
+              float* du = w.du + h * Dh;
+              float* dvb = w.dvb + h * Dh;
+              if (broken) {
+                std::memcpy(dqi, qa, sizeof(float) * Dh);
+              } else {
+#pragma omp simd
+                for (int x = 0; x < Dh; ++x) dqi[x] = qa[x] + qc[x];
+              }
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
-                const float a = dqu[r * Dh + x], c = w.dqv[r * Dh + x];
-                dqi[x] = broken ? a : a + c;
-                w.du[h * Dh + x] += a;
-                w.dvb[h * Dh + x] += c;
+                du[x] += qa[x];
+                dvb[x] += qc[x];
               }
             }
           }
@@ -712,6 +725,7 @@ void RelativeAttention::KernelBackward() {
               std::memcpy(d_k + off, dk, sizeof(float) * Dh);
               std::memcpy(d_v + off, dv, sizeof(float) * Dh);
             } else {
+#pragma omp simd
               for (int x = 0; x < Dh; ++x) {
                 d_km[off + x] += dk[x];
                 d_vm[off + x] += dv[x];
