@@ -84,11 +84,14 @@ absl::Status CheckListOps(const TaskConfig& task,
     const std::string path = ResolvePath(workspace_dir, file);
     named.push_back(path);
     int64_t in_train = 0;
+    // A copy: C++17 lambdas cannot capture a structured binding (clang
+    // refuses it; gcc accepts it).
+    const bool is_train = split == Split::kTrain;
     ASSIGN_OR_RETURN(
         ListOpsCheckReport tsv,
         CheckListOpsTsv(path, task.seq_len(), [&](const listops::TsvRow& row) {
           const uint64_t fingerprint = Fingerprint64(row.ids, /*seed=*/0);
-          if (split == Split::kTrain) {
+          if (is_train) {
             train_rows.insert(fingerprint);
           } else {
             in_train += train_rows.contains(fingerprint);

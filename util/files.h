@@ -30,6 +30,48 @@ absl::Status ReadFile(const std::string& path, std::string* contents);
 absl::Status WriteFileAtomic(const std::string& path,
                              absl::string_view contents);
 
+// Writes a file atomically in pieces, for files too large to hold in memory
+// at once: Open() creates the temporary file `<path>.tmp.<pid>` beside
+// `path`, Append() adds bytes (buffered), Commit() flushes them to disk
+// (fsync) and renames the temporary file onto `path`. Until Commit()
+// succeeds `path` is untouched; a failed step, or destroying the writer
+// without a successful Commit(), removes the temporary file. The first
+// error is kept: later calls return it. Errors name `path` and the system's
+// reason. One writer per `path` per process at a time.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  absl::Status Open();
+  absl::Status Append(absl::string_view data);
+  absl::Status Commit();
+
+  const std::string& temporary_path() const { return temp_; }
+
+ private:
+  absl::Status Fail(absl::Status status);
+  absl::Status Flush();
+
+  std::string path_;
+  std::string temp_;
+  int fd_ = -1;
+  std::string buffer_;
+  absl::Status status_;
+  bool committed_ = false;
+};
+
+// Removes temporary files that WriteFileAtomic or AtomicFileWriter left in
+// `dir` when their process was killed: regular files whose name starts with
+// `prefix` and ends in `.tmp.<pid>`, either older than a minute with no
+// process `pid` running on this machine, or older than a day (a writer on
+// another machine sharing the folder; no write takes that long). Files of
+// writers that may still be running are kept. Returns how many were
+// removed; a missing or unreadable `dir` removes none.
+int RemoveStaleTemporaries(const std::string& dir, absl::string_view prefix);
+
 // Creates `dir` and its parents.
 absl::Status MakeDirs(const std::string& dir);
 

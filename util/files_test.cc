@@ -1,10 +1,15 @@
 #include "util/files.h"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "util/testing/test_paths.h"
@@ -78,6 +83,89 @@ TEST(FilesTest, DiskFullIsNamed) {
       << status.message();
   EXPECT_FALSE(FileExists(path));
   EXPECT_FALSE(FileExists(temp));
+}
+
+// The streaming writer: nothing at `path` until Commit(), the whole file
+// after it.
+TEST(FilesTest, AtomicFileWriterShowsTheFileOnlyOnCommit) {
+  const std::string path = TestTmpPath("streamed.txt");
+  AtomicFileWriter writer(path);
+  ASSERT_TRUE(writer.Open().ok());
+  ASSERT_TRUE(writer.Append("first ").ok());
+  // More than the writer's buffer, so part of it reaches the file.
+  ASSERT_TRUE(writer.Append(std::string(3 << 20, 'x')).ok());
+  EXPECT_FALSE(FileExists(path));
+  EXPECT_TRUE(FileExists(writer.temporary_path()));
+  ASSERT_TRUE(writer.Commit().ok());
+  std::string contents;
+  ASSERT_TRUE(ReadFile(path, &contents).ok());
+  EXPECT_EQ(contents, "first " + std::string(3 << 20, 'x'));
+  EXPECT_FALSE(FileExists(writer.temporary_path()));
+}
+
+// A writer given up before Commit() (its caller hit an error) removes its
+// temporary file and leaves the old file as it was.
+TEST(FilesTest, AbandonedAtomicFileWriterLeavesTheOldFile) {
+  const std::string path = TestTmpPath("abandoned.txt");
+  ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
+  std::string temp;
+  {
+    AtomicFileWriter writer(path);
+    ASSERT_TRUE(writer.Open().ok());
+    ASSERT_TRUE(writer.Append(std::string(3 << 20, 'x')).ok());
+    temp = writer.temporary_path();
+    EXPECT_TRUE(FileExists(temp));
+  }
+  EXPECT_FALSE(FileExists(temp));
+  std::string contents;
+  ASSERT_TRUE(ReadFile(path, &contents).ok());
+  EXPECT_EQ(contents, "old");
+}
+
+// Sets the file's modification time `seconds` into the past.
+void Age(const std::string& path, int seconds) {
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = time(nullptr) - seconds;
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), times, 0), 0) << path;
+}
+
+// The id of a process that has exited.
+pid_t DeadPid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
+}
+
+TEST(FilesTest, RemovesStaleTemporariesOfDeadWritersOnly) {
+  const std::string dir = TestTmpPath("stale");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  const std::string dead = std::to_string(DeadPid());
+  const std::string alive = std::to_string(getpid());
+  struct Case {
+    std::string name;
+    int age_seconds;
+    bool removed;
+  };
+  const std::vector<Case> cases = {
+      {"shard-a.tmp." + dead, 120, true},         // killed writer
+      {"shard-b.tmp." + dead, 0, false},          // may still be renaming
+      {"shard-c.tmp." + alive, 120, false},       // writer still running
+      {"shard-d.tmp." + alive, 2 * 86400, true},  // no write takes a day
+      {"other-e.tmp." + dead, 120, false},        // another prefix
+      {"shard-f.tmp.x" + dead, 120, false},       // not a pid
+      {"shard-g", 120, false},                    // not a temporary file
+  };
+  for (const Case& c : cases) {
+    ASSERT_TRUE(WriteFileAtomic(dir + "/" + c.name, "x").ok());
+    Age(dir + "/" + c.name, c.age_seconds);
+  }
+  EXPECT_EQ(RemoveStaleTemporaries(dir, "shard-"), 2);
+  for (const Case& c : cases) {
+    EXPECT_EQ(FileExists(dir + "/" + c.name), !c.removed) << c.name;
+  }
+  EXPECT_EQ(RemoveStaleTemporaries(TestTmpPath("no-such-dir"), ""), 0);
 }
 
 TEST(FilesTest, ResolvePathUsesWorkspace) {

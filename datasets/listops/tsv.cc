@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "datasets/common/file_errors.h"
 #include "datasets/listops/evaluator.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -172,26 +173,22 @@ absl::Status WriteListOpsTsv(const std::string& path,
         "WriteListOpsTsv: ", examples.ids.size(), " sequences but ",
         examples.labels.size(), " labels (allowed: the same number)"));
   }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot create ListOps TSV file '", path, "'"));
-  }
-  out << kHeader << "\r\n";
+  // A temporary file beside `path`, renamed into place once complete: an
+  // error part-way (a bad example, a full disk) leaves an earlier file at
+  // `path` as it was and nothing half-written.
+  AtomicFileWriter out(path);
+  RETURN_IF_ERROR(out.Open());
+  RETURN_IF_ERROR(out.Append(absl::StrCat(kHeader, "\r\n")));
   for (size_t i = 0; i < examples.ids.size(); ++i) {
     absl::StatusOr<std::string> source = FormatSource(examples.ids[i]);
     if (!source.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "WriteListOpsTsv: example ", i, ": ", source.status().message()));
     }
-    out << *source << '\t' << examples.labels[i] << "\r\n";
+    RETURN_IF_ERROR(
+        out.Append(absl::StrCat(*source, "\t", examples.labels[i], "\r\n")));
   }
-  out.close();
-  if (!out) {
-    return absl::DataLossError(
-        absl::StrCat("error while writing ListOps TSV file '", path, "'"));
-  }
-  return absl::OkStatus();
+  return out.Commit();
 }
 
 }  // namespace listops

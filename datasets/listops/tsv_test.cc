@@ -1,5 +1,10 @@
 #include "datasets/listops/tsv.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -101,6 +106,70 @@ TEST(TsvTest, WriteThenReadRoundTrips) {
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->ids, examples.ids);
   EXPECT_EQ(read->labels, examples.labels);
+}
+
+// The names in `dir`, sorted.
+std::vector<std::string> FileNames(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ListOpsExamples TwoExamples() {
+  ListOpsExamples examples;
+  examples.ids = {{kMaxId, DigitId(2), DigitId(9), kCloseId}, {DigitId(3)}};
+  examples.labels = {9, 3};
+  return examples;
+}
+
+// An example that cannot be written, found part-way: the earlier file stays
+// whole and no temporary file is left (the writer used to truncate the file
+// first and stop after the examples before the bad one).
+TEST(TsvTest, FailedWriteLeavesTheEarlierFile) {
+  const std::string dir = EmptyTestDir("tsv_failed_write");
+  const std::string path = dir + "/basic_train.tsv";
+  ASSERT_TRUE(WriteListOpsTsv(path, TwoExamples()).ok());
+  const std::string before = ReadFile(path);
+  // A good example, then one that does not nest.
+  ListOpsExamples bad;
+  bad.ids = {{DigitId(5)}, {kCloseId, kCloseId}};
+  bad.labels = {5, 0};
+  const absl::Status status = WriteListOpsTsv(path, bad);
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("example 1"));
+  EXPECT_EQ(ReadFile(path), before);
+  EXPECT_THAT(FileNames(dir), ::testing::ElementsAre("basic_train.tsv"));
+}
+
+// A full disk (here the file-size limit, which fails write() the same way)
+// part-way through: an error naming the file, the earlier file whole, no
+// temporary file.
+TEST(TsvTest, FullDiskLeavesTheEarlierFile) {
+  const std::string dir = EmptyTestDir("tsv_full_disk");
+  const std::string path = dir + "/basic_train.tsv";
+  ASSERT_TRUE(WriteListOpsTsv(path, TwoExamples()).ok());
+  const std::string before = ReadFile(path);
+  ListOpsExamples many;
+  for (int i = 0; i < 20000; ++i) {
+    many.ids.push_back({kMaxId, DigitId(2), DigitId(9), kCloseId});
+    many.labels.push_back(9);
+  }
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit small = saved;
+  small.rlim_cur = 4096;
+  std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const absl::Status status = WriteListOpsTsv(path, many);
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, SIG_DFL);
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr(path));
+  EXPECT_EQ(ReadFile(path), before);
+  EXPECT_THAT(FileNames(dir), ::testing::ElementsAre("basic_train.tsv"));
 }
 
 TEST(TsvTest, AcceptsUnixLineEnds) {

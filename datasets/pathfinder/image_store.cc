@@ -1,20 +1,16 @@
 #include "datasets/pathfinder/image_store.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "util/files.h"
 
 namespace lra {
 namespace pathfinder {
@@ -168,29 +164,24 @@ absl::Status WriteCacheShard(const std::string& path, uint64_t fingerprint,
     AppendLe(&data, shard.blobs[i].size(), 4);
   }
   for (const std::string& blob : shard.blobs) data += blob;
-  // Another process may write the same shard at once; each writes its own
-  // temporary file and the rename makes either complete copy the result.
-  const std::string temporary =
-      absl::StrCat(path, ".tmp", getpid(), "-",
-                   std::hash<std::thread::id>()(std::this_thread::get_id()));
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-    out.close();
-    if (!out) {
-      std::filesystem::remove(temporary, error);
-      return absl::InternalError(
-          absl::StrCat(temporary, ": cannot write cache shard"));
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int rename_errno = errno;
-    std::filesystem::remove(temporary, error);
-    return absl::InternalError(
-        absl::StrCat(path, ": cannot move cache shard into place (",
-                     std::strerror(rename_errno), ")"));
+  // WriteFileAtomic writes a temporary file beside the shard, flushes it to
+  // disk (fsync) and renames it into place: a reader, or a run after a
+  // crash, sees either no shard or a whole one. Another process may write
+  // the same shard at once; each writes its own temporary file (named by
+  // its pid) and the rename makes either complete copy the result. The
+  // temporary files of killed runs are removed by
+  // RemoveStaleCacheTemporaries.
+  absl::Status status = WriteFileAtomic(path, data);
+  if (!status.ok()) {
+    return absl::Status(
+        status.code(),
+        absl::StrCat("cannot write cache shard: ", status.message()));
   }
   return absl::OkStatus();
+}
+
+int RemoveStaleCacheTemporaries(const std::string& cache_dir) {
+  return RemoveStaleTemporaries(cache_dir, "pathfinder-");
 }
 
 absl::StatusOr<CacheShard> ReadCacheShard(const std::string& path,

@@ -74,12 +74,18 @@ struct CacheShard {
 std::string CacheShardPath(const std::string& cache_dir, uint64_t fingerprint,
                            Split split, int64_t shard);
 
-// Writes a shard atomically (a temporary file renamed into place), creating
-// `cache_dir` if needed. The header records the fingerprint, resolution,
-// split and first index, so a file cannot be mistaken for another.
+// Writes a shard atomically (a temporary file flushed to disk and renamed
+// into place), creating `cache_dir` if needed. The header records the
+// fingerprint, resolution, split and first index, so a file cannot be mistaken
+// for another.
 absl::Status WriteCacheShard(const std::string& path, uint64_t fingerprint,
                              int resolution, Split split,
                              const CacheShard& shard);
+
+// Removes the temporary shard files that runs killed while writing a shard
+// left in `cache_dir` (see RemoveStaleTemporaries in util/files.h: those
+// of processes still running are kept). Returns how many were removed.
+int RemoveStaleCacheTemporaries(const std::string& cache_dir);
 
 // Reads a shard and checks its header against the expectations and every
 // stream against image_bytes. NotFound when the file does not exist;

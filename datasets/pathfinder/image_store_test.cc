@@ -1,7 +1,16 @@
 #include "datasets/pathfinder/image_store.h"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -83,13 +92,71 @@ TEST(ImageStoreTest, FailedShardWriteLeavesNoTemporaryFile) {
   const absl::Status status =
       WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 5));
   EXPECT_THAT(std::string(status.message()),
-              HasSubstr(path + ": cannot move cache shard into place"));
+              HasSubstr("cannot write cache shard: " + path + ": rename"));
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     names.push_back(entry.path().filename().string());
   }
   EXPECT_THAT(names, ::testing::ElementsAre(
                          std::filesystem::path(path).filename().string()));
+}
+
+// A full disk (here the file-size limit, which fails write() the same way):
+// the error names the shard, an earlier copy stays whole and no temporary
+// file is left.
+TEST(ImageStoreTest, FullDiskLeavesTheEarlierShard) {
+  const std::string dir = FreshTestDir("full_shard");
+  const std::string path = CacheShardPath(dir, 1, Split::kTrain, 0);
+  ASSERT_TRUE(
+      WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 5)).ok());
+  std::ifstream in(path, std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit small = saved;
+  small.rlim_cur = 64;
+  std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const absl::Status status =
+      WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 9));
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, SIG_DFL);
+  EXPECT_THAT(
+      std::string(status.message()),
+      HasSubstr("cannot write cache shard: " + path + ": write failed"));
+  std::ifstream again(path, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)),
+                        std::istreambuf_iterator<char>()),
+            before);
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_THAT(names, ::testing::ElementsAre(
+                         std::filesystem::path(path).filename().string()));
+}
+
+// The temporary file of a run killed while writing a shard (its process is
+// gone) is removed; that of a writer still running is kept.
+TEST(ImageStoreTest, StaleTemporaryShardsAreRemoved) {
+  const std::string dir = EmptyTestDir("stale_shards");
+  const std::string path = CacheShardPath(dir, 1, Split::kTrain, 0);
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const std::string dead = path + ".tmp." + std::to_string(child);
+  const std::string alive = path + ".tmp." + std::to_string(getpid());
+  for (const std::string& temp : {dead, alive}) {
+    std::ofstream(temp) << "half a shard";
+    struct timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = time(nullptr) - 120;
+    times[0].tv_nsec = times[1].tv_nsec = 0;
+    ASSERT_EQ(utimensat(AT_FDCWD, temp.c_str(), times, 0), 0);
+  }
+  EXPECT_EQ(RemoveStaleCacheTemporaries(dir), 1);
+  EXPECT_FALSE(std::filesystem::exists(dead));
+  EXPECT_TRUE(std::filesystem::exists(alive));
 }
 
 TEST(ImageStoreTest, ShardOfAnotherConfigOrDamagedIsDataLoss) {

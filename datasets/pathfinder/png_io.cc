@@ -4,8 +4,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -48,6 +50,9 @@ absl::Status BeginRead(const std::string& path, png_image* image) {
   return absl::OkStatus();
 }
 
+// Encodes in memory, then writes atomically (a temporary file beside `path`
+// renamed into place), so a failed or killed write never leaves a
+// half-written PNG where an earlier one was.
 absl::Status Write(const std::string& path, int width, int height,
                    uint32_t format, const uint8_t* pixels) {
   png_image image;
@@ -56,14 +61,25 @@ absl::Status Write(const std::string& path, int width, int height,
   image.width = width;
   image.height = height;
   image.format = format;
-  if (!png_image_write_to_file(&image, path.c_str(), /*convert_to_8bit=*/0,
-                               pixels, /*row_stride=*/0,
-                               /*colormap=*/nullptr)) {
+  // The first call (no buffer) gives an upper bound of the size.
+  png_alloc_size_t bytes = 0;
+  std::string encoded;
+  bool ok = png_image_write_to_memory(&image, nullptr, &bytes,
+                                      /*convert_to_8bit=*/0, pixels,
+                                      /*row_stride=*/0, /*colormap=*/nullptr);
+  if (ok) {
+    encoded.resize(bytes);
+    ok = png_image_write_to_memory(&image, encoded.data(), &bytes,
+                                   /*convert_to_8bit=*/0, pixels,
+                                   /*row_stride=*/0, /*colormap=*/nullptr);
+  }
+  if (!ok) {
     absl::Status status = PngError(path, image, "write");
     png_image_free(&image);
     return status;
   }
-  return absl::OkStatus();
+  encoded.resize(bytes);
+  return WriteFileAtomic(path, encoded);
 }
 
 }  // namespace

@@ -32,7 +32,9 @@ absl::Status ReadGrayPngInto(const std::string& path, int width, int height,
                              uint8_t* pixels);
 
 // Writes an 8-bit grayscale ([height, width]) or RGB ([height, width, 3])
-// image.
+// image atomically: encoded in memory, written to a temporary file beside
+// `path` and renamed into place, so a failed write leaves an earlier file
+// whole and no temporary file behind.
 absl::Status WriteGrayPng(const std::string& path, int width, int height,
                           const uint8_t* pixels);
 absl::Status WriteRgbPng(const std::string& path, int width, int height,

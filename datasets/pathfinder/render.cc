@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "datasets/pathfinder/png_io.h"
 #include "datasets/pathfinder/task.h"
+#include "util/files.h"
 #include "util/status_macros.h"
 
 namespace lra {
@@ -110,13 +110,11 @@ absl::Status WritePathfinderPngs(const TaskConfig& task, Split split,
       labels.push_back(label);
     }
   }
-  const std::string labels_path = absl::StrCat(out_dir, "/labels.txt");
-  std::ofstream out(labels_path, std::ios::trunc);
-  out << label_lines;
-  out.close();
-  if (!out) {
-    return absl::InternalError(absl::StrCat(labels_path, ": cannot write"));
-  }
+  // Every file (the PNGs too, see png_io.h) is written to a temporary file
+  // beside it and renamed into place: a failed or killed render leaves each
+  // file either as it was or whole, never half-written.
+  RETURN_IF_ERROR(
+      WriteFileAtomic(absl::StrCat(out_dir, "/labels.txt"), label_lines));
   return WriteContactSheet(absl::StrCat(out_dir, "/contact_sheet.png"),
                            resolution, sheet_images, labels);
 }

@@ -1,7 +1,12 @@
 #include "datasets/pathfinder/render.h"
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +56,52 @@ TEST(RenderTest, WritesSamplesLabelsAndAContactSheet) {
   ASSERT_TRUE(sheet.ok()) << sheet.status();
   EXPECT_EQ(sheet->width, 3 * 136 + 4 * 4);
   EXPECT_EQ(sheet->height, 2 * 136 + 3 * 4);
+}
+
+std::string Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+// A render that fails part-way (a full disk; here the file-size limit,
+// which fails write() the same way) leaves every file of an earlier render
+// whole and no temporary file. PNGs used to be written in place: the first
+// one was cut short at the limit.
+TEST(RenderTest, FailedRenderLeavesEarlierFilesWhole) {
+  TaskConfig task;
+  task.set_name("pathfinder");
+  task.mutable_pathfinder()->set_contour_length(6);
+  const std::string out = FreshTestDir("render_full_disk");
+  ASSERT_TRUE(WritePathfinderPngs(task, Split::kVal, 3, out).ok());
+  std::map<std::string, std::string> before;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    before[entry.path().filename().string()] = Contents(entry.path());
+  }
+  ASSERT_EQ(before.size(), 5u);  // 3 samples, labels, the contact sheet.
+  // Smaller than one sample: every write fails part-way.
+  struct rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct rlimit small = saved;
+  small.rlim_cur = 100;
+  ASSERT_LT(small.rlim_cur, before["sample_0.png"].size());
+  std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const absl::Status status = WritePathfinderPngs(task, Split::kTest, 3, out);
+  setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, SIG_DFL);
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr(out + "/sample_0.png"));
+  std::map<std::string, std::string> after;
+  for (const auto& entry : std::filesystem::directory_iterator(out)) {
+    after[entry.path().filename().string()] = Contents(entry.path());
+  }
+  for (const auto& [name, contents] : before) {
+    EXPECT_TRUE(after.count(name) && after[name] == contents)
+        << name << " changed or missing";
+  }
+  EXPECT_EQ(after.size(), before.size()) << "files were added";
 }
 
 TEST(RenderTest, FramesAreColouredByLabel) {

@@ -66,6 +66,8 @@ absl::Status FillFromCache(const PathfinderGenerator& generator,
   const int64_t shards = (size + kImagesPerShard - 1) / kImagesPerShard;
   const uint64_t fingerprint = CacheFingerprint(generator.params(), data_seed);
   std::vector<char> missing(shards, 1);
+  // Opening the cache clears what killed runs left half-written.
+  RemoveStaleCacheTemporaries(cache_dir);
   // Reading (and checking every stream) runs over shards in parallel.
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t s = 0; s < shards; ++s) {

@@ -1,6 +1,13 @@
 #include "datasets/pathfinder/task.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -177,6 +184,26 @@ TEST(PathfinderTaskTest, OnTheFlyAndCachedSplitsEqualTheInMemoryOne) {
     shards += entry.path().extension() == ".zshard";
   }
   EXPECT_EQ(shards, 2);
+}
+
+// Opening the cache removes the temporary shard file a run killed while
+// writing left behind.
+TEST(PathfinderTaskTest, OpeningTheCacheRemovesKilledRunsTemporaryShards) {
+  TaskConfig task = SmallTask(24);
+  const std::string cache = EmptyTestDir("cache_stale");
+  task.mutable_pathfinder()->set_cache_dir(cache);
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const std::string temp = CacheShardPath(cache, 1, Split::kVal, 0) + ".tmp." +
+                           std::to_string(child);
+  std::ofstream(temp) << "half a shard";
+  struct timespec times[2];
+  times[0].tv_sec = times[1].tv_sec = time(nullptr) - 120;
+  times[0].tv_nsec = times[1].tv_nsec = 0;
+  ASSERT_EQ(utimensat(AT_FDCWD, temp.c_str(), times, 0), 0);
+  ASSERT_TRUE(BuildPathfinderDataset(task, Split::kVal, "").ok());
+  EXPECT_FALSE(std::filesystem::exists(temp));
 }
 
 TEST(PathfinderTaskTest, LoadsOfficialFilesThroughTheConfig) {

@@ -45,6 +45,9 @@ std::vector<float> TreeSumOf(const std::vector<std::vector<float>>& leaves,
   std::vector<float> out(count);
   tree.Sum(
       [&](int leaf, float* dst) {
+        // With count 0 both pointers may be null, and memcpy from or to a
+        // null pointer is undefined even for 0 bytes (UBSan reports it).
+        if (count == 0) return;
         std::memcpy(dst, leaves[lo + leaf].data(), count * sizeof(float));
       },
       out.data());
