@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/attention/kernels/tile_kernels.h"
+#include "models/internal/scratch_carver.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -26,7 +27,7 @@ constexpr int kBc = FullAttention::kBlockCols;
 static_assert(kBc == internal::kKeyBlock, "the kernels work on 64-key blocks");
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 // Per-thread scratch, carved out of one buffer. Every piece is a multiple of
 // 16 floats so that each starts on a 64-byte boundary.
@@ -46,21 +47,16 @@ struct Scratch {
            RoundUp16(kBr * dh) + 2 * RoundUp16(kBr) + RoundUp16(n);
   }
   Scratch(float* base, int dh, int n) {
-    float* p = base;
-    auto take = [&p](int64_t count) {
-      float* r = p;
-      p += RoundUp16(count);
-      return r;
-    };
-    s = take(kBr * kBc);
-    ds = take(kBr * kBc);
-    pd = take(kBr * kBc);
-    kt = take(dh * kBc);
-    vt = take(dh * kBc);
-    acc = take(kBr * dh);
-    m = take(kBr);
-    l = take(kBr);
-    d = take(n);
+    internal::ScratchCarver carve(base);
+    s = carve.Take(kBr * kBc);
+    ds = carve.Take(kBr * kBc);
+    pd = carve.Take(kBr * kBc);
+    kt = carve.Take(dh * kBc);
+    vt = carve.Take(dh * kBc);
+    acc = carve.Take(kBr * dh);
+    m = carve.Take(kBr);
+    l = carve.Take(kBr);
+    d = carve.Take(n);
   }
 };
 

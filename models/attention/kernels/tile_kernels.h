@@ -18,6 +18,12 @@ inline constexpr int kKeyBlock = 64;
 void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
                float scale, const float* bias, float* c);
 
+// ScoreTile for a tile of `count` valid keys: with AVX-512, a tile of at most
+// 48 keys (the last tile of a gathered list, a lone CLS column, a short last
+// block) computes only the 16-key chunks it uses and zeroes the others.
+void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
+               float scale, const float* bias, int count, float* c);
+
 // c [rows, dh] += sum over k < depth of p(r, k) x [k, dh], where
 // p(r, k) = p[r * p_row_stride + k * p_col_stride]. With strides (64, 1) this
 // is P V (and dS K); with (1, 64) it is P^T dO (and dS^T Q).

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/batched_matmul.h"
+#include "models/internal/scratch_carver.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -134,7 +135,7 @@ void PinvBackward(const float* a, const float* z, int n, int iterations,
   for (int i = 0; i < n; ++i) da[int64_t(i) * n + col_arg] += dc;
 }
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "models/attention/kernels/tile_kernels.h"
+#include "models/internal/scratch_carver.h"
 #include "models/layers.h"
 #include "models/rng.h"
 
@@ -28,7 +29,7 @@ constexpr int kB = kKeyBlock;
 constexpr int kTile = kB * kB;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 // Per-thread buffers, carved out of one block of floats; each piece starts
 // on a 64-byte boundary.
@@ -65,32 +66,27 @@ struct ThreadScratch {
   }
   ThreadScratch(float* base, int dh, int tiles, int t, int q, int h,
                 int rel_rows, int d) {
-    float* p = base;
-    auto take = [&p](int64_t count) {
-      float* r = p;
-      p += RoundUp16(count);
-      return r;
-    };
-    qu = take(kB * dh);
-    qv = take(kB * dh);
-    dob = take(kB * dh);
-    acc = take(kB * dh);
-    dqv = take(kB * dh);
-    s = take(kTile);
-    ds = take(kTile);
-    pd = take(kTile);
-    bd = take(static_cast<int64_t>(tiles) * kTile);
-    dbd = take(static_cast<int64_t>(tiles) * kTile);
-    m = take(kB);
-    l = take(kB);
-    dd = take(kB);
-    bias = take(kB);
-    dk = take(static_cast<int64_t>(t) * dh);
-    dv = take(static_cast<int64_t>(t) * dh);
-    du = take(q);
-    dvb = take(q);
-    dr = take(static_cast<int64_t>(h) * rel_rows * dh);
-    ln = take(2 * d);
+    internal::ScratchCarver carve(base);
+    qu = carve.Take(kB * dh);
+    qv = carve.Take(kB * dh);
+    dob = carve.Take(kB * dh);
+    acc = carve.Take(kB * dh);
+    dqv = carve.Take(kB * dh);
+    s = carve.Take(kTile);
+    ds = carve.Take(kTile);
+    pd = carve.Take(kTile);
+    bd = carve.Take(static_cast<int64_t>(tiles) * kTile);
+    dbd = carve.Take(static_cast<int64_t>(tiles) * kTile);
+    m = carve.Take(kB);
+    l = carve.Take(kB);
+    dd = carve.Take(kB);
+    bias = carve.Take(kB);
+    dk = carve.Take(static_cast<int64_t>(t) * dh);
+    dv = carve.Take(static_cast<int64_t>(t) * dh);
+    du = carve.Take(q);
+    dvb = carve.Take(q);
+    dr = carve.Take(static_cast<int64_t>(h) * rel_rows * dh);
+    ln = carve.Take(2 * d);
   }
 };
 
