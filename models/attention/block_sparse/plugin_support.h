@@ -40,6 +40,11 @@ absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
     const std::string& plugin, const AttentionShape& shape,
     absl::StatusOr<std::vector<BlockSparsePattern>> patterns);
 
+// The same for a plugin whose heads all share one pattern.
+absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
+    const std::string& plugin, const AttentionShape& shape,
+    absl::StatusOr<BlockSparsePattern> pattern);
+
 // Rejects non-positive shapes with the plugin's name in the message.
 absl::Status CheckShape(const std::string& plugin, const AttentionShape& shape);
 

@@ -112,16 +112,10 @@ AttentionPlugin LocalAttentionPlugin() {
   };
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<LocalOptions> options = LocalOptionsFromParams(params);
-    if (!options.ok()) return options.status();
-    absl::StatusOr<BlockSparsePattern> pattern =
-        LocalPattern(*options, shape.seq_len);
-    if (!pattern.ok()) return pattern.status();
-    std::vector<BlockSparsePattern> patterns;
-    patterns.push_back(*std::move(pattern));
-    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
+    RETURN_IF_ERROR(CheckShape(kName, shape));
+    ASSIGN_OR_RETURN(LocalOptions options, LocalOptionsFromParams(params));
+    return MakeBlockSparseAttention(kName, shape,
+                                    LocalPattern(options, shape.seq_len));
   };
   return plugin;
 }

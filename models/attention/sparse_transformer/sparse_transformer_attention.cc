@@ -212,17 +212,11 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
   };
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<SparseTransformerOptions> options =
-        SparseTransformerOptionsFromParams(params, shape);
-    if (!options.ok()) return options.status();
-    absl::StatusOr<BlockSparsePattern> pattern =
-        SparseTransformerPattern(*options, shape.seq_len);
-    if (!pattern.ok()) return pattern.status();
-    std::vector<BlockSparsePattern> patterns;
-    patterns.push_back(*std::move(pattern));
-    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
+    RETURN_IF_ERROR(CheckShape(kName, shape));
+    ASSIGN_OR_RETURN(SparseTransformerOptions options,
+                     SparseTransformerOptionsFromParams(params, shape));
+    return MakeBlockSparseAttention(
+        kName, shape, SparseTransformerPattern(options, shape.seq_len));
   };
   return plugin;
 }
