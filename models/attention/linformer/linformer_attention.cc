@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -218,9 +219,13 @@ void LinformerAttention::InitParameters(uint64_t seed) {
   }
 }
 
+namespace {
+constexpr char kName[] = "linformer";
+}  // namespace
+
 AttentionPlugin LinformerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = "linformer";
+  plugin.name = kName;
   plugin.description =
       "softmax attention over keys and values projected along the sequence "
       "to k rows by learnable [k, N] matrices (Linformer)";
@@ -238,26 +243,11 @@ AttentionPlugin LinformerAttentionPlugin() {
   plugin.capabilities.length_dependent_parameters = true;
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const double k, params.Number("k"));
+    ASSIGN_OR_RETURN(const int k,
+                     WholeNumberParam(params, kName, "k", 1, 65536));
     ASSIGN_OR_RETURN(const bool share_kv, params.Flag("share_kv"));
-    if (!(k >= 1 && k <= 65536 && k == std::floor(k))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("model.attention.param 'k' of attention 'linformer' is ",
-                       k, "; allowed: a whole number from 1 to 65536"));
-    }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'linformer': batch, heads, seq_len and head_dim must be "
-          ">= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'linformer': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
+    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
     return std::unique_ptr<Attention>(std::make_unique<LinformerAttention>(
         shape, static_cast<int>(k), share_kv));
   };
