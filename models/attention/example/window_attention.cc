@@ -177,13 +177,9 @@ void WindowAttention::InitParameters(uint64_t seed) {
   log_temperature_.Zero();
 }
 
-namespace {
-constexpr char kName[] = "example_window";
-}  // namespace
-
 AttentionPlugin WindowAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "example_window";
   plugin.description =
       "sliding-window softmax attention with a learnable temperature per "
       "head (the worked example of docs/plugins.md)";
@@ -200,11 +196,12 @@ AttentionPlugin WindowAttentionPlugin() {
   // The defaults of AttentionTolerances suit float32 softmax attention.
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const int window,
-                     WholeNumberParam(params, kName, "window", 0, 1000000));
+    ASSIGN_OR_RETURN(
+        const int window,
+        WholeNumberParam(params, "example_window", "window", 0, 1000000));
     ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
-    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("example_window", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("example_window", shape));
     return std::unique_ptr<Attention>(std::make_unique<WindowAttention>(
         shape, static_cast<int>(window), causal));
   };

@@ -329,13 +329,9 @@ void LinearTransformerAttention::Backward(const float* dout,
   }
 }
 
-namespace {
-constexpr char kName[] = "linear_transformer";
-}  // namespace
-
 AttentionPlugin LinearTransformerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "linear_transformer";
   plugin.description =
       "linear attention with the feature map elu(x) + 1 (Katharopoulos et "
       "al.); causal mode by prefix sums";
@@ -360,9 +356,9 @@ AttentionPlugin LinearTransformerAttentionPlugin() {
     ASSIGN_OR_RETURN(const double eps, params.Number("eps"));
     ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
     if (!(eps > 0 && eps <= 1)) {
-      return ParamError(kName, "eps", eps, "a number in (0, 1]");
+      return ParamError("linear_transformer", "eps", eps, "a number in (0, 1]");
     }
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("linear_transformer", shape));
     return std::unique_ptr<Attention>(
         std::make_unique<LinearTransformerAttention>(shape, causal,
                                                      static_cast<float>(eps)));

@@ -219,13 +219,9 @@ void LinformerAttention::InitParameters(uint64_t seed) {
   }
 }
 
-namespace {
-constexpr char kName[] = "linformer";
-}  // namespace
-
 AttentionPlugin LinformerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "linformer";
   plugin.description =
       "softmax attention over keys and values projected along the sequence "
       "to k rows by learnable [k, N] matrices (Linformer)";
@@ -244,10 +240,10 @@ AttentionPlugin LinformerAttentionPlugin() {
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     ASSIGN_OR_RETURN(const int k,
-                     WholeNumberParam(params, kName, "k", 1, 65536));
+                     WholeNumberParam(params, "linformer", "k", 1, 65536));
     ASSIGN_OR_RETURN(const bool share_kv, params.Flag("share_kv"));
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
-    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("linformer", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("linformer", shape));
     return std::unique_ptr<Attention>(std::make_unique<LinformerAttention>(
         shape, static_cast<int>(k), share_kv));
   };

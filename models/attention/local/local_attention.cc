@@ -110,13 +110,12 @@ AttentionPlugin LocalAttentionPlugin() {
        true,
        1},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    RETURN_IF_ERROR(CheckShape(kName, shape));
-    ASSIGN_OR_RETURN(LocalOptions options, LocalOptionsFromParams(params));
-    return MakeBlockSparseAttention(kName, shape,
-                                    LocalPattern(options, shape.seq_len));
-  };
+  plugin.factory = SharedPatternFactory<LocalOptions>(
+      kName,
+      [](const PluginParams& params, const AttentionShape&) {
+        return LocalOptionsFromParams(params);
+      },
+      LocalPattern);
   return plugin;
 }
 

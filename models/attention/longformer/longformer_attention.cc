@@ -136,14 +136,8 @@ AttentionPlugin LongformerAttentionPlugin() {
        true,
        6},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    RETURN_IF_ERROR(CheckShape(kName, shape));
-    ASSIGN_OR_RETURN(LongformerOptions options,
-                     LongformerOptionsFromParams(params, shape));
-    return MakeBlockSparseAttention(kName, shape,
-                                    LongformerPattern(options, shape.seq_len));
-  };
+  plugin.factory = SharedPatternFactory(kName, LongformerOptionsFromParams,
+                                        LongformerPattern);
   return plugin;
 }
 

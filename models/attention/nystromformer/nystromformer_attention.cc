@@ -517,13 +517,9 @@ void NystromformerAttention::InitParameters(uint64_t seed) {
   }
 }
 
-namespace {
-constexpr char kName[] = "nystromformer";
-}  // namespace
-
 AttentionPlugin NystromformerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "nystromformer";
   plugin.description =
       "Nyström approximation of softmax attention: segment-mean landmarks of "
       "the real tokens, iterative pseudo-inverse, optional depthwise "
@@ -548,21 +544,22 @@ AttentionPlugin NystromformerAttentionPlugin() {
   plugin.capabilities.complexity = "O(N m Dh + m^3 iterations)";
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const int landmarks,
-                     WholeNumberParam(params, kName, "num_landmarks", 1, 4096));
+    ASSIGN_OR_RETURN(
+        const int landmarks,
+        WholeNumberParam(params, "nystromformer", "num_landmarks", 1, 4096));
     ASSIGN_OR_RETURN(
         const int iterations,
-        WholeNumberParam(params, kName, "pinv_iterations", 0, 100));
+        WholeNumberParam(params, "nystromformer", "pinv_iterations", 0, 100));
     constexpr char kConvAllowed[] =
         "0 (off) or an odd whole number from 1 to 4095";
-    ASSIGN_OR_RETURN(
-        const int conv,
-        WholeNumberParam(params, kName, "conv_kernel", 0, 4095, kConvAllowed));
+    ASSIGN_OR_RETURN(const int conv,
+                     WholeNumberParam(params, "nystromformer", "conv_kernel", 0,
+                                      4095, kConvAllowed));
     if (conv > 0 && conv % 2 == 0) {
-      return ParamError(kName, "conv_kernel", conv, kConvAllowed);
+      return ParamError("nystromformer", "conv_kernel", conv, kConvAllowed);
     }
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
-    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("nystromformer", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("nystromformer", shape));
     // More landmarks than positions buy nothing: exact attention either way.
     const int m = std::min(static_cast<int>(landmarks), shape.seq_len);
     return std::unique_ptr<Attention>(std::make_unique<NystromformerAttention>(

@@ -398,13 +398,9 @@ void PerformerAttention::Backward(const float* dout,
   }
 }
 
-namespace {
-constexpr char kName[] = "performer";
-}  // namespace
-
 AttentionPlugin PerformerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "performer";
   plugin.description =
       "FAVOR+ (Performer): positive orthogonal random features for the "
       "softmax kernel, or the generalized ReLU kernel; features fixed or "
@@ -436,13 +432,14 @@ AttentionPlugin PerformerAttentionPlugin() {
           "model.attention.param 'kernel' of attention 'performer' is \"",
           kernel, "\"; allowed: \"relu\", \"softmax\""));
     }
-    ASSIGN_OR_RETURN(const int features,
-                     WholeNumberParam(params, kName, "features", 1, 65536));
+    ASSIGN_OR_RETURN(
+        const int features,
+        WholeNumberParam(params, "performer", "features", 1, 65536));
     ASSIGN_OR_RETURN(
         const int redraw,
-        WholeNumberParam(params, kName, "redraw_interval", 0, 1000000000,
+        WholeNumberParam(params, "performer", "redraw_interval", 0, 1000000000,
                          "a whole number from 0 (never) to 1e9"));
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("performer", shape));
     return std::unique_ptr<Attention>(std::make_unique<PerformerAttention>(
         shape,
         kernel == "softmax" ? PerformerAttention::Kernel::kSoftmax

@@ -407,13 +407,9 @@ void SinkhornAttention::Backward(const float* dout,
   }
 }
 
-namespace {
-constexpr char kName[] = "sinkhorn";
-}  // namespace
-
 AttentionPlugin SinkhornAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "sinkhorn";
   plugin.description =
       "Sparse Sinkhorn attention (Tay et al.): a learned sorting network and "
       "Sinkhorn normalisation softly permute key blocks; each query block "
@@ -433,17 +429,18 @@ AttentionPlugin SinkhornAttentionPlugin() {
   plugin.capabilities.complexity = "O(N block + (N / block)^2)";
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const int block,
-                     WholeNumberParam(params, kName, "block", 1, kMaxBlock));
-    ASSIGN_OR_RETURN(const int iterations,
-                     WholeNumberParam(params, kName, "iterations", 0, 100));
+    ASSIGN_OR_RETURN(const int block, WholeNumberParam(params, "sinkhorn",
+                                                       "block", 1, kMaxBlock));
+    ASSIGN_OR_RETURN(
+        const int iterations,
+        WholeNumberParam(params, "sinkhorn", "iterations", 0, 100));
     ASSIGN_OR_RETURN(const double temperature, params.Number("temperature"));
     if (!(temperature > 0 && std::isfinite(temperature))) {
-      return ParamError(kName, "temperature", temperature,
+      return ParamError("sinkhorn", "temperature", temperature,
                         "a finite number > 0");
     }
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape));
-    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
+    RETURN_IF_ERROR(CheckPositiveShape("sinkhorn", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("sinkhorn", shape));
     return std::unique_ptr<Attention>(std::make_unique<SinkhornAttention>(
         shape, static_cast<int>(block), static_cast<int>(iterations),
         static_cast<float>(temperature)));

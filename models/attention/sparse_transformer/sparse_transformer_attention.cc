@@ -210,14 +210,8 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
        true,
        1},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    RETURN_IF_ERROR(CheckShape(kName, shape));
-    ASSIGN_OR_RETURN(SparseTransformerOptions options,
-                     SparseTransformerOptionsFromParams(params, shape));
-    return MakeBlockSparseAttention(
-        kName, shape, SparseTransformerPattern(options, shape.seq_len));
-  };
+  plugin.factory = SharedPatternFactory(
+      kName, SparseTransformerOptionsFromParams, SparseTransformerPattern);
   return plugin;
 }
 

@@ -418,13 +418,9 @@ void SynthesizerAttention::Backward(const float* dout,
   }
 }
 
-namespace {
-constexpr char kName[] = "synthesizer";
-}  // namespace
-
 AttentionPlugin SynthesizerAttentionPlugin() {
   AttentionPlugin plugin;
-  plugin.name = kName;
+  plugin.name = "synthesizer";
   plugin.description =
       "Synthesizer (Tay et al.): random (learned or fixed, optionally "
       "factorised) and/or dense (MLP of the layer input) synthetic attention "
@@ -481,18 +477,19 @@ AttentionPlugin SynthesizerAttentionPlugin() {
     }
     options.dot = mode.size() > 4 && mode.substr(mode.size() - 4) == "+dot";
     if (!(factor >= 0 && factor <= 1e6 && factor == std::floor(factor))) {
-      return ParamError(kName, "factor", factor,
+      return ParamError("synthesizer", "factor", factor,
                         "a whole number from 0 (full) to 1000000");
     }
     if (!std::isfinite(mix)) {
-      return ParamError(kName, "mix", mix, "a finite number");
+      return ParamError("synthesizer", "mix", mix, "a finite number");
     }
     options.factor = static_cast<int>(factor);
     options.learn_random = learn_random;
     options.mix = static_cast<float>(mix);
     options.learn_mix = learn_mix;
-    RETURN_IF_ERROR(CheckPositiveShape(kName, shape, /*with_d_model=*/true));
-    RETURN_IF_ERROR(CheckDropoutRate(kName, shape));
+    RETURN_IF_ERROR(
+        CheckPositiveShape("synthesizer", shape, /*with_d_model=*/true));
+    RETURN_IF_ERROR(CheckDropoutRate("synthesizer", shape));
     // The N x N buffers grow fast (random Synthesizer at N = 16K, batch 8, 4
     // heads: over 70 GB per layer). Refuse a layer that cannot fit, with an
     // out-of-memory status, before allocating: a sweep then reports the
