@@ -16,6 +16,7 @@ namespace lra {
 namespace {
 
 using internal::AccumulateTile;
+using internal::DropoutTile;
 using internal::ExpShiftRow;
 using internal::ScaleRow;
 using internal::ScoreTile;
@@ -72,21 +73,6 @@ void TransposeBlock(const float* src, int cols, int dh, float* dst) {
   }
   for (int x = 0; x < dh; ++x) {
     for (int c = cols; c < kBc; ++c) dst[x * kBc + c] = 0.0f;
-  }
-}
-
-// Applies the attention-dropout keep mask of block (i0, j0) to p [rows, kBc]
-// in place, scaled by 1 / (1 - rate). Element (i, j) of a head uses index
-// i * N + j in that head's stream.
-void DropoutBlock(uint64_t seed, uint32_t threshold, float keep_scale, int i0,
-                  int j0, int rows, int cols, int n, float* p) {
-  for (int r = 0; r < rows; ++r) {
-    const uint64_t base = static_cast<uint64_t>(i0 + r) * n + j0;
-    for (int c = 0; c < cols; ++c) {
-      p[r * kBc + c] = KeepElement(seed, base + c, threshold)
-                           ? p[r * kBc + c] * keep_scale
-                           : 0.0f;
-    }
   }
 }
 
@@ -228,8 +214,8 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
             if (alpha != 1.0f) ScaleRow(w.acc + r * Dh, Dh, alpha);
           }
           if (dropout_active_) {
-            DropoutBlock(head_seed, threshold, keep_scale, i0, j0, rows, cols,
-                         N, w.s);
+            DropoutTile(head_seed, threshold, keep_scale, i0, j0, rows, cols, N,
+                        w.s);
           }
           // acc [rows, Dh] += p [rows, cols] v [cols, Dh].
           AccumulateTile(w.s, kBc, 1, rows, cols, v + (head + j0) * Dh, Dh,

@@ -6,6 +6,7 @@
 
 #include "models/internal/fast_math.h"
 #include "models/internal/register_tile.h"
+#include "models/rng.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -264,6 +265,18 @@ void SoftmaxGradRow(const float* p, float d, float scale, float* ds) {
 }
 
 #endif
+
+void DropoutTile(uint64_t seed, uint32_t threshold, float keep_scale, int row0,
+                 int col0, int rows, int cols, int row_len, float* p) {
+  for (int r = 0; r < rows; ++r) {
+    const uint64_t base = static_cast<uint64_t>(row0 + r) * row_len + col0;
+    for (int c = 0; c < cols; ++c) {
+      p[r * kKeyBlock + c] = KeepElement(seed, base + c, threshold)
+                                 ? p[r * kKeyBlock + c] * keep_scale
+                                 : 0.0f;
+    }
+  }
+}
 
 void ScaleRow(float* x, int n, float alpha) {
 #pragma omp simd

@@ -17,6 +17,7 @@ namespace lra {
 namespace {
 
 using internal::AccumulateTile;
+using internal::DropoutTile;
 using internal::ExpShiftRow;
 using internal::kKeyBlock;
 using internal::ScaleRow;
@@ -150,21 +151,6 @@ inline void ForEachKeyTile(const Window& w, Fn&& fn) {
   }
   for (int j0 = w.gs; j0 < w.ge; j0 += kB) {
     fn(j0, std::min(kB, w.ge - j0), false);
-  }
-}
-
-// Applies the attention-dropout keep mask to p [rows, kB] in place, kept
-// elements scaled by 1 / (1 - rate). Element
-// (query position i, window key jw) of a head uses index i * T + jw.
-void DropoutTile(uint64_t seed, uint32_t threshold, float keep_scale, int p0,
-                 int jw0, int rows, int t, float* p) {
-  for (int r = 0; r < rows; ++r) {
-    const uint64_t base = static_cast<uint64_t>(p0 + r) * t + jw0;
-    for (int c = 0; c < kB; ++c) {
-      p[r * kB + c] = KeepElement(seed, base + c, threshold)
-                          ? p[r * kB + c] * keep_scale
-                          : 0.0f;
-    }
   }
 }
 
@@ -431,8 +417,8 @@ void RelativeAttention::KernelForward() {
               if (alpha != 1.0f) ScaleRow(w.acc + r * Dh, Dh, alpha);
             }
             if (dropout) {
-              DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, T,
-                          w.s);
+              DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, kB,
+                          T, w.s);
             }
             AccumulateTile(w.s, kB, 1, rows, cols,
                            vh + static_cast<int64_t>(j0) * Dh, Dh, w.acc);
@@ -651,8 +637,8 @@ void RelativeAttention::KernelBackward() {
                 // Pd = P * mask / (1 - rate) fed V; dP flows back through
                 // the same mask.
                 std::memcpy(w.pd, w.s, sizeof(float) * rows * kB);
-                DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, T,
-                            w.pd);
+                DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, kB,
+                            T, w.pd);
                 for (int r = 0; r < rows; ++r) {
                   const uint64_t idx = static_cast<uint64_t>(p0 + r) * T + jw0;
                   for (int c = 0; c < kB; ++c) {
