@@ -1,5 +1,6 @@
 #include "models/internal/encoder_testing.h"
 
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "models/builtin.h"
 #include "models/internal/grad_check.h"
@@ -115,6 +116,19 @@ int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
   const std::vector<int32_t> labels = {0, 2, 1};
   return CheckAllParameterGradients(**encoder, tokens, labels, batch,
                                     /*init_seed=*/7, /*seed=*/99);
+}
+
+int InterceptedGradientCheckFailures(Encoder& encoder,
+                                     const std::vector<int32_t>& tokens) {
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &failures);
+    CheckAllParameterGradients(encoder, tokens, {0, 2, 1}, 3, 7, 99);
+  }
+  return failures.size();
 }
 
 void ExpectPaddingChangesNothing(const ModelConfig& config,

@@ -36,6 +36,12 @@ std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
 // mismatch fails the current test).
 void CopyParameters(Encoder& from, Encoder& to);
 
+// How many failures CheckAllParameterGradients(encoder, tokens, {0, 2, 1},
+// 3, 7, 99) reports, intercepted so that they do not fail the current test:
+// for fixtures that prove the gradient check catches a broken backward.
+int InterceptedGradientCheckFailures(Encoder& encoder,
+                                     const std::vector<int32_t>& tokens);
+
 // Expects `config` (whose max_len must be at least 20) to give the same
 // logits, within 1e-5, for two sequences of 10 and 5 real tokens padded to
 // 12 positions as for the same tokens padded to 20. Failures name `label`
