@@ -143,8 +143,15 @@ void AttentionMixer::Backward(const float* dy, float* dx) {
     grads.dx = dx;
   }
   attention_->Backward(d_heads_.data(), grads);
-  // dx = dq Wq^T + dk Wk^T + dv Wv^T: the first overwrites (unless the plugin
-  // wrote into dx), the others add.
+  // The first projection overwrites dx unless the plugin wrote into it.
+  BackwardProjections(nullptr, rows, needs_layer_input_, d_merged, dx);
+}
+
+void AttentionMixer::BackwardProjections(const PackedRows* packed, int64_t rows,
+                                         bool accumulate, float* d_merged,
+                                         float* dx) {
+  const int H = heads_, Dh = head_dim_;
+  const RowCount kind = packed ? RowCount::kVarying : RowCount::kFixed;
   struct Branch {
     float* d_heads;
     Linear* linear;
@@ -156,12 +163,16 @@ void AttentionMixer::Backward(const float* dy, float* dx) {
       {dq_.data(), &q_, &w_.wq, &g_.wq, &g_.bq},
       {shared_qk_ ? nullptr : dk_.data(), &k_, &w_.wk, &g_.wk, &g_.bk},
       {dv_.data(), &v_, &w_.wv, &g_.wv, &g_.bv}};
-  bool accumulate = needs_layer_input_;
   for (const Branch& b : branches) {
     if (b.d_heads == nullptr) continue;
-    MergeHeads(b.d_heads, seqs, N, H, Dh, d_merged);
-    b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), rows);
-    b.linear->BackwardInput(d_merged, b.w->data(), dx, rows, accumulate);
+    if (packed != nullptr) {
+      MergeHeadsPacked(b.d_heads, *packed, H, Dh, d_merged);
+    } else {
+      MergeHeads(b.d_heads, seqs_, shape_.seq_len, H, Dh, d_merged);
+    }
+    b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), rows,
+                             kind);
+    b.linear->BackwardInput(d_merged, b.w->data(), dx, rows, accumulate, kind);
     accumulate = true;
   }
 }
@@ -229,25 +240,7 @@ void AttentionMixer::BackwardPacked(const float* dy, float* dx) {
     accumulate = true;
   }
   // dx += dq Wq^T + dk Wk^T + dv Wv^T on the real rows.
-  struct Branch {
-    float* d_heads;
-    Linear* linear;
-    Tensor* w;
-    Tensor* dw;
-    Tensor* db;
-  };
-  const Branch branches[] = {
-      {dq_.data(), &q_, &w_.wq, &g_.wq, &g_.bq},
-      {shared_qk_ ? nullptr : dk_.data(), &k_, &w_.wk, &g_.wk, &g_.bk},
-      {dv_.data(), &v_, &w_.wv, &g_.wv, &g_.bv}};
-  for (const Branch& b : branches) {
-    if (b.d_heads == nullptr) continue;
-    MergeHeadsPacked(b.d_heads, rows, H, Dh, d_merged);
-    b.linear->BackwardParams(x_, d_merged, b.dw->data(), b.db->data(), R,
-                             kRows);
-    b.linear->BackwardInput(d_merged, b.w->data(), dx, R, accumulate, kRows);
-    accumulate = true;
-  }
+  BackwardProjections(&rows, R, accumulate, d_merged, dx);
 }
 
 }  // namespace lra

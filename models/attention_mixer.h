@@ -62,6 +62,13 @@ class AttentionMixer final : public TokenMixer, public PackedRowsMixer {
                  const AttentionCapabilities& capabilities,
                  std::unique_ptr<Attention> attention, ScratchBuffers* scratch);
 
+  // After the plugin's Backward: dx (+)= dq Wq^T + dk Wk^T + dv Wv^T (the
+  // first overwrites unless accumulate) and the projections' parameter
+  // gradients, over `rows` rows: padded rows when packed is nullptr, else
+  // the packed real rows.
+  void BackwardProjections(const PackedRows* packed, int64_t rows,
+                           bool accumulate, float* d_merged, float* dx);
+
   MixerShape shape_;
   int heads_, head_dim_, qkv_dim_;
   // The plugin's queries are its keys: no key projection (wk, bk unused).

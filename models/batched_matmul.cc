@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "models/internal/fast_math.h"
+#include "models/internal/register_tile.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -31,22 +32,8 @@ inline void Tile(const float* a, int64_t a_rs, int64_t a_cs, int k,
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
   }
-  for (int p = 0; p < k; ++p) {
-    const float* bp = b + p * b_rs;
-    __m512 bv[NV];
-#pragma GCC unroll 4
-    for (int v = 0; v < NV - 1; ++v) bv[v] = _mm512_loadu_ps(bp + 16 * v);
-    bv[NV - 1] = _mm512_maskz_loadu_ps(tail, bp + 16 * (NV - 1));
-    const float* ap = a + p * a_cs;
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(ap[r * a_rs]);
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
-      }
-    }
-  }
+  internal::FmaRows<NV, R, /*kMaskedTail=*/true>(acc, a, a_rs, a_cs, k, b, b_rs,
+                                                 tail);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
@@ -62,33 +49,35 @@ inline void Tile(const float* a, int64_t a_rs, int64_t a_cs, int k,
 }
 
 // All m rows of one column block: tiles of R rows, then of 4 and 1.
-template <int NV>
-__attribute__((noinline)) void ColumnBlock(int m, int k, const float* a,
-                                           int64_t a_rs, int64_t a_cs,
-                                           const float* b, int64_t b_rs,
-                                           __mmask16 tail, float* c,
-                                           int64_t ldc, bool accumulate,
-                                           float alpha) {
-  // 16 to 24 accumulators, leaving registers for NV loads and a broadcast:
-  // 6 x 4 made GCC spill a B vector (measured on one core: [128, 32] x
-  // [32, 256] at about 140 GFLOP/s with 6 rows, 170 with 5). noinline keeps
-  // each width's code from shifting the others' (without it, changing the
-  // 4-vector tile moved the 2-vector tile from about 205 to 135 GFLOP/s).
-  constexpr int R = NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 5;
-  int i = 0;
-  for (; i + R <= m; i += R) {
-    Tile<NV, R>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
-                accumulate, alpha);
+struct ColumnBlock {
+  template <int NV>
+  __attribute__((noinline)) static void Run(int m, int k, const float* a,
+                                            int64_t a_rs, int64_t a_cs,
+                                            const float* b, int64_t b_rs,
+                                            __mmask16 tail, float* c,
+                                            int64_t ldc, bool accumulate,
+                                            float alpha) {
+    // 16 to 24 accumulators, leaving registers for NV loads and a broadcast:
+    // 6 x 4 made GCC spill a B vector (measured on one core: [128, 32] x
+    // [32, 256] at about 140 GFLOP/s with 6 rows, 170 with 5). noinline keeps
+    // each width's code from shifting the others' (without it, changing the
+    // 4-vector tile moved the 2-vector tile from about 205 to 135 GFLOP/s).
+    constexpr int R = NV == 1 ? 16 : NV == 2 ? 12 : NV == 3 ? 8 : 5;
+    int i = 0;
+    for (; i + R <= m; i += R) {
+      Tile<NV, R>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
+                  accumulate, alpha);
+    }
+    for (; i + 4 <= m; i += 4) {
+      Tile<NV, 4>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
+                  accumulate, alpha);
+    }
+    for (; i < m; ++i) {
+      Tile<NV, 1>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
+                  accumulate, alpha);
+    }
   }
-  for (; i + 4 <= m; i += 4) {
-    Tile<NV, 4>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
-                accumulate, alpha);
-  }
-  for (; i < m; ++i) {
-    Tile<NV, 1>(a + i * a_rs, a_rs, a_cs, k, b, b_rs, tail, c + i * ldc, ldc,
-                accumulate, alpha);
-  }
-}
+};
 
 void ColumnBlockAnyWidth(int width, int m, int k, const float* a, int64_t a_rs,
                          int64_t a_cs, const float* b, int64_t b_rs, float* c,
@@ -96,20 +85,8 @@ void ColumnBlockAnyWidth(int width, int m, int k, const float* a, int64_t a_rs,
   const int nv = (width + 15) / 16;
   const int rem = width - 16 * (nv - 1);
   const __mmask16 tail = static_cast<__mmask16>((1u << rem) - 1u);
-  switch (nv) {
-    case 1:
-      return ColumnBlock<1>(m, k, a, a_rs, a_cs, b, b_rs, tail, c, ldc,
-                            accumulate, alpha);
-    case 2:
-      return ColumnBlock<2>(m, k, a, a_rs, a_cs, b, b_rs, tail, c, ldc,
-                            accumulate, alpha);
-    case 3:
-      return ColumnBlock<3>(m, k, a, a_rs, a_cs, b, b_rs, tail, c, ldc,
-                            accumulate, alpha);
-    default:
-      return ColumnBlock<4>(m, k, a, a_rs, a_cs, b, b_rs, tail, c, ldc,
-                            accumulate, alpha);
-  }
+  internal::DispatchCount<4, ColumnBlock>(nv, m, k, a, a_rs, a_cs, b, b_rs,
+                                          tail, c, ldc, accumulate, alpha);
 }
 
 #else  // !defined(__AVX512F__)

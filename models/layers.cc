@@ -385,22 +385,8 @@ void GatherRows(const float* src, const PackedRows& rows, int width,
 
 void ScatterRows(const float* src, const PackedRows& rows, int width,
                  float* dst) {
-  const int n = rows.seq_len;
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < rows.seqs; ++b) {
-    float* db = dst + static_cast<int64_t>(b) * n * width;
-    int64_t t = rows.seq_start[b];
-    const int64_t end = rows.seq_start[b + 1];
-    for (int i = 0; i < n; ++i) {
-      float* d = db + static_cast<int64_t>(i) * width;
-      if (t < end && rows.position[t] == b * n + i) {
-        std::memcpy(d, src + t * width, sizeof(float) * width);
-        ++t;
-      } else {
-        std::memset(d, 0, sizeof(float) * width);
-      }
-    }
-  }
+  // One "head" as wide as the row: the same walk over real and padded rows.
+  SplitHeadsPacked(src, rows, /*heads=*/1, width, dst);
 }
 
 void SplitHeadsPacked(const float* x, const PackedRows& rows, int heads,

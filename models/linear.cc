@@ -21,50 +21,57 @@ MatmulCache::~MatmulCache() = default;
 MatmulCache::MatmulCache(MatmulCache&&) noexcept = default;
 MatmulCache& MatmulCache::operator=(MatmulCache&&) noexcept = default;
 
-void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
-                      bool transpose_b, bool accumulate, const float* a,
-                      const float* b, const float* bias, float* c) {
+MatmulCache::Entry& MatmulCache::Find(int64_t batch, int64_t m, int64_t k,
+                                      int64_t n, bool transpose_a,
+                                      bool transpose_b, bool accumulate,
+                                      bool has_bias) {
   using dt = dnnl::memory::data_type;
-  const Key key{m, k, n, transpose_a, transpose_b, accumulate, bias != nullptr};
+  using dims = dnnl::memory::dims;
+  const Key key{batch, m, k, n, transpose_a, transpose_b, accumulate, has_bias};
   auto it = entries_.find(key);
-  if (it == entries_.end()) {
-    const dnnl::engine& engine = DnnlEngine();
-    // Transposed operands are the same buffers described with swapped strides.
-    dnnl::memory::desc a_md(
-        {m, k}, dt::f32,
-        transpose_a ? dnnl::memory::dims{1, m} : dnnl::memory::dims{k, 1});
-    dnnl::memory::desc b_md(
-        {k, n}, dt::f32,
-        transpose_b ? dnnl::memory::dims{1, k} : dnnl::memory::dims{n, 1});
-    dnnl::memory::desc c_md({m, n}, dt::f32, dnnl::memory::dims{n, 1});
-    dnnl::memory::desc bias_md({1, n}, dt::f32, dnnl::memory::dims{n, 1});
-    dnnl::primitive_attr attr;
-    if (accumulate) {
-      dnnl::post_ops ops;
-      ops.append_sum(1.0f);
-      attr.set_post_ops(ops);
-    }
-    dnnl::matmul::desc desc =
-        bias != nullptr ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
-                        : dnnl::matmul::desc(a_md, b_md, c_md);
-    dnnl::matmul::primitive_desc pd(desc, attr, engine);
-    auto entry = std::make_unique<Entry>();
-    entry->primitive = dnnl::matmul(pd);
-    entry->a = dnnl::memory(a_md, engine, DNNL_MEMORY_NONE);
-    entry->b = dnnl::memory(b_md, engine, DNNL_MEMORY_NONE);
-    entry->c = dnnl::memory(c_md, engine, DNNL_MEMORY_NONE);
-    entry->args[0] = {DNNL_ARG_SRC, entry->a.get()};
-    entry->args[1] = {DNNL_ARG_WEIGHTS, entry->b.get()};
-    entry->args[2] = {DNNL_ARG_DST, entry->c.get()};
-    entry->num_args = 3;
-    if (bias != nullptr) {
-      entry->bias = dnnl::memory(bias_md, engine, DNNL_MEMORY_NONE);
-      entry->args[3] = {DNNL_ARG_BIAS, entry->bias.get()};
-      entry->num_args = 4;
-    }
-    it = entries_.emplace(key, std::move(entry)).first;
+  if (it != entries_.end()) return *it->second;
+  const dnnl::engine& engine = DnnlEngine();
+  // Transposed operands are the same buffers described with swapped strides;
+  // a batch adds a leading dimension of whole matrices.
+  const bool batched = batch > 0;
+  auto desc = [&](int64_t rows, int64_t cols, dims strides) {
+    if (!batched) return dnnl::memory::desc({rows, cols}, dt::f32, strides);
+    strides.insert(strides.begin(), rows * cols);
+    return dnnl::memory::desc({batch, rows, cols}, dt::f32, strides);
+  };
+  dnnl::memory::desc a_md = desc(m, k, transpose_a ? dims{1, m} : dims{k, 1});
+  dnnl::memory::desc b_md = desc(k, n, transpose_b ? dims{1, k} : dims{n, 1});
+  dnnl::memory::desc c_md = desc(m, n, dims{n, 1});
+  dnnl::memory::desc bias_md({1, n}, dt::f32, dims{n, 1});
+  dnnl::primitive_attr attr;
+  if (accumulate) {
+    dnnl::post_ops ops;
+    ops.append_sum(1.0f);
+    attr.set_post_ops(ops);
   }
-  Entry& e = *it->second;
+  dnnl::matmul::desc matmul_desc =
+      has_bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md)
+               : dnnl::matmul::desc(a_md, b_md, c_md);
+  dnnl::matmul::primitive_desc pd(matmul_desc, attr, engine);
+  auto entry = std::make_unique<Entry>();
+  entry->primitive = dnnl::matmul(pd);
+  entry->a = dnnl::memory(a_md, engine, DNNL_MEMORY_NONE);
+  entry->b = dnnl::memory(b_md, engine, DNNL_MEMORY_NONE);
+  entry->c = dnnl::memory(c_md, engine, DNNL_MEMORY_NONE);
+  entry->args[0] = {DNNL_ARG_SRC, entry->a.get()};
+  entry->args[1] = {DNNL_ARG_WEIGHTS, entry->b.get()};
+  entry->args[2] = {DNNL_ARG_DST, entry->c.get()};
+  entry->num_args = 3;
+  if (has_bias) {
+    entry->bias = dnnl::memory(bias_md, engine, DNNL_MEMORY_NONE);
+    entry->args[3] = {DNNL_ARG_BIAS, entry->bias.get()};
+    entry->num_args = 4;
+  }
+  return *entries_.emplace(key, std::move(entry)).first->second;
+}
+
+void MatmulCache::Execute(Entry& e, const float* a, const float* b,
+                          const float* bias, float* c) {
   // `args` holds these memory objects' handles, so setting the pointers here
   // updates the arguments without rebuilding anything.
   e.a.set_data_handle(const_cast<float*>(a));
@@ -77,6 +84,24 @@ void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
                              e.args),
       "matmul execute");
   stream.wait();
+}
+
+void MatmulCache::Run(int64_t m, int64_t k, int64_t n, bool transpose_a,
+                      bool transpose_b, bool accumulate, const float* a,
+                      const float* b, const float* bias, float* c) {
+  Execute(Find(/*batch=*/0, m, k, n, transpose_a, transpose_b, accumulate,
+               bias != nullptr),
+          a, b, bias, c);
+}
+
+void MatmulCache::RunBatched(int64_t batch, int64_t m, int64_t k, int64_t n,
+                             bool transpose_a, bool transpose_b,
+                             bool accumulate, const float* a, const float* b,
+                             float* c) {
+  if (batch <= 0) return;  // No products (batch 0 is Run's key).
+  Execute(Find(batch, m, k, n, transpose_a, transpose_b, accumulate,
+               /*has_bias=*/false),
+          a, b, nullptr, c);
 }
 
 namespace {

@@ -30,9 +30,23 @@ class MatmulCache {
            bool accumulate, const float* a, const float* b, const float* bias,
            float* c);
 
+  // c[i] = op(a[i]) op(b[i]) (+ c[i]) for i < batch in one primitive, where
+  // the batch's compact row-major matrices follow one another: a[i] as in
+  // Run, [M, K] or [K, M], b[i] [K, N] or [N, K], c[i] [M, N]. The per-head
+  // products of the mixers that work on every sequence and head at once.
+  void RunBatched(int64_t batch, int64_t m, int64_t k, int64_t n,
+                  bool transpose_a, bool transpose_b, bool accumulate,
+                  const float* a, const float* b, float* c);
+
  private:
   struct Entry;
-  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, bool, bool>;
+  // batch 0: a plain two-dimensional Run (with or without bias).
+  using Key =
+      std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, bool, bool>;
+  Entry& Find(int64_t batch, int64_t m, int64_t k, int64_t n, bool transpose_a,
+              bool transpose_b, bool accumulate, bool has_bias);
+  void Execute(Entry& e, const float* a, const float* b, const float* bias,
+               float* c);
   std::map<Key, std::unique_ptr<Entry>> entries_;
 };
 

@@ -1,5 +1,6 @@
 #include "models/internal/encoder_testing.h"
 
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "models/builtin.h"
 #include "models/internal/grad_check.h"
@@ -115,6 +116,54 @@ int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
   const std::vector<int32_t> labels = {0, 2, 1};
   return CheckAllParameterGradients(**encoder, tokens, labels, batch,
                                     /*init_seed=*/7, /*seed=*/99);
+}
+
+int InterceptedGradientCheckFailures(Encoder& encoder,
+                                     const std::vector<int32_t>& tokens) {
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::
+            INTERCEPT_ONLY_CURRENT_THREAD,
+        &failures);
+    CheckAllParameterGradients(encoder, tokens, {0, 2, 1}, 3, 7, 99);
+  }
+  return failures.size();
+}
+
+void ExpectPaddingChangesNothing(const ModelConfig& config,
+                                 const std::string& label) {
+  auto short_encoder = *CreateEncoder(config, 12, 2);
+  auto long_encoder = *CreateEncoder(config, 20, 2);
+  short_encoder->InitParameters(4);
+  CopyParameters(*short_encoder, *long_encoder);
+  const std::vector<int32_t> short_tokens = PaddedTokens({10, 5}, 12, 6);
+  std::vector<int32_t> long_tokens(2 * 20, 0);
+  for (int b = 0; b < 2; ++b) {
+    for (int t = 0; t < 12; ++t) {
+      long_tokens[b * 20 + t] = short_tokens[b * 12 + t];
+    }
+  }
+  const std::vector<float> a = Logits(*short_encoder, short_tokens, 2);
+  const std::vector<float> b = Logits(*long_encoder, long_tokens, 2);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i], b[i], 1e-5) << label << " " << i;
+  }
+}
+
+void ExpectDeterministicAndBatchIndependent(const ModelConfig& config) {
+  auto a = *CreateEncoder(config, 12, 3);
+  auto b = *CreateEncoder(config, 12, 3);
+  a->InitParameters(11);
+  b->InitParameters(11);
+  const std::vector<int32_t> tokens = PaddedTokens({12, 7, 2}, 12, 8);
+  const std::vector<float> la = Logits(*a, tokens, 3);
+  EXPECT_EQ(la, Logits(*b, tokens, 3));
+  EXPECT_EQ(la, Logits(*a, tokens, 3));
+  // Example 1 alone gives its row of the batch.
+  const std::vector<int32_t> one(tokens.begin() + 12, tokens.begin() + 24);
+  const std::vector<float> alone = Logits(*a, one, 1);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(alone[c], la[3 + c], 1e-5);
 }
 
 }  // namespace lra::internal

@@ -36,6 +36,24 @@ std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
 // mismatch fails the current test).
 void CopyParameters(Encoder& from, Encoder& to);
 
+// How many failures CheckAllParameterGradients(encoder, tokens, {0, 2, 1},
+// 3, 7, 99) reports, intercepted so that they do not fail the current test:
+// for fixtures that prove the gradient check catches a broken backward.
+int InterceptedGradientCheckFailures(Encoder& encoder,
+                                     const std::vector<int32_t>& tokens);
+
+// Expects `config` (whose max_len must be at least 20) to give the same
+// logits, within 1e-5, for two sequences of 10 and 5 real tokens padded to
+// 12 positions as for the same tokens padded to 20. Failures name `label`
+// and the logit.
+void ExpectPaddingChangesNothing(const ModelConfig& config,
+                                 const std::string& label);
+
+// Expects two encoders of `config` initialised alike to give equal logits
+// for a batch of three padded sequences, a second call to give them again,
+// and the second sequence alone to give its row of the batch (within 1e-5).
+void ExpectDeterministicAndBatchIndependent(const ModelConfig& config);
+
 // Encoder::Create with the built-in plugins.
 absl::StatusOr<std::unique_ptr<Encoder>> CreateEncoder(
     const ModelConfig& config, int seq_len, int max_batch);

@@ -191,22 +191,7 @@ TEST(SequenceTest, PaddingChangesNothing) {
         SmallConfig("global_memory", {NumberParam("memory_slots", 3)})}) {
     ModelConfig config = base;
     config.set_max_len(20);
-    auto short_encoder = *internal::CreateEncoder(config, 12, 2);
-    auto long_encoder = *internal::CreateEncoder(config, 20, 2);
-    short_encoder->InitParameters(4);
-    CopyParameters(*short_encoder, *long_encoder);
-    const std::vector<int32_t> short_tokens = PaddedTokens({10, 5}, 12, 6);
-    std::vector<int32_t> long_tokens(2 * 20, 0);
-    for (int b = 0; b < 2; ++b) {
-      for (int t = 0; t < 12; ++t) {
-        long_tokens[b * 20 + t] = short_tokens[b * 12 + t];
-      }
-    }
-    const std::vector<float> a = Logits(*short_encoder, short_tokens, 2);
-    const std::vector<float> b = Logits(*long_encoder, long_tokens, 2);
-    for (size_t i = 0; i < a.size(); ++i) {
-      EXPECT_NEAR(a[i], b[i], 1e-5) << config.sequence().name() << " " << i;
-    }
+    internal::ExpectPaddingChangesNothing(config, config.sequence().name());
   }
 }
 
@@ -214,18 +199,7 @@ TEST(SequenceTest, DeterministicAndBatchIndependent) {
   for (const ModelConfig& config :
        {Rmt(4, 0),
         SmallConfig("global_memory", {NumberParam("memory_slots", 3)})}) {
-    auto a = *internal::CreateEncoder(config, 12, 3);
-    auto b = *internal::CreateEncoder(config, 12, 3);
-    a->InitParameters(11);
-    b->InitParameters(11);
-    const std::vector<int32_t> tokens = PaddedTokens({12, 7, 2}, 12, 8);
-    const std::vector<float> la = Logits(*a, tokens, 3);
-    EXPECT_EQ(la, Logits(*b, tokens, 3));
-    EXPECT_EQ(la, Logits(*a, tokens, 3));
-    // Example 1 alone gives its row of the batch.
-    const std::vector<int32_t> one(tokens.begin() + 12, tokens.begin() + 24);
-    const std::vector<float> alone = Logits(*a, one, 1);
-    for (int c = 0; c < 3; ++c) EXPECT_NEAR(alone[c], la[3 + c], 1e-5);
+    internal::ExpectDeterministicAndBatchIndependent(config);
   }
 }
 
@@ -293,15 +267,7 @@ TEST(SequenceTest, BrokenHandlerFailsTheGradientCheck) {
   config.mutable_sequence()->set_name("broken_rmt");
   auto encoder = *Encoder::Create(config, {12, 3, 0}, plugins);
   const std::vector<int32_t> tokens = PaddedTokens({12, 9, 6}, 12, 5);
-  ::testing::TestPartResultArray failures;
-  {
-    ::testing::ScopedFakeTestPartResultReporter reporter(
-        ::testing::ScopedFakeTestPartResultReporter::
-            INTERCEPT_ONLY_CURRENT_THREAD,
-        &failures);
-    internal::CheckAllParameterGradients(*encoder, tokens, {0, 2, 1}, 3, 7, 99);
-  }
-  EXPECT_GT(failures.size(), 0);
+  EXPECT_GT(internal::InterceptedGradientCheckFailures(*encoder, tokens), 0);
 }
 
 }  // namespace

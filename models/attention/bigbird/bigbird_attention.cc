@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "models/attention/block_sparse/plugin_support.h"
 #include "models/rng.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -16,28 +17,20 @@ constexpr int kMaxBlocks = 1 << 20;
 absl::StatusOr<BigBirdOptions> BigBirdOptionsFromParams(
     const PluginParams& params) {
   BigBirdOptions options;
-  absl::StatusOr<int> block =
-      IntegerParam(params, kName, "block_size", 1, kMaxBlocks);
-  if (!block.ok()) return block.status();
-  options.block_size = *block;
-  absl::StatusOr<int> window =
-      IntegerParam(params, kName, "window_blocks", 1, kMaxBlocks);
-  if (!window.ok()) return window.status();
-  if (*window % 2 == 0) {
+  ASSIGN_OR_RETURN(options.block_size,
+                   IntegerParam(params, kName, "block_size", 1, kMaxBlocks));
+  ASSIGN_OR_RETURN(options.window_blocks,
+                   IntegerParam(params, kName, "window_blocks", 1, kMaxBlocks));
+  if (options.window_blocks % 2 == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "model.attention.param 'window_blocks' of attention '", kName,
         "' must be odd (the block itself plus as many on each side), got ",
-        *window));
+        options.window_blocks));
   }
-  options.window_blocks = *window;
-  absl::StatusOr<int> global =
-      IntegerParam(params, kName, "global_blocks", 0, kMaxBlocks);
-  if (!global.ok()) return global.status();
-  options.global_blocks = *global;
-  absl::StatusOr<int> random =
-      IntegerParam(params, kName, "random_blocks", 0, kMaxBlocks);
-  if (!random.ok()) return random.status();
-  options.random_blocks = *random;
+  ASSIGN_OR_RETURN(options.global_blocks,
+                   IntegerParam(params, kName, "global_blocks", 0, kMaxBlocks));
+  ASSIGN_OR_RETURN(options.random_blocks,
+                   IntegerParam(params, kName, "random_blocks", 0, kMaxBlocks));
   return options;
 }
 
@@ -161,17 +154,16 @@ AttentionPlugin BigBirdAttentionPlugin() {
   };
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<BigBirdOptions> options = BigBirdOptionsFromParams(params);
-    if (!options.ok()) return options.status();
+    RETURN_IF_ERROR(CheckShape(kName, shape));
+    ASSIGN_OR_RETURN(BigBirdOptions options, BigBirdOptionsFromParams(params));
     std::vector<BlockSparsePattern> patterns;
     for (int h = 0; h < shape.num_heads; ++h) {
-      absl::StatusOr<BlockSparsePattern> pattern = BigBirdPattern(
-          BigBirdHeadLayout(*options, shape.seq_len, BigBirdHeadSeed(shape, h)),
-          shape.seq_len);
-      if (!pattern.ok()) return pattern.status();
-      patterns.push_back(*std::move(pattern));
+      ASSIGN_OR_RETURN(
+          BlockSparsePattern pattern,
+          BigBirdPattern(BigBirdHeadLayout(options, shape.seq_len,
+                                           BigBirdHeadSeed(shape, h)),
+                         shape.seq_len));
+      patterns.push_back(std::move(pattern));
     }
     return MakeBlockSparseAttention(kName, shape, std::move(patterns));
   };

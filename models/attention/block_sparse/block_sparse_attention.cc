@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/attention/kernels/tile_kernels.h"
+#include "models/internal/scratch_carver.h"
 #include "models/rng.h"
 
 #if defined(__AVX512F__)
@@ -22,7 +23,7 @@ namespace {
 using internal::AccumulateTile;
 using internal::ExpShiftRow;
 using internal::ScaleRow;
-using internal::ScoreTile;
+using internal::ScoreKeys;
 using internal::SoftmaxGradRow;
 using internal::SoftmaxRowUpdate;
 
@@ -30,7 +31,7 @@ constexpr int kT = kSparseTile;
 static_assert(kT == internal::kKeyBlock, "tiles are the kernels' 64 keys");
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 // Row stride of a [Dh, n] transposed copy: room for a 64-wide tile starting
 // at any position below n, plus one cache line so that the Dh rows a score
@@ -57,85 +58,6 @@ inline void MaskRow(float* s, uint64_t allowed) {
     if (((allowed >> c) & 1u) == 0) s[c] = kNegInf;
   }
 #endif
-}
-
-#if defined(__AVX512F__)
-// R rows of the score tile for the first C 16-key chunks of a tile; the
-// other chunks are zeroed (they are masked to -inf or multiplied by zero
-// probabilities afterwards, so only their finiteness matters).
-template <int C, int R>
-inline void NarrowScoreRows(const float* a, int dh, const float* bt,
-                            int bt_stride, __m512 scale, const float* bias,
-                            float* c) {
-  __m512 acc[R][C];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
-  }
-  for (int x = 0; x < dh; ++x) {
-    const float* b = bt + x * bt_stride;
-    __m512 bv[C];
-#pragma GCC unroll 4
-    for (int j = 0; j < C; ++j) bv[j] = _mm512_loadu_ps(b + 16 * j);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * dh + x]);
-#pragma GCC unroll 4
-      for (int j = 0; j < C; ++j)
-        acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      __m512 v = _mm512_setzero_ps();
-      if (j < C) {
-        v = _mm512_mul_ps(acc[r][j], scale);
-        if (bias != nullptr) {
-          v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
-        }
-      }
-      _mm512_storeu_ps(c + r * kT + 16 * j, v);
-    }
-  }
-}
-
-template <int C>
-void NarrowScoreTile(const float* a, int rows, int dh, const float* bt,
-                     int bt_stride, float scale, const float* bias, float* c) {
-  // More rows per register tile when fewer chunks: about 16 accumulators.
-  constexpr int R = C == 1 ? 12 : C == 2 ? 8 : 5;
-  const __m512 s = _mm512_set1_ps(scale);
-  int r = 0;
-  for (; r + R <= rows; r += R) {
-    NarrowScoreRows<C, R>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kT);
-  }
-  for (; r < rows; ++r) {
-    NarrowScoreRows<C, 1>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kT);
-  }
-}
-#endif
-
-// ScoreTile for a tile of `count` keys: tiles of at most 48 keys (the last
-// tile of a gathered list, a lone CLS column, a short last block) compute
-// only the 16-key chunks they use.
-void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
-               float scale, const float* bias, int count, float* c) {
-#if defined(__AVX512F__)
-  switch ((count + 15) / 16) {
-    case 1:
-      return NarrowScoreTile<1>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    case 2:
-      return NarrowScoreTile<2>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    case 3:
-      return NarrowScoreTile<3>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    default:
-      break;
-  }
-#endif
-  ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
 }
 
 // Applies the pattern's element mask of key block `kb` (or, for a tile of
@@ -230,34 +152,29 @@ struct BlockSparseAttention::Scratch {
            6 * RoundUp16(int64_t{g} * dh) + gs + 2 * RoundUp16(n);
   }
   Scratch(float* base, int dh, int n, int g, int64_t ns, int64_t gs) {
-    float* p = base;
-    auto take = [&p](int64_t count) {
-      float* r = p;
-      p += RoundUp16(count);
-      return r;
-    };
-    s = take(kT * kT);
-    ds = take(kT * kT);
-    pd = take(kT * kT);
-    acc = take(int64_t{kT} * dh);
-    tile_m = take(kT);
-    tile_l = take(kT);
-    tile_lse = take(kT);
-    tile_d = take(kT);
-    kt = take(dh * ns);
-    vt = take(dh * ns);
-    kgt = take(dh * gs);
-    vgt = take(dh * gs);
+    internal::ScratchCarver carve(base);
+    s = carve.Take(kT * kT);
+    ds = carve.Take(kT * kT);
+    pd = carve.Take(kT * kT);
+    acc = carve.Take(int64_t{kT} * dh);
+    tile_m = carve.Take(kT);
+    tile_l = carve.Take(kT);
+    tile_lse = carve.Take(kT);
+    tile_d = carve.Take(kT);
+    kt = carve.Take(dh * ns);
+    vt = carve.Take(dh * ns);
+    kgt = carve.Take(dh * gs);
+    vgt = carve.Take(dh * gs);
     const int64_t gd = int64_t{g} * dh;
-    kg = take(gd);
-    vg = take(gd);
-    qg = take(gd);
-    dog = take(gd);
-    dkg = take(gd);
-    dvg = take(gd);
-    gbias = take(gs);
-    row_a = take(n);
-    row_b = take(n);
+    kg = carve.Take(gd);
+    vg = carve.Take(gd);
+    qg = carve.Take(gd);
+    dog = carve.Take(gd);
+    dkg = carve.Take(gd);
+    dvg = carve.Take(gd);
+    gbias = carve.Take(gs);
+    row_a = carve.Take(n);
+    row_b = carve.Take(n);
   }
 };
 

@@ -97,4 +97,13 @@ absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
   return std::unique_ptr<Attention>(std::move(*attention));
 }
 
+absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
+    const std::string& plugin, const AttentionShape& shape,
+    absl::StatusOr<BlockSparsePattern> pattern) {
+  if (!pattern.ok()) return pattern.status();
+  std::vector<BlockSparsePattern> patterns;
+  patterns.push_back(*std::move(pattern));
+  return MakeBlockSparseAttention(plugin, shape, std::move(patterns));
+}
+
 }  // namespace lra

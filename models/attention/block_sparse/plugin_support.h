@@ -40,8 +40,33 @@ absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
     const std::string& plugin, const AttentionShape& shape,
     absl::StatusOr<std::vector<BlockSparsePattern>> patterns);
 
+// The same for a plugin whose heads all share one pattern.
+absl::StatusOr<std::unique_ptr<Attention>> MakeBlockSparseAttention(
+    const std::string& plugin, const AttentionShape& shape,
+    absl::StatusOr<BlockSparsePattern> pattern);
+
 // Rejects non-positive shapes with the plugin's name in the message.
 absl::Status CheckShape(const std::string& plugin, const AttentionShape& shape);
+
+// The factory of a plugin whose heads all share one pattern: checks the
+// shape, reads the options with read_options(params, shape), builds the
+// pattern with build_pattern(options, seq_len) and the engine on it.
+template <typename Options>
+AttentionFactory SharedPatternFactory(
+    const char* plugin,
+    absl::StatusOr<Options> (*read_options)(const PluginParams&,
+                                            const AttentionShape&),
+    absl::StatusOr<BlockSparsePattern> (*build_pattern)(const Options&, int)) {
+  return [=](const PluginParams& params, const AttentionShape& shape)
+             -> absl::StatusOr<std::unique_ptr<Attention>> {
+    absl::Status status = CheckShape(plugin, shape);
+    if (!status.ok()) return status;
+    absl::StatusOr<Options> options = read_options(params, shape);
+    if (!options.ok()) return options.status();
+    return MakeBlockSparseAttention(plugin, shape,
+                                    build_pattern(*options, shape.seq_len));
+  };
+}
 
 }  // namespace lra
 

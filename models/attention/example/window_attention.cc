@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -195,26 +196,12 @@ AttentionPlugin WindowAttentionPlugin() {
   // The defaults of AttentionTolerances suit float32 softmax attention.
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const double window, params.Number("window"));
+    ASSIGN_OR_RETURN(
+        const int window,
+        WholeNumberParam(params, "example_window", "window", 0, 1000000));
     ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
-    if (!(window >= 0 && window <= 1e6 && window == std::floor(window))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'window' of attention 'example_window' is ",
-          window, "; allowed: a whole number from 0 to 1000000"));
-    }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'example_window': batch, heads, seq_len and head_dim "
-          "must be >= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'example_window': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape("example_window", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("example_window", shape));
     return std::unique_ptr<Attention>(std::make_unique<WindowAttention>(
         shape, static_cast<int>(window), causal));
   };

@@ -53,18 +53,9 @@ TEST_P(WindowAttentionTest, MatchesDenseReferenceWithPadding) {
         return causal ? (j <= i && i - j <= w) : std::abs(i - j) <= w;
       },
       key_mask.data(), N);
-  std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
-  DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh, allowed,
-                       rout.data());
-  DenseMaskedAttentionBackward(q.data(), k.data(), v.data(), B, H, N, Dh,
-                               allowed, dout.data(), rdq.data(), rdk.data(),
-                               rdv.data());
-  for (int64_t e = 0; e < count; ++e) {
-    ASSERT_NEAR(out[e], rout[e], 1e-5) << "out " << e;
-    ASSERT_NEAR(dq[e], rdq[e], 1e-4) << "dq " << e;
-    ASSERT_NEAR(dk[e], rdk[e], 1e-4) << "dk " << e;
-    ASSERT_NEAR(dv[e], rdv[e], 1e-4) << "dv " << e;
-  }
+  ExpectMatchesDenseReference(q.data(), k.data(), v.data(), B, H, N, Dh,
+                              allowed, dout.data(), out.data(), dq.data(),
+                              dk.data(), dv.data(), 1e-5, 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Windows, WindowAttentionTest,

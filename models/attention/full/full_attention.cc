@@ -9,12 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "models/attention/kernels/tile_kernels.h"
+#include "models/internal/scratch_carver.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
 
 using internal::AccumulateTile;
+using internal::DropoutTile;
 using internal::ExpShiftRow;
 using internal::ScaleRow;
 using internal::ScoreTileCols;
@@ -26,7 +28,7 @@ constexpr int kBc = FullAttention::kBlockCols;
 static_assert(kBc == internal::kKeyBlock, "the kernels work on 64-key blocks");
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 // Per-thread scratch, carved out of one buffer. Every piece is a multiple of
 // 16 floats so that each starts on a 64-byte boundary.
@@ -46,21 +48,16 @@ struct Scratch {
            RoundUp16(kBr * dh) + 2 * RoundUp16(kBr) + RoundUp16(n);
   }
   Scratch(float* base, int dh, int n) {
-    float* p = base;
-    auto take = [&p](int64_t count) {
-      float* r = p;
-      p += RoundUp16(count);
-      return r;
-    };
-    s = take(kBr * kBc);
-    ds = take(kBr * kBc);
-    pd = take(kBr * kBc);
-    kt = take(dh * kBc);
-    vt = take(dh * kBc);
-    acc = take(kBr * dh);
-    m = take(kBr);
-    l = take(kBr);
-    d = take(n);
+    internal::ScratchCarver carve(base);
+    s = carve.Take(kBr * kBc);
+    ds = carve.Take(kBr * kBc);
+    pd = carve.Take(kBr * kBc);
+    kt = carve.Take(dh * kBc);
+    vt = carve.Take(dh * kBc);
+    acc = carve.Take(kBr * dh);
+    m = carve.Take(kBr);
+    l = carve.Take(kBr);
+    d = carve.Take(n);
   }
 };
 
@@ -76,21 +73,6 @@ void TransposeBlock(const float* src, int cols, int dh, float* dst) {
   }
   for (int x = 0; x < dh; ++x) {
     for (int c = cols; c < kBc; ++c) dst[x * kBc + c] = 0.0f;
-  }
-}
-
-// Applies the attention-dropout keep mask of block (i0, j0) to p [rows, kBc]
-// in place, scaled by 1 / (1 - rate). Element (i, j) of a head uses index
-// i * N + j in that head's stream.
-void DropoutBlock(uint64_t seed, uint32_t threshold, float keep_scale, int i0,
-                  int j0, int rows, int cols, int n, float* p) {
-  for (int r = 0; r < rows; ++r) {
-    const uint64_t base = static_cast<uint64_t>(i0 + r) * n + j0;
-    for (int c = 0; c < cols; ++c) {
-      p[r * kBc + c] = KeepElement(seed, base + c, threshold)
-                           ? p[r * kBc + c] * keep_scale
-                           : 0.0f;
-    }
   }
 }
 
@@ -233,8 +215,8 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
             if (alpha != 1.0f) ScaleRow(w.acc + r * Dh, Dh, alpha);
           }
           if (dropout_active_) {
-            DropoutBlock(head_seed, threshold, keep_scale, i0, j0, rows, cols,
-                         N, w.s);
+            DropoutTile(head_seed, threshold, keep_scale, i0, j0, rows, cols, N,
+                        w.s);
           }
           // acc [rows, Dh] += p [rows, cols] v [cols, Dh].
           AccumulateTile(w.s, kBc, 1, rows, cols, v + (head + j0) * Dh, Dh,

@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "models/internal/fast_math.h"
+#include "models/internal/register_tile.h"
+#include "models/rng.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -19,38 +21,55 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 namespace {
 
-template <int R>
+// R rows of the score tile for the first C 16-key chunks of a tile; the
+// other chunks are zeroed (they are masked to -inf or multiplied by zero
+// probabilities afterwards, so only their finiteness matters).
+template <int C, int R>
 inline void ScoreRows(const float* a, int dh, const float* bt, int bt_stride,
                       __m512 scale, const float* bias, float* c) {
-  __m512 acc[R][4];
+  __m512 acc[R][C];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 16
-    for (int j = 0; j < 4; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
   }
-  for (int x = 0; x < dh; ++x) {
-    const float* b = bt + x * bt_stride;
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16),
-                 b2 = _mm512_loadu_ps(b + 32), b3 = _mm512_loadu_ps(b + 48);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * dh + x]);
-      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(av, b2, acc[r][2]);
-      acc[r][3] = _mm512_fmadd_ps(av, b3, acc[r][3]);
-    }
-  }
+  FmaRows<C, R, /*kMaskedTail=*/false>(acc, a, dh, 1, dh, bt, bt_stride,
+                                       __mmask16(0xFFFF));
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 16
     for (int j = 0; j < 4; ++j) {
-      __m512 v = _mm512_mul_ps(acc[r][j], scale);
-      if (bias != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
+      __m512 v = _mm512_setzero_ps();
+      if (j < C) {
+        v = _mm512_mul_ps(acc[r][j], scale);
+        if (bias != nullptr) {
+          v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
+        }
+      }
       _mm512_storeu_ps(c + r * kKeyBlock + 16 * j, v);
     }
   }
 }
+
+// ScoreRows over all rows: register tiles of R rows, then single rows.
+struct ScoreChunks {
+  template <int C>
+  static void Run(const float* a, int rows, int dh, const float* bt,
+                  int bt_stride, float scale, const float* bias, float* c) {
+    // More rows per register tile when fewer chunks: about 16 accumulators.
+    constexpr int R = C == 1 ? 12 : C == 2 ? 8 : C == 3 ? 5 : 4;
+    const __m512 s = _mm512_set1_ps(scale);
+    int r = 0;
+    for (; r + R <= rows; r += R) {
+      ScoreRows<C, R>(a + r * dh, dh, bt, bt_stride, s, bias,
+                      c + r * kKeyBlock);
+    }
+    for (; r < rows; ++r) {
+      ScoreRows<C, 1>(a + r * dh, dh, bt, bt_stride, s, bias,
+                      c + r * kKeyBlock);
+    }
+  }
+};
 
 // R output rows of dh = 16 * (DV - 1) + popcount(tail) floats each.
 template <int DV, int R>
@@ -66,21 +85,8 @@ inline void AccumulateRows(const float* p, int p_row_stride, int p_col_stride,
     }
     acc[r][DV - 1] = _mm512_maskz_loadu_ps(tail, c + r * dh + 16 * (DV - 1));
   }
-  for (int k = 0; k < depth; ++k) {
-    const float* xr = x + k * dh;
-    __m512 xv[DV];
-#pragma GCC unroll 16
-    for (int d = 0; d < DV - 1; ++d) xv[d] = _mm512_loadu_ps(xr + 16 * d);
-    xv[DV - 1] = _mm512_maskz_loadu_ps(tail, xr + 16 * (DV - 1));
-    const float* pk = p + k * p_col_stride;
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 pv = _mm512_set1_ps(pk[r * p_row_stride]);
-#pragma GCC unroll 16
-      for (int d = 0; d < DV; ++d)
-        acc[r][d] = _mm512_fmadd_ps(pv, xv[d], acc[r][d]);
-    }
-  }
+  FmaRows<DV, R, /*kMaskedTail=*/true>(acc, p, p_row_stride, p_col_stride,
+                                       depth, x, dh, tail);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 16
@@ -91,136 +97,69 @@ inline void AccumulateRows(const float* p, int p_row_stride, int p_col_stride,
   }
 }
 
-// R rows of a score tile from its first C 16-column chunks; the other
-// chunks are what ScoreRows writes for zero columns: bias (or 0).
-template <int C, int R>
-inline void ScoreRowsCols(const float* a, int dh, const float* bt,
-                          int bt_stride, __m512 scale, const float* bias,
-                          float* c) {
-  __m512 acc[R][C];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
-  }
-  for (int x = 0; x < dh; ++x) {
-    const float* b = bt + x * bt_stride;
-    __m512 bv[C];
-#pragma GCC unroll 4
-    for (int j = 0; j < C; ++j) bv[j] = _mm512_loadu_ps(b + 16 * j);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r * dh + x]);
-#pragma GCC unroll 4
-      for (int j = 0; j < C; ++j)
-        acc[r][j] = _mm512_fmadd_ps(av, bv[j], acc[r][j]);
+struct AccumulateTileDv {
+  template <int DV>
+  static void Run(const float* p, int p_row_stride, int p_col_stride, int rows,
+                  int depth, const float* x, int dh, float* c) {
+    // Rows per register tile: about 16 accumulators, leaving room for the
+    // DV loaded x vectors and a broadcast.
+    constexpr int R = DV == 1   ? 12
+                      : DV == 2 ? 8
+                      : DV == 3 ? 5
+                      : DV == 4 ? 4
+                                : 2;
+    const int rem = dh - 16 * (DV - 1);
+    const __mmask16 tail = static_cast<__mmask16>((1u << rem) - 1u);
+    int r = 0;
+    for (; r + R <= rows; r += R) {
+      AccumulateRows<DV, R>(p + r * p_row_stride, p_row_stride, p_col_stride,
+                            depth, x, dh, tail, c + r * dh);
+    }
+    for (; r < rows; ++r) {
+      AccumulateRows<DV, 1>(p + r * p_row_stride, p_row_stride, p_col_stride,
+                            depth, x, dh, tail, c + r * dh);
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      __m512 v = j < C ? _mm512_mul_ps(acc[r][j], scale) : _mm512_setzero_ps();
-      if (bias != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + 16 * j));
-      _mm512_storeu_ps(c + r * kKeyBlock + 16 * j, v);
-    }
-  }
-}
-
-template <int C>
-void ScoreTileChunks(const float* a, int rows, int dh, const float* bt,
-                     int bt_stride, float scale, const float* bias, float* c) {
-  // About 16 accumulators per register tile.
-  constexpr int R = C == 1 ? 12 : C == 2 ? 8 : 5;
-  const __m512 s = _mm512_set1_ps(scale);
-  int r = 0;
-  for (; r + R <= rows; r += R) {
-    ScoreRowsCols<C, R>(a + r * dh, dh, bt, bt_stride, s, bias,
-                        c + r * kKeyBlock);
-  }
-  for (; r < rows; ++r) {
-    ScoreRowsCols<C, 1>(a + r * dh, dh, bt, bt_stride, s, bias,
-                        c + r * kKeyBlock);
-  }
-}
-
-template <int DV>
-void AccumulateTileDv(const float* p, int p_row_stride, int p_col_stride,
-                      int rows, int depth, const float* x, int dh, float* c) {
-  // Rows per register tile: about 16 accumulators, leaving room for the
-  // DV loaded x vectors and a broadcast.
-  constexpr int R = DV == 1 ? 12 : DV == 2 ? 8 : DV == 3 ? 5 : DV == 4 ? 4 : 2;
-  const int rem = dh - 16 * (DV - 1);
-  const __mmask16 tail = static_cast<__mmask16>((1u << rem) - 1u);
-  int r = 0;
-  for (; r + R <= rows; r += R) {
-    AccumulateRows<DV, R>(p + r * p_row_stride, p_row_stride, p_col_stride,
-                          depth, x, dh, tail, c + r * dh);
-  }
-  for (; r < rows; ++r) {
-    AccumulateRows<DV, 1>(p + r * p_row_stride, p_row_stride, p_col_stride,
-                          depth, x, dh, tail, c + r * dh);
-  }
-}
+};
 
 }  // namespace
 
 void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
                float scale, const float* bias, float* c) {
-  const __m512 s = _mm512_set1_ps(scale);
-  int r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    ScoreRows<4>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kKeyBlock);
-  }
-  for (; r < rows; ++r) {
-    ScoreRows<1>(a + r * dh, dh, bt, bt_stride, s, bias, c + r * kKeyBlock);
-  }
+  ScoreChunks::Run<4>(a, rows, dh, bt, bt_stride, scale, bias, c);
+}
+
+void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
+               float scale, const float* bias, int count, float* c) {
+  // A full tile (or count <= 0) computes every chunk.
+  const int chunks = (count + 15) / 16;
+  DispatchCount<4, ScoreChunks>(chunks >= 1 && chunks <= 3 ? chunks : 4, a,
+                                rows, dh, bt, bt_stride, scale, bias, c);
 }
 
 void ScoreTileCols(const float* a, int rows, int dh, const float* bt,
                    int bt_stride, float scale, const float* bias, int cols,
                    float* c) {
-  switch ((cols + 15) / 16) {
-    case 1:
-      return ScoreTileChunks<1>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    case 2:
-      return ScoreTileChunks<2>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    case 3:
-      return ScoreTileChunks<3>(a, rows, dh, bt, bt_stride, scale, bias, c);
-    default:
-      return ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
+  const int chunks = (cols + 15) / 16;
+  if (chunks < 1 || chunks > 3) {
+    return ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
+  }
+  ScoreKeys(a, rows, dh, bt, bt_stride, scale, bias, cols, c);
+  if (bias == nullptr) return;
+  // ScoreTile adds the bias to the zero scores of the columns past `cols`.
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 16 * chunks; k < kKeyBlock; ++k) {
+      c[r * kKeyBlock + k] = 0.0f + bias[k];
+    }
   }
 }
 
 void AccumulateTile(const float* p, int p_row_stride, int p_col_stride,
                     int rows, int depth, const float* x, int dh, float* c) {
-  switch ((dh + 15) / 16) {
-    case 1:
-      return AccumulateTileDv<1>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 2:
-      return AccumulateTileDv<2>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 3:
-      return AccumulateTileDv<3>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 4:
-      return AccumulateTileDv<4>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 5:
-      return AccumulateTileDv<5>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 6:
-      return AccumulateTileDv<6>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 7:
-      return AccumulateTileDv<7>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    case 8:
-      return AccumulateTileDv<8>(p, p_row_stride, p_col_stride, rows, depth, x,
-                                 dh, c);
-    default:
-      break;
+  const int dv = (dh + 15) / 16;
+  if (dv >= 1 && dv <= 8) {
+    return DispatchCount<8, AccumulateTileDv>(dv, p, p_row_stride, p_col_stride,
+                                              rows, depth, x, dh, c);
   }
   // Heads wider than 128: plain loops.
   for (int r = 0; r < rows; ++r) {
@@ -306,6 +245,11 @@ void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
   }
 }
 
+void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
+               float scale, const float* bias, int /*count*/, float* c) {
+  ScoreTile(a, rows, dh, bt, bt_stride, scale, bias, c);
+}
+
 void AccumulateTile(const float* p, int p_row_stride, int p_col_stride,
                     int rows, int depth, const float* x, int dh, float* c) {
   for (int r = 0; r < rows; ++r) {
@@ -344,6 +288,18 @@ void SoftmaxGradRow(const float* p, float d, float scale, float* ds) {
 }
 
 #endif
+
+void DropoutTile(uint64_t seed, uint32_t threshold, float keep_scale, int row0,
+                 int col0, int rows, int cols, int row_len, float* p) {
+  for (int r = 0; r < rows; ++r) {
+    const uint64_t base = static_cast<uint64_t>(row0 + r) * row_len + col0;
+    for (int c = 0; c < cols; ++c) {
+      p[r * kKeyBlock + c] = KeepElement(seed, base + c, threshold)
+                                 ? p[r * kKeyBlock + c] * keep_scale
+                                 : 0.0f;
+    }
+  }
+}
 
 void ScaleRow(float* x, int n, float alpha) {
 #pragma omp simd

@@ -18,6 +18,12 @@ inline constexpr int kKeyBlock = 64;
 void ScoreTile(const float* a, int rows, int dh, const float* bt, int bt_stride,
                float scale, const float* bias, float* c);
 
+// ScoreTile for a tile of `count` valid keys: with AVX-512, a tile of at most
+// 48 keys (the last tile of a gathered list, a lone CLS column, a short last
+// block) computes only the 16-key chunks it uses and zeroes the others.
+void ScoreKeys(const float* a, int rows, int dh, const float* bt, int bt_stride,
+               float scale, const float* bias, int count, float* c);
+
 // ScoreTile for a tile whose bt columns from `cols` on are zero (a short last
 // key block): computes only the 16-column chunks holding the first `cols`
 // columns and writes the others as ScoreTile would (bias, or 0 without bias),
@@ -43,6 +49,14 @@ void ExpShiftRow(float* s, float lse);
 
 // ds [64] = p * (ds - d) * scale in place, where ds holds dP on entry.
 void SoftmaxGradRow(const float* p, float d, float scale, float* ds);
+
+// Attention dropout on probabilities p [rows, 64] in place: element (r, c),
+// c < cols, keeps p * keep_scale when KeepElement(seed, (row0 + r) * row_len
+// + col0 + c, threshold) (models/rng.h) and becomes 0 otherwise; columns from
+// cols on are left alone. Element (i, j) of a head thus uses index
+// i * row_len + j of that head's stream, whatever the tiling.
+void DropoutTile(uint64_t seed, uint32_t threshold, float keep_scale, int row0,
+                 int col0, int rows, int cols, int row_len, float* p);
 
 // x [n] *= alpha.
 void ScaleRow(float* x, int n, float alpha);

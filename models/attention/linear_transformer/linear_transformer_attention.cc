@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
 #include "util/status_macros.h"
 
@@ -355,18 +356,9 @@ AttentionPlugin LinearTransformerAttentionPlugin() {
     ASSIGN_OR_RETURN(const double eps, params.Number("eps"));
     ASSIGN_OR_RETURN(const bool causal, params.Flag("causal"));
     if (!(eps > 0 && eps <= 1)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'eps' of attention 'linear_transformer' is ",
-          eps, "; allowed: a number in (0, 1]"));
+      return ParamError("linear_transformer", "eps", eps, "a number in (0, 1]");
     }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'linear_transformer': batch, heads, seq_len and "
-          "head_dim must be >= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape("linear_transformer", shape));
     return std::unique_ptr<Attention>(
         std::make_unique<LinearTransformerAttention>(shape, causal,
                                                      static_cast<float>(eps)));

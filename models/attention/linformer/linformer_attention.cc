@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -238,26 +239,11 @@ AttentionPlugin LinformerAttentionPlugin() {
   plugin.capabilities.length_dependent_parameters = true;
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const double k, params.Number("k"));
+    ASSIGN_OR_RETURN(const int k,
+                     WholeNumberParam(params, "linformer", "k", 1, 65536));
     ASSIGN_OR_RETURN(const bool share_kv, params.Flag("share_kv"));
-    if (!(k >= 1 && k <= 65536 && k == std::floor(k))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("model.attention.param 'k' of attention 'linformer' is ",
-                       k, "; allowed: a whole number from 1 to 65536"));
-    }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'linformer': batch, heads, seq_len and head_dim must be "
-          ">= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'linformer': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape("linformer", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("linformer", shape));
     return std::unique_ptr<Attention>(std::make_unique<LinformerAttention>(
         shape, static_cast<int>(k), share_kv));
   };

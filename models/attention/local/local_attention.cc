@@ -110,19 +110,12 @@ AttentionPlugin LocalAttentionPlugin() {
        true,
        1},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<LocalOptions> options = LocalOptionsFromParams(params);
-    if (!options.ok()) return options.status();
-    absl::StatusOr<BlockSparsePattern> pattern =
-        LocalPattern(*options, shape.seq_len);
-    if (!pattern.ok()) return pattern.status();
-    std::vector<BlockSparsePattern> patterns;
-    patterns.push_back(*std::move(pattern));
-    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
-  };
+  plugin.factory = SharedPatternFactory<LocalOptions>(
+      kName,
+      [](const PluginParams& params, const AttentionShape&) {
+        return LocalOptionsFromParams(params);
+      },
+      LocalPattern);
   return plugin;
 }
 

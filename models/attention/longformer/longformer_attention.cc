@@ -136,20 +136,8 @@ AttentionPlugin LongformerAttentionPlugin() {
        true,
        6},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<LongformerOptions> options =
-        LongformerOptionsFromParams(params, shape);
-    if (!options.ok()) return options.status();
-    absl::StatusOr<BlockSparsePattern> pattern =
-        LongformerPattern(*options, shape.seq_len);
-    if (!pattern.ok()) return pattern.status();
-    std::vector<BlockSparsePattern> patterns;
-    patterns.push_back(*std::move(pattern));
-    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
-  };
+  plugin.factory = SharedPatternFactory(kName, LongformerOptionsFromParams,
+                                        LongformerPattern);
   return plugin;
 }
 

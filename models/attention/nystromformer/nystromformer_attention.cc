@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
+#include "models/internal/scratch_carver.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -134,7 +136,7 @@ void PinvBackward(const float* a, const float* z, int n, int iterations,
   for (int i = 0; i < n; ++i) da[int64_t(i) * n + col_arg] += dc;
 }
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 }  // namespace
 
@@ -542,41 +544,22 @@ AttentionPlugin NystromformerAttentionPlugin() {
   plugin.capabilities.complexity = "O(N m Dh + m^3 iterations)";
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const double landmarks, params.Number("num_landmarks"));
-    ASSIGN_OR_RETURN(const double iterations, params.Number("pinv_iterations"));
-    ASSIGN_OR_RETURN(const double conv, params.Number("conv_kernel"));
-    auto whole = [](double x, double lo, double hi) {
-      return x >= lo && x <= hi && x == std::floor(x);
-    };
-    const std::string where = "model.attention.param '";
-    if (!whole(landmarks, 1, 4096)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, "num_landmarks' of attention 'nystromformer' is ",
-                       landmarks, "; allowed: a whole number from 1 to 4096"));
+    ASSIGN_OR_RETURN(
+        const int landmarks,
+        WholeNumberParam(params, "nystromformer", "num_landmarks", 1, 4096));
+    ASSIGN_OR_RETURN(
+        const int iterations,
+        WholeNumberParam(params, "nystromformer", "pinv_iterations", 0, 100));
+    constexpr char kConvAllowed[] =
+        "0 (off) or an odd whole number from 1 to 4095";
+    ASSIGN_OR_RETURN(const int conv,
+                     WholeNumberParam(params, "nystromformer", "conv_kernel", 0,
+                                      4095, kConvAllowed));
+    if (conv > 0 && conv % 2 == 0) {
+      return ParamError("nystromformer", "conv_kernel", conv, kConvAllowed);
     }
-    if (!whole(iterations, 0, 100)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, "pinv_iterations' of attention 'nystromformer' is ",
-          iterations, "; allowed: a whole number from 0 to 100"));
-    }
-    if (!whole(conv, 0, 4095) || (conv > 0 && std::fmod(conv, 2.0) == 0.0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, "conv_kernel' of attention 'nystromformer' is ", conv,
-          "; allowed: 0 (off) or an odd whole number from 1 to 4095"));
-    }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'nystromformer': batch, heads, seq_len and head_dim "
-          "must be >= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'nystromformer': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape("nystromformer", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("nystromformer", shape));
     // More landmarks than positions buy nothing: exact attention either way.
     const int m = std::min(static_cast<int>(landmarks), shape.seq_len);
     return std::unique_ptr<Attention>(std::make_unique<NystromformerAttention>(

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -426,33 +427,19 @@ AttentionPlugin PerformerAttentionPlugin() {
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
     ASSIGN_OR_RETURN(const std::string kernel, params.Text("kernel"));
-    ASSIGN_OR_RETURN(const double features, params.Number("features"));
-    ASSIGN_OR_RETURN(const double redraw, params.Number("redraw_interval"));
     if (kernel != "relu" && kernel != "softmax") {
       return absl::InvalidArgumentError(absl::StrCat(
           "model.attention.param 'kernel' of attention 'performer' is \"",
           kernel, "\"; allowed: \"relu\", \"softmax\""));
     }
-    if (!(features >= 1 && features <= 65536 &&
-          features == std::floor(features))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'features' of attention 'performer' is ",
-          features, "; allowed: a whole number from 1 to 65536"));
-    }
-    if (!(redraw >= 0 && redraw <= 1e9 && redraw == std::floor(redraw))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'redraw_interval' of attention 'performer' "
-          "is ",
-          redraw, "; allowed: a whole number from 0 (never) to 1e9"));
-    }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'performer': batch, heads, seq_len and head_dim must be "
-          ">= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
+    ASSIGN_OR_RETURN(
+        const int features,
+        WholeNumberParam(params, "performer", "features", 1, 65536));
+    ASSIGN_OR_RETURN(
+        const int redraw,
+        WholeNumberParam(params, "performer", "redraw_interval", 0, 1000000000,
+                         "a whole number from 0 (never) to 1e9"));
+    RETURN_IF_ERROR(CheckPositiveShape("performer", shape));
     return std::unique_ptr<Attention>(std::make_unique<PerformerAttention>(
         shape,
         kernel == "softmax" ? PerformerAttention::Kernel::kSoftmax

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "models/attention/factory_checks.h"
 #include "models/batched_matmul.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -428,38 +429,18 @@ AttentionPlugin SinkhornAttentionPlugin() {
   plugin.capabilities.complexity = "O(N block + (N / block)^2)";
   plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
       -> absl::StatusOr<std::unique_ptr<Attention>> {
-    ASSIGN_OR_RETURN(const double block, params.Number("block"));
-    ASSIGN_OR_RETURN(const double iterations, params.Number("iterations"));
+    ASSIGN_OR_RETURN(const int block, WholeNumberParam(params, "sinkhorn",
+                                                       "block", 1, kMaxBlock));
+    ASSIGN_OR_RETURN(
+        const int iterations,
+        WholeNumberParam(params, "sinkhorn", "iterations", 0, 100));
     ASSIGN_OR_RETURN(const double temperature, params.Number("temperature"));
-    if (!(block >= 1 && block <= kMaxBlock && block == std::floor(block))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'block' of attention 'sinkhorn' is ", block,
-          "; allowed: a whole number from 1 to 64"));
-    }
-    if (!(iterations >= 0 && iterations <= 100 &&
-          iterations == std::floor(iterations))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'iterations' of attention 'sinkhorn' is ",
-          iterations, "; allowed: a whole number from 0 to 100"));
-    }
     if (!(temperature > 0 && std::isfinite(temperature))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'temperature' of attention 'sinkhorn' is ",
-          temperature, "; allowed: a finite number > 0"));
+      return ParamError("sinkhorn", "temperature", temperature,
+                        "a finite number > 0");
     }
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'sinkhorn': batch, heads, seq_len and head_dim must be "
-          ">= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'sinkhorn': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(CheckPositiveShape("sinkhorn", shape));
+    RETURN_IF_ERROR(CheckDropoutRate("sinkhorn", shape));
     return std::unique_ptr<Attention>(std::make_unique<SinkhornAttention>(
         shape, static_cast<int>(block), static_cast<int>(iterations),
         static_cast<float>(temperature)));

@@ -210,20 +210,8 @@ AttentionPlugin SparseTransformerAttentionPlugin() {
        true,
        1},
   };
-  plugin.factory = [](const PluginParams& params, const AttentionShape& shape)
-      -> absl::StatusOr<std::unique_ptr<Attention>> {
-    absl::Status status = CheckShape(kName, shape);
-    if (!status.ok()) return status;
-    absl::StatusOr<SparseTransformerOptions> options =
-        SparseTransformerOptionsFromParams(params, shape);
-    if (!options.ok()) return options.status();
-    absl::StatusOr<BlockSparsePattern> pattern =
-        SparseTransformerPattern(*options, shape.seq_len);
-    if (!pattern.ok()) return pattern.status();
-    std::vector<BlockSparsePattern> patterns;
-    patterns.push_back(*std::move(pattern));
-    return MakeBlockSparseAttention(kName, shape, std::move(patterns));
-  };
+  plugin.factory = SharedPatternFactory(
+      kName, SparseTransformerOptionsFromParams, SparseTransformerPattern);
   return plugin;
 }
 

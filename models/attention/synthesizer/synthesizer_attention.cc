@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "models/attention/factory_checks.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -476,32 +477,19 @@ AttentionPlugin SynthesizerAttentionPlugin() {
     }
     options.dot = mode.size() > 4 && mode.substr(mode.size() - 4) == "+dot";
     if (!(factor >= 0 && factor <= 1e6 && factor == std::floor(factor))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'factor' of attention 'synthesizer' is ",
-          factor, "; allowed: a whole number from 0 (full) to 1000000"));
+      return ParamError("synthesizer", "factor", factor,
+                        "a whole number from 0 (full) to 1000000");
     }
     if (!std::isfinite(mix)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "model.attention.param 'mix' of attention 'synthesizer' is ", mix,
-          "; allowed: a finite number"));
+      return ParamError("synthesizer", "mix", mix, "a finite number");
     }
     options.factor = static_cast<int>(factor);
     options.learn_random = learn_random;
     options.mix = static_cast<float>(mix);
     options.learn_mix = learn_mix;
-    if (shape.max_batch < 1 || shape.num_heads < 1 || shape.seq_len < 1 ||
-        shape.head_dim < 1 || shape.d_model < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "attention 'synthesizer': batch, heads, seq_len, head_dim and "
-          "d_model must be >= 1; got ",
-          shape.max_batch, ", ", shape.num_heads, ", ", shape.seq_len, ", ",
-          shape.head_dim, ", ", shape.d_model));
-    }
-    if (!(shape.attention_dropout >= 0.0f && shape.attention_dropout < 1.0f)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("attention 'synthesizer': attention dropout ",
-                       shape.attention_dropout, "; allowed: [0, 1)"));
-    }
+    RETURN_IF_ERROR(
+        CheckPositiveShape("synthesizer", shape, /*with_d_model=*/true));
+    RETURN_IF_ERROR(CheckDropoutRate("synthesizer", shape));
     // The N x N buffers grow fast (random Synthesizer at N = 16K, batch 8, 4
     // heads: over 70 GB per layer). Refuse a layer that cannot fit, with an
     // out-of-memory status, before allocating: a sweep then reports the

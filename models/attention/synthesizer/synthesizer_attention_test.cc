@@ -100,18 +100,9 @@ TEST(SynthesizerTest, MixZeroIsDotProductAttention) {
   (*made)->Backward(dout.data(), {dq.data(), dk.data(), dv.data(), dx.data()});
   const DenseAllowedFn allowed =
       DenseAllowWithPadding(DenseAllowAll(), mask.data(), N);
-  std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
-  DenseMaskedAttention(q.data(), k.data(), v.data(), B, H, N, Dh, allowed,
-                       rout.data());
-  DenseMaskedAttentionBackward(q.data(), k.data(), v.data(), B, H, N, Dh,
-                               allowed, dout.data(), rdq.data(), rdk.data(),
-                               rdv.data());
-  for (int64_t e = 0; e < count; ++e) {
-    EXPECT_NEAR(out[e], rout[e], 1e-5) << e;
-    EXPECT_NEAR(dq[e], rdq[e], 1e-5) << e;
-    EXPECT_NEAR(dk[e], rdk[e], 1e-5) << e;
-    EXPECT_NEAR(dv[e], rdv[e], 1e-5) << e;
-  }
+  ExpectMatchesDenseReference(q.data(), k.data(), v.data(), B, H, N, Dh,
+                              allowed, dout.data(), out.data(), dq.data(),
+                              dk.data(), dv.data(), 1e-5, 1e-5);
 }
 
 // Fixed random logits are structure of the run: not a parameter, the same

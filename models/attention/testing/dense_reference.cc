@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "gtest/gtest.h"
+
 namespace lra {
 namespace {
 
@@ -181,6 +183,26 @@ DenseAllowedFn DenseAllowFromMatrix(const uint8_t* mask, int N) {
   return [mask, N](int, int, int i, int j) {
     return mask[int64_t(i) * N + j] != 0;
   };
+}
+
+void ExpectMatchesDenseReference(const float* q, const float* k, const float* v,
+                                 int B, int H, int N, int Dh,
+                                 const DenseAllowedFn& allowed,
+                                 const float* dout, const float* out,
+                                 const float* dq, const float* dk,
+                                 const float* dv, double out_tolerance,
+                                 double grad_tolerance) {
+  const int64_t count = static_cast<int64_t>(B) * H * N * Dh;
+  std::vector<double> rout(count), rdq(count), rdk(count), rdv(count);
+  DenseMaskedAttention(q, k, v, B, H, N, Dh, allowed, rout.data());
+  DenseMaskedAttentionBackward(q, k, v, B, H, N, Dh, allowed, dout, rdq.data(),
+                               rdk.data(), rdv.data());
+  for (int64_t e = 0; e < count; ++e) {
+    EXPECT_NEAR(out[e], rout[e], out_tolerance) << "out " << e;
+    EXPECT_NEAR(dq[e], rdq[e], grad_tolerance) << "dq " << e;
+    EXPECT_NEAR(dk[e], rdk[e], grad_tolerance) << "dk " << e;
+    EXPECT_NEAR(dv[e], rdv[e], grad_tolerance) << "dv " << e;
+  }
 }
 
 }  // namespace lra

@@ -45,6 +45,19 @@ void DenseMaskedAttentionBackward(const float* q, const float* k,
                                   const float* dout, double* dq, double* dk,
                                   double* dv);
 
+// Expects a plugin's output and its gradients in q, k and v (all [B, H, N,
+// Dh], computed from q, k, v and dout) to match the double-precision dense
+// reference under `allowed`: out within out_tolerance, the gradients within
+// grad_tolerance, element by element (each failure names the tensor and the
+// element).
+void ExpectMatchesDenseReference(const float* q, const float* k, const float* v,
+                                 int B, int H, int N, int Dh,
+                                 const DenseAllowedFn& allowed,
+                                 const float* dout, const float* out,
+                                 const float* dq, const float* dk,
+                                 const float* dv, double out_tolerance,
+                                 double grad_tolerance);
+
 // Shared-QK attention (capabilities.shared_qk, Reformer): the forward is
 // DenseMaskedAttention(qk, qk, v, ...), and dqk, the gradient of <out, dout>
 // in qk, holds both the query and the key role (what such a plugin's Backward

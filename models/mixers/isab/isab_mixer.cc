@@ -207,11 +207,12 @@ void IsabMixer::Forward(const float* x, const MixerStep& step, float* y) {
   in_.Forward(x, pk.wv.data(), pk.bv.data(), proj, rows_n);
   SplitHeads(proj, B, N, H, Dh, v1_.data());
   // Scores [B', H, M, N] = q1 k1^T, then probabilities in place.
-  bmm_.Run(bh, M, Dh, N, false, true, false, q1_.data(), k1_.data(),
-           p1_.data());
+  bmm_.RunBatched(bh, M, Dh, N, false, true, false, q1_.data(), k1_.data(),
+                  p1_.data());
   Softmax(p1_.data(), bh * M, N, static_cast<int64_t>(H) * M, mask_.data());
   float* heads = ws_->heads.data();  // [B', H, M, Dh]
-  bmm_.Run(bh, M, N, Dh, false, false, false, p1_.data(), v1_.data(), heads);
+  bmm_.RunBatched(bh, M, N, Dh, false, false, false, p1_.data(), v1_.data(),
+                  heads);
   MergeHeads(heads, B, M, H, Dh, merged1_.data());
   // H = LN(S + pack output).
   float* r = r_.data();
@@ -228,10 +229,11 @@ void IsabMixer::Forward(const float* x, const MixerStep& step, float* y) {
   SplitHeads(proj, B, M, H, Dh, k2_.data());
   in_.Forward(h_.data(), up.wv.data(), up.bv.data(), proj, rows_m);
   SplitHeads(proj, B, M, H, Dh, v2_.data());
-  bmm_.Run(bh, N, Dh, M, false, true, false, q2_.data(), k2_.data(),
-           p2_.data());
+  bmm_.RunBatched(bh, N, Dh, M, false, true, false, q2_.data(), k2_.data(),
+                  p2_.data());
   Softmax(p2_.data(), bh * N, M, 1, nullptr);
-  bmm_.Run(bh, N, M, Dh, false, false, false, p2_.data(), v2_.data(), heads);
+  bmm_.RunBatched(bh, N, M, Dh, false, false, false, p2_.data(), v2_.data(),
+                  heads);
   MergeHeads(heads, B, N, H, Dh, merged2_.data());
   out_.Forward(merged2_.data(), up.wo.data(), up.bo.data(), y, rows_n);
   // Padded positions output 0 (and so pass no gradient back).
@@ -270,12 +272,15 @@ void IsabMixer::Backward(const float* dy_in, float* dx) {
   out_.BackwardInput(dy, up.wo.data(), dmerged, rows_n, false);
   SplitHeads(dmerged, B, N, H, Dh, heads);  // d(out2) [B', H, N, Dh]
   // dP2 [B', H, N, M] = dO2 v2^T; dv2 [B', H, M, Dh] = P2^T dO2.
-  bmm_.Run(bh, N, Dh, M, false, true, false, heads, v2_.data(), dp);
-  bmm_.Run(bh, M, N, Dh, true, false, false, p2_.data(), heads, ws_->dv.data());
+  bmm_.RunBatched(bh, N, Dh, M, false, true, false, heads, v2_.data(), dp);
+  bmm_.RunBatched(bh, M, N, Dh, true, false, false, p2_.data(), heads,
+                  ws_->dv.data());
   SoftmaxBackward(p2_.data(), bh * N, M, dp);
   // dq2 [B', H, N, Dh] = dS2 k2; dk2 [B', H, M, Dh] = dS2^T q2.
-  bmm_.Run(bh, N, M, Dh, false, false, false, dp, k2_.data(), ws_->dq.data());
-  bmm_.Run(bh, M, N, Dh, true, false, false, dp, q2_.data(), ws_->dk.data());
+  bmm_.RunBatched(bh, N, M, Dh, false, false, false, dp, k2_.data(),
+                  ws_->dq.data());
+  bmm_.RunBatched(bh, M, N, Dh, true, false, false, dp, q2_.data(),
+                  ws_->dk.data());
   MergeHeads(ws_->dq.data(), B, N, H, Dh, dmerged);
   in_.BackwardParams(x_, dmerged, gup.wq.data(), gup.bq.data(), rows_n);
   in_.BackwardInput(dmerged, up.wq.data(), dx, rows_n, false);
@@ -302,12 +307,15 @@ void IsabMixer::Backward(const float* dy_in, float* dx) {
   out_.BackwardInput(dr, pk.wo.data(), dmerged, rows_m, false);
   SplitHeads(dmerged, B, M, H, Dh, heads);  // d(out1) [B', H, M, Dh]
   // dP1 [B', H, M, N] = dO1 v1^T; dv1 [B', H, N, Dh] = P1^T dO1.
-  bmm_.Run(bh, M, Dh, N, false, true, false, heads, v1_.data(), dp);
-  bmm_.Run(bh, N, M, Dh, true, false, false, p1_.data(), heads, ws_->dv.data());
+  bmm_.RunBatched(bh, M, Dh, N, false, true, false, heads, v1_.data(), dp);
+  bmm_.RunBatched(bh, N, M, Dh, true, false, false, p1_.data(), heads,
+                  ws_->dv.data());
   SoftmaxBackward(p1_.data(), bh * M, N, dp);
   // dq1 [B', H, M, Dh] = dS1 k1; dk1 [B', H, N, Dh] = dS1^T q1.
-  bmm_.Run(bh, M, N, Dh, false, false, false, dp, k1_.data(), ws_->dq.data());
-  bmm_.Run(bh, N, M, Dh, true, false, false, dp, q1_.data(), ws_->dk.data());
+  bmm_.RunBatched(bh, M, N, Dh, false, false, false, dp, k1_.data(),
+                  ws_->dq.data());
+  bmm_.RunBatched(bh, N, M, Dh, true, false, false, dp, q1_.data(),
+                  ws_->dk.data());
   MergeHeads(ws_->dk.data(), B, N, H, Dh, dmerged);
   in_.BackwardParams(x_, dmerged, gpk.wk.data(), gpk.bk.data(), rows_n);
   in_.BackwardInput(dmerged, pk.wk.data(), dx, rows_n, true);

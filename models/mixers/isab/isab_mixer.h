@@ -22,7 +22,6 @@
 
 #include "models/linear.h"
 #include "models/mixer.h"
-#include "models/mixers/isab/batched_matmul.h"
 #include "models/tensor.h"
 
 namespace lra {
@@ -110,7 +109,7 @@ class IsabMixer final : public TokenMixer {
   Weights w_, g_;
   Linear in_;   // [D] -> [Q]: the six query, key and value projections
   Linear out_;  // [Q] -> [D]: the two output projections
-  BatchedMatmul bmm_;
+  MatmulCache bmm_;
 
   // State of the last Forward.
   const float* x_ = nullptr;  // [B', N, D]

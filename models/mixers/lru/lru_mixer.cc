@@ -30,6 +30,23 @@ __mmask16 LaneMask(int modes, int block) {
                         : static_cast<__mmask16>((1u << rest) - 1);
 }
 
+// One block of 16 modes: its lane mask, first mode, and the real and
+// imaginary parts of lambda and gamma loaded under the mask.
+struct ModeBlock {
+  __mmask16 mask;
+  int first;
+  __m512 lambda_re, lambda_im, gamma;
+};
+
+ModeBlock LoadModeBlock(const float* lambda_re, const float* lambda_im,
+                        const float* gamma, int modes, int block) {
+  const __mmask16 m = LaneMask(modes, block);
+  const int n0 = block * kLanes;
+  return {m, n0, _mm512_maskz_loadu_ps(m, lambda_re + n0),
+          _mm512_maskz_loadu_ps(m, lambda_im + n0),
+          _mm512_maskz_loadu_ps(m, gamma + n0)};
+}
+
 // Adds the 16 float lanes of v to the doubles at sum[0..15].
 inline void AddToDouble(__m512 v, double* sum) {
   const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
@@ -146,11 +163,8 @@ void LruMixer::Forward(const float* x, const MixerStep& step, float* y) {
 // z_{t+1} stored at row t.
 void LruMixer::ScanForward(int b, int dir, int block) {
   const int L = shape_.seq_len, N = options_.state_size;
-  const __mmask16 m = LaneMask(N, block);
-  const int n0 = block * kLanes;
-  const __m512 lr = _mm512_maskz_loadu_ps(m, lam_re_.data() + n0);
-  const __m512 li = _mm512_maskz_loadu_ps(m, lam_im_.data() + n0);
-  const __m512 ga = _mm512_maskz_loadu_ps(m, gam_.data() + n0);
+  const auto [m, n0, lr, li, ga] =
+      LoadModeBlock(lam_re_.data(), lam_im_.data(), gam_.data(), N, block);
   const int64_t vrow = 2 * static_cast<int64_t>(N);
   const float* v = v_.data() + static_cast<int64_t>(b) * L * vrow + n0;
   float* s = s_.data() + static_cast<int64_t>(b) * L * width_ + n0 +
@@ -208,11 +222,8 @@ void LruMixer::Backward(const float* dy, float* dx) {
 // g_lambda += conj(s') gs, gv = gamma gs, dL/dgamma += Re(conj(v) gs).
 void LruMixer::ScanBackward(int block) {
   const int L = shape_.seq_len, N = options_.state_size;
-  const __mmask16 m = LaneMask(N, block);
-  const int n0 = block * kLanes;
-  const __m512 lr = _mm512_maskz_loadu_ps(m, lam_re_.data() + n0);
-  const __m512 li = _mm512_maskz_loadu_ps(m, lam_im_.data() + n0);
-  const __m512 ga = _mm512_maskz_loadu_ps(m, gam_.data() + n0);
+  const auto [m, n0, lr, li, ga] =
+      LoadModeBlock(lam_re_.data(), lam_im_.data(), gam_.data(), N, block);
   const int64_t vrow = 2 * static_cast<int64_t>(N);
   // Sums over positions and sequences: Re, Im of g_lambda; g_gamma / gamma.
   double sums[3][kLanes] = {};

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "models/attention/kernels/tile_kernels.h"
+#include "models/internal/scratch_carver.h"
 #include "models/layers.h"
 #include "models/rng.h"
 
@@ -16,6 +17,7 @@ namespace lra {
 namespace {
 
 using internal::AccumulateTile;
+using internal::DropoutTile;
 using internal::ExpShiftRow;
 using internal::kKeyBlock;
 using internal::ScaleRow;
@@ -28,7 +30,7 @@ constexpr int kB = kKeyBlock;
 constexpr int kTile = kB * kB;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-int64_t RoundUp16(int64_t n) { return (n + 15) / 16 * 16; }
+using internal::RoundUp16;
 
 // Per-thread buffers, carved out of one block of floats; each piece starts
 // on a 64-byte boundary.
@@ -65,32 +67,27 @@ struct ThreadScratch {
   }
   ThreadScratch(float* base, int dh, int tiles, int t, int q, int h,
                 int rel_rows, int d) {
-    float* p = base;
-    auto take = [&p](int64_t count) {
-      float* r = p;
-      p += RoundUp16(count);
-      return r;
-    };
-    qu = take(kB * dh);
-    qv = take(kB * dh);
-    dob = take(kB * dh);
-    acc = take(kB * dh);
-    dqv = take(kB * dh);
-    s = take(kTile);
-    ds = take(kTile);
-    pd = take(kTile);
-    bd = take(static_cast<int64_t>(tiles) * kTile);
-    dbd = take(static_cast<int64_t>(tiles) * kTile);
-    m = take(kB);
-    l = take(kB);
-    dd = take(kB);
-    bias = take(kB);
-    dk = take(static_cast<int64_t>(t) * dh);
-    dv = take(static_cast<int64_t>(t) * dh);
-    du = take(q);
-    dvb = take(q);
-    dr = take(static_cast<int64_t>(h) * rel_rows * dh);
-    ln = take(2 * d);
+    internal::ScratchCarver carve(base);
+    qu = carve.Take(kB * dh);
+    qv = carve.Take(kB * dh);
+    dob = carve.Take(kB * dh);
+    acc = carve.Take(kB * dh);
+    dqv = carve.Take(kB * dh);
+    s = carve.Take(kTile);
+    ds = carve.Take(kTile);
+    pd = carve.Take(kTile);
+    bd = carve.Take(static_cast<int64_t>(tiles) * kTile);
+    dbd = carve.Take(static_cast<int64_t>(tiles) * kTile);
+    m = carve.Take(kB);
+    l = carve.Take(kB);
+    dd = carve.Take(kB);
+    bias = carve.Take(kB);
+    dk = carve.Take(static_cast<int64_t>(t) * dh);
+    dv = carve.Take(static_cast<int64_t>(t) * dh);
+    du = carve.Take(q);
+    dvb = carve.Take(q);
+    dr = carve.Take(static_cast<int64_t>(h) * rel_rows * dh);
+    ln = carve.Take(2 * d);
   }
 };
 
@@ -154,21 +151,6 @@ inline void ForEachKeyTile(const Window& w, Fn&& fn) {
   }
   for (int j0 = w.gs; j0 < w.ge; j0 += kB) {
     fn(j0, std::min(kB, w.ge - j0), false);
-  }
-}
-
-// Applies the attention-dropout keep mask to p [rows, kB] in place, kept
-// elements scaled by 1 / (1 - rate). Element
-// (query position i, window key jw) of a head uses index i * T + jw.
-void DropoutTile(uint64_t seed, uint32_t threshold, float keep_scale, int p0,
-                 int jw0, int rows, int t, float* p) {
-  for (int r = 0; r < rows; ++r) {
-    const uint64_t base = static_cast<uint64_t>(p0 + r) * t + jw0;
-    for (int c = 0; c < kB; ++c) {
-      p[r * kB + c] = KeepElement(seed, base + c, threshold)
-                          ? p[r * kB + c] * keep_scale
-                          : 0.0f;
-    }
   }
 }
 
@@ -437,8 +419,8 @@ void RelativeAttention::KernelForward() {
               if (alpha != 1.0f) ScaleRow(w.acc + r * Dh, Dh, alpha);
             }
             if (dropout) {
-              DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, T,
-                          w.s);
+              DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, kB,
+                          T, w.s);
             }
             AccumulateTile(w.s, kB, 1, rows, cols,
                            vh + static_cast<int64_t>(j0) * Dh, Dh, w.acc);
@@ -659,8 +641,8 @@ void RelativeAttention::KernelBackward() {
                 // Pd = P * mask / (1 - rate) fed V; dP flows back through
                 // the same mask.
                 std::memcpy(w.pd, w.s, sizeof(float) * rows * kB);
-                DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, T,
-                            w.pd);
+                DropoutTile(head_seed, threshold, keep_scale, p0, jw0, rows, kB,
+                            T, w.pd);
                 for (int r = 0; r < rows; ++r) {
                   const uint64_t idx = static_cast<uint64_t>(p0 + r) * T + jw0;
                   for (int c = 0; c < kB; ++c) {
