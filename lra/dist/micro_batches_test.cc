@@ -321,19 +321,19 @@ TEST(MicroBatchGradientTest, BucketsGiveTheSameBits) {
   }
 }
 
-TEST(MicroBatchGradientTest, BadInputInABucketedMicroBatch) {
-  // Out of range in micro-batch 3 of 4: rank 1's last, whose buckets are
-  // summed without a backward pass; rank 0's are overlapped as usual.
-  Batch batch;
-  batch.labels[7] = kClasses;
+// The status each of two rank threads gets from one step over `batch` (four
+// micro-batches of 2 examples) with an encoder of `layers` blocks, gradients
+// summed in buckets of `bucket_mb` MB (0: as one buffer).
+std::vector<absl::Status> TwoRankStatuses(const Batch& batch, int layers,
+                                          double bucket_mb) {
   const int micro = 2;
   ThreadGroup group(2);
   std::vector<absl::Status> statuses(2);
   group.Run([&](int rank) {
     omp_set_num_threads(1);
     ThreadCommunicator comm(&group, rank);
-    auto encoder = MakeEncoder(micro, /*layers=*/2);
-    MicroBatchGradient gradient(encoder.get(), &comm, 4, micro, 1e-9);
+    auto encoder = MakeEncoder(micro, layers);
+    MicroBatchGradient gradient(encoder.get(), &comm, 4, micro, bucket_mb);
     statuses[rank] = gradient
                          .Compute(
                              [&](int m, int32_t* tokens, int32_t* labels) {
@@ -342,7 +342,16 @@ TEST(MicroBatchGradientTest, BadInputInABucketedMicroBatch) {
                              kStepSeed, false)
                          .status();
   });
-  for (const absl::Status& status : statuses) {
+  return statuses;
+}
+
+TEST(MicroBatchGradientTest, BadInputInABucketedMicroBatch) {
+  // Out of range in micro-batch 3 of 4: rank 1's last, whose buckets are
+  // summed without a backward pass; rank 0's are overlapped as usual.
+  Batch batch;
+  batch.labels[7] = kClasses;
+  for (const absl::Status& status :
+       TwoRankStatuses(batch, /*layers=*/2, /*bucket_mb=*/1e-9)) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(status.message(), HasSubstr("micro-batch 3 of 4"));
   }
@@ -351,22 +360,8 @@ TEST(MicroBatchGradientTest, BadInputInABucketedMicroBatch) {
 TEST(MicroBatchGradientTest, BadInputIsTheSameErrorOnEveryRank) {
   Batch batch;
   batch.labels[5] = kClasses;  // Out of range, in micro-batch 2 of 4.
-  const int micro = 2;
-  ThreadGroup group(2);
-  std::vector<absl::Status> statuses(2);
-  group.Run([&](int rank) {
-    omp_set_num_threads(1);
-    ThreadCommunicator comm(&group, rank);
-    auto encoder = MakeEncoder(micro);
-    MicroBatchGradient gradient(encoder.get(), &comm, 4, micro);
-    statuses[rank] = gradient
-                         .Compute(
-                             [&](int m, int32_t* tokens, int32_t* labels) {
-                               batch.Load(m, micro, tokens, labels);
-                             },
-                             kStepSeed, false)
-                         .status();
-  });
+  const std::vector<absl::Status> statuses =
+      TwoRankStatuses(batch, /*layers=*/1, /*bucket_mb=*/0);
   for (const absl::Status& status : statuses) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(status.message(), HasSubstr("micro-batch 2 of 4"));
