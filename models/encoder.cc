@@ -282,9 +282,9 @@ Encoder::Encoder(const ModelConfig& config, const EncoderOptions& options)
       classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
       has_cls_(config.pooling() == POOLING_CLS),
-      stream_len_(positions_),
       w_(config, positions_, feature_dim_),
       g_(config, positions_, feature_dim_),
+      stream_len_(positions_),
       head1_(feature_dim_, config.classifier_dim()),
       head2_(config.classifier_dim(), config.num_classes()) {}
 

@@ -162,7 +162,6 @@ NystromformerAttention::NystromformerAttention(const AttentionShape& shape,
       num_threads_(std::max(1, omp_get_max_threads())) {
   const int B = shape.max_batch, H = shape.num_heads, N = shape.seq_len,
             Dh = shape.head_dim, m = m_;
-  const int64_t mm = int64_t(m) * m;
   // Backward: du, dw, dq~, dk~ [m, Dh]; dZ, dA [m, m]; eight [m, m] for the
   // pinv backward; one [N, m] matrix (dF, then dB; in Forward the weights
   // after dropout). Forward uses the first pieces.
