@@ -152,43 +152,67 @@ void RemoveStaleTemporaries(const std::string& dir) {
   }
 }
 
+// The examples evaluated: the first `batches` batches, or all (batches 0).
+int64_t EvalLimit(const Dataset& data, int batch_size, int batches) {
+  const int64_t total = data.size();
+  return batches > 0 ? std::min<int64_t>(total, int64_t{batches} * batch_size)
+                     : total;
+}
+
+// The size of the batch that starts at `start`.
+int EvalBatch(int batch_size, int64_t limit, int64_t start) {
+  return static_cast<int>(std::min<int64_t>(batch_size, limit - start));
+}
+
+// Reads examples [start, start + batch) into tokens and labels and checks
+// them against the model (vocabulary and classes); the error names the batch.
+absl::Status ReadEvalBatch(const Encoder& encoder, const Dataset& data,
+                           int64_t start, int batch,
+                           std::vector<int32_t>& tokens,
+                           std::vector<int32_t>& labels) {
+  const int n = data.seq_len();
+  for (int b = 0; b < batch; ++b) {
+    labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
+  }
+  absl::Status status =
+      encoder.CheckInputs(tokens.data(), labels.data(), batch);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "evaluation batch at example ", start, ": ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
+// The mean loss and accuracy over `examples` examples.
+EvalFigures FiguresOf(int64_t examples, double loss_sum, int64_t correct_sum) {
+  EvalFigures figures;
+  figures.examples = examples;
+  figures.correct = correct_sum;
+  if (examples > 0) {
+    figures.loss = loss_sum / examples;
+    figures.accuracy = static_cast<double>(correct_sum) / examples;
+  }
+  return figures;
+}
+
 }  // namespace
 
 absl::StatusOr<EvalFigures> Evaluate(Encoder& encoder, const Dataset& data,
                                      int batch_size, int batches,
                                      std::vector<int32_t>& tokens,
                                      std::vector<int32_t>& labels) {
-  EvalFigures figures;
-  const int64_t total = data.size();
-  int64_t limit = batches > 0
-                      ? std::min<int64_t>(total, int64_t{batches} * batch_size)
-                      : total;
+  const int64_t limit = EvalLimit(data, batch_size, batches);
   double loss_sum = 0;
   int64_t correct_sum = 0;
-  const int n = data.seq_len();
   for (int64_t start = 0; start < limit; start += batch_size) {
-    int batch = static_cast<int>(std::min<int64_t>(batch_size, limit - start));
-    for (int b = 0; b < batch; ++b) {
-      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
-    }
-    absl::Status status =
-        encoder.CheckInputs(tokens.data(), labels.data(), batch);
-    if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "evaluation batch at example ", start, ": ", status.message()));
-    }
+    const int batch = EvalBatch(batch_size, limit, start);
+    RETURN_IF_ERROR(ReadEvalBatch(encoder, data, start, batch, tokens, labels));
     encoder.Forward(tokens.data(), batch, /*training=*/false, 0);
     int correct = 0;
     loss_sum += double{encoder.Loss(labels.data(), &correct)} * batch;
     correct_sum += correct;
   }
-  figures.examples = limit;
-  figures.correct = correct_sum;
-  if (limit > 0) {
-    figures.loss = loss_sum / limit;
-    figures.accuracy = static_cast<double>(correct_sum) / limit;
-  }
-  return figures;
+  return FiguresOf(limit, loss_sum, correct_sum);
 }
 
 absl::StatusOr<EvalFigures> EvaluateOnRanks(
@@ -197,23 +221,15 @@ absl::StatusOr<EvalFigures> EvaluateOnRanks(
   if (comm.size() == 1) {
     return Evaluate(encoder, data, batch_size, batches, tokens, labels);
   }
-  const int64_t total = data.size();
-  const int64_t limit =
-      batches > 0 ? std::min<int64_t>(total, int64_t{batches} * batch_size)
-                  : total;
+  const int64_t limit = EvalLimit(data, batch_size, batches);
   const int64_t count = (limit + batch_size - 1) / batch_size;
-  const int n = data.seq_len();
   // Per batch k: loss * examples at 2k, correct at 2k + 1, each written by
   // one rank only (x + 0 is exact), then a bad-input flag.
   std::vector<double> slots(2 * count + 1, 0.0);
   for (int64_t k = comm.rank(); k < count; k += comm.size()) {
     const int64_t start = k * batch_size;
-    const int batch =
-        static_cast<int>(std::min<int64_t>(batch_size, limit - start));
-    for (int b = 0; b < batch; ++b) {
-      labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
-    }
-    if (!encoder.CheckInputs(tokens.data(), labels.data(), batch).ok()) {
+    const int batch = EvalBatch(batch_size, limit, start);
+    if (!ReadEvalBatch(encoder, data, start, batch, tokens, labels).ok()) {
       slots[2 * count] = 1;
       continue;
     }
@@ -226,17 +242,9 @@ absl::StatusOr<EvalFigures> EvaluateOnRanks(
   if (slots[2 * count] > 0) {
     // Every rank looks for the first bad example, so all report the same.
     for (int64_t start = 0; start < limit; start += batch_size) {
-      const int batch =
-          static_cast<int>(std::min<int64_t>(batch_size, limit - start));
-      for (int b = 0; b < batch; ++b) {
-        labels[b] = data.Get(start + b, tokens.data() + int64_t{b} * n);
-      }
-      absl::Status status =
-          encoder.CheckInputs(tokens.data(), labels.data(), batch);
-      if (!status.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "evaluation batch at example ", start, ": ", status.message()));
-      }
+      RETURN_IF_ERROR(ReadEvalBatch(encoder, data, start,
+                                    EvalBatch(batch_size, limit, start), tokens,
+                                    labels));
     }
   }
   // Summed in batch order, as Evaluate does: the same bits for every rank
@@ -247,14 +255,7 @@ absl::StatusOr<EvalFigures> EvaluateOnRanks(
     loss_sum += slots[2 * k];
     correct_sum += static_cast<int64_t>(slots[2 * k + 1]);
   }
-  EvalFigures figures;
-  figures.examples = limit;
-  figures.correct = correct_sum;
-  if (limit > 0) {
-    figures.loss = loss_sum / limit;
-    figures.accuracy = static_cast<double>(correct_sum) / limit;
-  }
-  return figures;
+  return FiguresOf(limit, loss_sum, correct_sum);
 }
 
 ScopedStopSignals::ScopedStopSignals(bool repeats_end) {
@@ -409,9 +410,18 @@ struct Run {
   // The name of the first trainable tensor whose gradient holds a NaN or an
   // infinity, with the value and its index; empty when all are finite.
   std::string FirstNonFiniteGradient();
+  // Whether training diverged at this step: the loss, or else a gradient,
+  // is not finite. Sets `divergence` to say which.
+  bool LossDiverged(float loss);
+  bool GradientDiverged();
+  // Counts a finished step into the training figures and the progress line.
+  void CountStep(float loss, int correct, double seconds, double lr);
   // result.pbtxt with status "failed" and `divergence` as the error, and
   // metrics.csv; the best checkpoint is kept as it is.
   absl::Status WriteDivergedResult();
+  // Stamps the result finished with `status` (peak memory, time, no longer
+  // pending) and writes metrics.csv and result.pbtxt.
+  absl::Status WriteResultFiles(const std::string& status);
   // Test figures of the best-validation checkpoint, not the last weights.
   absl::Status TestBestCheckpoint();
   // Throughput, memory, metrics.csv and result.pbtxt; the closing log line.
@@ -619,27 +629,12 @@ absl::Status Run::TrainStep() {
   float loss = encoder->Loss(labels.data(), &correct);
   // Checked before the optimizer step, so the weights (and every checkpoint)
   // stay finite.
-  if (!std::isfinite(loss)) {
-    divergence =
-        absl::StrCat("training diverged at step ", step, ": the loss is ", loss,
-                     "; lower learning_rate or set grad_clip");
-    return absl::OkStatus();
-  }
+  if (LossDiverged(loss)) return absl::OkStatus();
   encoder->Backward();
-  std::string gradient = FirstNonFiniteGradient();
-  if (!gradient.empty()) {
-    divergence =
-        absl::StrCat("training diverged at step ", step, ": the gradient of ",
-                     gradient, "; lower learning_rate or set grad_clip");
-    return absl::OkStatus();
-  }
+  if (GradientDiverged()) return absl::OkStatus();
   const double lr = LearningRate(train, step);
   optimizer->Step(step, lr);
-  loss_sum += loss;
-  correct_sum += correct;
-  seen += batch_size;
-  train_seconds += Seconds(step_start);
-  progress->Step(step, loss, static_cast<double>(correct) / batch_size, lr);
+  CountStep(loss, correct, Seconds(step_start), lr);
   return absl::OkStatus();
 }
 
@@ -669,33 +664,40 @@ absl::Status Run::TrainMicroBatchStep() {
   const float loss = figures->loss;
   // The same figures and gradients on every rank: every rank takes the same
   // branch.
-  if (!std::isfinite(loss)) {
-    divergence =
-        absl::StrCat("training diverged at step ", step, ": the loss is ", loss,
-                     "; lower learning_rate or set grad_clip");
-    return absl::OkStatus();
-  }
-  std::string gradient = FirstNonFiniteGradient();
-  if (!gradient.empty()) {
-    divergence =
-        absl::StrCat("training diverged at step ", step, ": the gradient of ",
-                     gradient, "; lower learning_rate or set grad_clip");
-    return absl::OkStatus();
-  }
+  if (LossDiverged(loss) || GradientDiverged()) return absl::OkStatus();
   const double lr = LearningRate(train, step);
   optimizer->Step(step, lr);
   if (comm.rank() == DesyncRank() && step == session_first_step + 1) {
     params.front().second->data()[0] += 1e-3f;
   }
+  CountStep(loss, figures->correct, Seconds(step_start), lr);
+  return absl::OkStatus();
+}
+
+bool Run::LossDiverged(float loss) {
+  if (std::isfinite(loss)) return false;
+  divergence =
+      absl::StrCat("training diverged at step ", step, ": the loss is ", loss,
+                   "; lower learning_rate or set grad_clip");
+  return true;
+}
+
+bool Run::GradientDiverged() {
+  const std::string gradient = FirstNonFiniteGradient();
+  if (gradient.empty()) return false;
+  divergence =
+      absl::StrCat("training diverged at step ", step, ": the gradient of ",
+                   gradient, "; lower learning_rate or set grad_clip");
+  return true;
+}
+
+void Run::CountStep(float loss, int correct, double seconds, double lr) {
   loss_sum += loss;
-  correct_sum += figures->correct;
+  correct_sum += correct;
   seen += batch_size;
-  const double seconds = Seconds(step_start);
   train_seconds += seconds;
   session_train_seconds += seconds;
-  progress->Step(step, loss, static_cast<double>(figures->correct) / batch_size,
-                 lr);
-  return absl::OkStatus();
+  progress->Step(step, loss, static_cast<double>(correct) / batch_size, lr);
 }
 
 bool Run::StopRequested() const {
@@ -844,14 +846,7 @@ absl::Status Run::WriteFinishedResult() {
     result.set_tokens_per_second(static_cast<double>(train.steps()) *
                                  batch_size * seq_len / train_seconds);
   }
-  result.set_peak_rss_mb(PeakRssMb());
-  result.set_finished(Now());
-  result.set_status("ok");
-  result.clear_pending();
-  RETURN_IF_ERROR(
-      WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
-  RETURN_IF_ERROR(
-      WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
+  RETURN_IF_ERROR(WriteResultFiles("ok"));
   if (log) {
     *log << absl::StrFormat(
         "[%s] done: best val %.4f @ step %d, test %.4f (best checkpoint), "
@@ -877,17 +872,20 @@ absl::Status Run::WriteFinishedResult() {
   return absl::OkStatus();
 }
 
-absl::Status Run::WriteDivergedResult() {
-  result.set_wall_seconds(previous_wall + Seconds(run_start));
+absl::Status Run::WriteResultFiles(const std::string& status) {
   result.set_peak_rss_mb(PeakRssMb());
   result.set_finished(Now());
-  result.set_status("failed");
-  result.set_error(divergence);
+  result.set_status(status);
   result.clear_pending();
   RETURN_IF_ERROR(
       WriteFileAtomic(options.run_dir + "/metrics.csv", MetricsCsv(result)));
-  RETURN_IF_ERROR(
-      WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result));
+  return WriteTextProtoAtomic(options.run_dir + "/result.pbtxt", result);
+}
+
+absl::Status Run::WriteDivergedResult() {
+  result.set_wall_seconds(previous_wall + Seconds(run_start));
+  result.set_error(divergence);
+  RETURN_IF_ERROR(WriteResultFiles("failed"));
   if (log) {
     *log << "[" << options.label << "] FAILED: " << divergence
          << " (recorded in result.pbtxt; "

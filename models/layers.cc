@@ -167,52 +167,64 @@ inline float GeluGradScalar(float v) {
 // Elements per parallel chunk: large enough that OpenMP overhead vanishes.
 constexpr int64_t kChunk = 1 << 14;
 
-}  // namespace
-
-void GeluForward(const float* x, int64_t n, float* out) {
+// Runs an element-wise operation over n elements in parallel chunks:
+// `vector16(i)` for each full group of 16 elements at i (AVX-512 builds
+// only) and `scalar(i)` for the others. A chunk's elements go the same way
+// whatever the thread count, so results do not depend on it.
+template <typename Vector16, typename Scalar>
+void ElementwiseChunks(int64_t n, Vector16 vector16, Scalar scalar) {
   const int64_t chunks = (n + kChunk - 1) / kChunk;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
     int64_t i = c * kChunk;
     const int64_t end = std::min(n, i + kChunk);
 #if defined(__AVX512F__)
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
-                 rsqrt2 = _mm512_set1_ps(0.70710678118654752f);
-    for (; i + 16 <= end; i += 16) {
-      const __m512 v = _mm512_loadu_ps(x + i);
-      const __m512 erf = internal::Erf512(_mm512_mul_ps(v, rsqrt2));
-      _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(half, v),
-                                              _mm512_add_ps(one, erf)));
-    }
+    for (; i + 16 <= end; i += 16) vector16(i);
 #endif
-    for (; i < end; ++i) out[i] = GeluScalar(x[i]);
+    for (; i < end; ++i) scalar(i);
   }
 }
 
-void GeluBackward(const float* x, const float* dout, int64_t n, float* dx) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    int64_t i = c * kChunk;
-    const int64_t end = std::min(n, i + kChunk);
+}  // namespace
+
+void GeluForward(const float* x, int64_t n, float* out) {
+  ElementwiseChunks(
+      n,
+      [&](int64_t i) {
 #if defined(__AVX512F__)
-    const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
-                 rsqrt2 = _mm512_set1_ps(0.70710678118654752f),
-                 inv_sqrt_2pi = _mm512_set1_ps(0.39894228040143268f),
-                 minus_half = _mm512_set1_ps(-0.5f);
-    for (; i + 16 <= end; i += 16) {
-      const __m512 v = _mm512_loadu_ps(x + i);
-      const __m512 cdf = _mm512_mul_ps(
-          half, _mm512_add_ps(one, internal::Erf512(_mm512_mul_ps(v, rsqrt2))));
-      const __m512 pdf = _mm512_mul_ps(
-          inv_sqrt_2pi,
-          internal::Exp512(_mm512_mul_ps(minus_half, _mm512_mul_ps(v, v))));
-      const __m512 grad = _mm512_fmadd_ps(v, pdf, cdf);
-      _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(dout + i), grad));
-    }
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
+                     rsqrt2 = _mm512_set1_ps(0.70710678118654752f);
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __m512 erf = internal::Erf512(_mm512_mul_ps(v, rsqrt2));
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_mul_ps(half, v),
+                                                _mm512_add_ps(one, erf)));
 #endif
-    for (; i < end; ++i) dx[i] = dout[i] * GeluGradScalar(x[i]);
-  }
+      },
+      [&](int64_t i) { out[i] = GeluScalar(x[i]); });
+}
+
+void GeluBackward(const float* x, const float* dout, int64_t n, float* dx) {
+  ElementwiseChunks(
+      n,
+      [&](int64_t i) {
+#if defined(__AVX512F__)
+        const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f),
+                     rsqrt2 = _mm512_set1_ps(0.70710678118654752f),
+                     inv_sqrt_2pi = _mm512_set1_ps(0.39894228040143268f),
+                     minus_half = _mm512_set1_ps(-0.5f);
+        const __m512 v = _mm512_loadu_ps(x + i);
+        const __m512 cdf = _mm512_mul_ps(
+            half,
+            _mm512_add_ps(one, internal::Erf512(_mm512_mul_ps(v, rsqrt2))));
+        const __m512 pdf = _mm512_mul_ps(
+            inv_sqrt_2pi,
+            internal::Exp512(_mm512_mul_ps(minus_half, _mm512_mul_ps(v, v))));
+        const __m512 grad = _mm512_fmadd_ps(v, pdf, cdf);
+        _mm512_storeu_ps(dx + i,
+                         _mm512_mul_ps(_mm512_loadu_ps(dout + i), grad));
+#endif
+      },
+      [&](int64_t i) { dx[i] = dout[i] * GeluGradScalar(x[i]); });
 }
 
 void ReluForward(const float* x, int64_t n, float* out) {

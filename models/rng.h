@@ -58,6 +58,20 @@ inline uint32_t DropThreshold(float p) {
   return static_cast<uint32_t>(static_cast<double>(p) * 16777216.0);
 }
 
+// Inverted dropout of one element with drop probability p: 0 when element
+// `index` of the stream `seed` is dropped, else 1 / (1 - p).
+inline float DropoutScale(uint64_t seed, uint64_t index, float p) {
+  return KeepElement(seed, index, DropThreshold(p)) ? 1.0f / (1.0f - p) : 0.0f;
+}
+
+// Attention dropout's factor for element `index` of head `head` (b * H + h)
+// in a step seeded `seed`, as "full" attention draws it: 1 when dropout is
+// off, else DropoutScale on the head's own stream.
+inline float HeadDropoutFactor(bool active, uint64_t seed, uint64_t head,
+                               uint64_t index, float rate) {
+  return active ? DropoutScale(DeriveSeed(seed, head), index, rate) : 1.0f;
+}
+
 }  // namespace lra
 
 #endif  // LRA_MODELS_RNG_H_

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 
 namespace lra {
@@ -119,17 +120,11 @@ int32_t GenerateBracketsExample(const BracketsConfig& config, int seq_len,
                                 uint64_t data_seed, Split split, int64_t index,
                                 int32_t* tokens) {
   thread_local Scratch scratch;
-  const uint64_t split_seed = DeriveSeed({kSplitTag, data_seed});
   int32_t label = 0;
-  for (int attempt = 0; attempt < kMaxSplitAttempts; ++attempt) {
-    Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                        static_cast<uint64_t>(index),
-                        static_cast<uint64_t>(attempt)}));
-    Draw(config, seq_len, rng, scratch, tokens, &label);
-    const uint64_t fingerprint =
-        FingerprintIds(absl::MakeConstSpan(tokens, seq_len), split_seed);
-    if (static_cast<Split>(fingerprint % kNumSplits) == split) break;
-  }
+  DrawInSplit(kStreamTag, kSplitTag, data_seed, split, index, kMaxSplitAttempts,
+              absl::MakeConstSpan(tokens, seq_len), [&](Rng& rng) {
+                Draw(config, seq_len, rng, scratch, tokens, &label);
+              });
   return label;
 }
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 
 namespace lra {
@@ -61,20 +62,16 @@ int32_t GenerateCrossSegmentExample(const CrossSegmentConfig& config,
   }
   // The filler, from a second stream, redrawn until its own fingerprint picks
   // this split: the choice never looks at the key.
-  const uint64_t split_seed = DeriveSeed({kSplitTag, data_seed});
-  const absl::Span<const int32_t> filler(tokens + k, seq_len - k);
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    Rng rng(DeriveSeed({kStreamTag, data_seed, split_code, example,
-                        kFillerStream, static_cast<uint64_t>(attempt)}));
-    for (int i = k; i < seq_len; ++i) {
-      tokens[i] = kFirstFillerId +
-                  static_cast<int32_t>(rng.UniformInt(0, kFillerSymbols - 1));
-    }
-    if (static_cast<Split>(FingerprintIds(filler, split_seed) % kNumSplits) ==
-        split) {
-      break;
-    }
-  }
+  DrawInSplit(
+      kStreamTag, kSplitTag, data_seed, split, index, kMaxAttempts,
+      absl::Span<const int32_t>(tokens + k, seq_len - k),
+      [&](Rng& rng) {
+        for (int i = k; i < seq_len; ++i) {
+          tokens[i] = kFirstFillerId + static_cast<int32_t>(rng.UniformInt(
+                                           0, kFillerSymbols - 1));
+        }
+      },
+      kFillerStream);
   return label;
 }
 

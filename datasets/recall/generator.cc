@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 
 namespace lra {
@@ -131,18 +132,12 @@ int32_t GenerateRecallExample(const RecallConfig& config, int seq_len,
                               uint64_t data_seed, Split split, int64_t index,
                               int32_t* tokens) {
   thread_local Scratch scratch;
-  const uint64_t split_seed = DeriveSeed({kSplitTag, data_seed});
   const int64_t length = RecallLength(config.num_pairs(), config.key_length());
   int32_t label = 0;
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                        static_cast<uint64_t>(index),
-                        static_cast<uint64_t>(attempt)}));
-    Draw(config, rng, seq_len, scratch, tokens, &label);
-    const uint64_t fingerprint =
-        FingerprintIds(absl::MakeConstSpan(tokens, length), split_seed);
-    if (static_cast<Split>(fingerprint % kNumSplits) == split) break;
-  }
+  DrawInSplit(kStreamTag, kSplitTag, data_seed, split, index, kMaxAttempts,
+              absl::MakeConstSpan(tokens, length), [&](Rng& rng) {
+                Draw(config, rng, seq_len, scratch, tokens, &label);
+              });
   return label;
 }
 

@@ -15,6 +15,7 @@
 #include "models/parameters.h"
 #include "models/plugin_params.h"
 #include "models/plugin_registry.h"
+#include "models/rng.h"
 #include "models/tensor.h"
 #include "proto/config.pb.h"
 
@@ -90,6 +91,16 @@ struct AttentionShape {
   bool cls_token = false;
   int d_model = 1;  // width of the layer input (needs_layer_input plugins)
 };
+
+// Attention dropout's factor for weight (i, j) of head (b, h) as "full"
+// attention draws it: element i * N + j of the head's stream (HeadDropoutFactor
+// with head b * H + h), for plugins that form an [N, N] matrix of weights.
+inline float DropoutFactorAt(const AttentionShape& shape, bool active,
+                             uint64_t seed, int b, int h, int i, int j) {
+  return HeadDropoutFactor(
+      active, seed, static_cast<uint64_t>(b) * shape.num_heads + h,
+      static_cast<uint64_t>(i) * shape.seq_len + j, shape.attention_dropout);
+}
 
 // What one Forward reads. q, k, v are [B, H, N, Dh] contiguous with
 // N = shape.seq_len; the instance may keep these pointers and read them in

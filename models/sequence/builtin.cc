@@ -12,19 +12,13 @@
 namespace lra {
 namespace {
 
-absl::Status Bad(const std::string& plugin, const std::string& param,
-                 double value, const std::string& rule) {
-  return absl::InvalidArgumentError(absl::StrCat("sequence '", plugin,
-                                                 "': param ", param, " = ",
-                                                 value, " is invalid; ", rule));
-}
-
 absl::StatusOr<MemorySegmentsOptions> CommonOptions(
     const std::string& plugin, const PluginParams& params) {
   MemorySegmentsOptions options;
   ASSIGN_OR_RETURN(double slots, params.Number("memory_slots"));
   if (slots < 1 || slots != static_cast<int>(slots)) {
-    return Bad(plugin, "memory_slots", slots, "must be an integer >= 1");
+    return SequenceParamError(plugin, "memory_slots", slots,
+                              "must be an integer >= 1");
   }
   options.memory_slots = static_cast<int>(slots);
   ASSIGN_OR_RETURN(std::string pool, params.Text("pool"));
@@ -156,12 +150,13 @@ SequencePlugin Rmt(bool broken) {
                      CommonOptions("rmt", params));
     ASSIGN_OR_RETURN(double segment, params.Number("segment_len"));
     if (segment < 1 || segment != static_cast<int>(segment)) {
-      return Bad("rmt", "segment_len", segment, "must be an integer >= 1");
+      return SequenceParamError("rmt", "segment_len", segment,
+                                "must be an integer >= 1");
     }
     ASSIGN_OR_RETURN(double bptt, params.Number("bptt_segments"));
     if (bptt < 0 || bptt != static_cast<int>(bptt)) {
-      return Bad("rmt", "bptt_segments", bptt,
-                 "must be an integer >= 0 (0 = every segment)");
+      return SequenceParamError("rmt", "bptt_segments", bptt,
+                                "must be an integer >= 0 (0 = every segment)");
     }
     options.segment_len = static_cast<int>(segment);
     options.bptt_segments = static_cast<int>(bptt);

@@ -110,6 +110,12 @@ using SequenceFactory =
         const PluginParams& params, const SequenceShape& shape,
         const ModelConfig& model)>;
 
+// The error of a sequence factory for a parameter value it refuses:
+// "sequence '<plugin>': param <param> = <value> is invalid; <rule>".
+absl::Status SequenceParamError(const std::string& plugin,
+                                const std::string& param, double value,
+                                const std::string& rule);
+
 // One block's forward FLOPs (projections, mixer core and MLP, with the
 // model's configured attention or mixer) over sequences of these real
 // positions (memory tokens included), given to a sequence plugin's FLOPs hook

@@ -227,20 +227,12 @@ BlockSparseAttention::BlockSparseAttention(
 }
 
 void BlockSparseAttention::Forward(const AttentionInputs& in, float* out) {
-  const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
   const int batch = in.batch;
-  const bool training = in.training;
-  const uint64_t seed = in.seed;
-
   const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
-  q_ = q;
-  k_ = k;
-  v_ = v;
+  in_ = in;
   out_ = out;
-  batch_ = batch;
-  dropout_active_ = training && shape_.attention_dropout > 0.0f;
-  seed_ = seed;
+  dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
   // Additive key bias (-inf on padding and past N) and prefix counts of real
   // keys, so that a tile of only padded keys is skipped without a scan.
   for (int b = 0; b < batch; ++b) {
@@ -276,16 +268,16 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
   const BlockSparsePattern& p = pattern(h);
   const int G = static_cast<int>(p.gather.size());
   const int64_t head = static_cast<int64_t>(b) * H + h;
-  const float* qh = q_ + head * N * Dh;  // [N, Dh]
-  const float* kh = k_ + head * N * Dh;  // [N, Dh]
-  const float* vh = v_ + head * N * Dh;  // [N, Dh]
-  float* oh = out + head * N * Dh;       // [N, Dh]
-  float* lse = lse_.data() + head * N;   // [N]
+  const float* qh = in_.q + head * N * Dh;  // [N, Dh]
+  const float* kh = in_.k + head * N * Dh;  // [N, Dh]
+  const float* vh = in_.v + head * N * Dh;  // [N, Dh]
+  float* oh = out + head * N * Dh;          // [N, Dh]
+  float* lse = lse_.data() + head * N;      // [N]
   const float* bias = key_bias_.data() + b * natural_stride_;
   const int32_t* prefix =
       real_prefix_.data() + static_cast<int64_t>(b) * (N + 1);
   const int64_t ns = natural_stride_, gs = gather_stride_;
-  const uint64_t head_seed = DeriveSeed(seed_, static_cast<uint64_t>(head));
+  const uint64_t head_seed = DeriveSeed(in_.seed, static_cast<uint64_t>(head));
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
 
@@ -391,7 +383,7 @@ void BlockSparseAttention::Backward(const float* dout,
   float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
 
   const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
-  const int batch = batch_;
+  const int batch = in_.batch;
   const int threads = std::min(num_threads_, omp_get_max_threads());
   // One head per task: dK and dV rows collect contributions from many query
   // blocks, so splitting a head across threads would need a reduction.
@@ -413,9 +405,9 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
   const int G = static_cast<int>(p.gather.size());
   const int64_t head = static_cast<int64_t>(b) * H + h;
   const int64_t off = head * N * Dh;
-  const float* qh = q_ + off;     // [N, Dh]
-  const float* kh = k_ + off;     // [N, Dh]
-  const float* vh = v_ + off;     // [N, Dh]
+  const float* qh = in_.q + off;  // [N, Dh]
+  const float* kh = in_.k + off;  // [N, Dh]
+  const float* vh = in_.v + off;  // [N, Dh]
   const float* oh = out_ + off;   // [N, Dh]
   const float* doh = dout + off;  // [N, Dh]
   float* dqh = dq + off;          // [N, Dh]
@@ -426,7 +418,7 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
   const int32_t* prefix =
       real_prefix_.data() + static_cast<int64_t>(b) * (N + 1);
   const int64_t ns = natural_stride_, gs = gather_stride_;
-  const uint64_t head_seed = DeriveSeed(seed_, static_cast<uint64_t>(head));
+  const uint64_t head_seed = DeriveSeed(in_.seed, static_cast<uint64_t>(head));
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
 

@@ -66,14 +66,10 @@ class BlockSparseAttention : public Attention {
   int64_t scratch_floats_;  // per thread
 
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;    // [B, H, N, Dh]
-  const float* k_ = nullptr;    // [B, H, N, Dh]
-  const float* v_ = nullptr;    // [B, H, N, Dh]
+  AttentionInputs in_;
   const float* out_ = nullptr;  // [B, H, N, Dh]
-  int batch_ = 0;
   bool skip_padded_queries_ = true;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's allowed scores
   Tensor key_bias_;  // [maxB, natural_stride] 0 real key, -inf padding/tail
   std::vector<int32_t> real_prefix_;  // [maxB, N + 1] real keys before j

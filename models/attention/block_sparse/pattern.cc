@@ -89,15 +89,19 @@ void BlockSparsePatternBuilder::AddQueryBlock(SparseTile rows) {
   pattern_.query_blocks.push_back(qb);
 }
 
-void BlockSparsePatternBuilder::AddKeys(SparseTile keys) {
+bool BlockSparsePatternBuilder::CheckKeyTile(const SparseTile& keys) {
   if (pattern_.query_blocks.empty()) {
     if (status_.ok()) {
       status_ = absl::FailedPreconditionError(
           "block-sparse pattern: AddKeys before any AddQueryBlock");
     }
-    return;
+    return false;
   }
-  if (!CheckTile(keys, "key")) return;
+  return CheckTile(keys, "key");
+}
+
+void BlockSparsePatternBuilder::AddKeys(SparseTile keys) {
+  if (!CheckKeyTile(keys)) return;
   const int rows = pattern_.query_blocks.back().rows.count;
   for (int r = 0; r < rows; ++r) bits_[r] = LowBits(keys.count);
   AddMaskedKeys(keys, bits_.data());

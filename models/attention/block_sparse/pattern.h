@@ -123,6 +123,8 @@ class BlockSparsePatternBuilder {
 
  private:
   bool CheckTile(const SparseTile& t, const char* what);
+  // CheckTile for a key tile, which needs a query block to belong to.
+  bool CheckKeyTile(const SparseTile& keys);
   void AddMaskedKeys(SparseTile keys, const uint64_t* row_bits);
 
   BlockSparsePattern pattern_;
@@ -146,14 +148,7 @@ inline bool InWindow(int i, int j, int window) {
 template <typename Allowed>
 void BlockSparsePatternBuilder::AddKeys(SparseTile keys,
                                         const Allowed& allowed) {
-  if (pattern_.query_blocks.empty()) {
-    if (status_.ok()) {
-      status_ = absl::FailedPreconditionError(
-          "block-sparse pattern: AddKeys before any AddQueryBlock");
-    }
-    return;
-  }
-  if (!CheckTile(keys, "key")) return;
+  if (!CheckKeyTile(keys)) return;
   const SparseTile& rows = pattern_.query_blocks.back().rows;
   int cols[kSparseTile];
   for (int c = 0; c < keys.count; ++c) cols[c] = pattern_.Position(keys, c);

@@ -312,6 +312,22 @@ void ExpectZero(const std::string& name, const std::vector<float>& a,
   ExpectZero(name, a, HeadsLayout(s), batch, tol, where, what, violations);
 }
 
+// Compare on every output and input gradient of two runs: out within
+// out_tol, dq, dk, dv and dx within grad_tol (bit for bit when negative),
+// at the elements where `where` (dx: `where_x`) holds.
+void CompareResults(const Result& a, const Result& b, const ConformanceSize& s,
+                    int batch, double out_tol, double grad_tol,
+                    const std::function<bool(int64_t)>& where,
+                    const std::function<bool(int64_t)>& where_x,
+                    const std::string& what, Violations& violations) {
+  Compare("out", a.out, b.out, s, batch, out_tol, where, what, violations);
+  Compare("dq", a.dq, b.dq, s, batch, grad_tol, where, what, violations);
+  Compare("dk", a.dk, b.dk, s, batch, grad_tol, where, what, violations);
+  Compare("dv", a.dv, b.dv, s, batch, grad_tol, where, what, violations);
+  Compare("dx", a.dx, b.dx, TokensLayout(s), batch, grad_tol, where_x, what,
+          violations);
+}
+
 void CompareParamGrads(const std::vector<Parameter>& params, const Result& a,
                        const Result& b, double tol, const std::string& what,
                        Violations& violations) {
@@ -830,22 +846,13 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
   const Result b = Run(**second, s, in, &r, true, seed);
   const std::vector<Parameter> params = ParametersOf(**first);
   const std::string twins = "differs between two instances built alike";
-  Compare("out", a.out, b.out, s, s.batch, -1, nullptr, twins, violations);
-  Compare("dq", a.dq, b.dq, s, s.batch, -1, nullptr, twins, violations);
-  Compare("dk", a.dk, b.dk, s, s.batch, -1, nullptr, twins, violations);
-  Compare("dv", a.dv, b.dv, s, s.batch, -1, nullptr, twins, violations);
-  Compare("dx", a.dx, b.dx, TokensLayout(s), s.batch, -1, nullptr, twins,
-          violations);
+  CompareResults(a, b, s, s.batch, -1, -1, nullptr, nullptr, twins, violations);
   CompareParamGrads(params, a, b, -1, twins, violations);
   Run(**first, s, other, &r, true, seed + 1);
   const Result again = Run(**first, s, in, &r, true, seed);
   const std::string rerun = "differs when the same call is repeated";
-  Compare("out", a.out, again.out, s, s.batch, -1, nullptr, rerun, violations);
-  Compare("dq", a.dq, again.dq, s, s.batch, -1, nullptr, rerun, violations);
-  Compare("dk", a.dk, again.dk, s, s.batch, -1, nullptr, rerun, violations);
-  Compare("dv", a.dv, again.dv, s, s.batch, -1, nullptr, rerun, violations);
-  Compare("dx", a.dx, again.dx, TokensLayout(s), s.batch, -1, nullptr, rerun,
-          violations);
+  CompareResults(a, again, s, s.batch, -1, -1, nullptr, nullptr, rerun,
+                 violations);
   CompareParamGrads(params, a, again, -1, rerun, violations);
   return violations.ToStatus(c, "determinism");
 }
@@ -882,19 +889,11 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
   const Result a = Run(attention, s, in, &r, false, 0);
   const Result b = Run(attention, s, changed, &r, false, 0);
   const std::string what = "changed when the other examples changed";
-  Compare("out", a.out, b.out, s, s.batch, tol.forward_abs, is_watched, what,
-          violations);
-  Compare("dq", a.dq, b.dq, s, s.batch, tol.grad_abs, is_watched, what,
-          violations);
-  Compare("dk", a.dk, b.dk, s, s.batch, tol.grad_abs, is_watched, what,
-          violations);
-  Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, is_watched, what,
-          violations);
   const Layout tokens = TokensLayout(s);
   const int64_t per_x = tokens.PerExample();
-  Compare("dx", a.dx, b.dx, tokens, s.batch, tol.grad_abs,
-          AtPositions(tokens, [&](int b, int) { return b == watched; }), what,
-          violations);
+  CompareResults(a, b, s, s.batch, tol.forward_abs, tol.grad_abs, is_watched,
+                 AtPositions(tokens, [&](int b, int) { return b == watched; }),
+                 what, violations);
   const std::string leak = absl::StrCat(
       "(another example's inputs got gradient from example ", watched, ")");
   ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, is_other, leak,
@@ -933,16 +932,14 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
   };
   const std::string solo = absl::StrCat("differs between example ", watched,
                                         " in a batch and alone");
-  Compare("out", shifted(a.out), single.out, s, 1, tol.forward_abs, nullptr,
-          solo, violations);
-  Compare("dq", shifted(a.dq), single.dq, s, 1, tol.grad_abs, nullptr, solo,
-          violations);
-  Compare("dk", shifted(a.dk), single.dk, s, 1, tol.grad_abs, nullptr, solo,
-          violations);
-  Compare("dv", shifted(a.dv), single.dv, s, 1, tol.grad_abs, nullptr, solo,
-          violations);
-  Compare("dx", shifted_x(a.dx), single.dx, tokens, 1, tol.grad_abs, nullptr,
-          solo, violations);
+  Result batched;
+  batched.out = shifted(a.out);
+  batched.dq = shifted(a.dq);
+  batched.dk = shifted(a.dk);
+  batched.dv = shifted(a.dv);
+  batched.dx = shifted_x(a.dx);
+  CompareResults(batched, single, s, 1, tol.forward_abs, tol.grad_abs, nullptr,
+                 nullptr, solo, violations);
   return violations.ToStatus(c, "batch independence");
 }
 
@@ -962,13 +959,8 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
     const std::string what =
         absl::StrCat("differs between training (seed ", seed,
                      ") and evaluation with attention dropout 0");
-    Compare("out", train.out, eval.out, s, s.batch, -1, nullptr, what,
-            violations);
-    Compare("dq", train.dq, eval.dq, s, s.batch, -1, nullptr, what, violations);
-    Compare("dk", train.dk, eval.dk, s, s.batch, -1, nullptr, what, violations);
-    Compare("dv", train.dv, eval.dv, s, s.batch, -1, nullptr, what, violations);
-    Compare("dx", train.dx, eval.dx, TokensLayout(s), s.batch, -1, nullptr,
-            what, violations);
+    CompareResults(train, eval, s, s.batch, -1, -1, nullptr, nullptr, what,
+                   violations);
     CompareParamGrads(params, train, eval, -1, what, violations);
   }
   return violations.ToStatus(c, "training matches evaluation");

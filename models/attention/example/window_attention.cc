@@ -39,32 +39,19 @@ int WindowAttention::LastKey(int i) const {
 }
 
 float WindowAttention::DropoutFactor(int b, int h, int i, int j) const {
-  if (!dropout_active_) return 1.0f;
-  const float rate = shape_.attention_dropout;
-  const bool keep = KeepElement(
-      DeriveSeed(seed_, static_cast<uint64_t>(b) * shape_.num_heads + h),
-      static_cast<uint64_t>(i) * shape_.seq_len + j, DropThreshold(rate));
-  return keep ? 1.0f / (1.0f - rate) : 0.0f;
+  return DropoutFactorAt(shape_, dropout_active_, in_.seed, b, h, i, j);
 }
 
 void WindowAttention::Forward(const AttentionInputs& in, float* out) {
   const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
-  const int batch = in.batch;
-  const bool training = in.training;
-  const uint64_t seed = in.seed;
-
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
-  q_ = q;
-  k_ = k;
-  v_ = v;
-  batch_ = batch;
-  dropout_active_ = training && shape_.attention_dropout > 0.0f;
-  seed_ = seed;
+  in_ = in;
+  dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
   // Each (example, head) pair is independent, so threads never share a
   // write and the result does not depend on the thread count.
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch * H; ++bh) {
+  for (int bh = 0; bh < in.batch * H; ++bh) {
     const int b = bh / H, h = bh % H;
     const int64_t base = int64_t(bh) * N * Dh;  // start of [b, h] in q/k/v
     const float scale =
@@ -110,7 +97,7 @@ void WindowAttention::Backward(const float* dout,
 
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H, h = bh % H;
     const int64_t base = int64_t(bh) * N * Dh;
     std::fill(dq + base, dq + base + int64_t(N) * Dh, 0.0f);
@@ -124,7 +111,7 @@ void WindowAttention::Backward(const float* dout,
     for (int i = 0; i < N; ++i) {
       const float* w = weights_.data() + (int64_t(bh) * N + i) * slots_;
       const float* g = dout + base + int64_t(i) * Dh;  // [Dh]
-      const float* qi = q_ + base + int64_t(i) * Dh;
+      const float* qi = in_.q + base + int64_t(i) * Dh;
       // With out_i = sum_j w_j d_j v_j (d = dropout factor): dv_j gets
       // w_j d_j g, and d(w_j) = d_j g.v_j; the softmax then gives
       // d(score_j) = w_j (d(w_j) - sum_l w_l d(w_l)).
@@ -133,7 +120,7 @@ void WindowAttention::Backward(const float* dout,
         const float wj = w[j - (i - window_)];
         if (wj == 0.0f) continue;
         const float d = DropoutFactor(b, h, i, j);
-        const float* vj = v_ + base + int64_t(j) * Dh;
+        const float* vj = in_.v + base + int64_t(j) * Dh;
         float* dvj = dv + base + int64_t(j) * Dh;
         for (int x = 0; x < Dh; ++x) dvj[x] += wj * d * g[x];
         weighted += wj * d * Dot(g, vj, Dh);
@@ -141,9 +128,9 @@ void WindowAttention::Backward(const float* dout,
       for (int j = FirstKey(i); j <= LastKey(i); ++j) {
         const float wj = w[j - (i - window_)];
         if (wj == 0.0f) continue;
-        const float* kj = k_ + base + int64_t(j) * Dh;
-        const float dw =
-            DropoutFactor(b, h, i, j) * Dot(g, v_ + base + int64_t(j) * Dh, Dh);
+        const float* kj = in_.k + base + int64_t(j) * Dh;
+        const float dw = DropoutFactor(b, h, i, j) *
+                         Dot(g, in_.v + base + int64_t(j) * Dh, Dh);
         const float dscore = wj * (dw - weighted);
         float* dqi = dq + base + int64_t(i) * Dh;
         float* dkj = dk + base + int64_t(j) * Dh;
@@ -161,7 +148,7 @@ void WindowAttention::Backward(const float* dout,
   // every thread count.
   for (int h = 0; h < H; ++h) {
     float sum = 0.0f;
-    for (int b = 0; b < batch_; ++b) {
+    for (int b = 0; b < in_.batch; ++b) {
       sum += temperature_partial_[int64_t(b) * H + h];
     }
     log_temperature_grad_[h] += sum;

@@ -40,12 +40,8 @@ class WindowAttention : public Attention {
   Tensor log_temperature_;       // [H] own parameter
   Tensor log_temperature_grad_;  // [H]
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;  // [B, H, N, Dh]
-  const float* k_ = nullptr;  // [B, H, N, Dh]
-  const float* v_ = nullptr;  // [B, H, N, Dh]
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   Tensor weights_;  // [maxB, H, N, slots] softmax weights before dropout
   Tensor temperature_partial_;  // [maxB, H] d(loss)/d(log_temperature) parts
 };

@@ -97,23 +97,16 @@ void FullAttention::Forward(const AttentionInputs& in, float* out) {
   const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
   const int batch = in.batch;
-  const bool training = in.training;
   const uint64_t seed = in.seed;
-
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int nkb = num_key_blocks_;
   const int64_t bias_stride = static_cast<int64_t>(nkb) * kBc;
   // Never more threads than the scratch was sized for, nor than the caller
   // currently allows (the trainer may lower the OpenMP thread count).
   const int threads = std::min(num_threads_, omp_get_max_threads());
-  q_ = q;
-  k_ = k;
-  v_ = v;
+  in_ = in;
   out_ = out;
-  key_mask_ = key_mask;
-  batch_ = batch;
-  dropout_active_ = training && shape_.attention_dropout > 0.0f;
-  seed_ = seed;
+  dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
   // Additive key bias: -inf on padding and on the tail past N, so the last
   // partial block needs no special case in the score kernel.
   for (int b = 0; b < batch; ++b) {
@@ -258,7 +251,7 @@ void FullAttention::Backward(const float* dout,
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
   const int64_t scratch_floats = Scratch::Floats(Dh, N);
-  const int batch = batch_;
+  const int batch = in_.batch;
   const int threads = std::min(num_threads_, omp_get_max_threads());
 
   // One (b, h) per task: dq rows receive contributions from every key block,
@@ -268,16 +261,16 @@ void FullAttention::Backward(const float* dout,
     for (int h = 0; h < H; ++h) {
       Scratch w(scratch_.data() + omp_get_thread_num() * scratch_floats, Dh, N);
       const int64_t head = (static_cast<int64_t>(b) * H + h) * N;
-      const float* qh = q_ + head * Dh;
-      const float* kh = k_ + head * Dh;
-      const float* vh = v_ + head * Dh;
+      const float* qh = in_.q + head * Dh;
+      const float* kh = in_.k + head * Dh;
+      const float* vh = in_.v + head * Dh;
       const float* oh = out_ + head * Dh;
       const float* doh = dout + head * Dh;
       const float* lse = lse_.data() + head;
       float* dqh = dq + head * Dh;
       float* dkh = dk + head * Dh;
       float* dvh = dv + head * Dh;
-      const uint64_t head_seed = DeriveSeed(seed_, b * H + h);
+      const uint64_t head_seed = DeriveSeed(in_.seed, b * H + h);
       // D_i = rowsum(dO_i * O_i), which equals rowsum(P_i * dP_i).
       for (int i = 0; i < N; ++i) {
         float sum = 0.0f;

@@ -38,14 +38,9 @@ class FullAttention : public Attention {
   int num_threads_;
   int num_key_blocks_;
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;           // [B, H, N, Dh]
-  const float* k_ = nullptr;           // [B, H, N, Dh]
-  const float* v_ = nullptr;           // [B, H, N, Dh]
-  const float* out_ = nullptr;         // [B, H, N, Dh]
-  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
-  int batch_ = 0;
+  AttentionInputs in_;
+  const float* out_ = nullptr;  // [B, H, N, Dh]
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   Tensor lse_;       // [maxB, H, N] log-sum-exp of each row's scaled scores
   Tensor key_bias_;  // [maxB, N] 0 for real keys, -inf for padding
   std::vector<uint8_t> block_live_;  // [maxB, key blocks] any real key in block

@@ -29,11 +29,7 @@ class LinearTransformerAttention : public Attention {
   float eps_;
   int chunk_;  // rows per block (the causal mode's blockwise prefix sums)
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;           // [B, H, N, Dh]
-  const float* k_ = nullptr;           // [B, H, N, Dh]
-  const float* v_ = nullptr;           // [B, H, N, Dh]
-  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
-  int batch_ = 0;
+  AttentionInputs in_;
   Tensor denominator_;  // [maxB, H, N] phi(q_i) . z_i + eps
   Tensor output_;       // [maxB, H, N, Dh] the last Forward's output
   Tensor state_;        // [maxB, H, Dh, Dh] S

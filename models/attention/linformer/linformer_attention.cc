@@ -51,28 +51,20 @@ LinformerAttention::LinformerAttention(const AttentionShape& shape,
 }
 
 float LinformerAttention::DropoutFactor(int bh, int i, int r) const {
-  if (!dropout_active_) return 1.0f;
-  const float rate = shape_.attention_dropout;
-  const bool keep =
-      KeepElement(DeriveSeed(seed_, static_cast<uint64_t>(bh)),
-                  static_cast<uint64_t>(i) * k_rows_ + r, DropThreshold(rate));
-  return keep ? 1.0f / (1.0f - rate) : 0.0f;
+  return HeadDropoutFactor(dropout_active_, in_.seed, static_cast<uint64_t>(bh),
+                           static_cast<uint64_t>(i) * k_rows_ + r,
+                           shape_.attention_dropout);
 }
 
 void LinformerAttention::Forward(const AttentionInputs& in, float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int K = k_rows_;
-  q_ = in.q;
-  k_ = in.k;
-  v_ = in.v;
-  key_mask_ = in.key_mask;
-  batch_ = in.batch;
+  in_ = in;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
-  seed_ = in.seed;
   const int64_t KN = int64_t(K) * N;
   // E and F with padded columns zeroed, per example.
 #pragma omp parallel for schedule(static)
-  for (int b = 0; b < batch_; ++b) {
+  for (int b = 0; b < in_.batch; ++b) {
     for (int pass = 0; pass < (share_kv_ ? 1 : 2); ++pass) {
       const float* m = pass == 0 ? e_.data() : f_.data();
       float* masked = (pass == 0 ? e_masked_ : f_masked_).data() + b * KN;
@@ -80,14 +72,14 @@ void LinformerAttention::Forward(const AttentionInputs& in, float* out) {
 #pragma omp simd
         for (int j = 0; j < N; ++j) {
           masked[r * int64_t(N) + j] =
-              Real(key_mask_, b, N, j) ? m[r * int64_t(N) + j] : 0.0f;
+              Real(in_.key_mask, b, N, j) ? m[r * int64_t(N) + j] : 0.0f;
         }
       }
     }
   }
   // Each (example, head) pair is independent: threads never share a write.
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;    // start of [b, h] in q/k/v
     const float* em = e_masked_.data() + b * KN;  // [k, N]
@@ -95,11 +87,13 @@ void LinformerAttention::Forward(const AttentionInputs& in, float* out) {
     float* kp = kp_.data() + int64_t(bh) * K * Dh;                 // [k, Dh]
     float* vp = vp_.data() + int64_t(bh) * K * Dh;                 // [k, Dh]
     float* w = weights_.data() + int64_t(bh) * N * K;              // [N, k]
-    Matmul(K, Dh, N, RowMajor(em, N), RowMajor(k_ + base, Dh), kp, Dh, false);
-    Matmul(K, Dh, N, RowMajor(fm, N), RowMajor(v_ + base, Dh), vp, Dh, false);
+    Matmul(K, Dh, N, RowMajor(em, N), RowMajor(in_.k + base, Dh), kp, Dh,
+           false);
+    Matmul(K, Dh, N, RowMajor(fm, N), RowMajor(in_.v + base, Dh), vp, Dh,
+           false);
     // Scores Q Kp^T / sqrt(Dh), then a softmax over the k projected keys.
-    Matmul(N, K, Dh, RowMajor(q_ + base, Dh), Transposed(kp, Dh), w, K, false,
-           scale_);
+    Matmul(N, K, Dh, RowMajor(in_.q + base, Dh), Transposed(kp, Dh), w, K,
+           false, scale_);
     for (int i = 0; i < N; ++i) {
       float* wi = w + int64_t(i) * K;
       const float inv = 1.0f / ExpShifted(wi, K, RowMax(wi, K), 1.0f, wi);
@@ -127,7 +121,7 @@ void LinformerAttention::Backward(const float* dout,
   const int K = k_rows_;
   const int64_t KN = int64_t(K) * N;
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;
     const float* em = e_masked_.data() + b * KN;                   // [k, N]
@@ -159,7 +153,7 @@ void LinformerAttention::Backward(const float* dout,
     }
     Matmul(N, Dh, K, RowMajor(dw, K), RowMajor(kp, Dh), grads.dq + base, Dh,
            false);
-    Matmul(K, Dh, N, Transposed(dw, K), RowMajor(q_ + base, Dh), dkp, Dh,
+    Matmul(K, Dh, N, Transposed(dw, K), RowMajor(in_.q + base, Dh), dkp, Dh,
            false);
     // Kp = (m E) K: dK = (m E)^T dKp, zero at padded keys; likewise dV.
     Matmul(N, Dh, K, Transposed(em, N), RowMajor(dkp, Dh), grads.dk + base, Dh,
@@ -172,7 +166,7 @@ void LinformerAttention::Backward(const float* dout,
   // summed over heads, then the examples in a fixed order, so that the
   // result does not depend on the thread count.
 #pragma omp parallel for schedule(static)
-  for (int b = 0; b < batch_; ++b) {
+  for (int b = 0; b < in_.batch; ++b) {
     float* ge = e_grad_parts_.data() + b * KN;                   // [k, N]
     float* gf = share_kv_ ? ge : f_grad_parts_.data() + b * KN;  // [k, N]
     for (int h = 0; h < H; ++h) {
@@ -180,9 +174,9 @@ void LinformerAttention::Backward(const float* dout,
       const int64_t base = int64_t(bh) * N * Dh;
       const float* dkp = dkp_.data() + int64_t(bh) * K * Dh;
       const float* dvp = dvp_.data() + int64_t(bh) * K * Dh;
-      Matmul(K, N, Dh, RowMajor(dkp, Dh), Transposed(k_ + base, Dh), ge, N,
+      Matmul(K, N, Dh, RowMajor(dkp, Dh), Transposed(in_.k + base, Dh), ge, N,
              /*accumulate=*/h > 0);
-      Matmul(K, N, Dh, RowMajor(dvp, Dh), Transposed(v_ + base, Dh), gf, N,
+      Matmul(K, N, Dh, RowMajor(dvp, Dh), Transposed(in_.v + base, Dh), gf, N,
              /*accumulate=*/share_kv_ || h > 0);
     }
   }
@@ -190,8 +184,8 @@ void LinformerAttention::Backward(const float* dout,
   for (int64_t rj = 0; rj < KN; ++rj) {
     const int j = rj % N;
     float ge = 0.0f, gf = 0.0f;
-    for (int b = 0; b < batch_; ++b) {
-      if (!Real(key_mask_, b, N, j)) continue;
+    for (int b = 0; b < in_.batch; ++b) {
+      if (!Real(in_.key_mask, b, N, j)) continue;
       ge += e_grad_parts_[b * KN + rj];
       if (!share_kv_) gf += f_grad_parts_[b * KN + rj];
     }

@@ -43,13 +43,8 @@ class LinformerAttention : public Attention {
   Tensor f_;       // [k, N] value projection (empty if shared)
   Tensor f_grad_;  // [k, N]
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;           // [B, H, N, Dh]
-  const float* k_ = nullptr;           // [B, H, N, Dh]
-  const float* v_ = nullptr;           // [B, H, N, Dh]
-  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   // E and F with the columns of each example's padded positions zeroed:
   // m * X is then a plain product, and padded rows never reach a real query.
   Tensor e_masked_;      // [maxB, k, N]

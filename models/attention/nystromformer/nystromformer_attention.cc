@@ -189,23 +189,17 @@ NystromformerAttention::NystromformerAttention(const AttentionShape& shape,
 }
 
 float NystromformerAttention::DropoutFactor(int b, int h, int i, int l) const {
-  if (!dropout_active_) return 1.0f;
-  const float rate = shape_.attention_dropout;
-  const bool keep = KeepElement(
-      DeriveSeed(seed_, static_cast<uint64_t>(b) * shape_.num_heads + h),
-      static_cast<uint64_t>(i) * m_ + l, DropThreshold(rate));
-  return keep ? 1.0f / (1.0f - rate) : 0.0f;
+  return HeadDropoutFactor(dropout_active_, in_.seed,
+                           static_cast<uint64_t>(b) * shape_.num_heads + h,
+                           static_cast<uint64_t>(i) * m_ + l,
+                           shape_.attention_dropout);
 }
 
 void NystromformerAttention::Forward(const AttentionInputs& in, float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len;
-  q_ = in.q;
-  k_ = in.k;
-  v_ = in.v;
-  batch_ = in.batch;
+  in_ = in;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
-  seed_ = in.seed;
-  for (int b = 0; b < batch_; ++b) {
+  for (int b = 0; b < in_.batch; ++b) {
     int count = 0;
     for (int j = 0; j < N; ++j) {
       const bool real =
@@ -219,7 +213,7 @@ void NystromformerAttention::Forward(const AttentionInputs& in, float* out) {
   // Every (example, head) pair is independent: no shared writes, and the
   // result does not depend on the thread count.
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     ForwardHead(bh / H, bh % H, out,
                 scratch_.data() + omp_get_thread_num() * scratch_floats_);
   }
@@ -230,7 +224,7 @@ void NystromformerAttention::ForwardHead(int b, int h, float* out,
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int64_t bh = int64_t(b) * H + h;
   const int64_t base = bh * N * Dh;
-  const float *q = q_ + base, *k = k_ + base, *v = v_ + base;
+  const float *q = in_.q + base, *k = in_.k + base, *v = in_.v + base;
   float* o = out + base;  // [N, Dh]
   const float qs = quarter_scale_;
   const int n = real_count_[b];
@@ -352,7 +346,7 @@ void NystromformerAttention::Backward(const float* dout,
   const int H = shape_.num_heads;
   const int threads = std::min(num_threads_, omp_get_max_threads());
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     BackwardHead(bh / H, bh % H, dout, grads.dq, grads.dk, grads.dv,
                  scratch_.data() + omp_get_thread_num() * scratch_floats_);
   }
@@ -362,7 +356,7 @@ void NystromformerAttention::Backward(const float* dout,
     for (int h = 0; h < H; ++h) {
       for (int t = 0; t < conv_; ++t) {
         float sum = 0.0f;
-        for (int b = 0; b < batch_; ++b) {
+        for (int b = 0; b < in_.batch; ++b) {
           sum += conv_partial_[(int64_t(b) * H + h) * conv_ + t];
         }
         conv_weight_grad_[int64_t(h) * conv_ + t] += sum;
@@ -377,7 +371,7 @@ void NystromformerAttention::BackwardHead(int b, int h, const float* dout,
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int64_t bh = int64_t(b) * H + h;
   const int64_t base = bh * N * Dh;
-  const float *q = q_ + base, *k = k_ + base, *v = v_ + base;
+  const float *q = in_.q + base, *k = in_.k + base, *v = in_.v + base;
   const float* g = dout + base;  // [N, Dh]
   float *dq = dq_all + base, *dk = dk_all + base, *dv = dv_all + base;
   const float qs = quarter_scale_;

@@ -60,12 +60,8 @@ class NystromformerAttention : public Attention {
   Tensor conv_partial_;      // [maxB, H, conv] per-example parts of the grad
 
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;  // [B, H, N, Dh]
-  const float* k_ = nullptr;  // [B, H, N, Dh]
-  const float* v_ = nullptr;  // [B, H, N, Dh]
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   std::vector<int> real_;         // [maxB, N] positions of real tokens
   std::vector<int> real_count_;   // [maxB]
   std::vector<uint8_t> is_real_;  // [maxB, N]

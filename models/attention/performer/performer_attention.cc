@@ -208,11 +208,7 @@ void PerformerAttention::FeaturesBackward(const float* x, int rows,
 void PerformerAttention::Forward(const AttentionInputs& in, float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int M = features_, C = chunk_;
-  q_ = in.q;
-  k_ = in.k;
-  v_ = in.v;
-  key_mask_ = in.key_mask;
-  batch_ = in.batch;
+  in_ = in;
   const float *q = in.q, *k = in.k, *v = in.v;
   const uint8_t* key_mask = in.key_mask;
   const bool softmax = kernel_ == Kernel::kSoftmax;
@@ -303,11 +299,11 @@ void PerformerAttention::Backward(const float* dout,
                                   const AttentionGradients& grads) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim;
   const int M = features_, C = chunk_;
-  const float *q = q_, *k = k_, *v = v_;
-  const uint8_t* key_mask = key_mask_;
+  const float *q = in_.q, *k = in_.k, *v = in_.v;
+  const uint8_t* key_mask = in_.key_mask;
   float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H;
     const int64_t base = int64_t(bh) * N * Dh;
     const float* S = state_.data() + int64_t(bh) * M * Dh;     // [M, Dh]

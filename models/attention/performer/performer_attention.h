@@ -69,11 +69,7 @@ class PerformerAttention : public Attention {
   Tensor projection_t_;  // [Dh, M] W^T
   Tensor gaussian_;      // [Dh, Dh] scratch for DrawProjection
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;           // [B, H, N, Dh]
-  const float* k_ = nullptr;           // [B, H, N, Dh]
-  const float* v_ = nullptr;           // [B, H, N, Dh]
-  const uint8_t* key_mask_ = nullptr;  // [B, N] or nullptr
-  int batch_ = 0;
+  AttentionInputs in_;
   Tensor key_stabiliser_;  // [maxB, H] max softmax exponent over real keys
   Tensor denominator_;     // [maxB, H, N] phi(q_i) . z (0: no real key)
   Tensor output_;          // [maxB, H, N, Dh] the last Forward's output

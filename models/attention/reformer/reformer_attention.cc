@@ -241,11 +241,7 @@ void ReformerAttention::HashAndSort(int b, int h, const float* q,
 void ReformerAttention::Forward(const AttentionInputs& in, float* out) {
   const int B = in.batch, H = shape_.num_heads, N = shape_.seq_len;
   const int Dh = shape_.head_dim, R = options_.n_hashes, c = options_.chunk;
-  q_ = in.q;
-  v_ = in.v;
-  key_mask_ = in.key_mask;
-  batch_ = B;
-  seed_ = in.seed;
+  in_ = in;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
@@ -326,7 +322,7 @@ void ReformerAttention::Forward(const AttentionInputs& in, float* out) {
 
 void ReformerAttention::Backward(const float* dout,
                                  const AttentionGradients& grads) {
-  const int B = batch_, H = shape_.num_heads, N = shape_.seq_len;
+  const int B = in_.batch, H = shape_.num_heads, N = shape_.seq_len;
   const int Dh = shape_.head_dim, R = options_.n_hashes, c = options_.chunk;
   const uint32_t threshold = DropThreshold(shape_.attention_dropout);
   const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
@@ -335,8 +331,8 @@ void ReformerAttention::Backward(const float* dout,
   for (int b = 0; b < B; ++b) {
     for (int h = 0; h < H; ++h) {
       const int64_t bh = int64_t(b) * H + h;
-      const float* q = q_ + bh * N * Dh;                  // [N, Dh]
-      const float* v = v_ + bh * N * Dh;                  // [N, Dh]
+      const float* q = in_.q + bh * N * Dh;               // [N, Dh]
+      const float* v = in_.v + bh * N * Dh;               // [N, Dh]
       const float* go = dout + bh * N * Dh;               // [N, Dh]
       const float* keys = keys_.data() + bh * N * Dh;     // [N, Dh]
       const float* inv_norm = inv_norm_.data() + bh * N;  // [N]
@@ -348,13 +344,14 @@ void ReformerAttention::Backward(const float* dout,
       std::fill(dq, dq + int64_t(N) * Dh, 0.0f);
       std::fill(dv, dv + int64_t(N) * Dh, 0.0f);
       std::fill(dkeys, dkeys + int64_t(N) * Dh, 0.0f);
-      const HeadView view{sorted_.data() + bh * R * N,
-                          position_.data() + bh * R * N,
-                          key_mask_ ? key_mask_ + int64_t(b) * N : nullptr,
-                          N,
-                          R,
-                          c};
-      const uint64_t head_seed = DeriveSeed(seed_, bh);
+      const HeadView view{
+          sorted_.data() + bh * R * N,
+          position_.data() + bh * R * N,
+          in_.key_mask ? in_.key_mask + int64_t(b) * N : nullptr,
+          N,
+          R,
+          c};
+      const uint64_t head_seed = DeriveSeed(in_.seed, bh);
       for (int i = 0; i < N; ++i) {
         if (!view.Real(i)) continue;
         const float* qi = q + int64_t(i) * Dh;

@@ -64,12 +64,8 @@ class ReformerAttention : public Attention {
   bool frozen_ = false;
 
   // Saved by Forward for Backward.
-  const float* q_ = nullptr;
-  const float* v_ = nullptr;
-  const uint8_t* key_mask_ = nullptr;
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
 
   std::vector<float> rotations_;   // [H, R, Dh, nb / 2]
   std::vector<int32_t> sorted_;    // [maxB, H, R, N] index at sorted position

@@ -131,12 +131,10 @@ int SinkhornAttention::BlockEnd(int u) const {
 }
 
 float SinkhornAttention::DropoutFactor(int b, int h, int i, int slot) const {
-  if (!dropout_active_) return 1.0f;
-  const float rate = shape_.attention_dropout;
-  const bool keep = KeepElement(
-      DeriveSeed(seed_, static_cast<uint64_t>(b) * shape_.num_heads + h),
-      static_cast<uint64_t>(i) * 2 * block_ + slot, DropThreshold(rate));
-  return keep ? 1.0f / (1.0f - rate) : 0.0f;
+  return HeadDropoutFactor(dropout_active_, in_.seed,
+                           static_cast<uint64_t>(b) * shape_.num_heads + h,
+                           static_cast<uint64_t>(i) * 2 * block_ + slot,
+                           shape_.attention_dropout);
 }
 
 void SinkhornAttention::InitParameters(uint64_t seed) {
@@ -154,19 +152,14 @@ void SinkhornAttention::ForEachParameter(const ParameterVisitor& fn) {
 void SinkhornAttention::Forward(const AttentionInputs& in, float* out) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim,
             nb = blocks_, bs = block_;
-  q_ = in.q;
-  k_ = in.k;
-  v_ = in.v;
-  key_mask_ = in.key_mask;
-  batch_ = in.batch;
+  in_ = in;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
-  seed_ = in.seed;
   auto real = [&](int b, int j) {
-    return key_mask_ == nullptr || key_mask_[int64_t(b) * N + j] != 0;
+    return in_.key_mask == nullptr || in_.key_mask[int64_t(b) * N + j] != 0;
   };
   // Real keys per block, and the offsets t that hold a real key in some
   // block (a sorted slot with none stays masked).
-  for (int b = 0; b < batch_; ++b) {
+  for (int b = 0; b < in_.batch; ++b) {
     for (int t = 0; t < bs; ++t) slot_real_[int64_t(b) * bs + t] = 0.0f;
     for (int u = 0; u < nb; ++u) {
       int count = 0;
@@ -180,11 +173,11 @@ void SinkhornAttention::Forward(const AttentionInputs& in, float* out) {
   }
   const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H, h = bh % H;
     const int64_t base = int64_t(bh) * N * Dh;
-    const float* k = k_ + base;  // [N, Dh]
-    const float* v = v_ + base;
+    const float* k = in_.k + base;  // [N, Dh]
+    const float* v = in_.v + base;
     // Block summaries: the mean of the block's real keys (zero if none).
     float* summary = summaries_.data() + int64_t(bh) * nb * Dh;  // [nb, Dh]
     std::fill(summary, summary + int64_t(nb) * Dh, 0.0f);
@@ -234,7 +227,7 @@ void SinkhornAttention::Forward(const AttentionInputs& in, float* out) {
     // partner's (slots bs..2bs-1).
     for (int i = 0; i < N; ++i) {
       const int u = i / bs;
-      const float* qi = q_ + base + int64_t(i) * Dh;
+      const float* qi = in_.q + base + int64_t(i) * Dh;
       float* w = weights_.data() + (int64_t(bh) * N + i) * 2 * bs;
       float* o = out + base + int64_t(i) * Dh;
       std::fill(o, o + Dh, 0.0f);
@@ -283,14 +276,14 @@ void SinkhornAttention::Backward(const float* dout,
             nb = blocks_, bs = block_;
   const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
   auto real = [&](int b, int j) {
-    return key_mask_ == nullptr || key_mask_[int64_t(b) * N + j] != 0;
+    return in_.key_mask == nullptr || in_.key_mask[int64_t(b) * N + j] != 0;
   };
 #pragma omp parallel for schedule(static)
-  for (int bh = 0; bh < batch_ * H; ++bh) {
+  for (int bh = 0; bh < in_.batch * H; ++bh) {
     const int b = bh / H, h = bh % H;
     const int64_t base = int64_t(bh) * N * Dh;
-    const float* k = k_ + base;
-    const float* v = v_ + base;
+    const float* k = in_.k + base;
+    const float* v = in_.v + base;
     float* dq = grads.dq + base;
     float* dk = grads.dk + base;
     float* dv = grads.dv + base;
@@ -306,7 +299,7 @@ void SinkhornAttention::Backward(const float* dout,
     // Softmax backward over the 2 bs slots of each query.
     for (int i = 0; i < N; ++i) {
       const int u = i / bs;
-      const float* qi = q_ + base + int64_t(i) * Dh;
+      const float* qi = in_.q + base + int64_t(i) * Dh;
       const float* g = dout + base + int64_t(i) * Dh;
       const float* w = weights_.data() + (int64_t(bh) * N + i) * 2 * bs;
       float dw[2 * kMaxBlock];  // d(loss)/d(weight) per slot
@@ -399,7 +392,7 @@ void SinkhornAttention::Backward(const float* dout,
   for (int h = 0; h < H; ++h) {
     for (int64_t e = 0; e < per_head; ++e) {
       float sum = 0.0f;
-      for (int b = 0; b < batch_; ++b) {
+      for (int b = 0; b < in_.batch; ++b) {
         sum += sortnet_partial_[(int64_t(b) * H + h) * per_head + e];
       }
       sortnet_grad_[int64_t(h) * per_head + e] += sum;

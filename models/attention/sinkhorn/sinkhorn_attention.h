@@ -40,13 +40,8 @@ class SinkhornAttention : public Attention {
   int steps_;                      // 2 * iterations + 1 stored log-matrices
   Tensor sortnet_, sortnet_grad_;  // [H, Dh, blocks] own parameter
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;  // [B, H, N, Dh]
-  const float* k_ = nullptr;
-  const float* v_ = nullptr;
-  const uint8_t* key_mask_ = nullptr;  // [B, N]
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   Tensor real_count_;   // [maxB, blocks] real keys per block
   Tensor summaries_;    // [maxB, H, blocks, Dh] mean of real keys
   Tensor log_sort_;     // [maxB, H, steps, blocks, blocks] Sinkhorn iterates

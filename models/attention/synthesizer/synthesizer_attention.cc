@@ -129,12 +129,7 @@ void SynthesizerAttention::ForEachParameter(const ParameterVisitor& fn) {
 }
 
 float SynthesizerAttention::DropoutFactor(int b, int h, int i, int j) const {
-  if (!dropout_active_) return 1.0f;
-  const float rate = shape_.attention_dropout;
-  const bool keep = KeepElement(
-      DeriveSeed(seed_, static_cast<uint64_t>(b) * shape_.num_heads + h),
-      static_cast<uint64_t>(i) * shape_.seq_len + j, DropThreshold(rate));
-  return keep ? 1.0f / (1.0f - rate) : 0.0f;
+  return DropoutFactorAt(shape_, dropout_active_, in_.seed, b, h, i, j);
 }
 
 void SynthesizerAttention::Forward(const AttentionInputs& in, float* out) {
@@ -142,13 +137,8 @@ void SynthesizerAttention::Forward(const AttentionInputs& in, float* out) {
             D = shape_.d_model, F = hidden_width_, k = opt_.factor;
   const int batch = in.batch;
   const uint8_t* key_mask = in.key_mask;
-  q_ = in.q;
-  k_ = in.k;
-  v_ = in.v;
-  x_ = in.x;
-  batch_ = batch;
+  in_ = in;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
-  seed_ = in.seed;
 
   // Random logits of each head: R, or R1 R2.
   const float* random_logits = random_.data();
@@ -172,7 +162,7 @@ void SynthesizerAttention::Forward(const AttentionInputs& in, float* out) {
   if (opt_.dense) {
 #pragma omp parallel for schedule(static)
     for (int bi = 0; bi < batch * N; ++bi) {
-      const float* xi = x_ + int64_t(bi) * D;         // [D]
+      const float* xi = in.x + int64_t(bi) * D;       // [D]
       float* hid = hidden_.data() + int64_t(bi) * F;  // [F]
       float* act = active_.data() + int64_t(bi) * F;  // [F]
       for (int f = 0; f < F; ++f) hid[f] = b1_[f];
@@ -222,8 +212,8 @@ void SynthesizerAttention::Forward(const AttentionInputs& in, float* out) {
         }
         float s = mix * synthetic;
         if (opt_.dot) {
-          s += scale * Dot(q_ + base + int64_t(i) * Dh,
-                           k_ + base + int64_t(j) * Dh, Dh);
+          s += scale * Dot(in.q + base + int64_t(i) * Dh,
+                           in.k + base + int64_t(j) * Dh, Dh);
         }
         w[j] = s;
         max_score = std::max(max_score, s);
@@ -240,7 +230,7 @@ void SynthesizerAttention::Forward(const AttentionInputs& in, float* out) {
         w[j] /= sum;
         const float p = w[j] * DropoutFactor(b, h, i, j);
         if (p == 0.0f) continue;
-        const float* vj = v_ + base + int64_t(j) * Dh;
+        const float* vj = in.v + base + int64_t(j) * Dh;
         for (int x = 0; x < Dh; ++x) o[x] += p * vj[x];
       }
     }
@@ -251,7 +241,7 @@ void SynthesizerAttention::Backward(const float* dout,
                                     const AttentionGradients& grads) {
   const int H = shape_.num_heads, N = shape_.seq_len, Dh = shape_.head_dim,
             D = shape_.d_model, F = hidden_width_, k = opt_.factor;
-  const int batch = batch_;
+  const int batch = in_.batch;
   float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
   const float* random_logits =
@@ -276,19 +266,19 @@ void SynthesizerAttention::Backward(const float* dout,
         ds[j] = 0.0f;
         if (w[j] == 0.0f) continue;
         const float d = DropoutFactor(b, h, i, j);
-        const float dw = d * Dot(g, v_ + base + int64_t(j) * Dh, Dh);
+        const float dw = d * Dot(g, in_.v + base + int64_t(j) * Dh, Dh);
         float* dvj = dv + base + int64_t(j) * Dh;
         for (int x = 0; x < Dh; ++x) dvj[x] += w[j] * d * g[x];
         ds[j] = dw;
         weighted += w[j] * dw;
       }
-      const float* qi = q_ + base + int64_t(i) * Dh;
+      const float* qi = in_.q + base + int64_t(i) * Dh;
       float* dqi = dq + base + int64_t(i) * Dh;
       for (int j = 0; j < N; ++j) {
         if (w[j] == 0.0f) continue;
         ds[j] = w[j] * (ds[j] - weighted);
         if (opt_.dot) {
-          const float* kj = k_ + base + int64_t(j) * Dh;
+          const float* kj = in_.k + base + int64_t(j) * Dh;
           float* dkj = dk + base + int64_t(j) * Dh;
           for (int x = 0; x < Dh; ++x) {
             dqi[x] += ds[j] * scale * kj[x];
@@ -406,7 +396,7 @@ void SynthesizerAttention::Backward(const float* dout,
     for (int d = 0; d < D; ++d) {
       float* dw = w1_grad_.data() + int64_t(d) * F;
       for (int bi = 0; bi < batch * N; ++bi) {
-        const float xd = x_[int64_t(bi) * D + d];
+        const float xd = in_.x[int64_t(bi) * D + d];
         const float* dh = d_hidden_.data() + int64_t(bi) * F;
         for (int f = 0; f < F; ++f) dw[f] += xd * dh[f];
       }

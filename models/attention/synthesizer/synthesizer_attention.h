@@ -65,13 +65,8 @@ class SynthesizerAttention : public Attention {
   Tensor weights_;         // [maxB, H, N, N] softmax weights before dropout
   Tensor dscores_;         // [maxB, H, N, N] d(loss)/d(logit)
   // State of the last Forward, read by Backward.
-  const float* q_ = nullptr;  // [B, H, N, Dh]
-  const float* k_ = nullptr;
-  const float* v_ = nullptr;
-  const float* x_ = nullptr;  // [B, N, D]
-  int batch_ = 0;
+  AttentionInputs in_;
   bool dropout_active_ = false;
-  uint64_t seed_ = 0;
   // While frozen (gradient checks), relu keeps the active set of the last
   // unfrozen Forward.
   bool frozen_ = false;

@@ -14,19 +14,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "models/mixers/conformance/scan_testing.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
 
+using Case = conformance::ScanCase;
 using Complex = std::complex<double>;
 using Values = std::vector<double>;
-
-struct Case {
-  int seqs, len, width, state;
-  bool bidirectional;
-  std::vector<int> lengths;  // real positions of each sequence
-};
 
 // sum(dy * y) of the mixer in double, straight from the definition.
 double Objective(const Case& c, const std::map<std::string, Values>& p,
@@ -89,34 +85,13 @@ double Objective(const Case& c, const std::map<std::string, Values>& p,
   return total;
 }
 
-// |got - want| <= 1e-4 |want| + 2e-5 max |want| of the tensor.
-::testing::AssertionResult Near(const std::string& what,
-                                const std::vector<float>& got,
-                                const std::vector<int64_t>& index,
-                                const Values& want) {
-  double scale = 0.0;
-  for (double w : want) scale = std::max(scale, std::fabs(w));
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double allowed = 1e-4 * std::fabs(want[i]) + 2e-5 * scale + 1e-12;
-    if (!(std::fabs(got[i] - want[i]) <= allowed)) {
-      return ::testing::AssertionFailure()
-             << what << "[" << index[i] << "]: " << got[i] << " vs " << want[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
 void ExpectMatchesDifferences(const Case& c) {
-  MixerShape shape;
-  shape.max_seqs = c.seqs;
-  shape.seq_len = c.len;
-  shape.d_model = c.width;
   LruOptions options;
   options.state_size = c.state;
   options.bidirectional = c.bidirectional;
   options.r_min = 0.6f;
   options.r_max = 0.99f;
-  LruMixer mixer(shape, options);
+  LruMixer mixer(conformance::ShapeOf(c), options);
   mixer.InitParameters(5);
   std::map<std::string, Values> params;
   mixer.ForEachWeight([&](const std::string& name, Tensor& value, Tensor& grad,
@@ -124,24 +99,10 @@ void ExpectMatchesDifferences(const Case& c) {
     for (int64_t i = 0; i < value.size(); ++i) grad[i] = 0.0f;
     params[name].assign(value.data(), value.data() + value.size());
   });
-  const int64_t size = static_cast<int64_t>(c.seqs) * c.len * c.width;
-  std::vector<float> x(size), dy(size);
-  for (int64_t i = 0; i < size; ++i) {
-    x[i] = static_cast<float>(NormalDouble(3, i));
-    dy[i] = static_cast<float>(NormalDouble(4, i));
-  }
-  std::vector<uint8_t> mask(static_cast<size_t>(c.seqs) * c.len);
-  for (int b = 0; b < c.seqs; ++b) {
-    for (int t = 0; t < c.len; ++t) mask[b * c.len + t] = t < c.lengths[b];
-  }
-  MixerStep step;
-  step.seqs = c.seqs;
-  step.key_mask = mask.data();
-  std::vector<float> y(size), dx(size);
-  mixer.Forward(x.data(), step, y.data());
-  mixer.Backward(dy.data(), dx.data());
+  const conformance::ScanRun run = conformance::RunForwardBackward(mixer, c);
+  const std::vector<uint8_t>& mask = run.mask;
 
-  Values xd(x.begin(), x.end()), dyd(dy.begin(), dy.end());
+  Values xd(run.x.begin(), run.x.end()), dyd(run.dy.begin(), run.dy.end());
   // Central differences in double of sum(dy * y) at every `every`-th entry.
   auto check = [&](const std::string& what, Values* value,
                    const std::vector<float>& analytic, int every) {
@@ -160,9 +121,9 @@ void ExpectMatchesDifferences(const Case& c) {
       got.push_back(analytic[i]);
       index.push_back(static_cast<int64_t>(i));
     }
-    EXPECT_TRUE(Near(what, got, index, want));
+    EXPECT_TRUE(conformance::NearScaled(what, got.data(), want, index));
   };
-  check("dx", &xd, dx, 7);
+  check("dx", &xd, run.dx, 7);
   mixer.ForEachWeight([&](const std::string& name, Tensor&, Tensor& grad,
                           const WeightSpec&) {
     const std::vector<float> analytic(grad.data(), grad.data() + grad.size());
@@ -172,7 +133,9 @@ void ExpectMatchesDifferences(const Case& c) {
   // The forward output itself.
   const double want_y = Objective(c, params, xd, dyd, mask);
   double got_y = 0.0;
-  for (int64_t i = 0; i < size; ++i) got_y += static_cast<double>(y[i]) * dy[i];
+  for (size_t i = 0; i < run.y.size(); ++i) {
+    got_y += static_cast<double>(run.y[i]) * run.dy[i];
+  }
   EXPECT_NEAR(got_y, want_y, 1e-4 * (1.0 + std::fabs(want_y)));
 }
 

@@ -17,19 +17,15 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "models/mixers/conformance/scan_testing.h"
 #include "models/rng.h"
 
 namespace lra {
 namespace {
 
+using Case = conformance::ScanCase;
 using Complex = std::complex<double>;
 using Values = std::vector<double>;
-
-struct Case {
-  int seqs, len, width, state;
-  bool bidirectional;
-  std::vector<int> lengths;  // real positions of each sequence
-};
 
 struct Reference {
   Values y, dx;
@@ -195,34 +191,11 @@ class S4dReference {
   std::map<std::string, Values> p_;
 };
 
-// |got - want| <= 1e-4 |want| + 2e-5 max |want| of the tensor: float scans
-// against a double reference. A sum of many terms that nearly cancel (the
-// gradient of one mode's decay rate, say) is exact only to a fraction of the
-// tensor's scale, since float a already rounds the decay; the scalar scans
-// this one replaced deviate the same way (below 1e-5 of the scale here).
-::testing::AssertionResult Near(const std::string& what, const float* got,
-                                const Values& want) {
-  double scale = 0.0;
-  for (double w : want) scale = std::max(scale, std::fabs(w));
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double allowed = 1e-4 * std::fabs(want[i]) + 2e-5 * scale + 1e-12;
-    if (!(std::fabs(got[i] - want[i]) <= allowed)) {
-      return ::testing::AssertionFailure()
-             << what << "[" << i << "]: " << got[i] << " vs " << want[i];
-    }
-  }
-  return ::testing::AssertionSuccess();
-}
-
 void ExpectMatchesReference(const Case& c) {
-  MixerShape shape;
-  shape.max_seqs = c.seqs;
-  shape.seq_len = c.len;
-  shape.d_model = c.width;
   S4dOptions options;
   options.state_size = c.state;
   options.bidirectional = c.bidirectional;
-  S4dMixer mixer(shape, options);
+  S4dMixer mixer(conformance::ShapeOf(c), options);
   mixer.InitParameters(7);
   // Move every parameter off its initial pattern (B = 1, A_n = -1/2 + i pi n)
   // so that no term vanishes by symmetry.
@@ -243,32 +216,19 @@ void ExpectMatchesReference(const Case& c) {
     }
     params[name].assign(value.data(), value.data() + value.size());
   });
-  const int64_t size = static_cast<int64_t>(c.seqs) * c.len * c.width;
-  std::vector<float> x(size), dy(size);
-  for (int64_t i = 0; i < size; ++i) {
-    x[i] = static_cast<float>(NormalDouble(3, i));
-    dy[i] = static_cast<float>(NormalDouble(4, i));
-  }
-  std::vector<uint8_t> mask(static_cast<size_t>(c.seqs) * c.len);
-  for (int b = 0; b < c.seqs; ++b) {
-    for (int t = 0; t < c.len; ++t) mask[b * c.len + t] = t < c.lengths[b];
-  }
-  MixerStep step;
-  step.seqs = c.seqs;
-  step.key_mask = mask.data();
-  std::vector<float> y(size), dx(size);
-  mixer.Forward(x.data(), step, y.data());
-  mixer.Backward(dy.data(), dx.data());
+  const conformance::ScanRun run = conformance::RunForwardBackward(mixer, c);
 
   S4dReference reference(c, params);
-  const Reference want = reference.Run(Values(x.begin(), x.end()),
-                                       Values(dy.begin(), dy.end()), mask);
-  EXPECT_TRUE(Near("y", y.data(), want.y));
-  EXPECT_TRUE(Near("dx", dx.data(), want.dx));
+  const Reference want =
+      reference.Run(Values(run.x.begin(), run.x.end()),
+                    Values(run.dy.begin(), run.dy.end()), run.mask);
+  EXPECT_TRUE(conformance::NearScaled("y", run.y.data(), want.y));
+  EXPECT_TRUE(conformance::NearScaled("dx", run.dx.data(), want.dx));
   mixer.ForEachWeight(
       [&](const std::string& name, Tensor&, Tensor& grad, const WeightSpec&) {
         ASSERT_EQ(want.grads.count(name), 1u) << name;
-        EXPECT_TRUE(Near("grad." + name, grad.data(), want.grads.at(name)));
+        EXPECT_TRUE(conformance::NearScaled("grad." + name, grad.data(),
+                                            want.grads.at(name)));
       });
 }
 

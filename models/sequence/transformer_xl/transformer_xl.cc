@@ -132,13 +132,6 @@ void TransformerXl::Backward(BlockList& blocks, const float* dout, float* dx) {
 
 namespace {
 
-absl::Status Bad(const std::string& plugin, const std::string& param,
-                 double value, const std::string& rule) {
-  return absl::InvalidArgumentError(absl::StrCat("sequence '", plugin,
-                                                 "': param ", param, " = ",
-                                                 value, " is invalid; ", rule));
-}
-
 // Per layer, for a sequence of n real tokens in segments of S (the handler's
 // S = min(segment_len, N), M = min(mem_len, (G - 1) S)): the queries of
 // segment g (r_g real tokens) see k_g = min(M, g S) + r_g keys (the memory
@@ -218,11 +211,13 @@ SequencePlugin MakePlugin(bool freeze_memory, bool broken) {
       -> absl::StatusOr<std::unique_ptr<SequenceHandler>> {
     ASSIGN_OR_RETURN(double segment, params.Number("segment_len"));
     if (segment < 1 || segment != static_cast<int>(segment)) {
-      return Bad(name, "segment_len", segment, "must be an integer >= 1");
+      return SequenceParamError(name, "segment_len", segment,
+                                "must be an integer >= 1");
     }
     ASSIGN_OR_RETURN(double mem, params.Number("mem_len"));
     if (mem < 0 || mem != static_cast<int>(mem)) {
-      return Bad(name, "mem_len", mem, "must be an integer >= 0");
+      return SequenceParamError(name, "mem_len", mem,
+                                "must be an integer >= 0");
     }
     const bool attention_mixer = model.mixer().name().empty() ||
                                  model.mixer().name() == kAttentionMixerName;
