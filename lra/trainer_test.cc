@@ -136,16 +136,18 @@ TEST(TrainerTest, WritesResultsAndTestsTheBestCheckpoint) {
   EXPECT_EQ(before, after);
 }
 
-// Trains `suite` straight through and again stopped after step 4 and
-// resumed; expects both to end bit for bit alike. Returns the straight run.
-RunResult ExpectResumeIsExact(const Suite& suite, const std::string& name) {
+// Trains `suite` straight through and again stopped after step `stop_step`
+// (an evaluation step) and resumed; expects both to end bit for bit alike.
+// Returns the straight run.
+RunResult ExpectResumeIsExact(const Suite& suite, const std::string& name,
+                              int stop_step = 4) {
   const std::string run_dir = "/tiny/" + suite.runs[0].id;
   const std::string straight = MakeTestTmpDir(name + "_straight");
   EXPECT_TRUE(RunSuite(suite, Options(straight)).ok());
 
   const std::string resumed = MakeTestTmpDir(name + "_resumed");
   SuiteRunOptions stop = Options(resumed);
-  stop.stop_after_steps = 4;
+  stop.stop_after_steps = stop_step;
   absl::StatusOr<SuiteSummary> summary = RunSuite(suite, stop);
   EXPECT_TRUE(summary.ok());
   EXPECT_EQ(summary->interrupted, 1);
@@ -159,7 +161,7 @@ RunResult ExpectResumeIsExact(const Suite& suite, const std::string& name) {
   RunResult a = ReadResult(straight + run_dir + "/result.pbtxt");
   RunResult b = ReadResult(resumed + run_dir + "/result.pbtxt");
   EXPECT_EQ(b.resumed_at_size(), 1);
-  if (b.resumed_at_size() == 1) EXPECT_EQ(b.resumed_at(0), 4);
+  if (b.resumed_at_size() == 1) EXPECT_EQ(b.resumed_at(0), stop_step);
   EXPECT_EQ(a.eval_size(), b.eval_size());
   for (int i = 0; i < std::min(a.eval_size(), b.eval_size()); ++i) {
     EXPECT_EQ(a.eval(i).step(), b.eval(i).step());
@@ -190,6 +192,9 @@ TEST(TrainerTest, ResumeStaysExactWithLengthBucketing) {
   // epoch boundary (step 9 starts epoch 1).
   suite.runs[0].config.mutable_train()->set_length_bucket_batches(2);
   RunResult bucketed = ExpectResumeIsExact(suite, "bucketed");
+  // Resumed where epoch 1 begins: the resumed process's first batches come
+  // from an epoch it bucketed without having seen the one before.
+  ExpectResumeIsExact(suite, "bucketed_epoch1", 8);
   // Bucketing changes which examples share a batch, hence the training loss.
   ASSERT_GT(bucketed.eval_size(), 0);
   EXPECT_NE(plain.eval(0).train_loss(), bucketed.eval(0).train_loss());
