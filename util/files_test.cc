@@ -1,17 +1,16 @@
 #include "util/files.h"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "util/testing/file_size_limit.h"
 #include "util/testing/test_paths.h"
 
 namespace lra {
@@ -49,15 +48,12 @@ TEST(FilesTest, AtomicWriteIntoMissingFolderFailsWithPath) {
 TEST(FilesTest, FailedWriteLeavesOldFileAndNoTemporary) {
   const std::string path = TestTmpPath("full.txt");
   ASSERT_TRUE(WriteFileAtomic(path, "old").ok());
-  struct rlimit saved;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  struct rlimit small = saved;
-  small.rlim_cur = 1000;
-  std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  absl::Status status = WriteFileAtomic(path, std::string(100000, 'x'));
-  setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, SIG_DFL);
+  absl::Status status;
+  {
+    FileSizeLimit limit(1000);
+    ASSERT_TRUE(limit.active());
+    status = WriteFileAtomic(path, std::string(100000, 'x'));
+  }
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find(path + ": write failed (File too large)"),
             std::string::npos)

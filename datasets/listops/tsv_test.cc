@@ -1,9 +1,6 @@
 #include "datasets/listops/tsv.h"
 
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +12,7 @@
 #include "datasets/listops/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/file_size_limit.h"
 #include "util/testing/test_paths.h"
 
 namespace lra {
@@ -157,15 +155,12 @@ TEST(TsvTest, FullDiskLeavesTheEarlierFile) {
     many.ids.push_back({kMaxId, DigitId(2), DigitId(9), kCloseId});
     many.labels.push_back(9);
   }
-  struct rlimit saved;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  struct rlimit small = saved;
-  small.rlim_cur = 4096;
-  std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  const absl::Status status = WriteListOpsTsv(path, many);
-  setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, SIG_DFL);
+  absl::Status status;
+  {
+    FileSizeLimit limit(4096);
+    ASSERT_TRUE(limit.active());
+    status = WriteListOpsTsv(path, many);
+  }
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr(path));
   EXPECT_EQ(ReadFile(path), before);

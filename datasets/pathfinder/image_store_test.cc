@@ -1,12 +1,10 @@
 #include "datasets/pathfinder/image_store.h"
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +14,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/file_size_limit.h"
 #include "util/testing/test_paths.h"
 
 namespace lra {
@@ -112,16 +111,12 @@ TEST(ImageStoreTest, FullDiskLeavesTheEarlierShard) {
   std::ifstream in(path, std::ios::binary);
   const std::string before((std::istreambuf_iterator<char>(in)),
                            std::istreambuf_iterator<char>());
-  struct rlimit saved;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  struct rlimit small = saved;
-  small.rlim_cur = 64;
-  std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  const absl::Status status =
-      WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 9));
-  setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, SIG_DFL);
+  absl::Status status;
+  {
+    FileSizeLimit limit(64);
+    ASSERT_TRUE(limit.active());
+    status = WriteCacheShard(path, 1, 32, Split::kTrain, MakeShard(0, 9));
+  }
   EXPECT_THAT(
       std::string(status.message()),
       HasSubstr("cannot write cache shard: " + path + ": write failed"));

@@ -2,7 +2,6 @@
 
 #include <sys/resource.h>
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -14,6 +13,7 @@
 #include "datasets/pathfinder/task.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/file_size_limit.h"
 #include "util/testing/test_paths.h"
 
 namespace lra {
@@ -80,16 +80,14 @@ TEST(RenderTest, FailedRenderLeavesEarlierFilesWhole) {
   }
   ASSERT_EQ(before.size(), 5u);  // 3 samples, labels, the contact sheet.
   // Smaller than one sample: every write fails part-way.
-  struct rlimit saved;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  struct rlimit small = saved;
-  small.rlim_cur = 100;
-  ASSERT_LT(small.rlim_cur, before["sample_0.png"].size());
-  std::signal(SIGXFSZ, SIG_IGN);
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  const absl::Status status = WritePathfinderPngs(task, Split::kTest, 3, out);
-  setrlimit(RLIMIT_FSIZE, &saved);
-  std::signal(SIGXFSZ, SIG_DFL);
+  constexpr rlim_t kLimit = 100;
+  ASSERT_LT(kLimit, before["sample_0.png"].size());
+  absl::Status status;
+  {
+    FileSizeLimit limit(kLimit);
+    ASSERT_TRUE(limit.active());
+    status = WritePathfinderPngs(task, Split::kTest, 3, out);
+  }
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()),
               ::testing::HasSubstr(out + "/sample_0.png"));
