@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <numeric>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct Setting {
   // The neighbourhood of a marker whose ink is measured.
   double near_marker_radius;
 };
+
+// gtest names a failing setting by this instead of its bytes.
+void PrintTo(const Setting& setting, std::ostream* os) { *os << setting.name; }
 
 std::vector<ImageFacts> Collect(const Setting& setting) {
   const int resolution = setting.resolution;
