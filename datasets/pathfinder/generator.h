@@ -45,7 +45,7 @@
 // Rendering: paddles are rectangles and markers discs. Markers are
 // anti-aliased by 4 x 4 supersampling (their value is coverage). Paddles at
 // 64 pixels and up likewise, with value contrast x coverage (clipped to 1).
-// Generator v2 (32 pixels only): every paddle is moved (before it is
+// Generator v2 (32 and 20 pixels): every paddle is moved (before it is
 // checked for room, so the keep-outs above hold for what is drawn) so that
 // its midpoint is a pixel centre, as the reference's paddles are drawn
 // between integer coordinates, and it is filtered with a Lanczos-2 kernel
@@ -236,7 +236,7 @@ class PathfinderGenerator {
   double MarkerKeepOut(double margin) const;
   bool InBounds(const Paddle& paddle) const;
   // `paddle` moved so that its midpoint lies on a pixel centre when the
-  // style asks for it (generator v2 at 32 pixels), else unchanged.
+  // style asks for it (generator v2 at 32 and 20 pixels), else unchanged.
   Paddle Snapped(const Paddle& paddle) const;
   // The paddle after `previous`, turned by the angle whose cosine and sine
   // are given.

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "datasets/common/random.h"
@@ -157,10 +159,12 @@ TEST(GeneratorTest, LabelsAreBalanced) {
 }
 
 // Checks the geometry of `images` scenes of one setting.
-void CheckScenes(int resolution, int contour_length, int images) {
+void CheckScenes(int resolution, int contour_length, int images,
+                 int distractors = 0) {
   SCOPED_TRACE("resolution " + std::to_string(resolution) + ", length " +
                std::to_string(contour_length));
-  const PathfinderParams params = ParamsFor(resolution, contour_length);
+  const PathfinderParams params =
+      ParamsFor(resolution, contour_length, distractors);
   const ResolutionStyle& style = params.style;
   const PathfinderGenerator generator(params);
   GeneratorScratch scratch;
@@ -270,6 +274,14 @@ TEST(GeneratorTest, ScenesHaveTheirGeometryAt32) { CheckScenes(32, 14, 120); }
 TEST(GeneratorTest, ScenesHaveTheirGeometryAt64) { CheckScenes(64, 9, 40); }
 TEST(GeneratorTest, ScenesHaveTheirGeometryAt128) { CheckScenes(128, 14, 60); }
 TEST(GeneratorTest, ScenesHaveTheirGeometryAt256) { CheckScenes(256, 6, 20); }
+// Without distractors: at contour lengths 4 and 5 distractors are a single
+// paddle, and the far end of a one-paddle distractor is not kept clear of
+// other contours (AddFreeContour checks the room at its start only; the
+// same holds at 32 pixels), so they would fail the free-end check below.
+TEST(GeneratorTest, ScenesHaveTheirGeometryAt20) {
+  CheckScenes(20, 4, 120, /*distractors=*/-1);
+  CheckScenes(20, 5, 40, /*distractors=*/-1);
+}
 
 TEST(GeneratorTest, MinusOneDistractorsLeavesTheThreeLongContours) {
   const PathfinderGenerator generator(ParamsFor(32, 9, -1));
@@ -280,23 +292,69 @@ TEST(GeneratorTest, MinusOneDistractorsLeavesTheThreeLongContours) {
   }
 }
 
-TEST(GeneratorTest, PaddlesAreCentredOnPixelCentresAt32) {
-  // Generator v2: at 32 pixels every paddle's midpoint is a pixel centre,
-  // so that a paddle lights the pixels along it fully (see generator.h).
-  const PathfinderGenerator generator(ParamsFor(32, 14));
-  GeneratorScratch scratch;
-  int paddles = 0;
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(generator.DrawScene(0, Split::kTrain, i, &scratch));
-    for (const Paddle& p : scratch.scene.paddles) {
-      const double mx = 0.5 * (p.x0 + p.x1), my = 0.5 * (p.y0 + p.y1);
-      EXPECT_NEAR(mx - std::floor(mx), 0.5, 1e-9) << "image " << i;
-      EXPECT_NEAR(my - std::floor(my), 0.5, 1e-9) << "image " << i;
-      EXPECT_NEAR(std::hypot(p.x1 - p.x0, p.y1 - p.y0), 2.0, 1e-9);
-      ++paddles;
+TEST(GeneratorTest, PaddlesAreCentredOnPixelCentresAt32And20) {
+  // Generator v2: at 32 (and 20) pixels every paddle's midpoint is a pixel
+  // centre, so that a paddle lights the pixels along it fully (see
+  // generator.h).
+  for (const auto& [resolution, length] :
+       std::vector<std::pair<int, int>>{{32, 14}, {20, 4}}) {
+    SCOPED_TRACE("resolution " + std::to_string(resolution));
+    const PathfinderGenerator generator(ParamsFor(resolution, length));
+    GeneratorScratch scratch;
+    int paddles = 0;
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_TRUE(generator.DrawScene(0, Split::kTrain, i, &scratch));
+      for (const Paddle& p : scratch.scene.paddles) {
+        const double mx = 0.5 * (p.x0 + p.x1), my = 0.5 * (p.y0 + p.y1);
+        EXPECT_NEAR(mx - std::floor(mx), 0.5, 1e-9) << "image " << i;
+        EXPECT_NEAR(my - std::floor(my), 0.5, 1e-9) << "image " << i;
+        EXPECT_NEAR(std::hypot(p.x1 - p.x0, p.y1 - p.y0), 2.0, 1e-9);
+        ++paddles;
+      }
     }
+    EXPECT_GT(paddles, 20 * 2 * length);
   }
-  EXPECT_GT(paddles, 20 * 2 * 14);
+}
+
+// FNV-1a over 64 bits of the labels and pixels of images [0, count).
+uint64_t HashImages(const PathfinderGenerator& generator, uint64_t data_seed,
+                    int count) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  const auto add = [&hash](uint8_t byte) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  };
+  GeneratorScratch scratch;
+  std::vector<uint8_t> pixels(generator.image_size());
+  for (int i = 0; i < count; ++i) {
+    add(static_cast<uint8_t>(
+        generator.Generate(data_seed, Split::kTrain, i, &scratch,
+                           pixels.data())));
+    for (uint8_t v : pixels) add(v);
+  }
+  return hash;
+}
+
+// The 20-pixel images are pinned like every checked-in task's data
+// (datasets/data_fingerprint_test.cc pins 32 pixels and Path-X): a change
+// that alters one pixel of the quick suite's Pathfinder must record new
+// hashes (and bump kGeneratorVersion, so that cached shards are redrawn).
+TEST(GeneratorTest, TwentyPixelImagesAreTheRecordedOnes) {
+  const struct {
+    int contour_length, distractors;
+    uint64_t hash;
+  } expected[] = {
+      {4, -1, 0x527c58bb2713a59cULL},  // The quick suite's pathfinder-20.
+      {5, 0, 0xf5301c03bfc79370ULL},   // The reference distractors (8).
+  };
+  for (const auto& e : expected) {
+    const PathfinderGenerator generator(
+        ParamsFor(20, e.contour_length, e.distractors));
+    EXPECT_EQ(HashImages(generator, 1, 64), e.hash)
+        << "contour_length " << e.contour_length << " distractors "
+        << e.distractors << ": 0x" << std::hex
+        << HashImages(generator, 1, 64);
+  }
 }
 
 TEST(GeneratorTest, RendersAntiAliasedPaddlesAndMarkers) {

@@ -61,12 +61,16 @@ struct ResolutionStyle {
   // The reference distractor count is distractor_budget / distractor
   // length (integer division, as in the reference: 20 / 4 = 5 at 32).
   int distractor_budget = 0;
-  // Whether paddles are centred on pixel centres (generator v2, 32 pixels
-  // only; see generator.h).
+  // Whether paddles are centred on pixel centres (generator v2, 32 and 20
+  // pixels; see generator.h).
   bool snap_to_pixel_centres = false;
+  // The longest contour_length whose three long contours fit: beyond it
+  // most scenes would run out of attempts.
+  int max_contour_length = kMaxContourLength;
 };
 
-// The style of `resolution`, or nullptr when it is not 32, 64, 128 or 256.
+// The style of `resolution`, or nullptr when it is not 20, 32, 64, 128 or
+// 256.
 const ResolutionStyle* FindResolutionStyle(int resolution);
 
 // Everything the generator needs, resolved from a PathfinderConfig.

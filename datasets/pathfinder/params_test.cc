@@ -13,12 +13,14 @@ using ::testing::HasSubstr;
 
 TEST(ParamsTest, StylesFollowLraPerResolution) {
   // Marker radius, paddle thickness and distractor budget per resolution,
-  // from LRA's pathfinder.py.
+  // from LRA's pathfinder.py; 20 pixels is not LRA's and keeps 32's
+  // strokes with its budget scaled by the area.
   const struct {
     int resolution;
     double radius, thickness;
     int budget;
-  } expected[] = {{32, 1.5, 0.5, 20},
+  } expected[] = {{20, 1.5, 0.5, 8},
+                  {32, 1.5, 0.5, 20},
                   {64, 2.5, 1.0, 22},
                   {128, 3.0, 1.5, 35},
                   {256, 5.0, 2.0, 30}};
@@ -35,6 +37,14 @@ TEST(ParamsTest, StylesFollowLraPerResolution) {
   EXPECT_EQ(FindResolutionStyle(128)->margin_count, 2);
   EXPECT_EQ(FindResolutionStyle(32)->margin_count, 1);
   EXPECT_DOUBLE_EQ(FindResolutionStyle(32)->paddle_length, 2.0);
+  // 20 pixels (not LRA's) draws the strokes of 32 on pixel centres, with
+  // contours of at most 5 paddles.
+  EXPECT_DOUBLE_EQ(FindResolutionStyle(20)->paddle_length, 2.0);
+  EXPECT_TRUE(FindResolutionStyle(20)->snap_to_pixel_centres);
+  EXPECT_EQ(FindResolutionStyle(20)->margin_count, 1);
+  EXPECT_EQ(FindResolutionStyle(20)->max_contour_length, 5);
+  EXPECT_EQ(FindResolutionStyle(32)->max_contour_length, kMaxContourLength);
+  EXPECT_EQ(FindResolutionStyle(16), nullptr);
 }
 
 TEST(ParamsTest, ReferenceDistractorsDivideTheBudgetByTheirLength) {
@@ -77,7 +87,7 @@ TEST(ParamsTest, ErrorsNameFieldValueAndAllowed) {
       ResolvePathfinderConfig(&config, 32, "task.pathfinder.");
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("task.pathfinder.resolution = 48 is invalid (allowed: "
-                        "32, 64, 128 or 256"));
+                        "20, 32, 64, 128 or 256"));
 
   config.set_resolution(32);
   config.set_contour_length(15);
@@ -88,6 +98,17 @@ TEST(ParamsTest, ErrorsNameFieldValueAndAllowed) {
 
   config.set_contour_length(3);
   EXPECT_FALSE(ResolvePathfinderConfig(&config, 32, "x.").ok());
+
+  // 20 pixels holds contours of 4 or 5 paddles only.
+  config.set_resolution(20);
+  config.set_contour_length(6);
+  status = ResolvePathfinderConfig(&config, 32, "task.pathfinder.");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("task.pathfinder.contour_length = 6 is invalid "
+                        "(allowed: 4 to 5 paddles at 20 pixels"));
+  config.set_contour_length(5);
+  EXPECT_TRUE(ResolvePathfinderConfig(&config, 32, "x.").ok());
+  config.set_resolution(32);
 
   config.set_contour_length(9);
   config.set_distractors(-2);

@@ -20,7 +20,7 @@
 #include "util/status_macros.h"
 
 ABSL_FLAG(std::string, task, "pathfinder", "pathfinder or pathx");
-ABSL_FLAG(int, resolution, 0, "32, 64, 128 or 256; 0 = the task's default");
+ABSL_FLAG(int, resolution, 0, "20, 32, 64, 128 or 256; 0 = the task's default");
 ABSL_FLAG(int, contour_length, 0, "paddles per target contour; 0 = 14");
 ABSL_FLAG(int, distractors, 0, "distractor contours; 0 = reference, -1 = none");
 ABSL_FLAG(std::string, official_dir, "", "read LRA's files instead");

@@ -70,6 +70,15 @@ TEST(PathfinderTaskTest, ResolvesLraDefaults) {
   large.mutable_pathfinder()->set_resolution(64);
   ASSERT_TRUE(ResolvePathfinderParams(&large).ok());
   EXPECT_EQ(large.seq_len(), 4096);
+
+  // 20 pixels (the quick suite's short version): 400 tokens.
+  TaskConfig small;
+  small.set_name("pathfinder");
+  small.set_seq_len(kDefaultSeqLen);
+  small.mutable_pathfinder()->set_resolution(20);
+  small.mutable_pathfinder()->set_contour_length(4);
+  ASSERT_TRUE(ResolvePathfinderParams(&small).ok());
+  EXPECT_EQ(small.seq_len(), 400);
 }
 
 TEST(PathfinderTaskTest, ErrorsNameTheField) {
