@@ -127,6 +127,13 @@ absl::Status ValidateModelShape(const ModelConfig& m, const ConfigOrigin& o) {
   if (!(m.attention_dropout() >= 0 && m.attention_dropout() < 1))
     return FieldError(o, "attention_dropout", Num(m.attention_dropout()),
                       "in [0, 1)");
+  const bool grid = m.positional() == POSITIONAL_LEARNED_2D ||
+                    m.positional() == POSITIONAL_SINUSOIDAL_2D;
+  if (m.grid_width() < 0 || (!grid && m.grid_width() != 0))
+    return FieldError(o, "grid_width", Num(m.grid_width()),
+                      grid ? "an integer >= 0 (0 = the task's image size)"
+                           : "0 unless positional is POSITIONAL_LEARNED_2D or "
+                             "POSITIONAL_SINUSOIDAL_2D");
   return absl::OkStatus();
 }
 

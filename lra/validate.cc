@@ -53,12 +53,37 @@ absl::Status ValidateModelAgainstTask(const ModelConfig& m,
                       absl::StrCat(classes, ", the classes of task '",
                                    task.name(), "' (0 = take the task's)"));
   RETURN_IF_ERROR(ValidateAttention(m, o));
+  if (UsesGridPositions(m)) {
+    ASSIGN_OR_RETURN(int segments, TaskNumSegments(task));
+    const int length = task.seq_len() / segments;
+    if (m.grid_width() <= 0 || length % m.grid_width() != 0)
+      return FieldError(
+          o, "grid_width", FormatNumber(m.grid_width()),
+          absl::StrCat("a divisor of ", length, ", the document length of "
+                       "task '", task.name(), "' (0 = take the task's image "
+                       "size)"));
+  }
   int positions = task.seq_len() + (m.pooling() == POOLING_CLS ? 1 : 0);
   if (m.max_len() != 0 && m.max_len() < positions)
     return FieldError(
         o, "max_len", FormatNumber(m.max_len()),
         absl::StrCat(">= ", positions, " (the task's seq_len plus CLS), or 0"));
   return absl::OkStatus();
+}
+
+// The row length of a task's 2-D layout, for 2-D positions with grid_width
+// 0: an image's or a pathfinder image's side (the task's defaults resolved).
+absl::StatusOr<int> TaskGridWidth(const TaskConfig& task,
+                                  const ConfigOrigin& o) {
+  if (task.has_image()) return task.image().image_size();
+  if (task.has_pathfinder()) return task.pathfinder().resolution();
+  return FieldError(
+      o, "grid_width", "0",
+      absl::StrCat("the tokens per row of 2-D positions, set explicitly: "
+                   "task '",
+                   task.name(),
+                   "' has no image size to take it from (image and "
+                   "pathfinder tasks have one)"));
 }
 
 }  // namespace
@@ -94,6 +119,10 @@ absl::Status ResolveAndValidateModel(ModelConfig* model, const TaskConfig& task,
                      task.name(), "' (0 = take the task's)"));
   }
   RETURN_IF_ERROR(WithOrigin(origin, ResolveModelDefaults(model)));
+  if (UsesGridPositions(*model) && model->grid_width() == 0) {
+    ASSIGN_OR_RETURN(int width, TaskGridWidth(task, origin));
+    model->set_grid_width(width);
+  }
   if (model->name().empty()) model->set_name(RunModelName(*model));
   RETURN_IF_ERROR(ValidateModelShape(*model, origin));
   return ValidateModelAgainstTask(*model, task, origin);

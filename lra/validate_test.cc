@@ -60,5 +60,61 @@ TEST(LoadSuiteTest, UnknownTaskNamesTheTaskAndAllowedNames) {
   EXPECT_NE(message.find("listops"), std::string::npos) << message;
 }
 
+// 2-D positions take their row length from an image or pathfinder task; a
+// task without one, or a width that does not divide the length, is an error.
+TEST(ResolveModelTest, GridWidthComesFromTheTasksImageSize) {
+  TaskConfig image;
+  image.set_name("image");
+  image.set_seq_len(576);
+  image.mutable_image()->set_image_size(24);
+  ASSERT_TRUE(ResolveAndValidateTask(&image, {}).ok());
+  ModelConfig model;
+  model.set_d_model(16);
+  model.set_num_layers(1);
+  model.set_num_heads(2);
+  model.set_positional(POSITIONAL_SINUSOIDAL_2D);
+  ModelConfig resolved = model;
+  absl::Status status = ResolveAndValidateModel(&resolved, image, {});
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(resolved.grid_width(), 24);
+
+  TaskConfig pathfinder;
+  pathfinder.set_name("pathfinder");
+  pathfinder.set_seq_len(1024);
+  pathfinder.mutable_pathfinder()->set_resolution(32);
+  ASSERT_TRUE(ResolveAndValidateTask(&pathfinder, {}).ok());
+  resolved = model;
+  status = ResolveAndValidateModel(&resolved, pathfinder, {});
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(resolved.grid_width(), 32);
+
+  TaskConfig text;
+  text.set_name("text");
+  text.set_seq_len(256);
+  text.mutable_text()->set_min_length(250);
+  text.mutable_text()->set_max_length(256);
+  text.mutable_text()->set_num_cues(5);
+  status = ResolveAndValidateTask(&text, {});
+  ASSERT_TRUE(status.ok()) << status;
+  resolved = model;
+  status = ResolveAndValidateModel(&resolved, text, {});
+  EXPECT_NE(status.message().find("task 'text' has no image size"),
+            std::string::npos)
+      << status;
+  resolved = model;
+  resolved.set_grid_width(10);
+  status = ResolveAndValidateModel(&resolved, image, {});
+  EXPECT_NE(status.message().find("grid_width = 10"), std::string::npos)
+      << status;
+  EXPECT_NE(status.message().find("a divisor of 576"), std::string::npos)
+      << status;
+  resolved = model;
+  resolved.set_positional(POSITIONAL_LEARNED);
+  resolved.set_grid_width(24);
+  status = ResolveAndValidateModel(&resolved, image, {});
+  EXPECT_NE(status.message().find("0 unless positional is"), std::string::npos)
+      << status;
+}
+
 }  // namespace
 }  // namespace lra

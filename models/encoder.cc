@@ -136,6 +136,11 @@ absl::Status ResolveModelDefaults(ModelConfig* config) {
   return absl::OkStatus();
 }
 
+bool UsesGridPositions(const ModelConfig& config) {
+  return config.positional() == POSITIONAL_LEARNED_2D ||
+         config.positional() == POSITIONAL_SINUSOIDAL_2D;
+}
+
 absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                  int max_batch, const ModelPlugins& plugins) {
   auto positive = [&](const char* field, int value) -> absl::Status {
@@ -174,11 +179,12 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
   }
   if (config.positional() != POSITIONAL_LEARNED &&
       config.positional() != POSITIONAL_SINUSOIDAL &&
-      config.positional() != POSITIONAL_NONE) {
+      config.positional() != POSITIONAL_NONE && !UsesGridPositions(config)) {
     return FieldError(config, "positional",
                       PositionalEncoding_Name(config.positional()),
-                      "must be POSITIONAL_LEARNED, POSITIONAL_SINUSOIDAL or "
-                      "POSITIONAL_NONE");
+                      "must be POSITIONAL_LEARNED, POSITIONAL_SINUSOIDAL, "
+                      "POSITIONAL_NONE, POSITIONAL_LEARNED_2D or "
+                      "POSITIONAL_SINUSOIDAL_2D");
   }
   if (config.pooling() != POOLING_CLS && config.pooling() != POOLING_MEAN) {
     return FieldError(config, "pooling", Pooling_Name(config.pooling()),
@@ -222,6 +228,30 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                config.num_segments()),
             config.pooling() == POOLING_CLS ? " plus CLS)" : ")"));
   }
+  if (!UsesGridPositions(config) && config.grid_width() != 0) {
+    return FieldError(config, "grid_width", absl::StrCat(config.grid_width()),
+                      absl::StrCat("must be 0 with positional = ",
+                                   PositionalEncoding_Name(config.positional()),
+                                   " (it is the row length of the 2-D "
+                                   "encodings POSITIONAL_LEARNED_2D and "
+                                   "POSITIONAL_SINUSOIDAL_2D)"));
+  }
+  if (UsesGridPositions(config)) {
+    const std::string positional = PositionalEncoding_Name(config.positional());
+    if (config.grid_width() <= 0 || segment_len % config.grid_width() != 0) {
+      return FieldError(
+          config, "grid_width", absl::StrCat(config.grid_width()),
+          absl::StrCat("must be > 0 and divide the document length ",
+                       segment_len, " with positional = ", positional,
+                       ": the tokens per row of the task's grid (0 takes the "
+                       "task's in a suite, for image and pathfinder tasks)"));
+    }
+    if (config.max_len() != 0) {
+      return FieldError(config, "max_len", absl::StrCat(config.max_len()),
+                        absl::StrCat("must be 0 with positional = ", positional,
+                                     " (the grid is the task's)"));
+    }
+  }
   if (!config.sequence().name().empty()) {
     if (config.pooling() != POOLING_MEAN) {
       return FieldError(config, "pooling", Pooling_Name(config.pooling()),
@@ -258,11 +288,17 @@ absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Create(
 }
 
 Encoder::OuterWeights::OuterWeights(const ModelConfig& config,
-                                    int64_t positions, int64_t features)
+                                    int64_t positions, int64_t segment_len,
+                                    int64_t features)
     : embed(config.vocab_size(), config.d_model(),
             config.positional() == POSITIONAL_LEARNED
                 ? (config.max_len() > 0 ? config.max_len() : positions)
                 : 0,
+            config.positional() == POSITIONAL_LEARNED_2D
+                ? segment_len / config.grid_width()
+                : 0,
+            config.positional() == POSITIONAL_LEARNED_2D ? config.grid_width()
+                                                         : 0,
             config.pooling() == POOLING_CLS),
       final_ln(config.d_model()),
       head(features, config.classifier_dim(), config.num_classes()) {}
@@ -282,8 +318,8 @@ Encoder::Encoder(const ModelConfig& config, const EncoderOptions& options)
       classifier_(config.classifier_dim()),
       classes_(config.num_classes()),
       has_cls_(config.pooling() == POOLING_CLS),
-      w_(config, positions_, feature_dim_),
-      g_(config, positions_, feature_dim_),
+      w_(config, positions_, segment_len_, feature_dim_),
+      g_(config, positions_, segment_len_, feature_dim_),
       stream_len_(positions_),
       head1_(feature_dim_, config.classifier_dim()),
       head2_(config.classifier_dim(), config.num_classes()) {}
@@ -297,6 +333,23 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
   if (config_.positional() == POSITIONAL_SINUSOIDAL) {
     sinusoid_ = Tensor({N, D});
     SinusoidalPositions(N, D, sinusoid_.data());
+  }
+  if (UsesGridPositions(config_)) {
+    grid_cols_ = config_.grid_width();
+    grid_rows_ = segment_len_ / grid_cols_;
+    const int offset = has_cls_ ? 1 : 0;
+    if (config_.positional() == POSITIONAL_SINUSOIDAL_2D) {
+      // Fixed: the table is built once and used like the 1-D sinusoids.
+      Tensor rows({grid_rows_, D}), cols({grid_cols_, D});
+      SinusoidalGridTables(grid_rows_, grid_cols_, d_, rows.data(),
+                           cols.data());
+      sinusoid_ = Tensor({N, D});
+      GridPositionsForward(rows.data(), cols.data(), grid_rows_, grid_cols_,
+                           d_, offset, sinusoid_.data());
+    } else {
+      grid_table_ = Tensor({N, D});
+      grid_dtable_ = Tensor({N, D});
+    }
   }
   // Blocks see N' positions, or what the sequence plugin runs them on.
   int block_len = positions_;
@@ -458,6 +511,10 @@ void Encoder::ForEachWeight(const WeightVisitor& fn) {
   if (w.position.size() > 0) {
     fn("embed.position", w.position, g.position, {Init::kNormal});
   }
+  if (w.position_row.size() > 0) {
+    fn("embed.position_row", w.position_row, g.position_row, {Init::kNormal});
+    fn("embed.position_col", w.position_col, g.position_col, {Init::kNormal});
+  }
   if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, {Init::kNormal});
   if (sequence_) sequence_->ForEachWeight(fn);
   for (auto& block : blocks_) block->ForEachWeight(fn);
@@ -604,10 +661,8 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   float* x = xs_[0].data();  // [B', N', D]
   EmbeddingForward(tokens, seqs, L, D, w_.embed.token.data(),
                    has_cls_ ? w_.embed.cls.data() : nullptr, x);
-  if (w_.embed.position.size() > 0) {
-    AddPositionsForward(w_.embed.position.data(), seqs, N, D, x);
-  } else if (sinusoid_.size() > 0) {
-    AddPositionsForward(sinusoid_.data(), seqs, N, D, x);
+  if (const float* positions = PositionsForward(); positions != nullptr) {
+    AddPositionsForward(positions, seqs, N, D, x);
   }
   if (dropout_active_) {
     DropoutMask(DropoutSiteSeed(dropout_seed, -1, kSiteEmbed), p, rows * D,
@@ -660,10 +715,7 @@ void Encoder::ForwardPacked(const int32_t* tokens, int seqs, bool training,
   const int D = d_, L = segment_len_;
   const int64_t rows = packed_.rows;  // R: real rows rounded up
   float* x = xs_[0].data();           // [R, D]
-  const float* positions = w_.embed.position.size() > 0
-                               ? w_.embed.position.data()
-                           : sinusoid_.size() > 0 ? sinusoid_.data()
-                                                  : nullptr;
+  const float* positions = PositionsForward();
   EmbeddingForwardPacked(tokens, packed_, L, D, w_.embed.token.data(),
                          has_cls_ ? w_.embed.cls.data() : nullptr, positions,
                          x);
@@ -771,10 +823,11 @@ void Encoder::Backward() {
     if (dropout_active_) {
       DropoutApply(dx, embed_mask_.data(), p, packed_rows * D, dx);
     }
-    EmbeddingBackwardPacked(
-        dx, tokens_.data(), packed_, segment_len_, D, has_cls_,
-        g_.embed.token.data(), has_cls_ ? g_.embed.cls.data() : nullptr,
-        w_.embed.position.size() > 0 ? g_.embed.position.data() : nullptr);
+    EmbeddingBackwardPacked(dx, tokens_.data(), packed_, segment_len_, D,
+                            has_cls_, g_.embed.token.data(),
+                            has_cls_ ? g_.embed.cls.data() : nullptr,
+                            PositionGradient());
+    PositionsBackward();
     GradientsReady(0);
     return;
   }
@@ -783,13 +836,42 @@ void Encoder::Backward() {
   if (dropout_active_) {
     DropoutApply(dx, embed_mask_.data(), p, rows * D, dx);
   }
-  if (w_.embed.position.size() > 0) {
-    AddPositionsBackward(dx, seqs, N, D, g_.embed.position.data());
+  if (float* dpositions = PositionGradient(); dpositions != nullptr) {
+    AddPositionsBackward(dx, seqs, N, D, dpositions);
+    PositionsBackward();
   }
   EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
                     g_.embed.token.data(),
                     has_cls_ ? g_.embed.cls.data() : nullptr);
   GradientsReady(0);
+}
+
+const float* Encoder::PositionsForward() {
+  if (w_.embed.position.size() > 0) return w_.embed.position.data();
+  if (sinusoid_.size() > 0) return sinusoid_.data();
+  if (grid_table_.size() > 0) {
+    GridPositionsForward(w_.embed.position_row.data(),
+                         w_.embed.position_col.data(), grid_rows_, grid_cols_,
+                         d_, has_cls_ ? 1 : 0, grid_table_.data());
+    return grid_table_.data();
+  }
+  return nullptr;
+}
+
+float* Encoder::PositionGradient() {
+  if (g_.embed.position.size() > 0) return g_.embed.position.data();
+  if (grid_dtable_.size() > 0) {
+    grid_dtable_.Zero();
+    return grid_dtable_.data();
+  }
+  return nullptr;
+}
+
+void Encoder::PositionsBackward() {
+  if (grid_dtable_.size() == 0) return;
+  GridPositionsBackward(grid_dtable_.data(), grid_rows_, grid_cols_, d_,
+                        has_cls_ ? 1 : 0, g_.embed.position_row.data(),
+                        g_.embed.position_col.data());
 }
 
 void Encoder::BackwardThroughBlocks(float* d_final_ln, float* dx) {

@@ -41,6 +41,10 @@ absl::Status ResolveModelDefaults(ModelConfig* config);
 // unset or "attention") rather than another registered mixer.
 bool UsesAttentionMixer(const ModelConfig& config);
 
+// Whether positions lie on a 2-D grid of grid_width tokens per row
+// (POSITIONAL_LEARNED_2D or POSITIONAL_SINUSOIDAL_2D).
+bool UsesGridPositions(const ModelConfig& config);
+
 // Checks a resolved config for an encoder over `seq_len` task tokens (all
 // segments together), its attention against `plugins`; each error names the
 // field, its value and what is allowed.
@@ -153,21 +157,27 @@ class Encoder {
   bool packs_real_rows() const { return pack_; }
 
  private:
-  // Token and position embeddings and the CLS vector; position and cls are
-  // empty when the config has no learned positions or no CLS.
+  // Token and position embeddings and the CLS vector; position, the grid's
+  // row and column tables and cls are empty when the config has no learned
+  // 1-D positions, no learned 2-D positions or no CLS.
   struct EmbeddingWeights {
-    EmbeddingWeights(int64_t vocab, int64_t d, int64_t positions, bool cls)
+    EmbeddingWeights(int64_t vocab, int64_t d, int64_t positions,
+                     int64_t grid_rows, int64_t grid_cols, bool cls)
         : token({vocab, d}),
           position(positions > 0 ? Tensor({positions, d}) : Tensor()),
+          position_row(grid_rows > 0 ? Tensor({grid_rows, d}) : Tensor()),
+          position_col(grid_cols > 0 ? Tensor({grid_cols, d}) : Tensor()),
           cls(cls ? Tensor({d}) : Tensor()) {}
-    Tensor token;     // [vocab, D]
-    Tensor position;  // [max_positions, D] (learned positions only)
-    Tensor cls;       // [D] (CLS pooling only)
+    Tensor token;         // [vocab, D]
+    Tensor position;      // [max_positions, D] (learned positions only)
+    Tensor position_row;  // [grid rows, D] (learned 2-D positions only)
+    Tensor position_col;  // [grid_width, D] (learned 2-D positions only)
+    Tensor cls;           // [D] (CLS pooling only)
   };
   // Everything outside the blocks; one instance for values, one for grads.
   struct OuterWeights {
     OuterWeights(const ModelConfig& config, int64_t positions,
-                 int64_t features);
+                 int64_t segment_len, int64_t features);
     EmbeddingWeights embed;
     LayerNormWeights final_ln;
     MlpWeights head;  // [F, C'] -> ReLU -> [C', classes]
@@ -192,6 +202,15 @@ class Encoder {
   // Forward from the key mask on, on packed real rows.
   void ForwardPacked(const int32_t* tokens, int seqs, bool training,
                      uint64_t dropout_seed);
+  // The position table [N', D] added to the embedded tokens, or nullptr
+  // without positions; with learned 2-D positions it is first rebuilt from
+  // the row and column tables.
+  const float* PositionsForward();
+  // Where the embedding backward adds d(position table) [N', D] (zeroed
+  // first for learned 2-D positions), or nullptr when nothing is learned;
+  // PositionsBackward then sends it on to the row and column tables.
+  float* PositionGradient();
+  void PositionsBackward();
   // Calls the gradient-ready hook, when one is set.
   void GradientsReady(int first) {
     if (ready_hook_) ready_hook_(first);
@@ -234,7 +253,10 @@ class Encoder {
   // Activations of the last Forward, sized for max_batch. Inside the blocks
   // the batch is of sequences: B' = S * B, where sequence S * b + s is
   // segment s of example b (the tokens' own layout, so no copy is needed).
-  Tensor sinusoid_;                  // [N', D] (sinusoidal positions only)
+  Tensor sinusoid_;                  // [N', D] (1-D or 2-D sinusoids only)
+  int grid_rows_ = 0, grid_cols_ = 0;  // the 2-D positions' grid, or 0
+  Tensor grid_table_;                // [N', D] (learned 2-D positions only)
+  Tensor grid_dtable_;               // [N', D] its gradient
   std::vector<int32_t> tokens_;      // [B', N] copy of the last Forward's input
   std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
   std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout

@@ -40,6 +40,9 @@ struct Variant {
   Pooling pooling = POOLING_CLS;
   float dropout = 0.0f;
   int segments = 1;
+  // Positions on a grid of this many tokens per row (0: learned 1-D).
+  PositionalEncoding grid_positional = POSITIONAL_UNSPECIFIED;
+  int grid_width = 0;
 };
 
 ModelConfig ConfigFor(const Variant& v) {
@@ -57,6 +60,10 @@ ModelConfig ConfigFor(const Variant& v) {
   config.set_dropout(v.dropout);
   config.set_attention_dropout(v.dropout);
   config.set_num_segments(v.segments);
+  if (v.grid_width > 0) {
+    config.set_positional(v.grid_positional);
+    config.set_grid_width(v.grid_width);
+  }
   config.mutable_attention()->set_name(v.attention);
   for (const PluginParam& p : v.params) {
     *config.mutable_attention()->add_param() = p;
@@ -163,6 +170,10 @@ INSTANTIATE_TEST_SUITE_P(
         Variant{"full_cls", "full", {}},
         Variant{"full_mean_dropout", "full", {}, POOLING_MEAN, 0.1f},
         Variant{"full_dual", "full", {}, POOLING_CLS, 0.1f, 2},
+        Variant{"full_learned_2d", "full", {}, POOLING_CLS, 0.1f, 1,
+                POSITIONAL_LEARNED_2D, 10},
+        Variant{"full_dual_sinusoidal_2d", "full", {}, POOLING_MEAN, 0.0f, 2,
+                POSITIONAL_SINUSOIDAL_2D, 7},
         Variant{"local", "local", {NumberParam("block_size", 8)}},
         Variant{"bigbird",
                 "bigbird",

@@ -157,6 +157,112 @@ TEST(EncoderTest, ParameterNamesShapesAndCount) {
       });
 }
 
+// 2-D positions: learned ones are a row table and a column table; the
+// sinusoidal ones have no parameters.
+TEST(EncoderTest, GridPositionParameters) {
+  ModelConfig config = SmallConfig();
+  config.set_positional(POSITIONAL_LEARNED_2D);
+  config.set_grid_width(4);
+  auto encoder = internal::CreateEncoder(config, 12, 2);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(**encoder);
+  EXPECT_EQ(p.count("embed.position"), 0u);
+  ASSERT_EQ(p.count("embed.position_row"), 1u);
+  EXPECT_EQ(p.at("embed.position_row").ShapeString(), "[3, 8]");
+  EXPECT_EQ(p.at("embed.position_col").ShapeString(), "[4, 8]");
+  config.set_positional(POSITIONAL_SINUSOIDAL_2D);
+  auto fixed = internal::CreateEncoder(config, 12, 2);
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ((*fixed)->NumParameters(), (*encoder)->NumParameters() - 7 * 8);
+}
+
+TEST(EncoderConfigTest, GridWidthErrorsNameTheRule) {
+  ModelConfig c = SmallConfig();
+  c.set_grid_width(3);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("grid_width = 3 is invalid; must be 0 with "
+                        "positional = POSITIONAL_LEARNED"));
+  c.set_positional(POSITIONAL_SINUSOIDAL_2D);
+  EXPECT_EQ(CreateError(c), "ok");  // 3 x 3
+  c.set_grid_width(0);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("grid_width = 0 is invalid; must be > 0 and divide "
+                        "the document length 9 with positional = "
+                        "POSITIONAL_SINUSOIDAL_2D"));
+  c.set_positional(POSITIONAL_LEARNED_2D);
+  c.set_grid_width(4);
+  EXPECT_THAT(CreateError(c), HasSubstr("grid_width = 4 is invalid"));
+  c.set_grid_width(3);
+  c.set_max_len(20);
+  EXPECT_THAT(CreateError(c),
+              HasSubstr("max_len = 20 is invalid; must be 0 with positional = "
+                        "POSITIONAL_LEARNED_2D"));
+}
+
+// Learned 2-D positions are learned 1-D positions whose table is row + column:
+// an encoder with that table gives the same logits, and its table's gradient
+// summed over each row and each column is the row and column gradients.
+TEST(EncoderTest, LearnedGridPositionsAreARowPlusColumnTable) {
+  for (Pooling pooling : {POOLING_CLS, POOLING_MEAN}) {
+    SCOPED_TRACE(Pooling_Name(pooling));
+    const int seq_len = 12, cols = 4, rows = 3, d = 8;
+    const int offset = pooling == POOLING_CLS ? 1 : 0;
+    ModelConfig config = SmallConfig();
+    config.set_pooling(pooling);
+    config.set_positional(POSITIONAL_LEARNED_2D);
+    config.set_grid_width(cols);
+    auto grid = *internal::CreateEncoder(config, seq_len, 3);
+    config.set_positional(POSITIONAL_LEARNED);
+    config.set_grid_width(0);
+    auto flat = *internal::CreateEncoder(config, seq_len, 3);
+    grid->InitParameters(5);
+    std::map<std::string, Tensor> gp = internal::ParameterSnapshot(*grid);
+    flat->ForEachParameter([&](const std::string& name, Tensor& v, Tensor&) {
+      if (name == "embed.position") {
+        GridPositionsForward(gp.at("embed.position_row").data(),
+                             gp.at("embed.position_col").data(), rows, cols, d,
+                             offset, v.data());
+      } else {
+        const Tensor& from = gp.at(name);
+        std::copy(from.data(), from.data() + from.size(), v.data());
+      }
+    });
+    const std::vector<int32_t> tokens =
+        internal::PaddedTokens({12, 9, 5}, seq_len, 4);
+    EXPECT_EQ(internal::Logits(*grid, tokens, 3),
+              internal::Logits(*flat, tokens, 3));
+    const std::vector<int32_t> labels = {2, 0, 1};
+    for (Encoder* e : {grid.get(), flat.get()}) {
+      e->ZeroGrad();
+      e->Forward(tokens.data(), 3, true, 1);
+      e->Loss(labels.data(), nullptr);
+      e->Backward();
+    }
+    std::map<std::string, Tensor> gg = internal::ParameterSnapshot(*grid, true);
+    std::map<std::string, Tensor> fg = internal::ParameterSnapshot(*flat, true);
+    std::vector<float> drow(rows * d, 0.0f), dcol(cols * d, 0.0f);
+    GridPositionsBackward(fg.at("embed.position").data(), rows, cols, d,
+                          offset, drow.data(), dcol.data());
+    const Tensor& grow = gg.at("embed.position_row");
+    const Tensor& gcol = gg.at("embed.position_col");
+    double total = 0.0;
+    for (int i = 0; i < rows * d; ++i) {
+      EXPECT_NEAR(grow[i], drow[i], 1e-6) << "row entry " << i;
+      total += std::fabs(drow[i]);
+    }
+    for (int i = 0; i < cols * d; ++i) {
+      EXPECT_NEAR(gcol[i], dcol[i], 1e-6) << "column entry " << i;
+    }
+    EXPECT_GT(total, 0.0);
+    for (const auto& [name, g] : fg) {
+      if (name == "embed.position") continue;
+      for (int64_t i = 0; i < g.size(); ++i) {
+        ASSERT_NEAR(gg.at(name)[i], g[i], 1e-6) << name << "[" << i << "]";
+      }
+    }
+  }
+}
+
 TEST(EncoderTest, InitIsDeterministicAndFollowsTheScheme) {
   auto a = *internal::CreateEncoder(SmallConfig(), 9, 2);
   auto b = *internal::CreateEncoder(SmallConfig(), 9, 2);
@@ -252,6 +358,24 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{POOLING_MEAN, POSITIONAL_SINUSOIDAL, 0.0f},
                       GradCase{POOLING_CLS, POSITIONAL_LEARNED, 0.2f},
                       GradCase{POOLING_MEAN, POSITIONAL_NONE, 0.2f}));
+
+class EncoderGridGradientTest : public ::testing::TestWithParam<GradCase> {};
+
+// The same on a 3 x 3 grid with 2-D positions.
+TEST_P(EncoderGridGradientTest, AllParametersMatchCentralDifferences) {
+  const int seq_len = 9;
+  ModelConfig config = SmallConfig();
+  config.set_grid_width(3);
+  EXPECT_GT(internal::CheckVariantGradients(config, GetParam(), seq_len,
+                                            Tokens(3, seq_len, 7, 3)),
+            20);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, EncoderGridGradientTest,
+    ::testing::Values(GradCase{POOLING_CLS, POSITIONAL_LEARNED_2D, 0.0f},
+                      GradCase{POOLING_MEAN, POSITIONAL_LEARNED_2D, 0.2f},
+                      GradCase{POOLING_CLS, POSITIONAL_SINUSOIDAL_2D, 0.2f}));
 
 TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
   auto encoder = *internal::CreateEncoder(SmallConfig(), 9, 3);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "models/internal/fast_math.h"
 #include "models/rng.h"
@@ -80,6 +81,59 @@ void SinusoidalPositions(int n, int d, float* table) {
       table[static_cast<int64_t>(p) * d + j] =
           static_cast<float>(j % 2 == 0 ? std::sin(angle) : std::cos(angle));
     }
+  }
+}
+
+void GridPositionsForward(const float* row_table, const float* col_table,
+                          int rows, int cols, int d, int offset, float* table) {
+  std::memset(table, 0, sizeof(float) * offset * d);
+  for (int r = 0; r < rows; ++r) {
+    const float* pr = row_table + static_cast<int64_t>(r) * d;
+    for (int c = 0; c < cols; ++c) {
+      const float* pc = col_table + static_cast<int64_t>(c) * d;
+      float* out =
+          table + (offset + static_cast<int64_t>(r) * cols + c) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) out[j] = pr[j] + pc[j];
+    }
+  }
+}
+
+void GridPositionsBackward(const float* dtable, int rows, int cols, int d,
+                           int offset, float* drow, float* dcol) {
+  for (int r = 0; r < rows; ++r) {
+    float* gr = drow + static_cast<int64_t>(r) * d;
+    for (int c = 0; c < cols; ++c) {
+      const float* g =
+          dtable + (offset + static_cast<int64_t>(r) * cols + c) * d;
+      float* gc = dcol + static_cast<int64_t>(c) * d;
+#pragma omp simd
+      for (int j = 0; j < d; ++j) {
+        gr[j] += g[j];
+        gc[j] += g[j];
+      }
+    }
+  }
+}
+
+void SinusoidalGridTables(int rows, int cols, int d, float* row_table,
+                          float* col_table) {
+  const int row_dims = d / 2, col_dims = d - d / 2;
+  std::memset(row_table, 0, sizeof(float) * rows * d);
+  std::memset(col_table, 0, sizeof(float) * cols * d);
+  std::vector<float> part(static_cast<size_t>(std::max(rows, cols)) *
+                          std::max(row_dims, col_dims));
+  SinusoidalPositions(rows, row_dims, part.data());
+  for (int r = 0; r < rows; ++r) {
+    std::memcpy(row_table + static_cast<int64_t>(r) * d,
+                part.data() + static_cast<int64_t>(r) * row_dims,
+                sizeof(float) * row_dims);
+  }
+  SinusoidalPositions(cols, col_dims, part.data());
+  for (int c = 0; c < cols; ++c) {
+    std::memcpy(col_table + static_cast<int64_t>(c) * d + row_dims,
+                part.data() + static_cast<int64_t>(c) * col_dims,
+                sizeof(float) * col_dims);
   }
 }
 

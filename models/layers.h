@@ -34,6 +34,23 @@ void AddPositionsBackward(const float* dx, int batch, int n, int d,
 // dim 2i+1 -> cos(p / 10000^(2i/D)) (LRA's sinusoidal table).
 void SinusoidalPositions(int n, int d, float* table);
 
+// 2-D positions of a grid of `rows` x `cols` tokens read row-major, as one
+// table [offset + rows * cols, D] for AddPositionsForward: entry offset + t
+// (t = r * cols + c) is row_table[r] + col_table[c]; the first `offset`
+// entries (CLS) are zero. row_table [rows, D], col_table [cols, D].
+void GridPositionsForward(const float* row_table, const float* col_table,
+                          int rows, int cols, int d, int offset, float* table);
+// drow [rows, D] and dcol [cols, D] += what d(table) [offset + rows * cols, D]
+// sends through GridPositionsForward (the CLS entries send nothing).
+void GridPositionsBackward(const float* dtable, int rows, int cols, int d,
+                           int offset, float* drow, float* dcol);
+// The fixed 2-D sinusoids: row_table [rows, D] holds SinusoidalPositions of
+// the row in channels [0, D / 2) and zeros in the others, col_table
+// [cols, D] zeros in [0, D / 2) and SinusoidalPositions of the column over
+// the D - D / 2 others; GridPositionsForward sums them.
+void SinusoidalGridTables(int rows, int cols, int d, float* row_table,
+                          float* col_table);
+
 // --- Layer norm ------------------------------------------------------------
 
 // out [R, D] = (x - mean) * rstd * gamma + beta per row; saves mean [R] and

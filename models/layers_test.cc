@@ -96,6 +96,55 @@ TEST(PositionsTest, SinusoidalValues) {
               1e-6);
 }
 
+TEST(PositionsTest, GridValuesAndGradientCheck) {
+  const int rows = 2, cols = 3, d = 4;
+  for (int offset : {0, 1}) {
+    std::vector<float> row = RandomValues(rows * d, 11),
+                       col = RandomValues(cols * d, 12);
+    const int n = offset + rows * cols;
+    std::vector<float> table(n * d, 7.0f);
+    GridPositionsForward(row.data(), col.data(), rows, cols, d, offset,
+                         table.data());
+    for (int j = 0; j < offset * d; ++j) EXPECT_EQ(table[j], 0.0f);  // CLS
+    // Token 5 = row 1, column 2.
+    for (int j = 0; j < d; ++j) {
+      EXPECT_EQ(table[(offset + 5) * d + j], row[1 * d + j] + col[2 * d + j]);
+    }
+    const std::vector<float> r = RandomValues(n * d, 13);
+    auto f = [&]() {
+      GridPositionsForward(row.data(), col.data(), rows, cols, d, offset,
+                           table.data());
+      return Dot(table, r);
+    };
+    std::vector<float> drow(row.size(), 0.0f), dcol(col.size(), 0.0f);
+    GridPositionsBackward(r.data(), rows, cols, d, offset, drow.data(),
+                          dcol.data());
+    EXPECT_TRUE(CheckGradient("row", f, row.data(), row.size(), drow.data()));
+    EXPECT_TRUE(CheckGradient("col", f, col.data(), col.size(), dcol.data()));
+  }
+}
+
+TEST(PositionsTest, SinusoidalGridEncodesRowThenColumn) {
+  const int rows = 3, cols = 4, d = 6;  // 3 channels for each
+  std::vector<float> row(rows * d), col(cols * d), table(rows * cols * d);
+  SinusoidalGridTables(rows, cols, d, row.data(), col.data());
+  GridPositionsForward(row.data(), col.data(), rows, cols, d, 0, table.data());
+  std::vector<float> row1(rows * 3), col1(cols * 3);
+  SinusoidalPositions(rows, 3, row1.data());
+  SinusoidalPositions(cols, 3, col1.data());
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const float* t = table.data() + (r * cols + c) * d;
+      for (int j = 0; j < 3; ++j) {
+        EXPECT_EQ(t[j], row1[r * 3 + j]) << r << "," << c << " ch " << j;
+        EXPECT_EQ(t[3 + j], col1[c * 3 + j]) << r << "," << c << " ch " << j;
+      }
+    }
+  }
+  EXPECT_NEAR(table[(2 * cols + 1) * d + 0], std::sin(2.0), 1e-6);
+  EXPECT_NEAR(table[(2 * cols + 1) * d + 4], std::cos(1.0), 1e-6);
+}
+
 TEST(LayerNormTest, ForwardNormalises) {
   const int rows = 3, d = 8;
   const std::vector<float> x = RandomValues(rows * d, 9, 3.0f);

@@ -48,6 +48,14 @@ ModelConfig Rmt(int segment_len, int bptt, const std::string& pool = "memory",
        NumberParam("bptt_segments", bptt), TextParam("pool", pool), carry});
 }
 
+// `config` with 2-D positions on a grid of `width` tokens per row.
+ModelConfig WithGrid(ModelConfig config, PositionalEncoding positional,
+                     int width) {
+  config.set_positional(positional);
+  config.set_grid_width(width);
+  return config;
+}
+
 TEST(SequenceRegistryTest, BuiltinsAreRegisteredAndErrorsListWhatExists) {
   const SequenceRegistry& registry = *BuiltinPlugins().sequence;
   EXPECT_THAT(registry.Names(),
@@ -117,7 +125,15 @@ INSTANTIATE_TEST_SUITE_P(
         GradCase{"rmt_three_segments", Rmt(4, 0), 12, 0.0f},
         GradCase{"rmt_padded_last_segment_dropout", Rmt(4, 0), 10, 0.2f},
         GradCase{"rmt_pool_tokens", Rmt(5, 0, "tokens"), 10, 0.0f},
-        GradCase{"rmt_memory_cut", Rmt(4, 0, "memory", false), 10, 0.0f}),
+        GradCase{"rmt_memory_cut", Rmt(4, 0, "memory", false), 10, 0.0f},
+        // Positions on a grid are the encoder's, added before the plugin.
+        GradCase{"rmt_learned_2d",
+                 WithGrid(Rmt(4, 0), POSITIONAL_LEARNED_2D, 4), 12, 0.0f},
+        GradCase{"global_memory_sinusoidal_2d",
+                 WithGrid(SmallConfig("global_memory",
+                                      {NumberParam("memory_slots", 3)}),
+                          POSITIONAL_SINUSOIDAL_2D, 3),
+                 9, 0.2f}),
     [](const auto& info) { return info.param.label; });
 
 // Truncated BPTT: with K segments the positions of earlier segments (and the
