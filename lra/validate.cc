@@ -57,11 +57,13 @@ absl::Status ValidateModelAgainstTask(const ModelConfig& m,
     ASSIGN_OR_RETURN(int segments, TaskNumSegments(task));
     const int length = task.seq_len() / segments;
     if (m.grid_width() <= 0 || length % m.grid_width() != 0)
-      return FieldError(
-          o, "grid_width", FormatNumber(m.grid_width()),
-          absl::StrCat("a divisor of ", length, ", the document length of "
-                       "task '", task.name(), "' (0 = take the task's image "
-                       "size)"));
+      return FieldError(o, "grid_width", FormatNumber(m.grid_width()),
+                        absl::StrCat("a divisor of ", length,
+                                     ", the document length of "
+                                     "task '",
+                                     task.name(),
+                                     "' (0 = take the task's image "
+                                     "size)"));
   }
   int positions = task.seq_len() + (m.pooling() == POOLING_CLS ? 1 : 0);
   if (m.max_len() != 0 && m.max_len() < positions)

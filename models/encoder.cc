@@ -344,8 +344,8 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
       SinusoidalGridTables(grid_rows_, grid_cols_, d_, rows.data(),
                            cols.data());
       sinusoid_ = Tensor({N, D});
-      GridPositionsForward(rows.data(), cols.data(), grid_rows_, grid_cols_,
-                           d_, offset, sinusoid_.data());
+      GridPositionsForward(rows.data(), cols.data(), grid_rows_, grid_cols_, d_,
+                           offset, sinusoid_.data());
     } else {
       grid_table_ = Tensor({N, D});
       grid_dtable_ = Tensor({N, D});

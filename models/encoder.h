@@ -253,10 +253,10 @@ class Encoder {
   // Activations of the last Forward, sized for max_batch. Inside the blocks
   // the batch is of sequences: B' = S * B, where sequence S * b + s is
   // segment s of example b (the tokens' own layout, so no copy is needed).
-  Tensor sinusoid_;                  // [N', D] (1-D or 2-D sinusoids only)
+  Tensor sinusoid_;                    // [N', D] (1-D or 2-D sinusoids only)
   int grid_rows_ = 0, grid_cols_ = 0;  // the 2-D positions' grid, or 0
-  Tensor grid_table_;                // [N', D] (learned 2-D positions only)
-  Tensor grid_dtable_;               // [N', D] its gradient
+  Tensor grid_table_;                  // [N', D] (learned 2-D positions only)
+  Tensor grid_dtable_;                 // [N', D] its gradient
   std::vector<int32_t> tokens_;      // [B', N] copy of the last Forward's input
   std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
   std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout

@@ -241,8 +241,8 @@ TEST(EncoderTest, LearnedGridPositionsAreARowPlusColumnTable) {
     std::map<std::string, Tensor> gg = internal::ParameterSnapshot(*grid, true);
     std::map<std::string, Tensor> fg = internal::ParameterSnapshot(*flat, true);
     std::vector<float> drow(rows * d, 0.0f), dcol(cols * d, 0.0f);
-    GridPositionsBackward(fg.at("embed.position").data(), rows, cols, d,
-                          offset, drow.data(), dcol.data());
+    GridPositionsBackward(fg.at("embed.position").data(), rows, cols, d, offset,
+                          drow.data(), dcol.data());
     const Tensor& grow = gg.at("embed.position_row");
     const Tensor& gcol = gg.at("embed.position_col");
     double total = 0.0;

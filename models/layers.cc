@@ -91,8 +91,7 @@ void GridPositionsForward(const float* row_table, const float* col_table,
     const float* pr = row_table + static_cast<int64_t>(r) * d;
     for (int c = 0; c < cols; ++c) {
       const float* pc = col_table + static_cast<int64_t>(c) * d;
-      float* out =
-          table + (offset + static_cast<int64_t>(r) * cols + c) * d;
+      float* out = table + (offset + static_cast<int64_t>(r) * cols + c) * d;
 #pragma omp simd
       for (int j = 0; j < d; ++j) out[j] = pr[j] + pc[j];
     }

@@ -327,9 +327,8 @@ uint64_t HashImages(const PathfinderGenerator& generator, uint64_t data_seed,
   GeneratorScratch scratch;
   std::vector<uint8_t> pixels(generator.image_size());
   for (int i = 0; i < count; ++i) {
-    add(static_cast<uint8_t>(
-        generator.Generate(data_seed, Split::kTrain, i, &scratch,
-                           pixels.data())));
+    add(static_cast<uint8_t>(generator.Generate(data_seed, Split::kTrain, i,
+                                                &scratch, pixels.data())));
     for (uint8_t v : pixels) add(v);
   }
   return hash;
@@ -352,8 +351,7 @@ TEST(GeneratorTest, TwentyPixelImagesAreTheRecordedOnes) {
         ParamsFor(20, e.contour_length, e.distractors));
     EXPECT_EQ(HashImages(generator, 1, 64), e.hash)
         << "contour_length " << e.contour_length << " distractors "
-        << e.distractors << ": 0x" << std::hex
-        << HashImages(generator, 1, 64);
+        << e.distractors << ": 0x" << std::hex << HashImages(generator, 1, 64);
   }
 }
 

@@ -77,9 +77,8 @@ absl::Status ResolvePathfinderConfig(PathfinderConfig* config,
         style->max_contour_length == kMaxContourLength
             ? absl::StrCat(kMinContourLength, " to ", kMaxContourLength,
                            " paddles (LRA: 6, 9, 14), or 0 for 14")
-            : absl::StrCat(kMinContourLength, " to ",
-                           style->max_contour_length, " paddles at ",
-                           style->resolution, " pixels"));
+            : absl::StrCat(kMinContourLength, " to ", style->max_contour_length,
+                           " paddles at ", style->resolution, " pixels"));
   }
   if (config->distractors() == 0) {
     config->set_distractors(
