@@ -15,6 +15,16 @@ namespace lra {
 namespace {
 
 constexpr float kEmbeddingStddev = 0.02f;
+// ModelConfig.pixel_intensity's vocabulary: tokens pixel + 1, 0 = padding.
+constexpr int kPixelVocab = 257;
+
+// A pixel token's gray level in [-1, 1]: token 1 (pixel 0) is -1, token 256
+// (pixel 255) is +1.
+float PixelIntensity(int token) {
+  return 2.0f * static_cast<float>(token - 1) /
+             static_cast<float>(kPixelVocab - 2) -
+         1.0f;
+}
 
 absl::Status FieldError(const ModelConfig& config, const std::string& field,
                         const std::string& value, const std::string& allowed) {
@@ -252,6 +262,16 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                                      " (the grid is the task's)"));
     }
   }
+  if (config.pixel_intensity() && config.vocab_size() != kPixelVocab) {
+    return FieldError(
+        config, "pixel_intensity", "true",
+        absl::StrCat("needs vocab_size ", kPixelVocab,
+                     " (tokens pixel + 1, as the image and pathfinder tasks "
+                     "have), not ",
+                     config.vocab_size(),
+                     ": a token's intensity is its gray level (token - 1) / "
+                     "255"));
+  }
   if (!config.sequence().name().empty()) {
     if (config.pooling() != POOLING_MEAN) {
       return FieldError(config, "pooling", Pooling_Name(config.pooling()),
@@ -299,7 +319,7 @@ Encoder::OuterWeights::OuterWeights(const ModelConfig& config,
                 : 0,
             config.positional() == POSITIONAL_LEARNED_2D ? config.grid_width()
                                                          : 0,
-            config.pooling() == POOLING_CLS),
+            config.pooling() == POOLING_CLS, config.pixel_intensity()),
       final_ln(config.d_model()),
       head(features, config.classifier_dim(), config.num_classes()) {}
 
@@ -350,6 +370,10 @@ absl::Status Encoder::Build(const ModelPlugins& plugins) {
       grid_table_ = Tensor({N, D});
       grid_dtable_ = Tensor({N, D});
     }
+  }
+  if (config_.pixel_intensity()) {
+    token_table_ = Tensor({config_.vocab_size(), D});
+    token_dtable_ = Tensor({config_.vocab_size(), D});
   }
   // Blocks see N' positions, or what the sequence plugin runs them on.
   int block_len = positions_;
@@ -516,6 +540,9 @@ void Encoder::ForEachWeight(const WeightVisitor& fn) {
     fn("embed.position_col", w.position_col, g.position_col, {Init::kNormal});
   }
   if (w.cls.size() > 0) fn("embed.cls", w.cls, g.cls, {Init::kNormal});
+  if (w.intensity.size() > 0) {
+    fn("embed.intensity", w.intensity, g.intensity, {Init::kNormal});
+  }
   if (sequence_) sequence_->ForEachWeight(fn);
   for (auto& block : blocks_) block->ForEachWeight(fn);
   ::lra::ForEachWeight(w_.final_ln, g_.final_ln, "final_ln.", fn);
@@ -659,7 +686,7 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
   }
 
   float* x = xs_[0].data();  // [B', N', D]
-  EmbeddingForward(tokens, seqs, L, D, w_.embed.token.data(),
+  EmbeddingForward(tokens, seqs, L, D, TokenTableForward(),
                    has_cls_ ? w_.embed.cls.data() : nullptr, x);
   if (const float* positions = PositionsForward(); positions != nullptr) {
     AddPositionsForward(positions, seqs, N, D, x);
@@ -716,7 +743,7 @@ void Encoder::ForwardPacked(const int32_t* tokens, int seqs, bool training,
   const int64_t rows = packed_.rows;  // R: real rows rounded up
   float* x = xs_[0].data();           // [R, D]
   const float* positions = PositionsForward();
-  EmbeddingForwardPacked(tokens, packed_, L, D, w_.embed.token.data(),
+  EmbeddingForwardPacked(tokens, packed_, L, D, TokenTableForward(),
                          has_cls_ ? w_.embed.cls.data() : nullptr, positions,
                          x);
   if (dropout_active_) {
@@ -824,10 +851,11 @@ void Encoder::Backward() {
       DropoutApply(dx, embed_mask_.data(), p, packed_rows * D, dx);
     }
     EmbeddingBackwardPacked(dx, tokens_.data(), packed_, segment_len_, D,
-                            has_cls_, g_.embed.token.data(),
+                            has_cls_, TokenTableGradient(),
                             has_cls_ ? g_.embed.cls.data() : nullptr,
                             PositionGradient());
     PositionsBackward();
+    TokenTableBackward();
     GradientsReady(0);
     return;
   }
@@ -841,9 +869,53 @@ void Encoder::Backward() {
     PositionsBackward();
   }
   EmbeddingBackward(dx, tokens_.data(), seqs, segment_len_, D, has_cls_,
-                    g_.embed.token.data(),
+                    TokenTableGradient(),
                     has_cls_ ? g_.embed.cls.data() : nullptr);
+  TokenTableBackward();
   GradientsReady(0);
+}
+
+const float* Encoder::TokenTableForward() {
+  if (w_.embed.intensity.size() == 0) return w_.embed.token.data();
+  // table[t] = token[t] + intensity(t) * w for the real tokens; the padding
+  // row is never read but is copied for tidiness.
+  const int D = d_;
+  const float* token = w_.embed.token.data();
+  const float* w = w_.embed.intensity.data();
+  float* table = token_table_.data();
+  std::memcpy(table, token, sizeof(float) * D);
+  for (int t = 1; t < kPixelVocab; ++t) {
+    const float s = PixelIntensity(t);
+    const float* in = token + static_cast<int64_t>(t) * D;
+    float* out = table + static_cast<int64_t>(t) * D;
+    for (int d = 0; d < D; ++d) out[d] = in[d] + s * w[d];
+  }
+  return table;
+}
+
+float* Encoder::TokenTableGradient() {
+  if (w_.embed.intensity.size() == 0) return g_.embed.token.data();
+  token_dtable_.Zero();
+  return token_dtable_.data();
+}
+
+void Encoder::TokenTableBackward() {
+  if (w_.embed.intensity.size() == 0) return;
+  // d(token)[t] += dtable[t]; d(w) += sum over t of intensity(t) dtable[t].
+  const int D = d_;
+  const float* dtable = token_dtable_.data();
+  float* dtoken = g_.embed.token.data();
+  float* dw = g_.embed.intensity.data();
+  for (int d = 0; d < D; ++d) dtoken[d] += dtable[d];
+  for (int t = 1; t < kPixelVocab; ++t) {
+    const float s = PixelIntensity(t);
+    const float* in = dtable + static_cast<int64_t>(t) * D;
+    float* out = dtoken + static_cast<int64_t>(t) * D;
+    for (int d = 0; d < D; ++d) {
+      out[d] += in[d];
+      dw[d] += s * in[d];
+    }
+  }
 }
 
 const float* Encoder::PositionsForward() {

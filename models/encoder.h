@@ -157,22 +157,26 @@ class Encoder {
   bool packs_real_rows() const { return pack_; }
 
  private:
-  // Token and position embeddings and the CLS vector; position, the grid's
-  // row and column tables and cls are empty when the config has no learned
-  // 1-D positions, no learned 2-D positions or no CLS.
+  // Token and position embeddings, the CLS vector and the pixel intensity
+  // direction; position, the grid's row and column tables, cls and intensity
+  // are empty when the config has no learned 1-D positions, no learned 2-D
+  // positions, no CLS or no pixel_intensity.
   struct EmbeddingWeights {
     EmbeddingWeights(int64_t vocab, int64_t d, int64_t positions,
-                     int64_t grid_rows, int64_t grid_cols, bool cls)
+                     int64_t grid_rows, int64_t grid_cols, bool cls,
+                     bool intensity)
         : token({vocab, d}),
           position(positions > 0 ? Tensor({positions, d}) : Tensor()),
           position_row(grid_rows > 0 ? Tensor({grid_rows, d}) : Tensor()),
           position_col(grid_cols > 0 ? Tensor({grid_cols, d}) : Tensor()),
-          cls(cls ? Tensor({d}) : Tensor()) {}
+          cls(cls ? Tensor({d}) : Tensor()),
+          intensity(intensity ? Tensor({d}) : Tensor()) {}
     Tensor token;         // [vocab, D]
     Tensor position;      // [max_positions, D] (learned positions only)
     Tensor position_row;  // [grid rows, D] (learned 2-D positions only)
     Tensor position_col;  // [grid_width, D] (learned 2-D positions only)
     Tensor cls;           // [D] (CLS pooling only)
+    Tensor intensity;     // [D] (ModelConfig.pixel_intensity only)
   };
   // Everything outside the blocks; one instance for values, one for grads.
   struct OuterWeights {
@@ -202,6 +206,15 @@ class Encoder {
   // Forward from the key mask on, on packed real rows.
   void ForwardPacked(const int32_t* tokens, int seqs, bool training,
                      uint64_t dropout_seed);
+  // The table the embedding reads, [vocab, D]: embed.token, or with
+  // pixel_intensity token_table_ = token[t] + intensity(t) * embed.intensity,
+  // rebuilt here.
+  const float* TokenTableForward();
+  // Where the embedding backward adds d(table): g.token, or token_dtable_
+  // (zeroed) with pixel_intensity; TokenTableBackward then sends it on to
+  // the token table and the intensity direction.
+  float* TokenTableGradient();
+  void TokenTableBackward();
   // The position table [N', D] added to the embedded tokens, or nullptr
   // without positions; with learned 2-D positions it is first rebuilt from
   // the row and column tables.
@@ -257,6 +270,8 @@ class Encoder {
   int grid_rows_ = 0, grid_cols_ = 0;  // the 2-D positions' grid, or 0
   Tensor grid_table_;                  // [N', D] (learned 2-D positions only)
   Tensor grid_dtable_;                 // [N', D] its gradient
+  Tensor token_table_;                 // [vocab, D] (pixel_intensity only)
+  Tensor token_dtable_;                // [vocab, D] its gradient
   std::vector<int32_t> tokens_;      // [B', N] copy of the last Forward's input
   std::vector<uint8_t> key_mask_;    // [B', N'] 1 = real token (CLS is real)
   std::vector<uint8_t> embed_mask_;  // [B', N', D] embedding dropout

@@ -43,12 +43,15 @@ struct Variant {
   // Positions on a grid of this many tokens per row (0: learned 1-D).
   PositionalEncoding grid_positional = POSITIONAL_UNSPECIFIED;
   int grid_width = 0;
+  // ModelConfig.pixel_intensity (with the pixel vocabulary, 257).
+  bool pixel_intensity = false;
 };
 
 ModelConfig ConfigFor(const Variant& v) {
   ModelConfig config;
   config.set_name(v.label);
-  config.set_vocab_size(11);
+  config.set_vocab_size(v.pixel_intensity ? 257 : 11);
+  config.set_pixel_intensity(v.pixel_intensity);
   config.set_d_model(16);
   config.set_num_layers(2);
   config.set_num_heads(2);
@@ -186,6 +189,15 @@ INSTANTIATE_TEST_SUITE_P(
                 2,
                 POSITIONAL_SINUSOIDAL_2D,
                 7},
+        Variant{"full_pixel_intensity_2d",
+                "full",
+                {},
+                POOLING_MEAN,
+                0.1f,
+                1,
+                POSITIONAL_LEARNED_2D,
+                10,
+                true},
         Variant{"local", "local", {NumberParam("block_size", 8)}},
         Variant{"bigbird",
                 "bigbird",

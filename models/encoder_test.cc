@@ -371,11 +371,99 @@ TEST_P(EncoderGridGradientTest, AllParametersMatchCentralDifferences) {
             20);
 }
 
+// The same with the ordinal pixel input (ModelConfig.pixel_intensity).
+TEST_P(EncoderGradientTest, AllParametersMatchWithPixelIntensity) {
+  const int seq_len = 9;
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  config.set_pixel_intensity(true);
+  EXPECT_GT(internal::CheckVariantGradients(config, GetParam(), seq_len,
+                                            Tokens(3, seq_len, 257, 3)),
+            20);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Variants, EncoderGridGradientTest,
     ::testing::Values(GradCase{POOLING_CLS, POSITIONAL_LEARNED_2D, 0.0f},
                       GradCase{POOLING_MEAN, POSITIONAL_LEARNED_2D, 0.2f},
                       GradCase{POOLING_CLS, POSITIONAL_SINUSOIDAL_2D, 0.2f}));
+
+// pixel_intensity adds one [D] parameter, embed.intensity, and needs the
+// pixel vocabulary.
+TEST(EncoderTest, PixelIntensityParameterAndVocabulary) {
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  auto plain = internal::CreateEncoder(config, 9, 2);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  config.set_pixel_intensity(true);
+  auto encoder = internal::CreateEncoder(config, 9, 2);
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(**encoder);
+  ASSERT_EQ(p.count("embed.intensity"), 1u);
+  EXPECT_EQ(p.at("embed.intensity").ShapeString(), "[8]");
+  EXPECT_EQ((*encoder)->NumParameters(), (*plain)->NumParameters() + 8);
+  EXPECT_EQ(internal::ParameterSnapshot(**plain).count("embed.intensity"), 0u);
+  config.set_vocab_size(7);
+  EXPECT_THAT(CreateError(config),
+              HasSubstr("pixel_intensity = true is invalid; needs "
+                        "vocab_size 257"));
+}
+
+// With pixel_intensity a pixel token t enters as token[t] + intensity(t) * w,
+// intensity(t) = 2 (t - 1) / 255 - 1: an encoder without the option whose
+// token table holds those sums gives the same logits, and its table's
+// gradient is the token gradient, and summed with intensity(t) weights the
+// intensity gradient.
+TEST(EncoderTest, PixelIntensityIsATokenTablePlusAScaledDirection) {
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  auto plain = internal::CreateEncoder(config, 9, 4);
+  config.set_pixel_intensity(true);
+  auto ordinal = internal::CreateEncoder(config, 9, 4);
+  ASSERT_TRUE(plain.ok() && ordinal.ok());
+  (*ordinal)->InitParameters(4);
+  (*plain)->InitParameters(4);
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(**ordinal);
+  const Tensor& w = p.at("embed.intensity");
+  auto intensity = [](int t) { return 2.0f * (t - 1) / 255.0f - 1.0f; };
+  (*plain)->ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor&) {
+        value = p.at(name);
+        if (name != "embed.token") return;
+        for (int t = 1; t < 257; ++t) {
+          for (int d = 0; d < 8; ++d) value[t * 8 + d] += intensity(t) * w[d];
+        }
+      });
+  // Tokens 1 and 256 (the extremes) and others in between.
+  std::vector<int32_t> tokens = Tokens(3, 9, 257, 5);
+  tokens[0] = 1;
+  tokens[1] = 256;
+  const std::vector<int32_t> labels = {0, 2, 1};
+  const float* lo = (*ordinal)->Forward(tokens.data(), 3, false, 0);
+  const float* lp = (*plain)->Forward(tokens.data(), 3, false, 0);
+  for (int i = 0; i < 3 * 3; ++i) EXPECT_NEAR(lo[i], lp[i], 1e-5) << i;
+  (*ordinal)->ZeroGrad();
+  (*plain)->ZeroGrad();
+  (*ordinal)->Loss(labels.data(), nullptr);
+  (*plain)->Loss(labels.data(), nullptr);
+  (*ordinal)->Backward();
+  (*plain)->Backward();
+  std::map<std::string, Tensor> go =
+      internal::ParameterSnapshot(**ordinal, true);
+  std::map<std::string, Tensor> gp = internal::ParameterSnapshot(**plain, true);
+  const Tensor& dtable = gp.at("embed.token");
+  for (int64_t i = 0; i < dtable.size(); ++i) {
+    EXPECT_NEAR(go.at("embed.token")[i], dtable[i], 1e-6) << i;
+  }
+  double norm = 0.0;
+  for (int d = 0; d < 8; ++d) {
+    double expected = 0.0;
+    for (int t = 1; t < 257; ++t) expected += intensity(t) * dtable[t * 8 + d];
+    EXPECT_NEAR(go.at("embed.intensity")[d], expected, 1e-5) << d;
+    norm += std::fabs(expected);
+  }
+  EXPECT_GT(norm, 1e-4);  // the check is not vacuous
+}
 
 TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
   auto encoder = *internal::CreateEncoder(SmallConfig(), 9, 3);
