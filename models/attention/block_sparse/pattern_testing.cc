@@ -57,6 +57,15 @@ std::vector<uint8_t> SparseTestKeyMask(int batch, int seq_len) {
   return mask;
 }
 
+AttentionShape DenseComparison::Shape() const {
+  AttentionShape shape;
+  shape.max_batch = batch;
+  shape.num_heads = heads;
+  shape.seq_len = seq_len;
+  shape.head_dim = head_dim;
+  return shape;
+}
+
 std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {
   std::vector<float> v(n);
   for (int64_t i = 0; i < n; ++i) {
