@@ -58,12 +58,7 @@ std::vector<uint8_t> SparseTestKeyMask(int batch, int seq_len) {
 }
 
 AttentionShape DenseComparison::Shape() const {
-  AttentionShape shape;
-  shape.max_batch = batch;
-  shape.num_heads = heads;
-  shape.seq_len = seq_len;
-  shape.head_dim = head_dim;
-  return shape;
+  return AttentionShape{batch, heads, seq_len, head_dim};
 }
 
 std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {

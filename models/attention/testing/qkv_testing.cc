@@ -6,23 +6,6 @@
 
 namespace lra {
 
-ForwardBackwardResult RunForwardBackward(Attention& attention,
-                                         const std::vector<float>& q,
-                                         const std::vector<float>& k,
-                                         const std::vector<float>& v,
-                                         const std::vector<float>& dout,
-                                         const uint8_t* key_mask, int batch,
-                                         bool training) {
-  const size_t count = q.size();
-  ForwardBackwardResult r{std::vector<float>(count), std::vector<float>(count),
-                          std::vector<float>(count), std::vector<float>(count)};
-  attention.Forward(
-      {q.data(), k.data(), v.data(), key_mask, batch, training, 0},
-      r.out.data());
-  attention.Backward(dout.data(), {r.dq.data(), r.dk.data(), r.dv.data()});
-  return r;
-}
-
 ::testing::AssertionResult CheckQkvGradients(
     Attention& attention, int batch, const uint8_t* key_mask,
     std::vector<float>& q, std::vector<float>& k, std::vector<float>& v,

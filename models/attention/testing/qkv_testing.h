@@ -19,13 +19,22 @@ struct ForwardBackwardResult {
 
 // attention.Forward on (q, k, v) for `batch` sequences with `key_mask` (seed
 // 0), then Backward of dout; all four vectors have the outputs' size.
-ForwardBackwardResult RunForwardBackward(Attention& attention,
-                                         const std::vector<float>& q,
-                                         const std::vector<float>& k,
-                                         const std::vector<float>& v,
-                                         const std::vector<float>& dout,
-                                         const uint8_t* key_mask, int batch,
-                                         bool training);
+inline ForwardBackwardResult RunForwardBackward(Attention& attention,
+                                                const std::vector<float>& q,
+                                                const std::vector<float>& k,
+                                                const std::vector<float>& v,
+                                                const std::vector<float>& dout,
+                                                const uint8_t* key_mask,
+                                                int batch, bool training) {
+  const size_t count = q.size();
+  ForwardBackwardResult r{std::vector<float>(count), std::vector<float>(count),
+                          std::vector<float>(count), std::vector<float>(count)};
+  attention.Forward(
+      {q.data(), k.data(), v.data(), key_mask, batch, training, 0},
+      r.out.data());
+  attention.Backward(dout.data(), {r.dq.data(), r.dk.data(), r.dv.data()});
+  return r;
+}
 
 // Runs attention on (q, k, v) in evaluation mode for `batch` sequences with
 // `key_mask`, back-propagates r, and compares dq, dk and dv with central
