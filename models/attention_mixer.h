@@ -11,6 +11,7 @@
 #include "models/linear.h"
 #include "models/mixer.h"
 #include "models/packed_mixer.h"
+#include "models/qkv_projections.h"
 #include "models/scratch.h"
 #include "proto/config.pb.h"
 
@@ -44,19 +45,7 @@ class AttentionMixer final : public TokenMixer, public PackedRowsMixer {
  private:
   // The four projections x Wq + bq, ..., merged Wo + bo (wk and bk stay
   // empty for a shared-QK plugin).
-  struct Projections {
-    Projections(int64_t d, int64_t q, bool shared_qk)
-        : wq({d, q}),
-          bq({q}),
-          wk(shared_qk ? Tensor() : Tensor({d, q})),
-          bk(shared_qk ? Tensor() : Tensor({q})),
-          wv({d, q}),
-          bv({q}),
-          wo({q, d}),
-          bo({d}) {}
-    Tensor wq, bq, wk, bk, wv, bv;  // [D, Q], [Q]
-    Tensor wo, bo;                  // [Q, D], [D]
-  };
+  using Projections = QkvProjections;
 
   AttentionMixer(const MixerShape& shape, int heads, int qkv,
                  const AttentionCapabilities& capabilities,

@@ -1,11 +1,16 @@
 #include "datasets/brackets/task.h"
 
+#include <memory>
+#include <string>
+
+#include "datasets/brackets/generator.h"
 #include "datasets/common/generated_dataset.h"
 #include "datasets/common/task_config.h"
 #include "util/status_macros.h"
 
 namespace lra {
 namespace brackets {
+namespace {
 
 absl::Status ResolveBracketsParams(TaskConfig* task) {
   RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kBrackets, "brackets"));
@@ -26,6 +31,17 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeBracketsDataset(
   return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/0,
                                   task.brackets(), &GenerateBracketsExample);
 }
+
+}  // namespace
+
+const TaskEntry kTaskEntry = {"brackets",
+                              /*seq_len=*/1024,
+                              /*train_size=*/50000,
+                              /*val_size=*/5000,
+                              /*test_size=*/5000,   kVocabSize,
+                              kNumClasses,
+                              /*num_segments=*/1,   &ResolveBracketsParams,
+                              &MakeBracketsDataset};
 
 }  // namespace brackets
 }  // namespace lra

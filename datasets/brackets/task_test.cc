@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "datasets/brackets/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -13,14 +14,14 @@ TEST(BracketsTaskTest, DefaultsFollowSeqLen) {
   TaskConfig task;
   task.set_name("brackets");
   task.set_seq_len(1024);
-  ASSERT_TRUE(ResolveBracketsParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.brackets().max_length(), 1024);
   EXPECT_EQ(task.brackets().min_length(), 512);
   EXPECT_EQ(task.brackets().max_depth(), 512);
   EXPECT_EQ(task.brackets().min_span(), 128);
   TaskConfig other;
   other.mutable_recall();
-  EXPECT_FALSE(ResolveBracketsParams(&other).ok());
+  EXPECT_FALSE(kTaskEntry.resolve_params(&other).ok());
 }
 
 TEST(BracketsTaskTest, BuildsASplitTheOracleAgreesWith) {
@@ -31,8 +32,8 @@ TEST(BracketsTaskTest, BuildsASplitTheOracleAgreesWith) {
   task.set_val_size(100);
   task.set_test_size(10);
   task.set_data_seed(4);
-  ASSERT_TRUE(ResolveBracketsParams(&task).ok());
-  auto dataset = MakeBracketsDataset(task, Split::kVal, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto dataset = kTaskEntry.make(task, Split::kVal, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ((*dataset)->size(), 100);
   EXPECT_EQ((*dataset)->seq_len(), 64);

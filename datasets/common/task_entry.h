@@ -1,8 +1,9 @@
 // What a task package tells the registry (//datasets:dataset) about one
 // task: its name, the defaults of the task-wide fields, its vocabulary,
 // classes and segments per example, and its two functions. Each task's
-// task.h defines its entry (`listops::kTaskEntry`, ...); the registry is a
-// list of them.
+// task.h declares its entry (`listops::kTaskEntry`, ...), defined in its
+// task.cc (image and pathfinder: inline in task.h); the registry is a list
+// of them.
 #ifndef LRA_DATASETS_COMMON_TASK_ENTRY_H_
 #define LRA_DATASETS_COMMON_TASK_ENTRY_H_
 

@@ -1,11 +1,16 @@
 #include "datasets/cross_segment/task.h"
 
+#include <memory>
+#include <string>
+
 #include "datasets/common/generated_dataset.h"
 #include "datasets/common/task_config.h"
+#include "datasets/cross_segment/generator.h"
 #include "util/status_macros.h"
 
 namespace lra {
 namespace cross_segment {
+namespace {
 
 absl::Status ResolveCrossSegmentParams(TaskConfig* task) {
   RETURN_IF_ERROR(
@@ -23,6 +28,19 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeCrossSegmentDataset(
                                   task.cross_segment(),
                                   &GenerateCrossSegmentExample);
 }
+
+}  // namespace
+
+const TaskEntry kTaskEntry = {"cross_segment",
+                              /*seq_len=*/1024,
+                              /*train_size=*/50000,
+                              /*val_size=*/5000,
+                              /*test_size=*/5000,
+                              kVocabSize,
+                              kNumValues,
+                              /*num_segments=*/1,
+                              &ResolveCrossSegmentParams,
+                              &MakeCrossSegmentDataset};
 
 }  // namespace cross_segment
 }  // namespace lra

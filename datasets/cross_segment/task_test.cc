@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "datasets/cross_segment/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -15,18 +16,18 @@ TEST(CrossSegmentTaskTest, Defaults) {
   TaskConfig task;
   task.set_name("cross_segment");
   task.set_seq_len(1024);
-  ASSERT_TRUE(ResolveCrossSegmentParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.cross_segment().key_length(), 1);
   EXPECT_EQ(task.cross_segment().num_values(), 10);
 
   TaskConfig tiny;
   tiny.set_seq_len(1);
-  EXPECT_THAT(std::string(ResolveCrossSegmentParams(&tiny).message()),
+  EXPECT_THAT(std::string(kTaskEntry.resolve_params(&tiny).message()),
               HasSubstr("task.cross_segment.key_length = 1 is invalid"));
   TaskConfig other;
   other.set_seq_len(64);
   other.mutable_recall();
-  EXPECT_FALSE(ResolveCrossSegmentParams(&other).ok());
+  EXPECT_FALSE(kTaskEntry.resolve_params(&other).ok());
 }
 
 TEST(CrossSegmentTaskTest, BuildsASplitTheOracleAgreesWith) {
@@ -38,8 +39,8 @@ TEST(CrossSegmentTaskTest, BuildsASplitTheOracleAgreesWith) {
   task.set_test_size(10);
   task.mutable_cross_segment()->set_key_length(2);
   task.mutable_cross_segment()->set_num_values(3);
-  ASSERT_TRUE(ResolveCrossSegmentParams(&task).ok());
-  auto dataset = MakeCrossSegmentDataset(task, Split::kTrain, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto dataset = kTaskEntry.make(task, Split::kTrain, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ((*dataset)->size(), 100);
   EXPECT_EQ((*dataset)->seq_len(), 64);

@@ -33,8 +33,6 @@ std::pair<absl::string_view, std::string> SplitTsv(const ListOpsConfig& config,
   return {"", ""};
 }
 
-}  // namespace
-
 absl::Status ResolveListOpsParams(TaskConfig* task) {
   RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kListops, "listops"));
   ListOpsConfig* config = task->mutable_listops();
@@ -79,6 +77,19 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeListOpsDataset(
   }
   return dataset;
 }
+
+}  // namespace
+
+const TaskEntry kTaskEntry = {"listops",
+                              /*seq_len=*/2000,
+                              /*train_size=*/96000,
+                              /*val_size=*/2000,
+                              /*test_size=*/2000,
+                              kVocabSize,
+                              kNumClasses,
+                              /*num_segments=*/1,
+                              &ResolveListOpsParams,
+                              &MakeListOpsDataset};
 
 }  // namespace listops
 }  // namespace lra

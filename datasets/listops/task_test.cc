@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 TEST(ListOpsTaskTest, FillsLraDefaults) {
   TaskConfig task;
   task.set_name("listops");
-  ASSERT_TRUE(ResolveListOpsParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   ASSERT_TRUE(task.has_listops());
   EXPECT_EQ(task.listops().max_depth(), 10);
   EXPECT_EQ(task.listops().min_args(), 2);
@@ -31,7 +31,7 @@ TEST(ListOpsTaskTest, KeepsSetFieldsAndNamesInvalidOnes) {
   TaskConfig task;
   task.mutable_listops()->set_max_args(3);
   task.mutable_listops()->set_min_args(4);
-  absl::Status status = ResolveListOpsParams(&task);
+  absl::Status status = kTaskEntry.resolve_params(&task);
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("task.listops.max_args = 3 is invalid (allowed: >= "
                         "min_args = 4)"));
@@ -59,7 +59,7 @@ TEST(ListOpsTaskTest, GeneratedSplitPadsAndTruncates) {
   TaskConfig task = SmallTask();
   task.set_seq_len(32);
   absl::StatusOr<std::unique_ptr<Dataset>> dataset =
-      MakeListOpsDataset(task, Split::kVal, "");
+      kTaskEntry.make(task, Split::kVal, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   const Dataset& d = **dataset;
   EXPECT_EQ(d.size(), 20);
@@ -97,7 +97,7 @@ TEST(ListOpsTaskTest, ReadsTsvRelativeToWorkspace) {
   task.mutable_listops()->set_test_tsv(
       "datasets/listops/testdata/basic_sample.tsv");
   absl::StatusOr<std::unique_ptr<Dataset>> dataset =
-      MakeListOpsDataset(task, Split::kTest, ".");
+      kTaskEntry.make(task, Split::kTest, ".");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   ASSERT_EQ((*dataset)->size(), 20);
   std::vector<int32_t> tokens(64);
@@ -108,7 +108,7 @@ TEST(ListOpsTaskTest, ReadsTsvRelativeToWorkspace) {
 
   // Asking for more rows than the file has names the field and the file.
   task.set_test_size(21);
-  dataset = MakeListOpsDataset(task, Split::kTest, ".");
+  dataset = kTaskEntry.make(task, Split::kTest, ".");
   ASSERT_FALSE(dataset.ok());
   EXPECT_THAT(std::string(dataset.status().message()),
               HasSubstr("task.listops.test_tsv = "
@@ -117,7 +117,7 @@ TEST(ListOpsTaskTest, ReadsTsvRelativeToWorkspace) {
 
   // A missing file names the resolved path.
   task.mutable_listops()->set_test_tsv("missing.tsv");
-  dataset = MakeListOpsDataset(task, Split::kTest, "/no/such/workspace");
+  dataset = kTaskEntry.make(task, Split::kTest, "/no/such/workspace");
   ASSERT_FALSE(dataset.ok());
   EXPECT_THAT(std::string(dataset.status().message()),
               HasSubstr("'/no/such/workspace/missing.tsv'"));

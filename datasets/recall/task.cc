@@ -1,13 +1,17 @@
 #include "datasets/recall/task.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 
 #include "datasets/common/generated_dataset.h"
 #include "datasets/common/task_config.h"
+#include "datasets/recall/generator.h"
 #include "util/status_macros.h"
 
 namespace lra {
 namespace recall {
+namespace {
 
 absl::Status ResolveRecallParams(TaskConfig* task) {
   RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kRecall, "recall"));
@@ -29,6 +33,19 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRecallDataset(
   return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/0,
                                   task.recall(), &GenerateRecallExample);
 }
+
+}  // namespace
+
+const TaskEntry kTaskEntry = {"recall",
+                              /*seq_len=*/1024,
+                              /*train_size=*/50000,
+                              /*val_size=*/5000,
+                              /*test_size=*/5000,
+                              kVocabSize,
+                              kNumValues,
+                              /*num_segments=*/1,
+                              &ResolveRecallParams,
+                              &MakeRecallDataset};
 
 }  // namespace recall
 }  // namespace lra

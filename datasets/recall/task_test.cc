@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "datasets/recall/generator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -15,7 +16,7 @@ TEST(RecallTaskTest, DefaultsFillSeqLen) {
   TaskConfig task;
   task.set_name("recall");
   task.set_seq_len(1024);
-  ASSERT_TRUE(ResolveRecallParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.recall().key_length(), 2);
   EXPECT_EQ(task.recall().num_pairs(), 340);
   EXPECT_EQ(task.recall().num_values(), 10);
@@ -23,7 +24,7 @@ TEST(RecallTaskTest, DefaultsFillSeqLen) {
 
   TaskConfig tiny;
   tiny.set_seq_len(20);
-  EXPECT_THAT(std::string(ResolveRecallParams(&tiny).message()),
+  EXPECT_THAT(std::string(kTaskEntry.resolve_params(&tiny).message()),
               HasSubstr("task.recall.num_pairs = 5 is invalid"));
 }
 
@@ -34,9 +35,9 @@ TEST(RecallTaskTest, BuildsASplitTheOracleAgreesWith) {
   task.set_train_size(100);
   task.set_val_size(10);
   task.set_test_size(10);
-  ASSERT_TRUE(ResolveRecallParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.recall().num_pairs(), 20);
-  auto dataset = MakeRecallDataset(task, Split::kTrain, "");
+  auto dataset = kTaskEntry.make(task, Split::kTrain, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   EXPECT_EQ((*dataset)->size(), 100);
   EXPECT_EQ((*dataset)->seq_len(), 64);

@@ -11,6 +11,12 @@
 
 namespace lra {
 namespace retrieval {
+namespace {
+
+constexpr int kVocabSize = 257;
+constexpr int kNumClasses = 2;
+// An example is a pair of documents, each seq_len tokens padded on its own.
+constexpr int kNumSegments = 2;
 
 absl::Status ResolveRetrievalParams(TaskConfig* task) {
   RETURN_IF_ERROR(CheckParamsCase(*task, TaskConfig::kRetrieval, "retrieval"));
@@ -59,6 +65,21 @@ absl::StatusOr<std::unique_ptr<Dataset>> MakeRetrievalDataset(
   return MakeGeneratedTaskDataset(task, split, kTaskEntry, /*id_offset=*/1,
                                   task.retrieval(), &GenerateRetrievalExample);
 }
+
+}  // namespace
+
+// seq_len is per document (LRA: 4000); the sizes are the rows of LRA's
+// new_aan_pairs.{train,eval,test}.tsv.
+const TaskEntry kTaskEntry = {"retrieval",
+                              /*seq_len=*/4000,
+                              /*train_size=*/147086,
+                              /*val_size=*/18090,
+                              /*test_size=*/17437,
+                              kVocabSize,
+                              kNumClasses,
+                              kNumSegments,
+                              &ResolveRetrievalParams,
+                              &MakeRetrievalDataset};
 
 }  // namespace retrieval
 }  // namespace lra

@@ -19,7 +19,7 @@ TEST(RetrievalTaskTest, FillsDefaults) {
   TaskConfig task;
   task.set_name("retrieval");
   task.set_seq_len(4000);
-  ASSERT_TRUE(ResolveRetrievalParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.retrieval().min_length(), 2000);
   EXPECT_EQ(task.retrieval().max_length(), 4000);
   EXPECT_EQ(task.retrieval().num_refs(), 8);
@@ -27,7 +27,7 @@ TEST(RetrievalTaskTest, FillsDefaults) {
   EXPECT_EQ(task.retrieval().num_codes(), 120);
   TaskConfig other;
   other.mutable_text();
-  EXPECT_FALSE(ResolveRetrievalParams(&other).ok());
+  EXPECT_FALSE(kTaskEntry.resolve_params(&other).ok());
 }
 
 TEST(RetrievalTaskTest, StandInHasTwoSegmentsOfSeqLen) {
@@ -43,8 +43,8 @@ TEST(RetrievalTaskTest, StandInHasTwoSegmentsOfSeqLen) {
   config->set_max_length(800);
   config->set_num_refs(4);
   config->set_changed_refs(1);
-  ASSERT_TRUE(ResolveRetrievalParams(&task).ok());
-  auto dataset = MakeRetrievalDataset(task, Split::kTrain, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto dataset = kTaskEntry.make(task, Split::kTrain, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   const Dataset& d = **dataset;
   EXPECT_EQ(d.size(), 12);
@@ -78,27 +78,27 @@ TEST(RetrievalTaskTest, LoadsAanFilesValFromEval) {
   task.set_val_size(1);
   task.set_test_size(1);
   task.mutable_retrieval()->set_data_dir(dir);
-  ASSERT_TRUE(ResolveRetrievalParams(&task).ok());
-  auto val = MakeRetrievalDataset(task, Split::kVal, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto val = kTaskEntry.make(task, Split::kVal, "");
   ASSERT_TRUE(val.ok()) << val.status();
   std::vector<int32_t> tokens(10);
   EXPECT_EQ((*val)->Get(0, tokens.data()), 0);
   std::vector<int32_t> expected;
   for (char c : std::string("eval eval ")) expected.push_back(c + 1);
   EXPECT_EQ(tokens, expected);
-  auto train = MakeRetrievalDataset(task, Split::kTrain, "");
+  auto train = kTaskEntry.make(task, Split::kTrain, "");
   ASSERT_TRUE(train.ok()) << train.status();
   EXPECT_EQ((*train)->Get(1, tokens.data()), 0);
   EXPECT_EQ(tokens,
             (std::vector<int32_t>{'x' + 1, 0, 0, 0, 0, 'y' + 1, 0, 0, 0, 0}));
 
   task.set_train_size(3);
-  auto too_many = MakeRetrievalDataset(task, Split::kTrain, "");
+  auto too_many = kTaskEntry.make(task, Split::kTrain, "");
   ASSERT_FALSE(too_many.ok());
   EXPECT_THAT(std::string(too_many.status().message()),
               HasSubstr("new_aan_pairs.train.tsv' has 2 rows but "
                         "task.train_size = 3"));
-  auto missing = MakeRetrievalDataset(task, Split::kTest, "");
+  auto missing = kTaskEntry.make(task, Split::kTest, "");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr("cannot open AAN TSV file '" + dir +

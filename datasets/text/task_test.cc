@@ -22,7 +22,7 @@ TEST(TextTaskTest, FillsDefaultsAndChecksTheParamsBlock) {
   TaskConfig task;
   task.set_name("text");
   task.set_seq_len(1000);
-  ASSERT_TRUE(ResolveTextParams(&task).ok());
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
   EXPECT_EQ(task.text().min_length(), 1000);
   EXPECT_EQ(task.text().max_length(), 4000);
   EXPECT_EQ(task.text().num_cues(), 15);
@@ -31,16 +31,16 @@ TEST(TextTaskTest, FillsDefaultsAndChecksTheParamsBlock) {
   TaskConfig other;
   other.set_name("text");
   other.mutable_listops();
-  EXPECT_THAT(std::string(ResolveTextParams(&other).message()),
+  EXPECT_THAT(std::string(kTaskEntry.resolve_params(&other).message()),
               HasSubstr("task 'text' has parameters of another task"));
 
   // The stand-in's fields are only checked when they are used.
   TaskConfig short_task;
   short_task.set_seq_len(100);
-  EXPECT_THAT(std::string(ResolveTextParams(&short_task).message()),
+  EXPECT_THAT(std::string(kTaskEntry.resolve_params(&short_task).message()),
               HasSubstr("task.text.num_cues = 15 is invalid"));
   short_task.mutable_text()->set_data_dir("imdb");
-  EXPECT_TRUE(ResolveTextParams(&short_task).ok());
+  EXPECT_TRUE(kTaskEntry.resolve_params(&short_task).ok());
 }
 
 TaskConfig StandIn() {
@@ -60,8 +60,8 @@ TaskConfig StandIn() {
 
 TEST(TextTaskTest, StandInSplitMatchesTheGenerator) {
   TaskConfig task = StandIn();
-  ASSERT_TRUE(ResolveTextParams(&task).ok());
-  auto dataset = MakeTextDataset(task, Split::kVal, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto dataset = kTaskEntry.make(task, Split::kVal, "");
   ASSERT_TRUE(dataset.ok()) << dataset.status();
   const Dataset& d = **dataset;
   EXPECT_EQ(d.size(), 10);
@@ -107,10 +107,10 @@ TEST(TextTaskTest, LoadsImdbWithTestAsValidation) {
   task.set_val_size(6);
   task.set_test_size(4);
   task.mutable_text()->set_data_dir(dir);
-  ASSERT_TRUE(ResolveTextParams(&task).ok());
-  auto train = MakeTextDataset(task, Split::kTrain, "");
-  auto val = MakeTextDataset(task, Split::kVal, "");
-  auto test = MakeTextDataset(task, Split::kTest, "");
+  ASSERT_TRUE(kTaskEntry.resolve_params(&task).ok());
+  auto train = kTaskEntry.make(task, Split::kTrain, "");
+  auto val = kTaskEntry.make(task, Split::kVal, "");
+  auto test = kTaskEntry.make(task, Split::kTest, "");
   ASSERT_TRUE(train.ok()) << train.status();
   ASSERT_TRUE(val.ok()) << val.status();
   ASSERT_TRUE(test.ok()) << test.status();
@@ -147,14 +147,14 @@ TEST(TextTaskTest, LoadsImdbWithTestAsValidation) {
   EXPECT_NE(tokens[15], 0);
 
   task.set_test_size(7);
-  auto too_many = MakeTextDataset(task, Split::kTest, "");
+  auto too_many = kTaskEntry.make(task, Split::kTest, "");
   ASSERT_FALSE(too_many.ok());
   EXPECT_THAT(std::string(too_many.status().message()),
               HasSubstr("task.text.data_dir = '" + dir +
                         "' has 6 reviews in test/ but task.test_size = 7"));
 
   task.mutable_text()->set_data_dir("no_such_dir");
-  auto missing = MakeTextDataset(task, Split::kTrain, "/ws");
+  auto missing = kTaskEntry.make(task, Split::kTrain, "/ws");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()),
               HasSubstr("'/ws/no_such_dir/train/neg' does not exist"));

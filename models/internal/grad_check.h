@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,42 @@ inline ::testing::AssertionResult CheckGradient(
   }
   return ::testing::AssertionSuccess()
          << what << " worst error/allowed " << worst;
+}
+
+// An input of a double-precision reference objective and the float gradient
+// that the code under test computed for it.
+struct DoubleInput {
+  const char* name;
+  std::vector<double>* values;  // perturbed in place and restored
+  const std::vector<float>* analytic;
+};
+
+// Compares each input's analytic[e] with (f(x + h e_e) - f(x - h e_e)) / (2 h)
+// at every `stride`-th entry e, accepting |analytic - numeric| <= abs_tol +
+// rel_tol * |numeric|. `f` recomputes the double objective from the values.
+inline ::testing::AssertionResult CheckDoubleGradients(
+    const std::function<double()>& f, std::initializer_list<DoubleInput> inputs,
+    double h, int64_t stride, double abs_tol, double rel_tol) {
+  for (const DoubleInput& input : inputs) {
+    std::vector<double>& x = *input.values;
+    for (size_t e = 0; e < x.size(); e += stride) {
+      const double saved = x[e];
+      x[e] = saved + h;
+      const double plus = f();
+      x[e] = saved - h;
+      const double minus = f();
+      x[e] = saved;
+      const double numeric = (plus - minus) / (2 * h);
+      const double analytic = (*input.analytic)[e];
+      if (!(std::fabs(analytic - numeric) <=
+            abs_tol + rel_tol * std::fabs(numeric))) {
+        return ::testing::AssertionFailure()
+               << input.name << "[" << e << "]: analytic " << analytic
+               << " vs numeric " << numeric;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace lra::internal

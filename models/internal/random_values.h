@@ -23,6 +23,17 @@ inline std::vector<float> RandomValues(int64_t n, uint64_t seed,
   return values;
 }
 
+// The inputs of an attention test, each [count]: q, k, v and the upstream
+// gradient dout are RandomValues with seeds 1, 2, 3 and 4; q and k are
+// scaled by qk_scale, v and dout by 1.
+struct RandomQkvValues {
+  std::vector<float> q, k, v, dout;
+};
+inline RandomQkvValues RandomQkv(int64_t count, float qk_scale) {
+  return {RandomValues(count, 1, qk_scale), RandomValues(count, 2, qk_scale),
+          RandomValues(count, 3), RandomValues(count, 4)};
+}
+
 }  // namespace lra
 
 #endif  // LRA_MODELS_INTERNAL_RANDOM_VALUES_H_

@@ -98,11 +98,9 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
        77},
   };
   for (const Case& c : cases) {
-    AttentionShape shape;
-    shape.max_batch = 2;
-    shape.num_heads = 2;
-    shape.seq_len = c.n;
-    shape.head_dim = 8;
+    DenseComparison dc;
+    dc.seq_len = c.n;
+    AttentionShape shape = dc.Shape();
     shape.seed = 99;
     shape.layer_index = 1;
     absl::StatusOr<PluginParams> params =
@@ -117,8 +115,6 @@ TEST(BigBirdAttentionTest, MatchesDenseReference) {
     }
     auto attention = CreatePlugin(BigBirdAttentionPlugin(), c.params, shape);
     ASSERT_TRUE(attention.ok()) << attention.status();
-    DenseComparison dc;
-    dc.seq_len = c.n;
     EXPECT_TRUE(MatchesDenseReference(
         **attention, dc,
         [&](int h, int i, int j) { return layouts[h].Allows(i, j); }))

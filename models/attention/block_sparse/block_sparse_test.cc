@@ -9,7 +9,7 @@
 #include "models/attention/block_sparse/pattern.h"
 #include "models/attention/block_sparse/pattern_testing.h"
 #include "models/attention/full/full_attention.h"
-#include "models/internal/grad_check.h"
+#include "models/attention/testing/qkv_testing.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -163,19 +163,16 @@ TEST_P(BlockSparseEngineTest, MatchesDenseReference) {
     patterns.push_back(std::move(rp.pattern));
     allowed.push_back(std::move(rp.allowed));
   }
-  AttentionShape shape;
-  shape.max_batch = c.batch + 1;  // a smaller batch than the workspace
-  shape.num_heads = c.heads;
-  shape.seq_len = c.n;
-  shape.head_dim = c.dh;
-  auto attention = BlockSparseAttention::Create(shape, std::move(patterns));
-  ASSERT_TRUE(attention.ok()) << attention.status();
   DenseComparison dc;
   dc.batch = c.batch;
   dc.heads = c.heads;
   dc.seq_len = c.n;
   dc.head_dim = c.dh;
   dc.padding = c.padding;
+  AttentionShape shape = dc.Shape();
+  shape.max_batch = c.batch + 1;  // a smaller batch than the workspace
+  auto attention = BlockSparseAttention::Create(shape, std::move(patterns));
+  ASSERT_TRUE(attention.ok()) << attention.status();
   EXPECT_TRUE(MatchesDenseReference(**attention, dc, [&](int h, int i, int j) {
     return allowed[h][i * c.n + j] != 0;
   }));
@@ -260,27 +257,8 @@ TEST(BlockSparseEngineTest, GradientCheckWithPadding) {
                      v = SparseTestValues(count, 7);
   const std::vector<float> r = SparseTestValues(count, 8);
   const std::vector<uint8_t> mask = SparseTestKeyMask(B, N);
-  std::vector<float> out(count);
-  auto f = [&]() {
-    (*attention)
-        ->Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 0},
-                  out.data());
-    double s = 0;
-    for (int64_t i = 0; i < count; ++i) s += double(out[i]) * r[i];
-    return s;
-  };
-  f();
-  std::vector<float> dq(count), dk(count), dv(count);
-  (*attention)->Backward(r.data(), {dq.data(), dk.data(), dv.data()});
-  internal::GradCheckOptions options;
-  options.epsilon = 1e-2f;
-  options.max_entries = 120;
-  EXPECT_TRUE(
-      internal::CheckGradient("q", f, q.data(), count, dq.data(), options));
-  EXPECT_TRUE(
-      internal::CheckGradient("k", f, k.data(), count, dk.data(), options));
-  EXPECT_TRUE(
-      internal::CheckGradient("v", f, v.data(), count, dv.data(), options));
+  EXPECT_TRUE(CheckQkvGradients(**attention, B, mask.data(), q, k, v, r,
+                                /*max_entries=*/120));
 }
 
 TEST(BlockSparseEngineTest, RejectsMismatchedPatterns) {

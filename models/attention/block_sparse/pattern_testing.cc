@@ -57,6 +57,10 @@ std::vector<uint8_t> SparseTestKeyMask(int batch, int seq_len) {
   return mask;
 }
 
+AttentionShape DenseComparison::Shape() const {
+  return AttentionShape{batch, heads, seq_len, head_dim};
+}
+
 std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {
   std::vector<float> v(n);
   for (int64_t i = 0; i < n; ++i) {

@@ -29,6 +29,10 @@ struct DenseComparison {
   bool padding = true;  // example b keeps its first N - 7 b - 3 keys
   double out_tol = 2e-5;
   double grad_tol = 1e-4;
+
+  // The attention shape of the comparison: max_batch = batch, num_heads =
+  // heads, seq_len and head_dim (other fields default).
+  AttentionShape Shape() const;
 };
 
 // Runs attention.Forward (eval) and Backward on random q, k, v, dout and

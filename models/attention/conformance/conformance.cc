@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
+#include "util/status_macros.h"
 
 namespace lra {
 namespace {
@@ -345,6 +346,15 @@ void CompareParamGrads(const std::vector<Parameter>& params, const Result& a,
   }
 }
 
+// Compare two runs bit for bit: every output, input gradient and parameter
+// gradient.
+void CompareBitForBit(const std::vector<Parameter>& params, const Result& a,
+                      const Result& b, const ConformanceSize& s,
+                      const std::string& what, Violations& violations) {
+  CompareResults(a, b, s, s.batch, -1, -1, nullptr, nullptr, what, violations);
+  CompareParamGrads(params, a, b, -1, what, violations);
+}
+
 absl::StatusOr<std::unique_ptr<Attention>> MakeInstance(
     const ConformanceCase& c, float dropout, uint64_t seed = 17) {
   PluginConfig config;
@@ -426,9 +436,9 @@ void GradientCheck(const std::string& name, const Layout* layout,
 absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
                            const std::string& check,
                            const std::string& check_name) {
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, dropout);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, dropout));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
   Inputs in = MakeInputs(c, 202, c.plugin->capabilities.key_padding_mask);
@@ -588,9 +598,9 @@ std::vector<ConformanceSize> ConformanceSizes(
 }
 
 absl::Status CheckOutputShapes(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.0f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const int64_t total = s.max_batch * PerExample(s);
   // Unwritten elements stay NaN; elements past the batch must keep the canary.
@@ -681,9 +691,9 @@ absl::Status CheckGradientsWithDropout(const ConformanceCase& c) {
 
 absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
   if (!c.plugin->capabilities.key_padding_mask) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.0f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
   const int N = s.seq_len;
@@ -774,9 +784,9 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
 
 absl::Status CheckCausality(const ConformanceCase& c) {
   if (!c.test_case.causal) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.0f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const AttentionTolerances& tol = c.plugin->tolerances;
   const int N = s.seq_len;
@@ -830,10 +840,10 @@ absl::Status CheckCausality(const ConformanceCase& c) {
 }
 
 absl::Status CheckDeterminism(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> first = MakeInstance(c, 0.1f);
-  if (!first.ok()) return first.status();
-  absl::StatusOr<std::unique_ptr<Attention>> second = MakeInstance(c, 0.1f);
-  if (!second.ok()) return second.status();
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> first,
+                   MakeInstance(c, 0.1f));
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> second,
+                   MakeInstance(c, 0.1f));
   const ConformanceSize& s = c.size;
   const bool padded = c.plugin->capabilities.key_padding_mask;
   const Inputs in = MakeInputs(c, 505, padded);
@@ -842,25 +852,22 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
       RandomValues(s.max_batch * PerExample(s), 507, 1.0f);
   const uint64_t seed = 55;
   Violations violations;
-  const Result a = Run(**first, s, in, &r, true, seed);
-  const Result b = Run(**second, s, in, &r, true, seed);
-  const std::vector<Parameter> params = ParametersOf(**first);
+  const Result a = Run(*first, s, in, &r, true, seed);
+  const Result b = Run(*second, s, in, &r, true, seed);
+  const std::vector<Parameter> params = ParametersOf(*first);
   const std::string twins = "differs between two instances built alike";
-  CompareResults(a, b, s, s.batch, -1, -1, nullptr, nullptr, twins, violations);
-  CompareParamGrads(params, a, b, -1, twins, violations);
-  Run(**first, s, other, &r, true, seed + 1);
-  const Result again = Run(**first, s, in, &r, true, seed);
+  CompareBitForBit(params, a, b, s, twins, violations);
+  Run(*first, s, other, &r, true, seed + 1);
+  const Result again = Run(*first, s, in, &r, true, seed);
   const std::string rerun = "differs when the same call is repeated";
-  CompareResults(a, again, s, s.batch, -1, -1, nullptr, nullptr, rerun,
-                 violations);
-  CompareParamGrads(params, a, again, -1, rerun, violations);
+  CompareBitForBit(params, a, again, s, rerun, violations);
   return violations.ToStatus(c, "determinism");
 }
 
 absl::Status CheckBatchIndependence(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.0f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   if (s.batch < 2) return absl::OkStatus();
   const AttentionTolerances& tol = c.plugin->tolerances;
@@ -944,9 +951,9 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
 }
 
 absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.0f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.0f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const Inputs in = MakeInputs(c, 707, c.plugin->capabilities.key_padding_mask);
   const std::vector<float> r =
@@ -959,17 +966,15 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
     const std::string what =
         absl::StrCat("differs between training (seed ", seed,
                      ") and evaluation with attention dropout 0");
-    CompareResults(train, eval, s, s.batch, -1, -1, nullptr, nullptr, what,
-                   violations);
-    CompareParamGrads(params, train, eval, -1, what, violations);
+    CompareBitForBit(params, train, eval, s, what, violations);
   }
   return violations.ToStatus(c, "training matches evaluation");
 }
 
 absl::Status CheckDropoutApplied(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> made = MakeInstance(c, 0.5f);
-  if (!made.ok()) return made.status();
-  Attention& attention = **made;
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> made,
+                   MakeInstance(c, 0.5f));
+  Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const double tol = c.plugin->tolerances.forward_abs;
   const Inputs in = MakeInputs(c, 808, c.plugin->capabilities.key_padding_mask);
@@ -998,12 +1003,12 @@ absl::Status CheckDropoutApplied(const ConformanceCase& c) {
 }
 
 absl::Status CheckParameters(const ConformanceCase& c) {
-  absl::StatusOr<std::unique_ptr<Attention>> first = MakeInstance(c, 0.0f);
-  if (!first.ok()) return first.status();
-  absl::StatusOr<std::unique_ptr<Attention>> second = MakeInstance(c, 0.0f);
-  if (!second.ok()) return second.status();
-  const std::vector<Parameter> params = ParametersOf(**first);
-  const std::vector<Parameter> twins = ParametersOf(**second);
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> first,
+                   MakeInstance(c, 0.0f));
+  ASSIGN_OR_RETURN(const std::unique_ptr<Attention> second,
+                   MakeInstance(c, 0.0f));
+  const std::vector<Parameter> params = ParametersOf(*first);
+  const std::vector<Parameter> twins = ParametersOf(*second);
   Violations violations;
   if (c.plugin->capabilities.learnable != !params.empty()) {
     violations.Add(absl::StrCat(
@@ -1076,7 +1081,7 @@ absl::Status CheckParameters(const ConformanceCase& c) {
   }
   // Backward adds into parameter gradients: a second Backward after the same
   // Forward doubles them.
-  Attention& attention = **first;
+  Attention& attention = *first;
   const ConformanceSize& s = c.size;
   const Inputs in = MakeInputs(c, 909, c.plugin->capabilities.key_padding_mask);
   const std::vector<float> r =

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/qkv_testing.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -35,16 +36,11 @@ TEST_P(WindowAttentionTest, MatchesDenseReferenceWithPadding) {
   WindowAttention attention(shape, c.window, c.causal);
   attention.InitParameters(0);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = RandomValues(count, 1, 1.5f),
-                           k = RandomValues(count, 2, 1.5f),
-                           v = RandomValues(count, 3),
-                           dout = RandomValues(count, 4);
+  const auto [q, k, v, dout] = RandomQkv(count, 1.5f);
   std::vector<uint8_t> key_mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) key_mask[N + j] = 0;
-  std::vector<float> out(count), dq(count), dk(count), dv(count);
-  attention.Forward({q.data(), k.data(), v.data(), key_mask.data(), B, true, 0},
-                    out.data());
-  attention.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  const auto [out, dq, dk, dv] = RunForwardBackward(
+      attention, q, k, v, dout, key_mask.data(), B, /*training=*/true);
 
   const int w = c.window;
   const bool causal = c.causal;

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "models/internal/grad_check.h"
+#include "models/attention/testing/qkv_testing.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -175,26 +175,8 @@ TEST(FullAttentionTest, GradientCheckWithPadding) {
   const std::vector<float> r = RandomValues(count, 8);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = 50; j < N; ++j) mask[N + j] = 0;
-  std::vector<float> out(count);
-  auto f = [&]() {
-    attention.Forward({q.data(), k.data(), v.data(), mask.data(), B, false, 0},
-                      out.data());
-    double s = 0;
-    for (int64_t i = 0; i < count; ++i) s += double(out[i]) * r[i];
-    return s;
-  };
-  f();
-  std::vector<float> dq(count), dk(count), dv(count);
-  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
-  internal::GradCheckOptions options;
-  options.epsilon = 1e-2f;
-  options.max_entries = 150;
-  EXPECT_TRUE(
-      internal::CheckGradient("q", f, q.data(), count, dq.data(), options));
-  EXPECT_TRUE(
-      internal::CheckGradient("k", f, k.data(), count, dk.data(), options));
-  EXPECT_TRUE(
-      internal::CheckGradient("v", f, v.data(), count, dv.data(), options));
+  EXPECT_TRUE(CheckQkvGradients(attention, B, mask.data(), q, k, v, r,
+                                /*max_entries=*/150));
 }
 
 TEST(FullAttentionTest, DropoutIsReproducibleAndOffInEval) {

@@ -12,6 +12,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/attention/testing/qkv_testing.h"
+#include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -69,16 +71,11 @@ TEST_P(LinearTransformerTest, MatchesPairwiseReference) {
   AttentionShape shape{B, H, N, Dh, 0.0f, 0, 0};
   LinearTransformerAttention attention(shape, c.causal, eps);
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = RandomValues(count, 1, 1.5f),
-                           k = RandomValues(count, 2, 1.5f),
-                           v = RandomValues(count, 3),
-                           r = RandomValues(count, 4);
+  const auto [q, k, v, r] = RandomQkv(count, 1.5f);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) mask[N + j] = 0;
-  std::vector<float> out(count), dq(count), dk(count), dv(count);
-  attention.Forward({q.data(), k.data(), v.data(), mask.data(), B, true, 0},
-                    out.data());
-  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
+  const auto [out, dq, dk, dv] = RunForwardBackward(
+      attention, q, k, v, r, mask.data(), B, /*training=*/true);
 
   std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()),
       vd(v.begin(), v.end()), ref(count);
@@ -87,26 +84,13 @@ TEST_P(LinearTransformerTest, MatchesPairwiseReference) {
     ASSERT_NEAR(out[e], ref[e], 1e-5) << "out " << e;
   }
   // Central differences of the double reference, every 3rd entry.
-  const double h = 1e-5;
-  for (auto [name, x, analytic] :
-       {std::tuple<const char*, std::vector<double>*, std::vector<float>*>{
-            "q", &qd, &dq},
-        {"k", &kd, &dk},
-        {"v", &vd, &dv}}) {
-    for (int64_t e = 0; e < count; e += 3) {
-      const double saved = (*x)[e];
-      (*x)[e] = saved + h;
-      const double plus = ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh,
-                                             c.causal, eps, nullptr);
-      (*x)[e] = saved - h;
-      const double minus = ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh,
-                                              c.causal, eps, nullptr);
-      (*x)[e] = saved;
-      const double numeric = (plus - minus) / (2 * h);
-      ASSERT_NEAR((*analytic)[e], numeric, 1e-4 + 1e-4 * std::fabs(numeric))
-          << "d" << name << " " << e;
-    }
-  }
+  const auto objective = [&] {
+    return ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh, c.causal, eps,
+                              nullptr);
+  };
+  EXPECT_TRUE(internal::CheckDoubleGradients(
+      objective, {{"dq", &qd, &dq}, {"dk", &kd, &dk}, {"dv", &vd, &dv}},
+      /*h=*/1e-5, /*stride=*/3, /*abs_tol=*/1e-4, /*rel_tol=*/1e-4));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, LinearTransformerTest,

@@ -100,15 +100,11 @@ TEST(LocalAttentionTest, MatchesDenseReference) {
        201},
   };
   for (const Case& c : cases) {
-    AttentionShape shape;
-    shape.max_batch = 2;
-    shape.num_heads = 2;
-    shape.seq_len = c.n;
-    shape.head_dim = 8;
-    auto attention = Create(c.params, shape);
-    ASSERT_TRUE(attention.ok()) << attention.status();
     DenseComparison dc;
     dc.seq_len = c.n;
+    AttentionShape shape = dc.Shape();
+    auto attention = Create(c.params, shape);
+    ASSERT_TRUE(attention.ok()) << attention.status();
     EXPECT_TRUE(MatchesDenseReference(
         **attention, dc,
         [&](int, int i, int j) { return LocalAllows(c.options, i, j); }))

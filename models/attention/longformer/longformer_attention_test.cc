@@ -133,18 +133,14 @@ TEST(LongformerAttentionTest, MatchesDenseReference) {
        true},
   };
   for (const Case& c : cases) {
-    AttentionShape shape;
-    shape.max_batch = 2;
-    shape.num_heads = 2;
-    shape.seq_len = c.n;
-    shape.head_dim = 8;
+    DenseComparison dc;
+    dc.seq_len = c.n;
+    AttentionShape shape = dc.Shape();
     shape.cls_token = c.cls;
     absl::StatusOr<LongformerOptions> options = Resolve(c.params, shape);
     ASSERT_TRUE(options.ok()) << options.status();
     auto attention = Create(c.params, shape);
     ASSERT_TRUE(attention.ok()) << attention.status();
-    DenseComparison dc;
-    dc.seq_len = c.n;
     EXPECT_TRUE(MatchesDenseReference(
         **attention, dc,
         [&](int, int i, int j) { return LongformerAllows(*options, i, j); }))

@@ -132,22 +132,28 @@ void PerformerAttention::Exponents(const float* x, int rows, float* u) const {
   }
 }
 
+void PerformerAttention::FeatureRow(const float* ur, float shift,
+                                    float inv_sqrt_m, float* pr) const {
+  const int M = features_;
+  if (kernel_ == Kernel::kRelu) {
+#pragma omp simd
+    for (int m = 0; m < M; ++m) {
+      pr[m] = (ur[m] > 0.0f ? ur[m] : 0.0f) * inv_sqrt_m + kReluEpsilon;
+    }
+    return;
+  }
+  ExpShifted(ur, M, shift, inv_sqrt_m, pr);
+}
+
 void PerformerAttention::QueryFeatures(const float* u, int rows,
                                        float* phi) const {
   const int M = features_;
   const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
   for (int r = 0; r < rows; ++r) {
     const float* ur = u + int64_t(r) * M;
-    float* pr = phi + int64_t(r) * M;
-    if (kernel_ == Kernel::kRelu) {
-#pragma omp simd
-      for (int m = 0; m < M; ++m) {
-        pr[m] = (ur[m] > 0.0f ? ur[m] : 0.0f) * inv_sqrt_m + kReluEpsilon;
-      }
-      continue;
-    }
     // The row's own max: it scales numerator and denominator alike.
-    ExpShifted(ur, M, RowMax(ur, M), inv_sqrt_m, pr);
+    const float shift = kernel_ == Kernel::kRelu ? 0.0f : RowMax(ur, M);
+    FeatureRow(ur, shift, inv_sqrt_m, phi + int64_t(r) * M);
   }
 }
 
@@ -157,17 +163,11 @@ void PerformerAttention::KeyFeatures(const float* u, int rows,
   const int M = features_;
   const float inv_sqrt_m = 1.0f / std::sqrt(float(M));
   for (int r = 0; r < rows; ++r) {
-    const float* ur = u + int64_t(r) * M;
     float* pr = phi + int64_t(r) * M;
     if (real != nullptr && !real[r]) {
       std::fill(pr, pr + M, 0.0f);  // padded keys contribute nothing
-    } else if (kernel_ == Kernel::kRelu) {
-#pragma omp simd
-      for (int m = 0; m < M; ++m) {
-        pr[m] = (ur[m] > 0.0f ? ur[m] : 0.0f) * inv_sqrt_m + kReluEpsilon;
-      }
     } else {
-      ExpShifted(ur, M, c, inv_sqrt_m, pr);
+      FeatureRow(u + int64_t(r) * M, c, inv_sqrt_m, pr);
     }
   }
 }

@@ -46,6 +46,10 @@ class PerformerAttention : public Attention {
   // u [rows, M] for the rows x [rows, Dh]: W x for the relu kernel, the
   // softmax exponents W x' - |x'|^2 / 2 for the softmax kernel. One product.
   void Exponents(const float* x, int rows, float* u) const;
+  // One row of features pr [M] from ur [M]: relu(ur) / sqrt(M) + epsilon,
+  // or exp(ur - shift) / sqrt(M) for the softmax kernel.
+  void FeatureRow(const float* ur, float shift, float inv_sqrt_m,
+                  float* pr) const;
   // Query features phi [rows, M] from u (softmax: stabilised by each row's
   // own max exponent).
   void QueryFeatures(const float* u, int rows, float* phi) const;

@@ -10,12 +10,13 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/attention/testing/qkv_testing.h"
+#include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -89,17 +90,12 @@ TEST_P(PerformerTest, MatchesPairwiseReference) {
   const Tensor& w = attention.projection();
   const int64_t count = int64_t(B) * H * N * Dh;
   // Large enough inputs that the stabilisers matter in float.
-  const std::vector<float> q = RandomValues(count, 1, 3.0f),
-                           k = RandomValues(count, 2, 3.0f),
-                           v = RandomValues(count, 3),
-                           r = RandomValues(count, 4);
+  const auto [q, k, v, r] = RandomQkv(count, 3.0f);
   std::vector<uint8_t> mask(B * N, 1);
   for (int j = N - N / 3; j < N; ++j) mask[N + j] = 0;
   for (int j = 0; j < N; ++j) mask[2 * N + j] = 0;  // entirely padded
-  std::vector<float> out(count), dq(count), dk(count), dv(count);
-  attention.Forward({q.data(), k.data(), v.data(), mask.data(), B, true, 0},
-                    out.data());
-  attention.Backward(r.data(), {dq.data(), dk.data(), dv.data()});
+  const auto [out, dq, dk, dv] = RunForwardBackward(
+      attention, q, k, v, r, mask.data(), B, /*training=*/true);
 
   std::vector<double> qd(q.begin(), q.end()), kd(k.begin(), k.end()),
       vd(v.begin(), v.end()), ref(count);
@@ -107,26 +103,13 @@ TEST_P(PerformerTest, MatchesPairwiseReference) {
   for (int64_t e = 0; e < count; ++e) {
     ASSERT_NEAR(out[e], ref[e], 1e-5 + 1e-5 * std::fabs(ref[e])) << "out " << e;
   }
-  const double h = 1e-6;
-  for (auto [name, x, analytic] :
-       {std::tuple<const char*, std::vector<double>*, std::vector<float>*>{
-            "q", &qd, &dq},
-        {"k", &kd, &dk},
-        {"v", &vd, &dv}}) {
-    for (int64_t e = 0; e < count; e += 2) {
-      const double saved = (*x)[e];
-      (*x)[e] = saved + h;
-      const double plus = ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh,
-                                             w, kernel, nullptr);
-      (*x)[e] = saved - h;
-      const double minus = ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh,
-                                              w, kernel, nullptr);
-      (*x)[e] = saved;
-      const double numeric = (plus - minus) / (2 * h);
-      ASSERT_NEAR((*analytic)[e], numeric, 2e-4 + 1e-3 * std::fabs(numeric))
-          << "d" << name << " " << e;
-    }
-  }
+  const auto objective = [&] {
+    return ReferenceObjective(qd, kd, vd, mask, r, B, H, N, Dh, w, kernel,
+                              nullptr);
+  };
+  EXPECT_TRUE(internal::CheckDoubleGradients(
+      objective, {{"dq", &qd, &dq}, {"dk", &kd, &dk}, {"dv", &vd, &dv}},
+      /*h=*/1e-6, /*stride=*/2, /*abs_tol=*/2e-4, /*rel_tol=*/1e-3));
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, PerformerTest,

@@ -139,19 +139,15 @@ TEST(SparseTransformerAttentionTest, MatchesDenseReference) {
        false},
   };
   for (const Case& c : cases) {
-    AttentionShape shape;
-    shape.max_batch = 2;
-    shape.num_heads = 2;
-    shape.seq_len = c.n;
-    shape.head_dim = 8;
+    DenseComparison dc;
+    dc.seq_len = c.n;
+    AttentionShape shape = dc.Shape();
     shape.cls_token = c.cls;
     absl::StatusOr<SparseTransformerOptions> options = Resolve(c.params, shape);
     ASSERT_TRUE(options.ok()) << options.status();
     auto attention =
         CreatePlugin(SparseTransformerAttentionPlugin(), c.params, shape);
     ASSERT_TRUE(attention.ok()) << attention.status();
-    DenseComparison dc;
-    dc.seq_len = c.n;
     EXPECT_TRUE(MatchesDenseReference(**attention, dc,
                                       [&](int, int i, int j) {
                                         return SparseTransformerAllows(*options,

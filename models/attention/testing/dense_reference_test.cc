@@ -7,6 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "models/attention/full/full_attention.h"
+#include "models/attention/testing/qkv_testing.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -31,22 +32,12 @@ TEST(DenseReferenceTest, TwoKeysByHand) {
 TEST(DenseReferenceTest, MatchesFullAttentionWithPadding) {
   const int B = 2, H = 2, N = 37, Dh = 8;
   const int64_t count = int64_t(B) * H * N * Dh;
-  const std::vector<float> q = RandomValues(count, 1, 2.0f),
-                           k = RandomValues(count, 2, 2.0f),
-                           v = RandomValues(count, 3),
-                           dout = RandomValues(count, 4);
+  const auto [q, k, v, dout] = RandomQkv(count, 2.0f);
   std::vector<uint8_t> key_mask(B * N, 1);
   for (int j = 30; j < N; ++j) key_mask[N + j] = 0;
-  AttentionShape shape;
-  shape.max_batch = B;
-  shape.num_heads = H;
-  shape.seq_len = N;
-  shape.head_dim = Dh;
-  FullAttention full(shape);
-  std::vector<float> out(count), dq(count), dk(count), dv(count);
-  full.Forward({q.data(), k.data(), v.data(), key_mask.data(), B, false, 0},
-               out.data());
-  full.Backward(dout.data(), {dq.data(), dk.data(), dv.data()});
+  FullAttention full(AttentionShape{B, H, N, Dh, 0.0f, 0, 0});
+  const auto [out, dq, dk, dv] = RunForwardBackward(
+      full, q, k, v, dout, key_mask.data(), B, /*training=*/false);
 
   // "full" outputs zero at a padded query and passes it no gradient: the
   // reference allows such a row no key.

@@ -22,6 +22,7 @@
 
 #include "models/linear.h"
 #include "models/mixer.h"
+#include "models/qkv_projections.h"
 #include "models/tensor.h"
 
 namespace lra {
@@ -66,19 +67,8 @@ class IsabMixer final : public TokenMixer {
  private:
   static MixerFactory Factory(bool drop_carry_gradient);
 
-  struct Attention {
-    Attention(int64_t d, int64_t q)
-        : wq({d, q}),
-          bq({q}),
-          wk({d, q}),
-          bk({q}),
-          wv({d, q}),
-          bv({q}),
-          wo({q, d}),
-          bo({d}) {}
-    Tensor wq, bq, wk, bk, wv, bv;  // [D, Q], [Q]
-    Tensor wo, bo;                  // [Q, D], [D]
-  };
+  // The projections of one attention (pack or unpack).
+  using Attention = QkvProjections;
   struct Weights {
     Weights(int64_t m, int64_t d, int64_t q, bool learned_slots)
         : slots(learned_slots ? Tensor({m, d}) : Tensor()),

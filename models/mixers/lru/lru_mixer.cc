@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 
+#include "models/mixers/scan_lanes.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -20,15 +21,13 @@ using Complex = std::complex<double>;
 // Modes are the lanes of one AVX-512 vector: the recurrence of 16 modes of
 // one sequence advances together (the state is shared by all channels, so
 // the scans are small next to the projections).
-constexpr int kLanes = 16;
+using scan_lanes::AddToDouble;
+using scan_lanes::kLanes;
+using scan_lanes::LaneMask;
+using scan_lanes::ZeroPaddedRows;
+
 // Positions whose float sums are added into double at once.
 constexpr int kChunk = 32;
-
-__mmask16 LaneMask(int modes, int block) {
-  const int rest = modes - block * kLanes;
-  return rest >= kLanes ? static_cast<__mmask16>(0xFFFF)
-                        : static_cast<__mmask16>((1u << rest) - 1);
-}
 
 // One block of 16 modes: its lane mask, first mode, and the real and
 // imaginary parts of lambda and gamma loaded under the mask.
@@ -45,14 +44,6 @@ ModeBlock LoadModeBlock(const float* lambda_re, const float* lambda_im,
   return {m, n0, _mm512_maskz_loadu_ps(m, lambda_re + n0),
           _mm512_maskz_loadu_ps(m, lambda_im + n0),
           _mm512_maskz_loadu_ps(m, gamma + n0)};
-}
-
-// Adds the 16 float lanes of v to the doubles at sum[0..15].
-inline void AddToDouble(__m512 v, double* sum) {
-  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-  const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
-  _mm512_storeu_pd(sum, _mm512_add_pd(_mm512_loadu_pd(sum), lo));
-  _mm512_storeu_pd(sum + 8, _mm512_add_pd(_mm512_loadu_pd(sum + 8), hi));
 }
 
 }  // namespace
@@ -133,10 +124,7 @@ void LruMixer::Forward(const float* x, const MixerStep& step, float* y) {
   const int64_t M = static_cast<int64_t>(B) * L;
   seqs_ = B;
   std::memcpy(mask_.data(), step.key_mask, static_cast<size_t>(M));
-  for (int64_t r = 0; r < M; ++r) {
-    const float keep = mask_[r] ? 1.0f : 0.0f;
-    for (int h = 0; h < H; ++h) u_[r * H + h] = keep * x[r * H + h];
-  }
+  ZeroPaddedRows(mask_.data(), M, H, x, u_.data());
   for (int n = 0; n < N; ++n) {
     const Complex lam = std::exp(Complex(-std::exp(double{nu_log_[n]}),
                                          std::exp(double{theta_log_[n]})));
@@ -211,10 +199,7 @@ void LruMixer::Backward(const float* dy, float* dx) {
   for (int block = 0; block < blocks; ++block) ScanBackward(block);
   in_.BackwardParams(u_.data(), d_v_.data(), g_b_.data(), nullptr, M);
   in_.BackwardInput(d_v_.data(), b_.data(), du_.data(), M, true);
-  for (int64_t r = 0; r < M; ++r) {
-    const float keep = mask_[r] ? 1.0f : 0.0f;
-    for (int h = 0; h < H; ++h) dx[r * H + h] = keep * du_[r * H + h];
-  }
+  ZeroPaddedRows(mask_.data(), M, H, du_.data(), dx);
 }
 
 // Adjoints in the real-gradient convention (gs = dL/dRe s + i dL/dIm s):

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "models/layers.h"
+#include "models/mixers/scan_lanes.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -21,7 +22,11 @@ using Complex = std::complex<double>;
 // Channels are the lanes of one AVX-512 vector: 16 channels of one sequence
 // advance together, each with its own a and c~, and the innermost work per
 // position is over a group of modes held in registers.
-constexpr int kLanes = 16;
+using scan_lanes::AddToDouble;
+using scan_lanes::kLanes;
+using scan_lanes::LaneMask;
+using scan_lanes::ZeroPaddedRows;
+
 // Modes per forward pass and per backward recompute (their recurrences are
 // independent chains that hide the FMA latency); the adjoint runs pairs.
 constexpr int kGroup = 4;
@@ -47,20 +52,6 @@ static_assert(kTile % kChunk == 0, "tiles are whole chunks");
 int64_t WorkFloatsPerThread(int groups, int chunks) {
   return (static_cast<int64_t>(groups) * (chunks + 1) + kChunk + groups) *
          kGroupFloats;
-}
-
-__mmask16 LaneMask(int d_model, int block) {
-  const int rest = d_model - block * kLanes;
-  return rest >= kLanes ? static_cast<__mmask16>(0xFFFF)
-                        : static_cast<__mmask16>((1u << rest) - 1);
-}
-
-// Adds the 16 float lanes of v to the doubles at sum[0..15].
-inline void AddToDouble(__m512 v, double* sum) {
-  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-  const __m512d hi = _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1));
-  _mm512_storeu_pd(sum, _mm512_add_pd(_mm512_loadu_pd(sum), lo));
-  _mm512_storeu_pd(sum + 8, _mm512_add_pd(_mm512_loadu_pd(sum + 8), hi));
 }
 
 // One complex mode of 16 channels in registers: its a, its readout c and
@@ -381,10 +372,7 @@ void S4dMixer::Forward(const float* x, const MixerStep& step, float* y) {
   const int B = step.seqs, L = shape_.seq_len, H = shape_.d_model;
   seqs_ = B;
   std::memcpy(mask_.data(), step.key_mask, static_cast<size_t>(B) * L);
-  for (int64_t r = 0; r < static_cast<int64_t>(B) * L; ++r) {
-    const float keep = mask_[r] ? 1.0f : 0.0f;
-    for (int h = 0; h < H; ++h) u_[r * H + h] = keep * x[r * H + h];
-  }
+  ZeroPaddedRows(mask_.data(), static_cast<int64_t>(B) * L, H, x, u_.data());
   Discretise();
   const int threads = std::min(threads_, omp_get_max_threads());
   const int tasks = B * blocks_;
@@ -457,10 +445,7 @@ void S4dMixer::Backward(const float* dy, float* dx) {
     BackwardBlock(block, work_.data() + thread * per_thread,
                   acc_.data() + thread * acc_per_thread);
   }
-  for (int64_t r = 0; r < M; ++r) {
-    const float keep = mask_[r] ? 1.0f : 0.0f;
-    for (int h = 0; h < H; ++h) dx[r * H + h] = keep * du_[r * H + h];
-  }
+  ZeroPaddedRows(mask_.data(), M, H, du_.data(), dx);
 }
 
 // Adjoints in the real-gradient convention: for a complex quantity s,
