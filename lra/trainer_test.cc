@@ -161,7 +161,9 @@ RunResult ExpectResumeIsExact(const Suite& suite, const std::string& name,
   RunResult a = ReadResult(straight + run_dir + "/result.pbtxt");
   RunResult b = ReadResult(resumed + run_dir + "/result.pbtxt");
   EXPECT_EQ(b.resumed_at_size(), 1);
-  if (b.resumed_at_size() == 1) EXPECT_EQ(b.resumed_at(0), stop_step);
+  if (b.resumed_at_size() == 1) {
+    EXPECT_EQ(b.resumed_at(0), stop_step);
+  }
   EXPECT_EQ(a.eval_size(), b.eval_size());
   for (int i = 0; i < std::min(a.eval_size(), b.eval_size()); ++i) {
     EXPECT_EQ(a.eval(i).step(), b.eval(i).step());
