@@ -8,6 +8,10 @@
 # /tmp/lra-fuzz); copy a finding into fuzz/corpus/<target>/ as
 # regression-<what>.<ext> once it is fixed.
 #   tools/fuzz.sh [SECONDS] [TARGET...]
+# FUZZ_TIMEOUT (default 10) is libFuzzer's -timeout: seconds of wall time
+# one input may take before it counts as a finding. Raise it when the
+# fuzzers share the machine or run under nice: a starved process passes
+# the wall-time limit on an input that is fast on its own.
 # Exits non-zero when any target found something.
 set -uo pipefail
 bazel="${BAZEL:-bazel}"  # e.g. BAZEL="bazel --output_base=/tmp/ob" to keep a clang build apart
@@ -15,6 +19,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 out="${FUZZ_OUT:-/tmp/lra-fuzz}"
+timeout="${FUZZ_TIMEOUT:-10}"
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(sed -n 's/^ *name = "\([a-z_]*_fuzz\)",$/\1/p' fuzz/BUILD.bazel)
@@ -33,7 +38,7 @@ for t in "${targets[@]}"; do
   # A declared size must never make a loader allocate without bound:
   # -malloc_limit_mb makes any single allocation over 256 MiB a finding.
   "$bin/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
-    -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout=10 -max_len=8192 \
+    -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout="$timeout" -max_len=8192 \
     -artifact_prefix="$findings/" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
