@@ -53,6 +53,14 @@ absl::Status ValidateModelAgainstTask(const ModelConfig& m,
                       absl::StrCat(classes, ", the classes of task '",
                                    task.name(), "' (0 = take the task's)"));
   RETURN_IF_ERROR(ValidateAttention(m, o));
+  // The ordinal pixel input reads tokens as gray levels: on a byte or
+  // symbol vocabulary of the same size (text is 257 too) it would be
+  // meaningless, not an error the encoder could see.
+  if (m.pixel_intensity() && !task.has_image() && !task.has_pathfinder())
+    return FieldError(o, "pixel_intensity", "true",
+                      absl::StrCat("false for task '", task.name(),
+                                   "': only image and pathfinder tasks have "
+                                   "pixel tokens"));
   if (UsesGridPositions(m)) {
     ASSIGN_OR_RETURN(int segments, TaskNumSegments(task));
     const int length = task.seq_len() / segments;

@@ -116,5 +116,39 @@ TEST(ResolveModelTest, GridWidthComesFromTheTasksImageSize) {
       << status;
 }
 
+// The ordinal pixel input is for pixel tokens only: text's byte vocabulary
+// has the same size (257), so the encoder alone cannot tell.
+TEST(ResolveModelTest, PixelIntensityOnlyForPixelTasks) {
+  ModelConfig model;
+  model.set_d_model(16);
+  model.set_num_layers(1);
+  model.set_num_heads(2);
+  model.set_pixel_intensity(true);
+  TaskConfig image;
+  image.set_name("image");
+  image.set_seq_len(576);
+  image.mutable_image()->set_image_size(24);
+  ASSERT_TRUE(ResolveAndValidateTask(&image, {}).ok());
+  ModelConfig resolved = model;
+  absl::Status status = ResolveAndValidateModel(&resolved, image, {});
+  EXPECT_TRUE(status.ok()) << status;
+
+  TaskConfig text;
+  text.set_name("text");
+  text.set_seq_len(256);
+  text.mutable_text()->set_min_length(250);
+  text.mutable_text()->set_max_length(256);
+  text.mutable_text()->set_num_cues(5);
+  ASSERT_TRUE(ResolveAndValidateTask(&text, {}).ok());
+  resolved = model;
+  status = ResolveAndValidateModel(&resolved, text, {});
+  EXPECT_NE(status.message().find("pixel_intensity = true"),
+            std::string::npos)
+      << status;
+  EXPECT_NE(status.message().find("only image and pathfinder"),
+            std::string::npos)
+      << status;
+}
+
 }  // namespace
 }  // namespace lra
