@@ -272,6 +272,11 @@ absl::Status ValidateModelConfig(const ModelConfig& config, int seq_len,
                      ": a token's intensity is its gray level (token - 1) / "
                      "255"));
   }
+  if (config.pixel_intensity_only() && !config.pixel_intensity()) {
+    return FieldError(config, "pixel_intensity_only", "true",
+                      "needs pixel_intensity: true (it drops the pixel "
+                      "tokens' table rows and keeps their intensity)");
+  }
   if (!config.sequence().name().empty()) {
     if (config.pooling() != POOLING_MEAN) {
       return FieldError(config, "pooling", Pooling_Name(config.pooling()),
@@ -310,7 +315,8 @@ absl::StatusOr<std::unique_ptr<Encoder>> Encoder::Create(
 Encoder::OuterWeights::OuterWeights(const ModelConfig& config,
                                     int64_t positions, int64_t segment_len,
                                     int64_t features)
-    : embed(config.vocab_size(), config.d_model(),
+    : embed(config.pixel_intensity_only() ? 1 : config.vocab_size(),
+            config.d_model(),
             config.positional() == POSITIONAL_LEARNED
                 ? (config.max_len() > 0 ? config.max_len() : positions)
                 : 0,
@@ -877,18 +883,25 @@ void Encoder::Backward() {
 
 const float* Encoder::TokenTableForward() {
   if (w_.embed.intensity.size() == 0) return w_.embed.token.data();
-  // table[t] = token[t] + intensity(t) * w for the real tokens; the padding
-  // row is never read but is copied for tidiness.
+  // table[t] = token[t] + intensity(t) * w for the real tokens, or
+  // intensity(t) * w alone with pixel_intensity_only (embed.token is then
+  // the padding row alone); the padding row is never read but is copied
+  // for tidiness.
   const int D = d_;
+  const bool rows = w_.embed.token.dim(0) > 1;
   const float* token = w_.embed.token.data();
   const float* w = w_.embed.intensity.data();
   float* table = token_table_.data();
   std::memcpy(table, token, sizeof(float) * D);
   for (int t = 1; t < kPixelVocab; ++t) {
     const float s = PixelIntensity(t);
-    const float* in = token + static_cast<int64_t>(t) * D;
     float* out = table + static_cast<int64_t>(t) * D;
-    for (int d = 0; d < D; ++d) out[d] = in[d] + s * w[d];
+    if (rows) {
+      const float* in = token + static_cast<int64_t>(t) * D;
+      for (int d = 0; d < D; ++d) out[d] = in[d] + s * w[d];
+    } else {
+      for (int d = 0; d < D; ++d) out[d] = s * w[d];
+    }
   }
   return table;
 }
@@ -906,15 +919,16 @@ void Encoder::TokenTableBackward() {
   const float* dtable = token_dtable_.data();
   float* dtoken = g_.embed.token.data();
   float* dw = g_.embed.intensity.data();
+  const bool rows = w_.embed.token.dim(0) > 1;
   for (int d = 0; d < D; ++d) dtoken[d] += dtable[d];
   for (int t = 1; t < kPixelVocab; ++t) {
     const float s = PixelIntensity(t);
     const float* in = dtable + static_cast<int64_t>(t) * D;
-    float* out = dtoken + static_cast<int64_t>(t) * D;
-    for (int d = 0; d < D; ++d) {
-      out[d] += in[d];
-      dw[d] += s * in[d];
+    if (rows) {
+      float* out = dtoken + static_cast<int64_t>(t) * D;
+      for (int d = 0; d < D; ++d) out[d] += in[d];
     }
+    for (int d = 0; d < D; ++d) dw[d] += s * in[d];
   }
 }
 

@@ -465,6 +465,96 @@ TEST(EncoderTest, PixelIntensityIsATokenTablePlusAScaledDirection) {
   EXPECT_GT(norm, 1e-4);  // the check is not vacuous
 }
 
+// pixel_intensity_only: the pixel tokens' rows go, the padding row stays
+// ([1, D]), and the option needs pixel_intensity.
+TEST(EncoderTest, PixelIntensityOnlyDropsThePixelRows) {
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  config.set_pixel_intensity(true);
+  auto rows = internal::CreateEncoder(config, 9, 2);
+  config.set_pixel_intensity_only(true);
+  auto only = internal::CreateEncoder(config, 9, 2);
+  ASSERT_TRUE(rows.ok() && only.ok());
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(**only);
+  EXPECT_EQ(p.at("embed.token").ShapeString(), "[1, 8]");
+  EXPECT_EQ(p.at("embed.intensity").ShapeString(), "[8]");
+  EXPECT_EQ((*only)->NumParameters(), (*rows)->NumParameters() - 256 * 8);
+  config.set_pixel_intensity(false);
+  EXPECT_THAT(CreateError(config),
+              HasSubstr("pixel_intensity_only = true is invalid; needs "
+                        "pixel_intensity"));
+}
+
+// With pixel_intensity_only a pixel token t enters as intensity(t) * w
+// alone: an encoder without the option whose token table holds those
+// products (and the padding row) gives the same logits, and the intensity
+// gradient is its table's gradient summed with intensity(t) weights.
+TEST(EncoderTest, PixelIntensityOnlyIsTheScaledDirectionAlone) {
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  auto plain = internal::CreateEncoder(config, 9, 4);
+  config.set_pixel_intensity(true);
+  config.set_pixel_intensity_only(true);
+  auto only = internal::CreateEncoder(config, 9, 4);
+  ASSERT_TRUE(plain.ok() && only.ok());
+  (*only)->InitParameters(4);
+  (*plain)->InitParameters(4);
+  std::map<std::string, Tensor> p = internal::ParameterSnapshot(**only);
+  const Tensor& w = p.at("embed.intensity");
+  auto intensity = [](int t) { return 2.0f * (t - 1) / 255.0f - 1.0f; };
+  (*plain)->ForEachParameter(
+      [&](const std::string& name, Tensor& value, Tensor&) {
+        if (name != "embed.token") {
+          value = p.at(name);
+          return;
+        }
+        for (int d = 0; d < 8; ++d) value[d] = p.at(name)[d];
+        for (int t = 1; t < 257; ++t) {
+          for (int d = 0; d < 8; ++d) value[t * 8 + d] = intensity(t) * w[d];
+        }
+      });
+  std::vector<int32_t> tokens = Tokens(3, 9, 257, 5);
+  tokens[0] = 1;
+  tokens[1] = 256;
+  const std::vector<int32_t> labels = {0, 2, 1};
+  const float* lo = (*only)->Forward(tokens.data(), 3, false, 0);
+  const float* lp = (*plain)->Forward(tokens.data(), 3, false, 0);
+  for (int i = 0; i < 3 * 3; ++i) EXPECT_NEAR(lo[i], lp[i], 1e-5) << i;
+  (*only)->ZeroGrad();
+  (*plain)->ZeroGrad();
+  (*only)->Loss(labels.data(), nullptr);
+  (*plain)->Loss(labels.data(), nullptr);
+  (*only)->Backward();
+  (*plain)->Backward();
+  std::map<std::string, Tensor> go = internal::ParameterSnapshot(**only, true);
+  std::map<std::string, Tensor> gp = internal::ParameterSnapshot(**plain, true);
+  const Tensor& dtable = gp.at("embed.token");
+  double norm = 0.0;
+  for (int d = 0; d < 8; ++d) {
+    EXPECT_NEAR(go.at("embed.token")[d], dtable[d], 1e-6) << d;
+    double expected = 0.0;
+    for (int t = 1; t < 257; ++t) expected += intensity(t) * dtable[t * 8 + d];
+    EXPECT_NEAR(go.at("embed.intensity")[d], expected, 1e-5) << d;
+    norm += std::fabs(expected);
+  }
+  EXPECT_GT(norm, 1e-4);  // the check is not vacuous
+}
+
+// Central differences through the intensity-only input.
+TEST(EncoderTest, PixelIntensityOnlyGradientsMatchCentralDifferences) {
+  const int seq_len = 9;
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  config.set_pixel_intensity(true);
+  config.set_pixel_intensity_only(true);
+  for (const GradCase& c : {GradCase{POOLING_CLS, POSITIONAL_LEARNED, 0.0f},
+                            GradCase{POOLING_MEAN, POSITIONAL_NONE, 0.2f}}) {
+    EXPECT_GT(internal::CheckVariantGradients(config, c, seq_len,
+                                              Tokens(3, seq_len, 257, 3)),
+              20);
+  }
+}
+
 TEST(EncoderTest, GradientsAccumulateAcrossBackwardCalls) {
   auto encoder = *internal::CreateEncoder(SmallConfig(), 9, 3);
   encoder->InitParameters(2);
