@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -432,16 +433,8 @@ void GradientCheck(const std::string& name, const Layout* layout,
                    const std::vector<int64_t>& indices, const float* analytic,
                    const AttentionTolerances& tol, Violations& violations) {
   for (int64_t e : indices) {
-    const float saved = values[e];
-    values[e] = saved + tol.grad_epsilon;
-    const double plus = objective();
-    values[e] = saved - tol.grad_epsilon;
-    const double minus = objective();
-    values[e] = saved;
-    // The step actually taken, which float rounding may change.
-    const double h =
-        double(saved + tol.grad_epsilon) - double(saved - tol.grad_epsilon);
-    const double numeric = (plus - minus) / h;
+    const double numeric =
+        internal::CentralDifference(objective, &values[e], tol.grad_epsilon);
     const double a = analytic[e];
     const double err = std::fabs(numeric - a);
     const double allowed =
