@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "config/plugin_param.h"
 #include "eval/format.h"
 #include "eval/html_report.h"
 #include "eval/results.h"
@@ -19,20 +20,6 @@
 
 namespace lra {
 namespace {
-
-PluginParam Text(const std::string& name, const std::string& value) {
-  PluginParam param;
-  param.set_name(name);
-  param.set_text(value);
-  return param;
-}
-
-PluginParam Number(const std::string& name, double value) {
-  PluginParam param;
-  param.set_name(name);
-  param.set_number(value);
-  return param;
-}
 
 Report MakeReport(const std::string& name, bool measure_strided) {
   const std::string dir = TestTmpPath(name);
@@ -54,8 +41,8 @@ TEST(AttentionConfigLabelTest, NamesWhatDiffersSortedByName) {
   PluginConfig config;
   config.set_name("sparse_transformer");
   EXPECT_EQ(AttentionConfigLabel(config), "sparse_transformer");
-  *config.add_param() = Number("stride", 8);
-  *config.add_param() = Text("mode", "strided");
+  *config.add_param() = NumberParam("stride", 8);
+  *config.add_param() = TextParam("mode", "strided");
   EXPECT_EQ(AttentionConfigLabel(config),
             "sparse_transformer (mode=strided, stride=8)");
   EXPECT_EQ(AttentionConfigLabel(PluginConfig()), "full");

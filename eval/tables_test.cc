@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "config/plugin_param.h"
 #include "eval/results.h"
 #include "eval/test_fixtures.h"
 #include "gtest/gtest.h"
@@ -273,9 +274,7 @@ TEST(AccuracyTableTest, RowsAreNamedBySequenceHandlerOrMixer) {
   PluginConfig* sequence =
       rmt_run.result.mutable_config()->mutable_model()->mutable_sequence();
   sequence->set_name("rmt");
-  PluginParam* slots = sequence->add_param();
-  slots->set_name("memory_slots");
-  slots->set_number(8);
+  *sequence->add_param() = NumberParam("memory_slots", 8);
   FakeRunSpec s4d = Spec("listops", "s4d", 0.35);
   s4d.attention = "full";
   RunRecord s4d_run = Done(s4d);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "config/plugin_param.h"
 #include "config/text_proto.h"
 
 namespace lra {
@@ -216,9 +217,7 @@ absl::Status WriteTwoConfigurationResults(const std::string& results_dir,
   fixed.test_accuracy = 0.30;
   FakeRunSpec strided = fixed;
   strided.model = "sparse-strided";
-  PluginParam mode;
-  mode.set_name("mode");
-  mode.set_text("strided");
+  const PluginParam mode = TextParam("mode", "strided");
   strided.attention_params = {mode};
   strided.test_accuracy = 0.25;
   for (const FakeRunSpec& spec : {full, fixed, strided}) {

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "config/plugin_param.h"
 #include "gtest/gtest.h"
 #include "models/builtin.h"
 #include "models/plugins.h"
@@ -27,9 +28,7 @@ ModelConfig TinyModel() {
 }
 
 void AddNumber(PluginConfig* config, const std::string& name, double value) {
-  PluginParam* param = config->add_param();
-  param->set_name(name);
-  param->set_number(value);
+  *config->add_param() = NumberParam(name, value);
 }
 
 // Counted by hand for two documents of 3 and 5 real tokens (4 and 6

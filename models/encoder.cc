@@ -721,24 +721,7 @@ const float* Encoder::Forward(const int32_t* tokens, int batch, bool training,
     return logits_.data();
   }
 
-  BlockStep step;
-  step.seqs = seqs;
-  step.key_mask = key_mask_.data();
-  step.training = training;
-  step.dropout_seed = dropout_seed;
-  for (size_t i = 0; i < blocks_.size(); ++i) {
-    blocks_[i]->Forward(xs_[i].data(), step, xs_[i + 1].data());
-  }
-
-  LayerNormForward(xs_.back().data(), w_.final_ln.gamma.data(),
-                   w_.final_ln.beta.data(), rows, D, final_ln_.data(),
-                   final_mean_.data(), final_rstd_.data());
-  if (has_cls_) {
-    PoolClsForward(final_ln_.data(), seqs, N, D, pooled_.data());
-  } else {
-    PoolMeanForward(final_ln_.data(), key_mask_.data(), seqs, N, D,
-                    pooled_.data());
-  }
+  ForwardThroughBlocks(seqs, training, dropout_seed);
   HeadForward(batch);
   return logits_.data();
 }
@@ -757,22 +740,37 @@ void Encoder::ForwardPacked(const int32_t* tokens, int seqs, bool training,
                       config_.dropout(), packed_, D, embed_mask_.data());
     DropoutApply(x, embed_mask_.data(), config_.dropout(), rows * D, x);
   }
+  ForwardThroughBlocks(seqs, training, dropout_seed);
+}
+
+void Encoder::ForwardThroughBlocks(int seqs, bool training,
+                                   uint64_t dropout_seed) {
+  const int N = positions_, D = d_;
+  const int64_t rows =
+      packed_step_ ? packed_.rows : static_cast<int64_t>(seqs) * N;
   BlockStep step;
   step.seqs = seqs;
   step.key_mask = key_mask_.data();
   step.training = training;
   step.dropout_seed = dropout_seed;
-  step.packed = &packed_;
+  if (packed_step_) step.packed = &packed_;
   for (size_t i = 0; i < blocks_.size(); ++i) {
     blocks_[i]->Forward(xs_[i].data(), step, xs_[i + 1].data());
   }
   LayerNormForward(xs_.back().data(), w_.final_ln.gamma.data(),
                    w_.final_ln.beta.data(), rows, D, final_ln_.data(),
                    final_mean_.data(), final_rstd_.data());
-  if (has_cls_) {
-    PoolClsForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+  if (packed_step_) {
+    if (has_cls_) {
+      PoolClsForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+    } else {
+      PoolMeanForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+    }
+  } else if (has_cls_) {
+    PoolClsForward(final_ln_.data(), seqs, N, D, pooled_.data());
   } else {
-    PoolMeanForwardPacked(final_ln_.data(), packed_, D, pooled_.data());
+    PoolMeanForward(final_ln_.data(), key_mask_.data(), seqs, N, D,
+                    pooled_.data());
   }
 }
 

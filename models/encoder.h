@@ -200,10 +200,15 @@ class Encoder {
   void HeadForward(int batch);
   // d(logits) -> dpooled_ [B', D].
   void HeadBackward(int batch);
-  // Without a sequence plugin: pooling, final LN and the blocks backward,
+  // Without a sequence plugin: the blocks on the embedded input in xs_[0]
+  // ([B', N', D], or [R, D] on a packed step), the final LN and the pooling
+  // into pooled_.
+  void ForwardThroughBlocks(int seqs, bool training, uint64_t dropout_seed);
+  // Its backward: pooling, final LN and the blocks backward,
   // dx [B', N', D] = d(embedded input), overwritten ([R, D] when packed).
   void BackwardThroughBlocks(float* d_final_ln, float* dx);
-  // Forward from the key mask on, on packed real rows.
+  // On a packed step: the embedding on the packed real rows, then
+  // ForwardThroughBlocks.
   void ForwardPacked(const int32_t* tokens, int seqs, bool training,
                      uint64_t dropout_seed);
   // The table the embedding reads, [vocab, D]: embed.token, or with

@@ -340,16 +340,31 @@ TEST(EncoderTest, CheckInputsRejectsBadTokensLabelsAndBatch) {
 
 using GradCase = internal::GradientVariant;
 
+// The whole-model gradient check of `variant` on 3 sequences of 9 tokens
+// below `vocab`: more than 20 entries are compared.
+void ExpectGradientsMatch(const ModelConfig& config, const GradCase& variant,
+                          int vocab) {
+  const int seq_len = 9;
+  EXPECT_GT(internal::CheckVariantGradients(config, variant, seq_len,
+                                            Tokens(3, seq_len, vocab, 3)),
+            20);
+}
+
 class EncoderGradientTest : public ::testing::TestWithParam<GradCase> {};
 
 // Central differences on the whole encoder's loss, spot-checking entries of
 // every parameter. Dropout masks are a function of the seed, so they stay
 // fixed across the perturbed evaluations.
 TEST_P(EncoderGradientTest, AllParametersMatchCentralDifferences) {
-  const int seq_len = 9;
-  EXPECT_GT(internal::CheckVariantGradients(SmallConfig(), GetParam(), seq_len,
-                                            Tokens(3, seq_len, 7, 3)),
-            20);
+  ExpectGradientsMatch(SmallConfig(), GetParam(), 7);
+}
+
+// The same with the ordinal pixel input (ModelConfig.pixel_intensity).
+TEST_P(EncoderGradientTest, AllParametersMatchWithPixelIntensity) {
+  ModelConfig config = SmallConfig();
+  config.set_vocab_size(257);
+  config.set_pixel_intensity(true);
+  ExpectGradientsMatch(config, GetParam(), 257);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -363,23 +378,9 @@ class EncoderGridGradientTest : public ::testing::TestWithParam<GradCase> {};
 
 // The same on a 3 x 3 grid with 2-D positions.
 TEST_P(EncoderGridGradientTest, AllParametersMatchCentralDifferences) {
-  const int seq_len = 9;
   ModelConfig config = SmallConfig();
   config.set_grid_width(3);
-  EXPECT_GT(internal::CheckVariantGradients(config, GetParam(), seq_len,
-                                            Tokens(3, seq_len, 7, 3)),
-            20);
-}
-
-// The same with the ordinal pixel input (ModelConfig.pixel_intensity).
-TEST_P(EncoderGradientTest, AllParametersMatchWithPixelIntensity) {
-  const int seq_len = 9;
-  ModelConfig config = SmallConfig();
-  config.set_vocab_size(257);
-  config.set_pixel_intensity(true);
-  EXPECT_GT(internal::CheckVariantGradients(config, GetParam(), seq_len,
-                                            Tokens(3, seq_len, 257, 3)),
-            20);
+  ExpectGradientsMatch(config, GetParam(), 7);
 }
 
 INSTANTIATE_TEST_SUITE_P(

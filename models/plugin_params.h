@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "config/plugin_param.h"  // NumberParam, TextParam, FlagParam
 #include "google/protobuf/repeated_field.h"
 #include "proto/config.pb.h"
 
@@ -73,11 +74,6 @@ absl::StatusOr<PluginParams> ResolvePluginParams(
     const std::string& kind, const std::string& plugin_name,
     const std::vector<PluginParamSpec>& specs,
     const google::protobuf::RepeatedPtrField<PluginParam>& values);
-
-// One parameter value, for test cases and configs built in code.
-PluginParam NumberParam(const std::string& name, double value);
-PluginParam TextParam(const std::string& name, const std::string& value);
-PluginParam FlagParam(const std::string& name, bool value);
 
 }  // namespace lra
 

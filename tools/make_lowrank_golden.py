@@ -35,32 +35,9 @@ import os
 
 import torch
 
+from golden_writer import ROOT, f32, uniform, write
+
 torch.set_default_dtype(torch.float64)
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-
-
-def f32(t):
-    """Rounds to float32 and back: values the C++ side reads exactly."""
-    return t.to(torch.float32).to(torch.float64)
-
-
-def uniform(gen, shape, scale):
-    return f32((torch.rand(shape, generator=gen) * 2 - 1) * scale)
-
-
-def write(path, scalars, texts, tensors):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write("# Made by tools/make_lowrank_golden.py; do not edit.\n")
-        for name, value in scalars.items():
-            f.write("scalar %s %s\n" % (name, repr(float(value))))
-        for name, value in texts.items():
-            f.write("text %s %s\n" % (name, value))
-        for name, t in tensors.items():
-            t = t.detach()
-            f.write("tensor %s %s\n" % (name, ",".join(str(d) for d in t.shape)))
-            f.write(" ".join("%.9g" % float(x) for x in t.reshape(-1)) + "\n")
-    print("wrote", os.path.relpath(path, ROOT))
 
 
 def make_mask(N, rows):

@@ -1,6 +1,7 @@
 // Test-only: calling a stand-in's example generator as its tests do, into a
-// fresh token vector, and the check that splits share no sequence. Shared by
-// the generators' tests.
+// fresh token vector, the check that an example is a function of its seed
+// and index, and the check that splits share no sequence. Shared by the
+// generators' tests.
 #ifndef LRA_DATASETS_COMMON_GENERATOR_TESTING_H_
 #define LRA_DATASETS_COMMON_GENERATOR_TESTING_H_
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "datasets/dataset_base.h"
+#include "gtest/gtest.h"
 
 namespace lra {
 
@@ -31,6 +33,26 @@ auto TokenGenerator(ExampleGenerator<Config> generate) {
     *label = generate(config, seq_len, seed, split, index, tokens.data());
     return tokens;
   };
+}
+
+// Expects example `index` of `split` for `seed` from `generate` (a
+// TokenGenerator) to be made again alike (tokens and label) and to differ
+// from the next index's and from the next seed's. Returns its tokens and
+// stores its label.
+template <typename Generate, typename Config>
+std::vector<int32_t> ExpectDeterministicExample(const Generate& generate,
+                                                const Config& config,
+                                                int seq_len, uint64_t seed,
+                                                Split split, int64_t index,
+                                                int32_t* label) {
+  const std::vector<int32_t> tokens =
+      generate(config, seq_len, seed, split, index, label);
+  int32_t again;
+  EXPECT_EQ(generate(config, seq_len, seed, split, index, &again), tokens);
+  EXPECT_EQ(again, *label);
+  EXPECT_NE(generate(config, seq_len, seed, split, index + 1, &again), tokens);
+  EXPECT_NE(generate(config, seq_len, seed + 1, split, index, &again), tokens);
+  return tokens;
 }
 
 // The distinct token sequences of examples [0, n) of each split (indexed by

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 
 namespace lra {
@@ -23,6 +24,29 @@ int32_t ModFourBySplit(const int& config, int seq_len, uint64_t data_seed,
     tokens[i] = static_cast<int32_t>(index % 4 + 10 * static_cast<int>(split));
   }
   return 0;
+}
+
+// Example (seed, index) is seed * 100 + index at every position, label
+// index % 2.
+int32_t BySeedAndIndex(const int& config, int seq_len, uint64_t data_seed,
+                       Split split, int64_t index, int32_t* tokens) {
+  for (int i = 0; i < seq_len; ++i) {
+    tokens[i] = static_cast<int32_t>(data_seed * 100 + index);
+  }
+  return static_cast<int32_t>(index % 2);
+}
+
+TEST(GeneratorTestingTest, DeterministicExampleDependsOnSeedAndIndex) {
+  int32_t label = -1;
+  EXPECT_EQ(ExpectDeterministicExample(TokenGenerator<int>(BySeedAndIndex), 0,
+                                       2, 1, Split::kTrain, 3, &label),
+            (std::vector<int32_t>{103, 103}));
+  EXPECT_EQ(label, 1);
+  // ModFour ignores the seed: the next seed's example is the same.
+  EXPECT_NONFATAL_FAILURE(
+      ExpectDeterministicExample(TokenGenerator<int>(ModFour), 0, 2, 1,
+                                 Split::kTrain, 3, &label),
+      "seed + 1");
 }
 
 TEST(GeneratorTestingTest, CountsSequencesSharedBetweenSplits) {

@@ -56,20 +56,6 @@ absl::Status MpiCommunicator::SendRecv(int peer, const void* send,
   return absl::OkStatus();
 }
 
-absl::Status MpiCommunicator::AllReduceSum(float* data, int64_t count) {
-  if (static_cast<int64_t>(float_scratch_.size()) < count) {
-    float_scratch_.resize(count);
-  }
-  return TreeAllReduceSum<float>(*this, data, count, float_scratch_.data());
-}
-
-absl::Status MpiCommunicator::AllReduceSum(double* data, int64_t count) {
-  if (static_cast<int64_t>(double_scratch_.size()) < count) {
-    double_scratch_.resize(count);
-  }
-  return TreeAllReduceSum<double>(*this, data, count, double_scratch_.data());
-}
-
 absl::Status MpiCommunicator::Broadcast(void* data, int64_t bytes, int root) {
   char* bytes_at = static_cast<char*>(data);
   for (int64_t done = 0; done < bytes; done += kMaxMessage) {

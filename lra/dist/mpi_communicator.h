@@ -1,6 +1,6 @@
 // The Communicator of a process started by mpirun (OpenMPI): collectives
-// over MPI_COMM_WORLD. Sums use TreeAllReduceSum over MPI_Sendrecv rather
-// than MPI_Allreduce, whose summation order MPI leaves open.
+// over MPI_COMM_WORLD. Sums are TreeSumCommunicator's, over MPI_Sendrecv,
+// rather than MPI_Allreduce, whose summation order MPI leaves open.
 #ifndef LRA_DIST_MPI_COMMUNICATOR_H_
 #define LRA_DIST_MPI_COMMUNICATOR_H_
 
@@ -12,15 +12,13 @@
 
 namespace lra {
 
-class MpiCommunicator : public Communicator, private Transport {
+class MpiCommunicator : public TreeSumCommunicator {
  public:
   // Needs MPI to be initialised (InitWorld does it).
   MpiCommunicator();
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  absl::Status AllReduceSum(float* data, int64_t count) override;
-  absl::Status AllReduceSum(double* data, int64_t count) override;
   absl::Status Broadcast(void* data, int64_t bytes, int root) override;
   absl::Status AllGather(uint64_t value,
                          std::vector<uint64_t>* values) override;
@@ -34,9 +32,6 @@ class MpiCommunicator : public Communicator, private Transport {
   int rank_ = 0;
   int size_ = 1;
   bool serialized_ = false;  // MPI granted MPI_THREAD_SERIALIZED or more.
-  // Scratch for the sums, grown to the largest buffer once.
-  std::vector<float> float_scratch_;
-  std::vector<double> double_scratch_;
 };
 
 }  // namespace lra

@@ -31,18 +31,7 @@ trap 'rm -rf "$TMPDIR"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 suite=lra/dist/testdata/mpi_suite.pbtxt
 runs="mpi/listops/tiny mpi/listops/dropout"
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-  else
-    echo "FAILED: $name"
-    failures=$((failures + 1))
-  fi
-}
+source "$ws/lra/testdata/check.sh"
 mpi() {  # mpi NP COMMAND...
   local np=$1
   shift
@@ -73,8 +62,7 @@ if ! "$check_bin" 2>&1 | grep -q "built with MPI: yes"; then
   # A build with --define=mpi=off: lra refuses to run under a launcher.
   mpi 2 "$lra" run --suite=$suite --out="$TEST_TMPDIR/off" >"$TEST_TMPDIR/e" 2>&1
   check "without MPI, mpirun -np 2 is refused" grep -q "built without MPI" "$TEST_TMPDIR/e"
-  echo "mpi_test: $passes passed, $failures failed (build without MPI)"
-  [ "$failures" -eq 0 ]
+  finish "mpi_test (build without MPI)"
   exit
 fi
 
@@ -243,5 +231,4 @@ check "indivisible micro_batches: exit non-zero (got $rc)" test $rc -ne 0
 check "indivisible micro_batches: the error names the field" \
   grep -q "train.micro_batches = 1 is not divisible by the number of MPI ranks, 2" "$TEST_TMPDIR/e"
 
-echo "mpi_test: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish mpi_test

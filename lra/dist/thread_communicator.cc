@@ -47,16 +47,6 @@ absl::Status ThreadCommunicator::SendRecv(int peer, const void* send,
   return group_->Recv(peer, rank_, recv, recv_bytes);
 }
 
-absl::Status ThreadCommunicator::AllReduceSum(float* data, int64_t count) {
-  std::vector<float> scratch(count);
-  return TreeAllReduceSum<float>(*this, data, count, scratch.data());
-}
-
-absl::Status ThreadCommunicator::AllReduceSum(double* data, int64_t count) {
-  std::vector<double> scratch(count);
-  return TreeAllReduceSum<double>(*this, data, count, scratch.data());
-}
-
 absl::Status ThreadCommunicator::Broadcast(void* data, int64_t bytes,
                                            int root) {
   if (rank_ == root) {

@@ -41,15 +41,13 @@ class ThreadGroup {
   std::vector<Mailbox> boxes_;  // [from * size + to]
 };
 
-class ThreadCommunicator : public Communicator, private Transport {
+class ThreadCommunicator : public TreeSumCommunicator {
  public:
   ThreadCommunicator(ThreadGroup* group, int rank)
       : group_(group), rank_(rank) {}
 
   int rank() const override { return rank_; }
   int size() const override { return group_->size(); }
-  absl::Status AllReduceSum(float* data, int64_t count) override;
-  absl::Status AllReduceSum(double* data, int64_t count) override;
   absl::Status Broadcast(void* data, int64_t bytes, int root) override;
   absl::Status AllGather(uint64_t value,
                          std::vector<uint64_t>* values) override;

@@ -136,4 +136,18 @@ template absl::Status TreeAllReduceSum<float>(Transport&, float*, int64_t,
 template absl::Status TreeAllReduceSum<double>(Transport&, double*, int64_t,
                                                double*);
 
+absl::Status TreeSumCommunicator::AllReduceSum(float* data, int64_t count) {
+  if (static_cast<int64_t>(float_scratch_.size()) < count) {
+    float_scratch_.resize(count);
+  }
+  return TreeAllReduceSum<float>(*this, data, count, float_scratch_.data());
+}
+
+absl::Status TreeSumCommunicator::AllReduceSum(double* data, int64_t count) {
+  if (static_cast<int64_t>(double_scratch_.size()) < count) {
+    double_scratch_.resize(count);
+  }
+  return TreeAllReduceSum<double>(*this, data, count, double_scratch_.data());
+}
+
 }  // namespace lra

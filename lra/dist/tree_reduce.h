@@ -20,6 +20,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "lra/dist/communicator.h"
 
 namespace lra {
 
@@ -95,6 +96,21 @@ extern template absl::Status TreeAllReduceSum<double>(Transport&, double*,
 
 // The largest power of two <= n (n >= 1).
 int FloorPowerOfTwo(int n);
+
+// A Communicator whose sums are TreeAllReduceSum over its own SendRecv, so
+// that every message layer (MPI, threads) sums in the same order. The
+// scratch of the sums grows to the largest buffer once.
+class TreeSumCommunicator : public Communicator, protected Transport {
+ public:
+  int rank() const override = 0;
+  int size() const override = 0;
+  absl::Status AllReduceSum(float* data, int64_t count) final;
+  absl::Status AllReduceSum(double* data, int64_t count) final;
+
+ private:
+  std::vector<float> float_scratch_;
+  std::vector<double> double_scratch_;
+};
 
 }  // namespace lra
 

@@ -102,6 +102,14 @@ int CheckAllParameterGradients(Encoder& encoder,
   return checked;
 }
 
+int CheckPaddedBatchGradients(Encoder& encoder, int seq_len,
+                              uint64_t init_seed) {
+  const std::vector<int32_t> tokens =
+      PaddedTokens({seq_len, seq_len - 3, seq_len - 6}, seq_len, 5);
+  return CheckAllParameterGradients(encoder, tokens, {0, 2, 1}, 3, init_seed,
+                                    /*seed=*/99);
+}
+
 int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
                           int seq_len, const std::vector<int32_t>& tokens) {
   config.set_pooling(variant.pooling);
@@ -118,15 +126,14 @@ int CheckVariantGradients(ModelConfig config, const GradientVariant& variant,
                                     /*init_seed=*/7, /*seed=*/99);
 }
 
-int InterceptedGradientCheckFailures(Encoder& encoder,
-                                     const std::vector<int32_t>& tokens) {
+int InterceptedGradientCheckFailures(Encoder& encoder, int seq_len) {
   ::testing::TestPartResultArray failures;
   {
     ::testing::ScopedFakeTestPartResultReporter reporter(
         ::testing::ScopedFakeTestPartResultReporter::
             INTERCEPT_ONLY_CURRENT_THREAD,
         &failures);
-    CheckAllParameterGradients(encoder, tokens, {0, 2, 1}, 3, 7, 99);
+    CheckPaddedBatchGradients(encoder, seq_len);
   }
   return failures.size();
 }

@@ -36,11 +36,10 @@ std::vector<float> Logits(Encoder& encoder, const std::vector<int32_t>& tokens,
 // mismatch fails the current test).
 void CopyParameters(Encoder& from, Encoder& to);
 
-// How many failures CheckAllParameterGradients(encoder, tokens, {0, 2, 1},
-// 3, 7, 99) reports, intercepted so that they do not fail the current test:
-// for fixtures that prove the gradient check catches a broken backward.
-int InterceptedGradientCheckFailures(Encoder& encoder,
-                                     const std::vector<int32_t>& tokens);
+// How many failures CheckPaddedBatchGradients(encoder, seq_len) reports,
+// intercepted so that they do not fail the current test: for fixtures that
+// prove the gradient check catches a broken backward.
+int InterceptedGradientCheckFailures(Encoder& encoder, int seq_len);
 
 // Expects `config` (whose max_len must be at least 20) to give the same
 // logits, within 1e-5, for two sequences of 10 and 5 real tokens padded to
@@ -75,6 +74,13 @@ int CheckAllParameterGradients(Encoder& encoder,
                                const std::vector<int32_t>& tokens,
                                const std::vector<int32_t>& labels, int batch,
                                uint64_t init_seed, uint64_t seed);
+
+// The whole-model gradient check of the sequence and mixer plugins' tests:
+// CheckAllParameterGradients on three examples of seq_len, seq_len - 3 and
+// seq_len - 6 real tokens padded to seq_len (PaddedTokens, seed 5), labels
+// 0, 2, 1, dropout seed 99. Returns the number of parameters checked.
+int CheckPaddedBatchGradients(Encoder& encoder, int seq_len,
+                              uint64_t init_seed = 7);
 
 // One variant of the whole-model gradient check.
 struct GradientVariant {

@@ -14,6 +14,22 @@
 
 namespace lra::internal {
 
+// The central difference of `f` in the float *value (perturbed by +-eps in
+// place and restored): (f(x + eps) - f(x - eps)) / h, h the step actually
+// taken, which float rounding may change.
+inline double CentralDifference(const std::function<double()>& f, float* value,
+                                float eps) {
+  const float saved = *value;
+  *value = saved + eps;
+  const double plus = f();
+  *value = saved - eps;
+  const double minus = f();
+  *value = saved;
+  const double h =
+      static_cast<double>(saved + eps) - static_cast<double>(saved - eps);
+  return (plus - minus) / h;
+}
+
 struct GradCheckOptions {
   // Step for the central difference, in the parameter's units. Float32 math
   // needs a larger step than double (round-off in f is divided by 2 * eps).
@@ -40,16 +56,7 @@ inline ::testing::AssertionResult CheckGradient(
   std::string report;
   double worst = 0.0;
   for (int64_t i = 0; i < n; i += step) {
-    const float saved = values[i];
-    values[i] = saved + options.epsilon;
-    const double plus = f();
-    values[i] = saved - options.epsilon;
-    const double minus = f();
-    values[i] = saved;
-    // The perturbation actually applied, which float rounding may change.
-    const double h = (static_cast<double>(saved + options.epsilon) -
-                      static_cast<double>(saved - options.epsilon));
-    const double numeric = (plus - minus) / h;
+    const double numeric = CentralDifference(f, &values[i], options.epsilon);
     const double a = analytic[i];
     const double err = std::fabs(numeric - a);
     const double allowed =

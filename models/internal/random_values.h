@@ -24,14 +24,17 @@ inline std::vector<float> RandomValues(int64_t n, uint64_t seed,
 }
 
 // The inputs of an attention test, each [count]: q, k, v and the upstream
-// gradient dout are RandomValues with seeds 1, 2, 3 and 4; q and k are
-// scaled by qk_scale, v and dout by 1.
+// gradient dout are RandomValues with seeds first_seed, first_seed + 1, + 2
+// and + 3; q and k are scaled by qk_scale, v and dout by 1.
 struct RandomQkvValues {
   std::vector<float> q, k, v, dout;
 };
-inline RandomQkvValues RandomQkv(int64_t count, float qk_scale) {
-  return {RandomValues(count, 1, qk_scale), RandomValues(count, 2, qk_scale),
-          RandomValues(count, 3), RandomValues(count, 4)};
+inline RandomQkvValues RandomQkv(int64_t count, float qk_scale,
+                                 uint64_t first_seed = 1) {
+  return {RandomValues(count, first_seed, qk_scale),
+          RandomValues(count, first_seed + 1, qk_scale),
+          RandomValues(count, first_seed + 2),
+          RandomValues(count, first_seed + 3)};
 }
 
 }  // namespace lra

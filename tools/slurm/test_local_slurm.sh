@@ -24,19 +24,8 @@ workspace="$(cd "$(dirname "$0")/../.." && pwd)"
 lra="${LRA:-$workspace/bazel-bin/lra/lra}"
 dir="${LRA_SLURM_DIR:-/tmp/lra-slurm-test}"
 submit="$workspace/tools/slurm/submit_suite.sh"
-failures=0
-passes=0
-check() {  # check NAME CONDITION...
-  local name=$1
-  shift
-  if "$@"; then
-    passes=$((passes + 1))
-    echo "ok: $name"
-  else
-    echo "FAILED: $name"
-    failures=$((failures + 1))
-  fi
-}
+CHECK_PRINT_PASSES=1
+source "$workspace/lra/testdata/check.sh"
 for tool in munged slurmctld slurmd sbatch squeue sinfo mpirun; do
   if ! command -v $tool >/dev/null; then
     echo "test_local_slurm: $tool not found: apt-get install slurm-wlm munge openmpi-bin" >&2
@@ -233,5 +222,4 @@ BUILD_WORKSPACE_DIRECTORY="$workspace" "$lra" leaderboard --results="$results" \
   --suites=tiny,mpi | tee "$dir/leaderboard.out"
 check "leaderboard lists the runs" grep -q "wide" "$dir/leaderboard.out"
 
-echo "test_local_slurm: $passes passed, $failures failed"
-[[ $failures -eq 0 ]]
+finish test_local_slurm

@@ -119,6 +119,17 @@ bool AnyRealRow(const BlockSparsePattern& p, const SparseTile& rows,
   return false;
 }
 
+// Whether the key tile `t` holds a real key: one prefix lookup for a natural
+// tile, a look at each key's bias (gbias, 0 for a real one) of a gathered
+// one.
+bool AnyRealKey(const SparseTile& t, const float* gbias,
+                const int32_t* prefix) {
+  if (!t.gathered) return prefix[t.begin + t.count] > prefix[t.begin];
+  bool live = false;
+  for (int c = 0; c < t.count; ++c) live |= gbias[t.begin + c] == 0.0f;
+  return live;
+}
+
 }  // namespace
 
 // Per-thread buffers, carved out of one allocation; each piece starts on a
@@ -178,6 +189,45 @@ struct BlockSparseAttention::Scratch {
   }
 };
 
+// What ForwardHead and BackwardHead both read of head h of sequence b.
+struct BlockSparseAttention::HeadView {
+  const BlockSparsePattern& p;
+  int64_t index;          // b * H + h
+  int64_t off;            // index * N * Dh: the head's [N, Dh] rows
+  const float* bias;      // [natural_stride] key bias of sequence b
+  const int32_t* prefix;  // [N + 1] real keys before each position of b
+  uint64_t seed;          // the head's dropout stream
+};
+
+template <typename Fn>
+void BlockSparseAttention::ForEachHead(Fn fn) {
+  const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
+  const int batch = in_.batch;
+  // Never more threads than the scratch was sized for, nor than the caller
+  // currently allows (the trainer may lower the OpenMP thread count).
+  const int threads = std::min(num_threads_, omp_get_max_threads());
+  // One head per task: a row's softmax state may collect tiles from several
+  // query blocks (natural and gathered), which one thread then merges, and
+  // dK and dV rows collect contributions from many query blocks, so
+  // splitting a head across threads would need a reduction.
+#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
+  for (int b = 0; b < batch; ++b) {
+    for (int h = 0; h < H; ++h) {
+      Scratch w(scratch_.data() + omp_get_thread_num() * scratch_floats_, Dh, N,
+                max_gather_, natural_stride_, gather_stride_);
+      const int64_t index = static_cast<int64_t>(b) * H + h;
+      const HeadView head{
+          pattern(h),
+          index,
+          index * N * Dh,
+          key_bias_.data() + b * natural_stride_,
+          real_prefix_.data() + static_cast<int64_t>(b) * (N + 1),
+          DeriveSeed(in_.seed, static_cast<uint64_t>(index))};
+      fn(head, w);
+    }
+  }
+}
+
 absl::StatusOr<std::unique_ptr<BlockSparseAttention>>
 BlockSparseAttention::Create(const AttentionShape& shape,
                              std::vector<BlockSparsePattern> patterns) {
@@ -210,6 +260,8 @@ BlockSparseAttention::BlockSparseAttention(
     : shape_(shape),
       patterns_(std::move(patterns)),
       scale_(1.0f / std::sqrt(static_cast<float>(shape.head_dim))),
+      drop_threshold_(DropThreshold(shape.attention_dropout)),
+      keep_scale_(1.0f / (1.0f - shape.attention_dropout)),
       num_threads_(std::max(1, omp_get_max_threads())) {
   max_gather_ = 0;
   for (const BlockSparsePattern& p : patterns_) {
@@ -229,7 +281,7 @@ BlockSparseAttention::BlockSparseAttention(
 void BlockSparseAttention::Forward(const AttentionInputs& in, float* out) {
   const uint8_t* key_mask = in.key_mask;
   const int batch = in.batch;
-  const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
+  const int N = shape_.seq_len;
   in_ = in;
   out_ = out;
   dropout_active_ = in.training && shape_.attention_dropout > 0.0f;
@@ -247,39 +299,24 @@ void BlockSparseAttention::Forward(const AttentionInputs& in, float* out) {
       if (j < N) prefix[j + 1] = prefix[j] + (real ? 1 : 0);
     }
   }
-  // Never more threads than the scratch was sized for, nor than the caller
-  // currently allows (the trainer may lower the OpenMP thread count).
-  const int threads = std::min(num_threads_, omp_get_max_threads());
-  // One head per task: a row's softmax state may collect tiles from several
-  // query blocks (natural and gathered), which one thread then merges.
-#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
-  for (int b = 0; b < batch; ++b) {
-    for (int h = 0; h < H; ++h) {
-      Scratch w(scratch_.data() + omp_get_thread_num() * scratch_floats_, Dh, N,
-                max_gather_, natural_stride_, gather_stride_);
-      ForwardHead(b, h, out, w);
-    }
-  }
+  ForEachHead([&](const HeadView& head, const Scratch& w) {
+    ForwardHead(head, out, w);
+  });
 }
 
-void BlockSparseAttention::ForwardHead(int b, int h, float* out,
+void BlockSparseAttention::ForwardHead(const HeadView& head, float* out,
                                        const Scratch& w) {
-  const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
-  const BlockSparsePattern& p = pattern(h);
+  const int N = shape_.seq_len, Dh = shape_.head_dim;
+  const BlockSparsePattern& p = head.p;
   const int G = static_cast<int>(p.gather.size());
-  const int64_t head = static_cast<int64_t>(b) * H + h;
-  const float* qh = in_.q + head * N * Dh;  // [N, Dh]
-  const float* kh = in_.k + head * N * Dh;  // [N, Dh]
-  const float* vh = in_.v + head * N * Dh;  // [N, Dh]
-  float* oh = out + head * N * Dh;          // [N, Dh]
-  float* lse = lse_.data() + head * N;      // [N]
-  const float* bias = key_bias_.data() + b * natural_stride_;
-  const int32_t* prefix =
-      real_prefix_.data() + static_cast<int64_t>(b) * (N + 1);
+  const float* qh = in_.q + head.off;         // [N, Dh]
+  const float* kh = in_.k + head.off;         // [N, Dh]
+  const float* vh = in_.v + head.off;         // [N, Dh]
+  float* oh = out + head.off;                 // [N, Dh]
+  float* lse = lse_.data() + head.index * N;  // [N]
+  const float* bias = head.bias;
+  const int32_t* prefix = head.prefix;
   const int64_t ns = natural_stride_, gs = gather_stride_;
-  const uint64_t head_seed = DeriveSeed(in_.seed, static_cast<uint64_t>(head));
-  const uint32_t threshold = DropThreshold(shape_.attention_dropout);
-  const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
 
   Transpose(kh, N, Dh, w.kt, ns);
   for (int g = 0; g < G; ++g) {
@@ -313,18 +350,15 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
     for (int kk = 0; kk < qb.num_keys; ++kk) {
       const SparseKeyBlock& kb = p.key_blocks[qb.first_key + kk];
       const SparseTile& t = kb.keys;
+      if (!AnyRealKey(t, w.gbias, prefix)) continue;
       const float *bt, *tile_bias, *vp;
       int64_t stride;
       if (t.gathered) {
-        bool live = false;
-        for (int c = 0; c < t.count; ++c) live |= w.gbias[t.begin + c] == 0.0f;
-        if (!live) continue;
         bt = w.kgt + t.begin;
         stride = gs;
         tile_bias = w.gbias + t.begin;
         vp = w.vg + static_cast<int64_t>(t.begin) * Dh;
       } else {
-        if (prefix[t.begin + t.count] == prefix[t.begin]) continue;
         bt = w.kt + t.begin;
         stride = ns;
         tile_bias = bias + t.begin;
@@ -346,8 +380,8 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
           const uint64_t base = static_cast<uint64_t>(row_pos[r]) * N;
           float* sr = w.s + r * kT;
           for (int c = 0; c < t.count; ++c) {
-            sr[c] = KeepElement(head_seed, base + col_pos[c], threshold)
-                        ? sr[c] * keep_scale
+            sr[c] = KeepElement(head.seed, base + col_pos[c], drop_threshold_)
+                        ? sr[c] * keep_scale_
                         : 0.0f;
           }
         }
@@ -380,31 +414,18 @@ void BlockSparseAttention::ForwardHead(int b, int h, float* out,
 
 void BlockSparseAttention::Backward(const float* dout,
                                     const AttentionGradients& grads) {
-  float *dq = grads.dq, *dk = grads.dk, *dv = grads.dv;
-
-  const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
-  const int batch = in_.batch;
-  const int threads = std::min(num_threads_, omp_get_max_threads());
-  // One head per task: dK and dV rows collect contributions from many query
-  // blocks, so splitting a head across threads would need a reduction.
-#pragma omp parallel for collapse(2) schedule(dynamic) num_threads(threads)
-  for (int b = 0; b < batch; ++b) {
-    for (int h = 0; h < H; ++h) {
-      Scratch w(scratch_.data() + omp_get_thread_num() * scratch_floats_, Dh, N,
-                max_gather_, natural_stride_, gather_stride_);
-      BackwardHead(b, h, dout, dq, dk, dv, w);
-    }
-  }
+  ForEachHead([&](const HeadView& head, const Scratch& w) {
+    BackwardHead(head, dout, grads.dq, grads.dk, grads.dv, w);
+  });
 }
 
-void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
+void BlockSparseAttention::BackwardHead(const HeadView& head, const float* dout,
                                         float* dq, float* dk, float* dv,
                                         const Scratch& w) {
-  const int N = shape_.seq_len, H = shape_.num_heads, Dh = shape_.head_dim;
-  const BlockSparsePattern& p = pattern(h);
+  const int N = shape_.seq_len, Dh = shape_.head_dim;
+  const BlockSparsePattern& p = head.p;
   const int G = static_cast<int>(p.gather.size());
-  const int64_t head = static_cast<int64_t>(b) * H + h;
-  const int64_t off = head * N * Dh;
+  const int64_t off = head.off;
   const float* qh = in_.q + off;  // [N, Dh]
   const float* kh = in_.k + off;  // [N, Dh]
   const float* vh = in_.v + off;  // [N, Dh]
@@ -413,14 +434,10 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
   float* dqh = dq + off;          // [N, Dh]
   float* dkh = dk + off;          // [N, Dh]
   float* dvh = dv + off;          // [N, Dh]
-  const float* lse = lse_.data() + head * N;
-  const float* bias = key_bias_.data() + b * natural_stride_;
-  const int32_t* prefix =
-      real_prefix_.data() + static_cast<int64_t>(b) * (N + 1);
+  const float* lse = lse_.data() + head.index * N;
+  const float* bias = head.bias;
+  const int32_t* prefix = head.prefix;
   const int64_t ns = natural_stride_, gs = gather_stride_;
-  const uint64_t head_seed = DeriveSeed(in_.seed, static_cast<uint64_t>(head));
-  const uint32_t threshold = DropThreshold(shape_.attention_dropout);
-  const float keep_scale = 1.0f / (1.0f - shape_.attention_dropout);
 
   Transpose(kh, N, Dh, w.kt, ns);
   Transpose(vh, N, Dh, w.vt, ns);
@@ -472,14 +489,12 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
     for (int kk = 0; kk < qb.num_keys; ++kk) {
       const SparseKeyBlock& kb = p.key_blocks[qb.first_key + kk];
       const SparseTile& t = kb.keys;
+      if (!AnyRealKey(t, w.gbias, prefix)) continue;
       const int64_t key_off = static_cast<int64_t>(t.begin) * Dh;
       const float *bt, *vtp, *tile_bias, *kp;
       float *dkp, *dvp;
       int64_t stride;
       if (t.gathered) {
-        bool live = false;
-        for (int c = 0; c < t.count; ++c) live |= w.gbias[t.begin + c] == 0.0f;
-        if (!live) continue;
         bt = w.kgt + t.begin;
         vtp = w.vgt + t.begin;
         stride = gs;
@@ -488,7 +503,6 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
         dkp = w.dkg + key_off;
         dvp = w.dvg + key_off;
       } else {
-        if (prefix[t.begin + t.count] == prefix[t.begin]) continue;
         bt = w.kt + t.begin;
         vtp = w.vt + t.begin;
         stride = ns;
@@ -515,8 +529,8 @@ void BlockSparseAttention::BackwardHead(int b, int h, const float* dout,
           for (int c = 0; c < kT; ++c) {
             const bool keep =
                 c < t.count &&
-                KeepElement(head_seed, base + col_pos[c], threshold);
-            const float f = keep ? keep_scale : 0.0f;
+                KeepElement(head.seed, base + col_pos[c], drop_threshold_);
+            const float f = keep ? keep_scale_ : 0.0f;
             w.pd[r * kT + c] = w.s[r * kT + c] * f;
             w.ds[r * kT + c] *= f;
           }

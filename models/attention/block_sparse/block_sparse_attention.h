@@ -49,16 +49,23 @@ class BlockSparseAttention : public Attention {
 
  private:
   struct Scratch;
+  struct HeadView;
 
   BlockSparseAttention(const AttentionShape& shape,
                        std::vector<BlockSparsePattern> patterns);
-  void ForwardHead(int b, int h, float* out, const Scratch& w);
-  void BackwardHead(int b, int h, const float* dout, float* dq, float* dk,
-                    float* dv, const Scratch& w);
+  // Runs fn(head, scratch) for every head of the last Forward's batch, one
+  // head per task, each with its thread's scratch.
+  template <typename Fn>
+  void ForEachHead(Fn fn);
+  void ForwardHead(const HeadView& head, float* out, const Scratch& w);
+  void BackwardHead(const HeadView& head, const float* dout, float* dq,
+                    float* dk, float* dv, const Scratch& w);
 
   AttentionShape shape_;
   std::vector<BlockSparsePattern> patterns_;
   float scale_;
+  uint32_t drop_threshold_;  // attention dropout: KeepElement's threshold
+  float keep_scale_;         // and 1 / (1 - rate), the kept scores' scale
   int num_threads_;
   int max_gather_;          // longest gather list over the patterns
   int64_t natural_stride_;  // row stride of keys/values transposed [Dh, *]

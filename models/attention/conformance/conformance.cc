@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
@@ -230,6 +231,12 @@ AttentionGradients GradientsFor(const Inputs& in, Result& r) {
   return grads;
 }
 
+// A random upstream gradient for out: [max_batch, H, N, Dh] values in
+// [-1, 1).
+std::vector<float> Upstream(const ConformanceSize& s, uint64_t seed) {
+  return RandomValues(s.max_batch * PerExample(s), seed, 1.0f);
+}
+
 // Runs Forward and, when `dout` is given, Backward with the parameter
 // gradients and dx zeroed first (Backward adds into both, as the attention
 // mixer expects).
@@ -313,6 +320,25 @@ void ExpectZero(const std::string& name, const std::vector<float>& a,
   ExpectZero(name, a, HeadsLayout(s), batch, tol, where, what, violations);
 }
 
+// Compare on dq, dk and dv of two runs.
+void CompareQkvGrads(const Result& a, const Result& b, const ConformanceSize& s,
+                     int batch, double tol,
+                     const std::function<bool(int64_t)>& where,
+                     const std::string& what, Violations& violations) {
+  Compare("dq", a.dq, b.dq, s, batch, tol, where, what, violations);
+  Compare("dk", a.dk, b.dk, s, batch, tol, where, what, violations);
+  Compare("dv", a.dv, b.dv, s, batch, tol, where, what, violations);
+}
+
+// ExpectZero on dq, dk and dv of a run, over its first s.batch examples.
+void ExpectZeroQkvGrads(const Result& a, const ConformanceSize& s, double tol,
+                        const std::function<bool(int64_t)>& where,
+                        const std::string& what, Violations& violations) {
+  ExpectZero("dq", a.dq, s, s.batch, tol, where, what, violations);
+  ExpectZero("dk", a.dk, s, s.batch, tol, where, what, violations);
+  ExpectZero("dv", a.dv, s, s.batch, tol, where, what, violations);
+}
+
 // Compare on every output and input gradient of two runs: out within
 // out_tol, dq, dk, dv and dx within grad_tol (bit for bit when negative),
 // at the elements where `where` (dx: `where_x`) holds.
@@ -322,9 +348,7 @@ void CompareResults(const Result& a, const Result& b, const ConformanceSize& s,
                     const std::function<bool(int64_t)>& where_x,
                     const std::string& what, Violations& violations) {
   Compare("out", a.out, b.out, s, batch, out_tol, where, what, violations);
-  Compare("dq", a.dq, b.dq, s, batch, grad_tol, where, what, violations);
-  Compare("dk", a.dk, b.dk, s, batch, grad_tol, where, what, violations);
-  Compare("dv", a.dv, b.dv, s, batch, grad_tol, where, what, violations);
+  CompareQkvGrads(a, b, s, batch, grad_tol, where, what, violations);
   Compare("dx", a.dx, b.dx, TokensLayout(s), batch, grad_tol, where_x, what,
           violations);
 }
@@ -409,16 +433,8 @@ void GradientCheck(const std::string& name, const Layout* layout,
                    const std::vector<int64_t>& indices, const float* analytic,
                    const AttentionTolerances& tol, Violations& violations) {
   for (int64_t e : indices) {
-    const float saved = values[e];
-    values[e] = saved + tol.grad_epsilon;
-    const double plus = objective();
-    values[e] = saved - tol.grad_epsilon;
-    const double minus = objective();
-    values[e] = saved;
-    // The step actually taken, which float rounding may change.
-    const double h =
-        double(saved + tol.grad_epsilon) - double(saved - tol.grad_epsilon);
-    const double numeric = (plus - minus) / h;
+    const double numeric =
+        internal::CentralDifference(objective, &values[e], tol.grad_epsilon);
     const double a = analytic[e];
     const double err = std::fabs(numeric - a);
     const double allowed =
@@ -443,8 +459,7 @@ absl::Status GradientsImpl(const ConformanceCase& c, float dropout, int entries,
   const AttentionTolerances& tol = c.plugin->tolerances;
   Inputs in = MakeInputs(c, 202, c.plugin->capabilities.key_padding_mask);
   const int64_t used = s.batch * PerExample(s);
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 203, 1.0f);
+  const std::vector<float> r = Upstream(s, 203);
   const uint64_t seed = 31;
   std::vector<float> out(s.max_batch * PerExample(s));
   auto objective = [&]() {
@@ -610,7 +625,7 @@ absl::Status CheckOutputShapes(const ConformanceCase& c) {
     const int64_t used = batch * PerExample(s);
     const Inputs in =
         MakeInputs(c, 101 + batch, c.plugin->capabilities.key_padding_mask);
-    const std::vector<float> dout = RandomValues(total, 102, 1.0f);
+    const std::vector<float> dout = Upstream(s, 102);
     auto fresh = [&]() {
       std::vector<float> buffer(total, kCanary);
       std::fill(buffer.begin(), buffer.begin() + used, std::nanf(""));
@@ -705,8 +720,7 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
   Inputs scrambled = in;
   Scramble(scrambled, s, 304, 4.0f,
            [&](int b, int i) { return !in.Real(b, i, N); });
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 305, 1.0f);
+  const std::vector<float> r = Upstream(s, 305);
   // The same upstream gradient with the padded rows zeroed: then gradients at
   // real positions must not depend on padded values either.
   std::vector<float> r_real = r;
@@ -724,14 +738,9 @@ absl::Status CheckPaddingInvariance(const ConformanceCase& c) {
           "changed when q, k, v at padded positions changed", violations);
   const Result a_real = Run(attention, s, in, &r_real, false, 0);
   const Result b_real = Run(attention, s, scrambled, &r_real, false, 0);
-  for (const auto& [name, x, y] :
-       {std::tuple<const char*, const std::vector<float>*,
-                   const std::vector<float>*>{"dq", &a_real.dq, &b_real.dq},
-        {"dk", &a_real.dk, &b_real.dk},
-        {"dv", &a_real.dv, &b_real.dv}}) {
-    Compare(name, *x, *y, s, s.batch, tol.grad_abs, real_position,
-            "changed when q, k, v at padded positions changed", violations);
-  }
+  CompareQkvGrads(a_real, b_real, s, s.batch, tol.grad_abs, real_position,
+                  "changed when q, k, v at padded positions changed",
+                  violations);
   // The layer input x: its real positions' gradient does not depend on its
   // padded positions, and since real outputs do not depend on padded
   // inputs, padded positions get no gradient from real outputs.
@@ -791,8 +800,7 @@ absl::Status CheckCausality(const ConformanceCase& c) {
   const AttentionTolerances& tol = c.plugin->tolerances;
   const int N = s.seq_len;
   const Inputs in = MakeInputs(c, 404, false);
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 405, 1.0f);
+  const std::vector<float> r = Upstream(s, 405);
   Violations violations;
   std::set<int> cuts;
   for (int t : {0, N / 2, N - 2}) {
@@ -816,18 +824,8 @@ absl::Status CheckCausality(const ConformanceCase& c) {
             violations);
     const std::string flows =
         absl::StrCat("(outputs at positions <= ", t, " must not depend on it)");
-    ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, later, flows,
-               violations);
-    ExpectZero("dk", a.dk, s, s.batch, tol.forward_abs, later, flows,
-               violations);
-    ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, later, flows,
-               violations);
-    Compare("dq", a.dq, b.dq, s, s.batch, tol.grad_abs, up_to, what,
-            violations);
-    Compare("dk", a.dk, b.dk, s, s.batch, tol.grad_abs, up_to, what,
-            violations);
-    Compare("dv", a.dv, b.dv, s, s.batch, tol.grad_abs, up_to, what,
-            violations);
+    ExpectZeroQkvGrads(a, s, tol.forward_abs, later, flows, violations);
+    CompareQkvGrads(a, b, s, s.batch, tol.grad_abs, up_to, what, violations);
     const Layout tokens = TokensLayout(s);
     ExpectZero("dx", a.dx, tokens, s.batch, tol.forward_abs,
                AtPositions(tokens, [&](int, int i) { return i > t; }), flows,
@@ -848,8 +846,7 @@ absl::Status CheckDeterminism(const ConformanceCase& c) {
   const bool padded = c.plugin->capabilities.key_padding_mask;
   const Inputs in = MakeInputs(c, 505, padded);
   const Inputs other = MakeInputs(c, 506, padded);
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 507, 1.0f);
+  const std::vector<float> r = Upstream(s, 507);
   const uint64_t seed = 55;
   Violations violations;
   const Result a = Run(*first, s, in, &r, true, seed);
@@ -888,7 +885,7 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
     }
   }
   // Upstream gradient on the watched example only.
-  std::vector<float> r = RandomValues(s.max_batch * per, 608, 1.0f);
+  std::vector<float> r = Upstream(s, 608);
   for (int64_t e = 0; e < int64_t(r.size()); ++e) {
     if (!is_watched(e)) r[e] = 0.0f;
   }
@@ -903,12 +900,7 @@ absl::Status CheckBatchIndependence(const ConformanceCase& c) {
                  what, violations);
   const std::string leak = absl::StrCat(
       "(another example's inputs got gradient from example ", watched, ")");
-  ExpectZero("dq", a.dq, s, s.batch, tol.forward_abs, is_other, leak,
-             violations);
-  ExpectZero("dk", a.dk, s, s.batch, tol.forward_abs, is_other, leak,
-             violations);
-  ExpectZero("dv", a.dv, s, s.batch, tol.forward_abs, is_other, leak,
-             violations);
+  ExpectZeroQkvGrads(a, s, tol.forward_abs, is_other, leak, violations);
   ExpectZero("dx", a.dx, tokens, s.batch, tol.forward_abs,
              AtPositions(tokens, [&](int b, int) { return b != watched; }),
              leak, violations);
@@ -956,8 +948,7 @@ absl::Status CheckTrainingMatchesEval(const ConformanceCase& c) {
   Attention& attention = *made;
   const ConformanceSize& s = c.size;
   const Inputs in = MakeInputs(c, 707, c.plugin->capabilities.key_padding_mask);
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 708, 1.0f);
+  const std::vector<float> r = Upstream(s, 708);
   const std::vector<Parameter> params = ParametersOf(attention);
   Violations violations;
   const Result eval = Run(attention, s, in, &r, false, 5);
@@ -1084,8 +1075,7 @@ absl::Status CheckParameters(const ConformanceCase& c) {
   Attention& attention = *first;
   const ConformanceSize& s = c.size;
   const Inputs in = MakeInputs(c, 909, c.plugin->capabilities.key_padding_mask);
-  const std::vector<float> r =
-      RandomValues(s.max_batch * PerExample(s), 910, 1.0f);
+  const std::vector<float> r = Upstream(s, 910);
   const Result once = Run(attention, s, in, &r, true, 3);
   std::vector<float> dq(r.size()), dk(r.size()), dv(r.size()), dx(in.x.size());
   attention.Backward(r.data(),

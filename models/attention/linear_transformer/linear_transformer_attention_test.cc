@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/qkv_testing.h"
 #include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
@@ -30,31 +31,15 @@ double ReferenceObjective(const std::vector<double>& q,
                           const std::vector<float>& r, int B, int H, int N,
                           int Dh, bool causal, double eps,
                           std::vector<double>* out) {
-  double objective = 0;
-  for (int b = 0; b < B; ++b) {
-    for (int h = 0; h < H; ++h) {
-      const int64_t base = (int64_t(b) * H + h) * N * Dh;
-      for (int i = 0; i < N; ++i) {
-        std::vector<double> num(Dh, 0.0);
-        double den = eps;
-        for (int j = 0; j < N; ++j) {
-          if (!mask[b * N + j] || (causal && j > i)) continue;
-          double w = 0;
-          for (int a = 0; a < Dh; ++a) {
-            w += Phi(q[base + i * Dh + a]) * Phi(k[base + j * Dh + a]);
-          }
-          den += w;
-          for (int c = 0; c < Dh; ++c) num[c] += w * v[base + j * Dh + c];
-        }
-        for (int c = 0; c < Dh; ++c) {
-          const double o = num[c] / den;
-          if (out) (*out)[base + i * Dh + c] = o;
-          objective += o * r[base + i * Dh + c];
-        }
-      }
+  auto weight = [&](int64_t base, int i, int j) {
+    double w = 0;
+    for (int a = 0; a < Dh; ++a) {
+      w += Phi(q[base + i * Dh + a]) * Phi(k[base + j * Dh + a]);
     }
-  }
-  return objective;
+    return w;
+  };
+  return WeightedAttentionObjective(v, mask.data(), r, B, H, N, Dh, causal, eps,
+                                    weight, out);
 }
 
 struct Case {

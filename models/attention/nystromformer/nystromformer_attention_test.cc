@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -52,19 +53,25 @@ std::unique_ptr<Attention> Make(int B, int H, int N, int Dh, int landmarks,
   EXPECT_TRUE(registry.Register(NystromformerAttentionPlugin()).ok());
   PluginConfig config;
   config.set_name("nystromformer");
-  auto add = [&](const std::string& name, double value) {
-    PluginParam* p = config.add_param();
-    p->set_name(name);
-    p->set_number(value);
-  };
-  add("num_landmarks", landmarks);
-  add("pinv_iterations", iterations);
-  add("conv_kernel", conv);
+  *config.add_param() = NumberParam("num_landmarks", landmarks);
+  *config.add_param() = NumberParam("pinv_iterations", iterations);
+  *config.add_param() = NumberParam("conv_kernel", conv);
   absl::StatusOr<std::unique_ptr<Attention>> made =
       registry.Create(config, shape);
   EXPECT_TRUE(made.ok()) << made.status();
   (*made)->InitParameters(5);
   return std::move(*made);
+}
+
+// The plugin's one parameter, the convolution's weights: value and gradient
+// (null when it has none).
+std::pair<Tensor*, Tensor*> ConvParameter(Attention& attention) {
+  std::pair<Tensor*, Tensor*> conv = {nullptr, nullptr};
+  attention.ForEachParameter(
+      [&](const std::string&, Tensor& value, Tensor& grad) {
+        conv = {&value, &grad};
+      });
+  return conv;
 }
 
 TEST(NystromformerTest, SegmentsAreBalancedAndCoverEveryToken) {
@@ -88,9 +95,7 @@ TEST(NystromformerTest, SegmentsAreBalancedAndCoverEveryToken) {
 TEST(NystromformerTest, ExactWhenRealTokensFitInLandmarks) {
   const int B = 3, H = 2, N = 24, Dh = 8, m = 16;
   const int64_t total = int64_t(B) * H * N * Dh;
-  std::vector<float> q = RandomValues(total, 1, 1.5f),
-                     k = RandomValues(total, 2, 1.5f),
-                     v = RandomValues(total, 3), dout = RandomValues(total, 4);
+  const auto [q, k, v, dout] = RandomQkv(total, 1.5f);
   // Example 0 has N = 24 > m real tokens, so it is checked only for
   // finiteness; 1 and 2 have 16 and 5.
   std::vector<uint8_t> mask(B * N, 1);
@@ -185,10 +190,7 @@ TEST(NystromformerTest, ErrorFallsWithDefaultIterationsUntilThePinvLimits) {
 TEST(NystromformerTest, PaddedExampleMatchesItsUnpaddedSelf) {
   const int H = 2, Dh = 8, n = 29, N = 45, m = 6;
   const int64_t total = int64_t(H) * N * Dh, small = int64_t(H) * n * Dh;
-  std::vector<float> q = RandomValues(total, 21, 1.5f),
-                     k = RandomValues(total, 22, 1.5f),
-                     v = RandomValues(total, 23),
-                     dout = RandomValues(total, 24);
+  auto [q, k, v, dout] = RandomQkv(total, 1.5f, 21);
   // Real tokens at the first n positions; the padded tail is garbage.
   std::vector<uint8_t> mask(N, 0);
   for (int j = 0; j < n; ++j) mask[j] = 1;
@@ -239,12 +241,7 @@ TEST(NystromformerTest, GradientsMatchCentralDifferences) {
     std::vector<uint8_t> mask(B * N, 1);
     for (int j = 17; j < N; ++j) mask[N + j] = 0;
     std::unique_ptr<Attention> att = Make(B, H, N, Dh, m, iterations, 3, 0.2f);
-    Tensor* conv = nullptr;
-    Tensor* conv_grad = nullptr;
-    att->ForEachParameter([&](const std::string&, Tensor& value, Tensor& grad) {
-      conv = &value;
-      conv_grad = &grad;
-    });
+    const auto [conv, conv_grad] = ConvParameter(*att);
     ASSERT_NE(conv, nullptr);
     std::vector<float> out(total), dq(total), dk(total), dv(total);
     auto objective = [&]() {
@@ -354,12 +351,7 @@ TEST(NystromformerTest, MatchesPyTorchGolden) {
   std::vector<uint8_t> mask;
   for (double x : golden.tensors["mask"]) mask.push_back(x != 0.0);
   ASSERT_EQ(mask.size(), size_t(B) * N);
-  Tensor* conv = nullptr;
-  Tensor* conv_grad = nullptr;
-  att->ForEachParameter([&](const std::string&, Tensor& value, Tensor& grad) {
-    conv = &value;
-    conv_grad = &grad;
-  });
+  const auto [conv, conv_grad] = ConvParameter(*att);
   ASSERT_NE(conv, nullptr);
   const std::vector<double>& weights = golden.tensors["conv_weight"];
   ASSERT_EQ(weights.size(), conv->size());

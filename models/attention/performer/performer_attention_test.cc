@@ -53,31 +53,15 @@ double ReferenceObjective(const std::vector<double>& q,
                           const std::vector<float>& r, int B, int H, int N,
                           int Dh, const Tensor& w, Kernel kernel,
                           std::vector<double>* out) {
-  double objective = 0;
-  for (int b = 0; b < B; ++b) {
-    for (int h = 0; h < H; ++h) {
-      const int64_t base = (int64_t(b) * H + h) * N * Dh;
-      for (int i = 0; i < N; ++i) {
-        const std::vector<double> fq = Phi(&q[base + i * Dh], w, Dh, kernel);
-        std::vector<double> num(Dh, 0.0);
-        double den = 0;
-        for (int j = 0; j < N; ++j) {
-          if (!mask[b * N + j]) continue;
-          const std::vector<double> fk = Phi(&k[base + j * Dh], w, Dh, kernel);
-          double weight = 0;
-          for (size_t m = 0; m < fq.size(); ++m) weight += fq[m] * fk[m];
-          den += weight;
-          for (int c = 0; c < Dh; ++c) num[c] += weight * v[base + j * Dh + c];
-        }
-        for (int c = 0; c < Dh; ++c) {
-          const double o = den > 0 ? num[c] / den : 0.0;
-          if (out) (*out)[base + i * Dh + c] = o;
-          objective += o * r[base + i * Dh + c];
-        }
-      }
-    }
-  }
-  return objective;
+  auto weight = [&](int64_t base, int i, int j) {
+    const std::vector<double> fq = Phi(&q[base + i * Dh], w, Dh, kernel);
+    const std::vector<double> fk = Phi(&k[base + j * Dh], w, Dh, kernel);
+    double dot = 0;
+    for (size_t m = 0; m < fq.size(); ++m) dot += fq[m] * fk[m];
+    return dot;
+  };
+  return WeightedAttentionObjective(v, mask.data(), r, B, H, N, Dh,
+                                    /*causal=*/false, 0.0, weight, out);
 }
 
 class PerformerTest : public ::testing::TestWithParam<Kernel> {};

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
+#include "models/internal/grad_check.h"
 #include "models/rng.h"
 
 namespace lra {
@@ -399,15 +400,8 @@ TEST(ReformerAttentionTest, GradientsMatchCentralDifferencesWithFrozenBuckets) {
           {"v", &p.v, &analytic.dv}}) {
       for (int t = 0; t < 60; ++t) {
         const int64_t e = RandomBits(t, 7) % p.size();
-        const float saved = (*values)[e];
-        const float eps = 1e-2f;
-        (*values)[e] = saved + eps;
-        const double plus = objective();
-        (*values)[e] = saved - eps;
-        const double minus = objective();
-        (*values)[e] = saved;
         const double numeric =
-            (plus - minus) / (double(saved + eps) - double(saved - eps));
+            internal::CentralDifference(objective, &(*values)[e], 1e-2f);
         const double a = (*grad)[e];
         EXPECT_NEAR(numeric, a, 2e-3 + 2e-2 * std::fabs(a))
             << "d/d" << name << "[" << e << "] dropout " << dropout;

@@ -185,6 +185,36 @@ DenseAllowedFn DenseAllowFromMatrix(const uint8_t* mask, int N) {
   };
 }
 
+double WeightedAttentionObjective(const std::vector<double>& v,
+                                  const uint8_t* key_mask,
+                                  const std::vector<float>& r, int B, int H,
+                                  int N, int Dh, bool causal, double den0,
+                                  const PairWeightFn& weight,
+                                  std::vector<double>* out) {
+  double objective = 0;
+  for (int b = 0; b < B; ++b) {
+    for (int h = 0; h < H; ++h) {
+      const int64_t base = (int64_t(b) * H + h) * N * Dh;
+      for (int i = 0; i < N; ++i) {
+        std::vector<double> num(Dh, 0.0);
+        double den = den0;
+        for (int j = 0; j < N; ++j) {
+          if (!key_mask[b * N + j] || (causal && j > i)) continue;
+          const double w = weight(base, i, j);
+          den += w;
+          for (int c = 0; c < Dh; ++c) num[c] += w * v[base + j * Dh + c];
+        }
+        for (int c = 0; c < Dh; ++c) {
+          const double o = den > 0 ? num[c] / den : 0.0;
+          if (out) (*out)[base + i * Dh + c] = o;
+          objective += o * r[base + i * Dh + c];
+        }
+      }
+    }
+  }
+  return objective;
+}
+
 void ExpectMatchesDenseReference(const float* q, const float* k, const float* v,
                                  int B, int H, int N, int Dh,
                                  const DenseAllowedFn& allowed,

@@ -68,6 +68,23 @@ void DenseMaskedAttentionBackwardSharedQK(const float* qk, const float* v,
                                           const float* dout, double* dqk,
                                           double* dv);
 
+// The weight of key j for query i of the head whose [N, Dh] rows start at
+// element `base` of q, k, v.
+using PairWeightFn = std::function<double(int64_t base, int i, int j)>;
+
+// <out, r> of attention with explicit non-negative weights instead of a
+// softmax (the references of the kernel variants: linear transformer,
+// Performer), in double: out_i = sum_j w_ij v_j / (den0 + sum_j w_ij) over
+// the real keys j (key_mask [B, N]), only j <= i when causal, and 0 for a
+// row whose denominator is 0. v, r, out: [B, H, N, Dh]; out is written when
+// not null.
+double WeightedAttentionObjective(const std::vector<double>& v,
+                                  const uint8_t* key_mask,
+                                  const std::vector<float>& r, int B, int H,
+                                  int N, int Dh, bool causal, double den0,
+                                  const PairWeightFn& weight,
+                                  std::vector<double>* out);
+
 // Combines a pattern with a key padding mask ([B, N], 1 = real key; nullptr =
 // no padding): allowed(b, h, i, j) && key_mask[b * N + j]. `key_mask` must
 // outlive the returned function.

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "models/attention/full/full_attention.h"
 #include "models/attention/testing/qkv_testing.h"
+#include "models/internal/grad_check.h"
 #include "models/internal/random_values.h"
 #include "models/rng.h"
 
@@ -98,14 +99,8 @@ TEST(DenseReferenceTest, BackwardMatchesCentralDifferences) {
   for (auto [values, grad] :
        {std::pair{&q, &dq}, std::pair{&k, &dk}, std::pair{&v, &dv}}) {
     for (int64_t e = 0; e < count; ++e) {
-      const float saved = (*values)[e];
-      (*values)[e] = saved + eps;
-      const double plus = objective();
-      (*values)[e] = saved - eps;
-      const double minus = objective();
-      (*values)[e] = saved;
       const double numeric =
-          (plus - minus) / (double(saved + eps) - double(saved - eps));
+          internal::CentralDifference(objective, &(*values)[e], eps);
       ASSERT_NEAR(numeric, (*grad)[e], 1e-5) << e;
     }
   }

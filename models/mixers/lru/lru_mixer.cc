@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "models/mixers/scan_lanes.h"
+#include "models/mixers/scan_plugin.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -310,45 +311,35 @@ MixerPlugin LruMixer::Plugin() {
   // ([dirs 2N] x [dirs 2N, D]) are the projections; the recurrence
   // x = lambda x + gamma v, per mode and direction, is 6 multiply-adds
   // (12 FLOPs), shared by all channels. D u is elementwise.
-  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
-                    const std::vector<int>& positions) {
+  plugin.flops = ScanFlops([](const ScanSize& size, int n) {
     ForwardFlops flops;
-    const double d = model.d_model();
-    const double modes = params.Number("state_size").value_or(64);
-    const double dirs = params.Flag("bidirectional").value_or(true) ? 2 : 1;
-    for (int n : positions) {
-      flops.projections += 2.0 * n * d * 2 * modes * (1 + dirs);
-      flops.core += 12.0 * n * modes * dirs;
-    }
+    flops.projections =
+        2.0 * n * size.d_model * 2 * size.state_size * (1 + size.dirs);
+    flops.core = 12.0 * n * size.state_size * size.dirs;
     return flops;
-  };
+  });
   plugin.factory =
       [](const PluginParams& params, const MixerShape& shape,
          const ModelConfig&) -> absl::StatusOr<std::unique_ptr<TokenMixer>> {
-    LruOptions o;
-    ASSIGN_OR_RETURN(double state, params.Number("state_size"));
-    ASSIGN_OR_RETURN(o.bidirectional, params.Flag("bidirectional"));
+    ASSIGN_OR_RETURN(const ScanParams scan, ReadScanParams(params, "lru"));
     ASSIGN_OR_RETURN(double r_min, params.Number("r_min"));
     ASSIGN_OR_RETURN(double r_max, params.Number("r_max"));
     ASSIGN_OR_RETURN(double max_phase, params.Number("max_phase"));
-    ASSIGN_OR_RETURN(double lr_scale, params.Number("ssm_lr_scale"));
-    if (state < 1 || state != std::floor(state)) {
-      return absl::InvalidArgumentError(
-          "mixer 'lru': state_size must be a positive integer");
-    }
     if (!(r_min >= 0 && r_min <= r_max && r_max < 1)) {
       return absl::InvalidArgumentError(
           "mixer 'lru': need 0 <= r_min <= r_max < 1");
     }
-    if (!(max_phase > 0 && lr_scale > 0)) {
+    if (!(max_phase > 0)) {
       return absl::InvalidArgumentError(
-          "mixer 'lru': max_phase and ssm_lr_scale must be positive");
+          "mixer 'lru': max_phase must be positive");
     }
-    o.state_size = static_cast<int>(state);
+    LruOptions o;
+    o.state_size = scan.state_size;
+    o.bidirectional = scan.bidirectional;
     o.r_min = static_cast<float>(r_min);
     o.r_max = static_cast<float>(r_max);
     o.max_phase = static_cast<float>(max_phase);
-    o.ssm_lr_scale = static_cast<float>(lr_scale);
+    o.ssm_lr_scale = scan.ssm_lr_scale;
     return std::unique_ptr<TokenMixer>(std::make_unique<LruMixer>(shape, o));
   };
   plugin.test_cases = {

@@ -11,6 +11,7 @@
 
 #include "models/layers.h"
 #include "models/mixers/scan_lanes.h"
+#include "models/mixers/scan_plugin.h"
 #include "models/rng.h"
 #include "util/status_macros.h"
 
@@ -608,43 +609,28 @@ MixerPlugin S4dMixer::Plugin() {
   // the complex state s = a s + u (4 multiply-adds) and adds Re(c s) to the
   // output (2): 12 FLOPs; then the output projection [D] x [D, D]. D u and
   // GELU are elementwise.
-  plugin.flops = [](const PluginParams& params, const ModelConfig& model,
-                    const std::vector<int>& positions) {
+  plugin.flops = ScanFlops([](const ScanSize& size, int n) {
     ForwardFlops flops;
-    const double d = model.d_model();
-    const double modes = params.Number("state_size").value_or(64);
-    const double dirs = params.Flag("bidirectional").value_or(true) ? 2 : 1;
-    for (int n : positions) {
-      flops.core += 12.0 * n * d * modes * dirs;
-      flops.projections += 2.0 * n * d * d;
-    }
+    flops.core = 12.0 * n * size.d_model * size.state_size * size.dirs;
+    flops.projections = 2.0 * n * size.d_model * size.d_model;
     return flops;
-  };
+  });
   plugin.factory =
       [](const PluginParams& params, const MixerShape& shape,
          const ModelConfig&) -> absl::StatusOr<std::unique_ptr<TokenMixer>> {
-    S4dOptions options;
-    ASSIGN_OR_RETURN(double state, params.Number("state_size"));
-    ASSIGN_OR_RETURN(options.bidirectional, params.Flag("bidirectional"));
+    ASSIGN_OR_RETURN(const ScanParams scan, ReadScanParams(params, "s4d"));
     ASSIGN_OR_RETURN(double dt_min, params.Number("dt_min"));
     ASSIGN_OR_RETURN(double dt_max, params.Number("dt_max"));
-    ASSIGN_OR_RETURN(double lr_scale, params.Number("ssm_lr_scale"));
-    if (state < 1 || state != std::floor(state)) {
-      return absl::InvalidArgumentError(
-          "mixer 's4d': state_size must be a positive integer");
-    }
     if (!(dt_min > 0 && dt_max >= dt_min)) {
       return absl::InvalidArgumentError(
           "mixer 's4d': need 0 < dt_min <= dt_max");
     }
-    if (!(lr_scale > 0)) {
-      return absl::InvalidArgumentError(
-          "mixer 's4d': ssm_lr_scale must be positive");
-    }
-    options.state_size = static_cast<int>(state);
+    S4dOptions options;
+    options.state_size = scan.state_size;
+    options.bidirectional = scan.bidirectional;
     options.dt_min = static_cast<float>(dt_min);
     options.dt_max = static_cast<float>(dt_max);
-    options.ssm_lr_scale = static_cast<float>(lr_scale);
+    options.ssm_lr_scale = scan.ssm_lr_scale;
     return std::unique_ptr<TokenMixer>(
         std::make_unique<S4dMixer>(shape, options));
   };
