@@ -1,6 +1,7 @@
 #include "lra/validate.h"
 
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "util/testing/test_paths.h"
@@ -29,49 +30,69 @@ TEST(LoadSuiteTest, ExpandsGridWithFilesAndInlineConfigs) {
   EXPECT_EQ(run.task().label(), "listops");
 }
 
+// Loading `file` fails with a message holding each of `parts`.
+void ExpectRefused(const std::string& file,
+                   const std::vector<std::string>& parts) {
+  absl::StatusOr<Suite> suite = Load(file);
+  ASSERT_FALSE(suite.ok()) << file;
+  const std::string message(suite.status().message());
+  for (const std::string& part : parts) {
+    EXPECT_NE(message.find(part), std::string::npos)
+        << "no '" << part << "' in: " << message;
+  }
+}
+
 TEST(LoadSuiteTest, NegativeBatchNamesFileLineAndField) {
-  absl::StatusOr<Suite> suite = Load("bad_batch_suite.pbtxt");
-  ASSERT_FALSE(suite.ok());
-  std::string message(suite.status().message());
-  EXPECT_NE(message.find("bad_batch_suite.pbtxt:8"), std::string::npos)
-      << message;
-  EXPECT_NE(message.find("batch_size = -3"), std::string::npos) << message;
-  EXPECT_NE(message.find("allowed: an integer > 0"), std::string::npos)
-      << message;
+  ExpectRefused("bad_batch_suite.pbtxt",
+                {"bad_batch_suite.pbtxt:8", "batch_size = -3",
+                 "allowed: an integer > 0"});
 }
 
 TEST(LoadSuiteTest, UnknownAttentionListsRegisteredNames) {
-  absl::StatusOr<Suite> suite = Load("bad_attention_suite.pbtxt");
-  ASSERT_FALSE(suite.ok());
-  std::string message(suite.status().message());
-  EXPECT_NE(message.find("bad_attention_suite.pbtxt:"), std::string::npos)
-      << message;
-  EXPECT_NE(message.find("no_such_attention"), std::string::npos) << message;
-  EXPECT_NE(message.find("full"), std::string::npos) << message;
+  ExpectRefused("bad_attention_suite.pbtxt",
+                {"bad_attention_suite.pbtxt:", "no_such_attention", "full"});
 }
 
 TEST(LoadSuiteTest, UnknownTaskNamesTheTaskAndAllowedNames) {
-  absl::StatusOr<Suite> suite = Load("bad_task_suite.pbtxt");
-  ASSERT_FALSE(suite.ok());
-  std::string message(suite.status().message());
-  EXPECT_NE(message.find("bad_task_suite.pbtxt:3"), std::string::npos)
-      << message;
-  EXPECT_NE(message.find("listopz"), std::string::npos) << message;
-  EXPECT_NE(message.find("listops"), std::string::npos) << message;
+  ExpectRefused("bad_task_suite.pbtxt",
+                {"bad_task_suite.pbtxt:3", "listopz", "listops"});
+}
+
+// Resolved tasks and a one-layer model for the model-against-task checks.
+TaskConfig ImageTask() {
+  TaskConfig image;
+  image.set_name("image");
+  image.set_seq_len(576);
+  image.mutable_image()->set_image_size(24);
+  EXPECT_TRUE(ResolveAndValidateTask(&image, {}).ok());
+  return image;
+}
+
+TaskConfig TextTask() {
+  TaskConfig text;
+  text.set_name("text");
+  text.set_seq_len(256);
+  text.mutable_text()->set_min_length(250);
+  text.mutable_text()->set_max_length(256);
+  text.mutable_text()->set_num_cues(5);
+  const absl::Status status = ResolveAndValidateTask(&text, {});
+  EXPECT_TRUE(status.ok()) << status;
+  return text;
+}
+
+ModelConfig OneLayerModel() {
+  ModelConfig model;
+  model.set_d_model(16);
+  model.set_num_layers(1);
+  model.set_num_heads(2);
+  return model;
 }
 
 // 2-D positions take their row length from an image or pathfinder task; a
 // task without one, or a width that does not divide the length, is an error.
 TEST(ResolveModelTest, GridWidthComesFromTheTasksImageSize) {
-  TaskConfig image;
-  image.set_name("image");
-  image.set_seq_len(576);
-  image.mutable_image()->set_image_size(24);
-  ASSERT_TRUE(ResolveAndValidateTask(&image, {}).ok());
-  ModelConfig model;
-  model.set_d_model(16);
-  model.set_num_layers(1);
-  model.set_num_heads(2);
+  const TaskConfig image = ImageTask();
+  ModelConfig model = OneLayerModel();
   model.set_positional(POSITIONAL_SINUSOIDAL_2D);
   ModelConfig resolved = model;
   absl::Status status = ResolveAndValidateModel(&resolved, image, {});
@@ -88,14 +109,7 @@ TEST(ResolveModelTest, GridWidthComesFromTheTasksImageSize) {
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(resolved.grid_width(), 32);
 
-  TaskConfig text;
-  text.set_name("text");
-  text.set_seq_len(256);
-  text.mutable_text()->set_min_length(250);
-  text.mutable_text()->set_max_length(256);
-  text.mutable_text()->set_num_cues(5);
-  status = ResolveAndValidateTask(&text, {});
-  ASSERT_TRUE(status.ok()) << status;
+  const TaskConfig text = TextTask();
   resolved = model;
   status = ResolveAndValidateModel(&resolved, text, {});
   EXPECT_NE(status.message().find("task 'text' has no image size"),
@@ -119,31 +133,14 @@ TEST(ResolveModelTest, GridWidthComesFromTheTasksImageSize) {
 // The ordinal pixel input is for pixel tokens only: text's byte vocabulary
 // has the same size (257), so the encoder alone cannot tell.
 TEST(ResolveModelTest, PixelIntensityOnlyForPixelTasks) {
-  ModelConfig model;
-  model.set_d_model(16);
-  model.set_num_layers(1);
-  model.set_num_heads(2);
+  ModelConfig model = OneLayerModel();
   model.set_pixel_intensity(true);
-  TaskConfig image;
-  image.set_name("image");
-  image.set_seq_len(576);
-  image.mutable_image()->set_image_size(24);
-  ASSERT_TRUE(ResolveAndValidateTask(&image, {}).ok());
   ModelConfig resolved = model;
-  absl::Status status = ResolveAndValidateModel(&resolved, image, {});
+  absl::Status status = ResolveAndValidateModel(&resolved, ImageTask(), {});
   EXPECT_TRUE(status.ok()) << status;
-
-  TaskConfig text;
-  text.set_name("text");
-  text.set_seq_len(256);
-  text.mutable_text()->set_min_length(250);
-  text.mutable_text()->set_max_length(256);
-  text.mutable_text()->set_num_cues(5);
-  ASSERT_TRUE(ResolveAndValidateTask(&text, {}).ok());
   resolved = model;
-  status = ResolveAndValidateModel(&resolved, text, {});
-  EXPECT_NE(status.message().find("pixel_intensity = true"),
-            std::string::npos)
+  status = ResolveAndValidateModel(&resolved, TextTask(), {});
+  EXPECT_NE(status.message().find("pixel_intensity = true"), std::string::npos)
       << status;
   EXPECT_NE(status.message().find("only image and pathfinder"),
             std::string::npos)
