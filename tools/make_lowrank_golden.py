@@ -49,6 +49,13 @@ def make_mask(N, rows):
     return m
 
 
+def qkv_inputs(gen, shape):
+    """q and k uniform in +-1.5, v in +-1, drawn from gen in that order."""
+    return {"q": uniform(gen, shape, 1.5),
+            "k": uniform(gen, shape, 1.5),
+            "v": uniform(gen, shape, 1.0)}
+
+
 def run_case(path, scalars, texts, inputs, params, fixed, mask, dout, fn):
     """Evaluates fn(q, k, v, mask, params) and writes inputs, output and the
     gradients of sum(out * dout) in the inputs and every parameter."""
@@ -88,9 +95,7 @@ def linformer(q, k, v, mask, p):
 def linformer_case(name, k_rows, share_kv, seed):
     gen = torch.Generator().manual_seed(seed)
     B, H, N, Dh = 3, 2, 9, 4
-    inputs = {"q": uniform(gen, (B, H, N, Dh), 1.5),
-              "k": uniform(gen, (B, H, N, Dh), 1.5),
-              "v": uniform(gen, (B, H, N, Dh), 1.0)}
+    inputs = qkv_inputs(gen, (B, H, N, Dh))
     params = {"e": uniform(gen, (k_rows, N), 1.0 / math.sqrt(N) * 1.7)}
     if not share_kv:
         params["f"] = uniform(gen, (k_rows, N), 1.0 / math.sqrt(N) * 1.7)
@@ -138,9 +143,7 @@ def performer(kernel, w):
 def performer_case(name, kernel, features, seed):
     gen = torch.Generator().manual_seed(seed)
     B, H, N, Dh = 3, 2, 10, 4
-    inputs = {"q": uniform(gen, (B, H, N, Dh), 1.5),
-              "k": uniform(gen, (B, H, N, Dh), 1.5),
-              "v": uniform(gen, (B, H, N, Dh), 1.0)}
+    inputs = qkv_inputs(gen, (B, H, N, Dh))
     # Gaussian feature directions, given explicitly (orthogonality does not
     # change the formula being checked).
     w = f32(torch.randn((features, Dh), generator=gen))
@@ -177,9 +180,7 @@ def linear_transformer(causal):
 def linear_transformer_case(name, causal, seed):
     gen = torch.Generator().manual_seed(seed)
     B, H, N, Dh = 3, 2, 9, 4
-    inputs = {"q": uniform(gen, (B, H, N, Dh), 1.5),
-              "k": uniform(gen, (B, H, N, Dh), 1.5),
-              "v": uniform(gen, (B, H, N, Dh), 1.0)}
+    inputs = qkv_inputs(gen, (B, H, N, Dh))
     dout = uniform(gen, (B, H, N, Dh), 1.0)
     # Example 1 pads position 0, so its first causal query sees no key.
     mask = make_mask(N, [[], [0, 4, 7, 8], list(range(N))])

@@ -157,10 +157,11 @@ struct BlockSparseAttention::Scratch {
   float* row_a;     // [N] running max (forward) or rowsum(dO * O) (backward)
   float* row_b;     // [N] running sum (forward)
 
+  // All of the pieces, each rounded up: what Floats() returns.
+  int64_t floats;
+
   static int64_t Floats(int dh, int n, int g, int64_t ns, int64_t gs) {
-    return 3 * RoundUp16(kT * kT) + RoundUp16(int64_t{kT} * dh) +
-           4 * RoundUp16(kT) + 2 * dh * ns + 2 * dh * gs +
-           6 * RoundUp16(int64_t{g} * dh) + gs + 2 * RoundUp16(n);
+    return Scratch(nullptr, dh, n, g, ns, gs).floats;
   }
   Scratch(float* base, int dh, int n, int g, int64_t ns, int64_t gs) {
     internal::ScratchCarver carve(base);
@@ -186,6 +187,7 @@ struct BlockSparseAttention::Scratch {
     gbias = carve.Take(gs);
     row_a = carve.Take(n);
     row_b = carve.Take(n);
+    floats = carve.taken();
   }
 };
 

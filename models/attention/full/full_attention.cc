@@ -28,8 +28,6 @@ constexpr int kBc = FullAttention::kBlockCols;
 static_assert(kBc == internal::kKeyBlock, "the kernels work on 64-key blocks");
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
-using internal::RoundUp16;
-
 // Per-thread scratch, carved out of one buffer. Every piece is a multiple of
 // 16 floats so that each starts on a 64-byte boundary.
 struct Scratch {
@@ -43,9 +41,11 @@ struct Scratch {
   float* l;    // [kBr] running row sum (forward)
   float* d;    // [N] rowsum(dout * out) (backward)
 
+  // All of the pieces, each rounded up: what Floats() returns.
+  int64_t floats;
+
   static int64_t Floats(int dh, int n) {
-    return 3 * RoundUp16(kBr * kBc) + 2 * RoundUp16(dh * kBc) +
-           RoundUp16(kBr * dh) + 2 * RoundUp16(kBr) + RoundUp16(n);
+    return Scratch(nullptr, dh, n).floats;
   }
   Scratch(float* base, int dh, int n) {
     internal::ScratchCarver carve(base);
@@ -58,6 +58,7 @@ struct Scratch {
     m = carve.Take(kBr);
     l = carve.Take(kBr);
     d = carve.Take(n);
+    floats = carve.taken();
   }
 };
 

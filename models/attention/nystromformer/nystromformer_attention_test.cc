@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/plugin_param.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/dense_reference.h"
 #include "models/attention/testing/golden_file.h"
@@ -382,9 +383,7 @@ TEST(NystromformerTest, RejectsBadParameters) {
                                                    {"conv_kernel", 4}}) {
     PluginConfig config;
     config.set_name("nystromformer");
-    PluginParam* p = config.add_param();
-    p->set_name(name);
-    p->set_number(value);
+    *config.add_param() = NumberParam(name, value);
     absl::StatusOr<std::unique_ptr<Attention>> made =
         registry.Create(config, shape);
     ASSERT_FALSE(made.ok()) << name << " " << value;

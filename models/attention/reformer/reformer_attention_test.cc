@@ -203,12 +203,8 @@ struct Result {
   std::vector<float> out, dq, dv;
 };
 
-Result RunPlugin(ReformerAttention& attention, const Problem& p,
-                 bool training = false, uint64_t seed = 0) {
-  Result r;
-  r.out.assign(p.size(), 0.0f);
-  r.dq.assign(p.size(), 0.0f);
-  r.dv.assign(p.size(), 0.0f);
+// The plugin's inputs for p: the queries are also the keys (shared QK).
+AttentionInputs Inputs(const Problem& p, bool training, uint64_t seed) {
   AttentionInputs in;
   in.q = in.k = p.q.data();
   in.v = p.v.data();
@@ -216,7 +212,16 @@ Result RunPlugin(ReformerAttention& attention, const Problem& p,
   in.batch = p.B;
   in.training = training;
   in.seed = seed;
-  attention.Forward(in, r.out.data());
+  return in;
+}
+
+Result RunPlugin(ReformerAttention& attention, const Problem& p,
+                 bool training = false, uint64_t seed = 0) {
+  Result r;
+  r.out.assign(p.size(), 0.0f);
+  r.dq.assign(p.size(), 0.0f);
+  r.dv.assign(p.size(), 0.0f);
+  attention.Forward(Inputs(p, training, seed), r.out.data());
   attention.Backward(p.dout.data(), {r.dq.data(), nullptr, r.dv.data()});
   return r;
 }
@@ -382,14 +387,7 @@ TEST(ReformerAttentionTest, GradientsMatchCentralDifferencesWithFrozenBuckets) {
     attention.FreezeStructure(true);
     std::vector<float> out(p.size());
     auto objective = [&]() {
-      AttentionInputs in;
-      in.q = in.k = p.q.data();
-      in.v = p.v.data();
-      in.key_mask = p.key_mask();
-      in.batch = p.B;
-      in.training = true;
-      in.seed = 9;
-      attention.Forward(in, out.data());
+      attention.Forward(Inputs(p, true, 9), out.data());
       double s = 0.0;
       for (int64_t e = 0; e < p.size(); ++e) s += double(out[e]) * p.dout[e];
       return s;

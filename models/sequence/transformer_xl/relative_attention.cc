@@ -56,14 +56,12 @@ struct ThreadScratch {
   float* dr;    // [H, rel rows, Dh] d(projected distances) (backward)
   float* ln;    // [2 D] dgamma, dbeta partial sums
 
+  // All of the pieces, each rounded up: what Floats() returns.
+  int64_t floats;
+
   static int64_t Floats(int dh, int tiles, int t, int q, int h, int rel_rows,
                         int d) {
-    return 5 * RoundUp16(kB * dh) + 3 * RoundUp16(kTile) +
-           2 * RoundUp16(static_cast<int64_t>(tiles) * kTile) +
-           4 * RoundUp16(kB) + 2 * RoundUp16(static_cast<int64_t>(t) * dh) +
-           2 * RoundUp16(q) +
-           RoundUp16(static_cast<int64_t>(h) * rel_rows * dh) +
-           RoundUp16(2 * d);
+    return ThreadScratch(nullptr, dh, tiles, t, q, h, rel_rows, d).floats;
   }
   ThreadScratch(float* base, int dh, int tiles, int t, int q, int h,
                 int rel_rows, int d) {
@@ -88,6 +86,7 @@ struct ThreadScratch {
     dvb = carve.Take(q);
     dr = carve.Take(static_cast<int64_t>(h) * rel_rows * dh);
     ln = carve.Take(2 * d);
+    floats = carve.taken();
   }
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "config/plugin_param.h"
 #include "gtest/gtest.h"
 #include "models/attention/testing/golden_file.h"
 #include "models/block.h"
@@ -19,13 +20,6 @@ namespace {
 
 constexpr double kRtol = 1e-4;
 
-PluginParam Number(const std::string& name, double value) {
-  PluginParam p;
-  p.set_name(name);
-  p.set_number(value);
-  return p;
-}
-
 TEST(TransformerXlGoldenTest, OneLayerMatchesPyTorch) {
   absl::StatusOr<std::unique_ptr<GoldenLayer>> run = RunGoldenLayer(
       "models/sequence/transformer_xl/testdata/layer_three_segments.txt",
@@ -33,8 +27,8 @@ TEST(TransformerXlGoldenTest, OneLayerMatchesPyTorch) {
         PluginConfig& sequence = *config->mutable_sequence();
         sequence.set_name("transformer_xl");
         *sequence.add_param() =
-            Number("segment_len", g.scalars.at("segment_len"));
-        *sequence.add_param() = Number("mem_len", g.scalars.at("mem_len"));
+            NumberParam("segment_len", g.scalars.at("segment_len"));
+        *sequence.add_param() = NumberParam("mem_len", g.scalars.at("mem_len"));
       });
   ASSERT_TRUE(run.ok()) << run.status();
   GoldenLayer& layer = **run;
