@@ -1,6 +1,7 @@
-// Drawing an example of one split by rejection, for generators whose split
-// is a fingerprint of the tokens drawn (so that no example stands in two
-// splits): brackets, recall and cross_segment.
+// Seeding the draw of one generated example, and drawing an example of one
+// split by rejection, for generators whose split is a fingerprint of the
+// tokens drawn (so that no example stands in two splits): brackets, recall
+// and cross_segment.
 #ifndef LRA_DATASETS_COMMON_SPLIT_DRAW_H_
 #define LRA_DATASETS_COMMON_SPLIT_DRAW_H_
 
@@ -12,6 +13,15 @@
 #include "datasets/dataset_base.h"
 
 namespace lra {
+
+// The seed of example `index` of `split` in the stream `stream_tag` (a
+// task's constant) under `data_seed`: every generator seeds its example's
+// Rng with this, so examples are pure functions of these four numbers.
+inline uint64_t ExampleSeed(uint64_t stream_tag, uint64_t data_seed,
+                            Split split, int64_t index) {
+  return DeriveSeed({stream_tag, data_seed, static_cast<uint64_t>(split),
+                     static_cast<uint64_t>(index)});
+}
 
 // Draws until the fingerprint of `fingerprinted` (tokens that the draw
 // writes) under DeriveSeed({split_tag, data_seed}) picks `split`, at most

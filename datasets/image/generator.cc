@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 
 namespace lra {
@@ -259,8 +260,7 @@ absl::Status ValidateImageStandIn(const ImageConfig& config, int seq_len,
 
 int32_t GenerateImageExample(const ImageConfig& config, uint64_t data_seed,
                              Split split, int64_t index, int32_t* tokens) {
-  Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                      static_cast<uint64_t>(index)}));
+  Rng rng(ExampleSeed(kStreamTag, data_seed, split, index));
   const int size = config.image_size();
   const int pixels = size * size;
   const int32_t label =

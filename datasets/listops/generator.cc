@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/listops/evaluator.h"
 #include "datasets/listops/tokens.h"
 #include "util/status_macros.h"
@@ -186,9 +187,7 @@ absl::StatusOr<ListOpsExamples> GenerateExamples(const ListOpsConfig& config,
   std::vector<Rng> rngs;
   rngs.reserve(size);
   for (int64_t i = 0; i < size; ++i) {
-    rngs.emplace_back(
-        DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                    static_cast<uint64_t>(i)}));
+    rngs.emplace_back(ExampleSeed(kStreamTag, data_seed, split, i));
   }
   std::vector<int64_t> attempts(size, 0);
   // The smallest index that ran out of candidates, or `size` if none.

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "datasets/common/split_draw.h"
+
 namespace lra {
 namespace pathfinder {
 namespace {
@@ -725,8 +727,7 @@ bool PathfinderGenerator::DrawScene(uint64_t data_seed, Split split,
                                     int64_t index,
                                     GeneratorScratch* scratch) const {
   const ResolutionStyle& style = params_.style;
-  Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                      static_cast<uint64_t>(index)}));
+  Rng rng(ExampleSeed(kStreamTag, data_seed, split, index));
   Scene& scene = scratch->scene;
   scene.label = static_cast<int>(rng.Next() >> 63);
   scene.margin = style.margins[style.margin_count > 1

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 #include "datasets/common/words.h"
 #include "util/status_macros.h"
@@ -107,8 +108,7 @@ absl::Status ValidateRetrievalStandIn(const RetrievalConfig& config,
 int32_t GenerateRetrievalExample(const RetrievalConfig& config, int seq_len,
                                  uint64_t data_seed, Split split, int64_t index,
                                  int32_t* tokens) {
-  Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                      static_cast<uint64_t>(index)}));
+  Rng rng(ExampleSeed(kStreamTag, data_seed, split, index));
   const int32_t label = static_cast<int32_t>(rng.UniformInt(0, 1));
   const int refs = config.num_refs();
   const int changed = config.changed_refs();

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "datasets/common/random.h"
+#include "datasets/common/split_draw.h"
 #include "datasets/common/task_config.h"
 #include "datasets/common/words.h"
 #include "util/status_macros.h"
@@ -52,8 +53,7 @@ absl::Status ValidateTextStandIn(const TextConfig& config, int seq_len,
 int32_t GenerateTextExample(const TextConfig& config, int seq_len,
                             uint64_t data_seed, Split split, int64_t index,
                             int32_t* tokens) {
-  Rng rng(DeriveSeed({kStreamTag, data_seed, static_cast<uint64_t>(split),
-                      static_cast<uint64_t>(index)}));
+  Rng rng(ExampleSeed(kStreamTag, data_seed, split, index));
   const int length = static_cast<int>(
       rng.UniformInt(config.min_length(), config.max_length()));
   const int visible = std::min(length, seq_len);
