@@ -47,9 +47,12 @@ bool RowWeights(const float* q, const float* k, int b, int h, int i, int N,
   return true;
 }
 
+}  // namespace
+
 template <typename T>
-void Forward(const float* q, const float* k, const float* v, int B, int H,
-             int N, int Dh, const DenseAllowedFn& allowed, T* out) {
+void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
+                          int H, int N, int Dh, const DenseAllowedFn& allowed,
+                          T* out) {
   std::vector<double> p(N), acc(Dh);
   std::vector<uint8_t> on(N);
   for (int b = 0; b < B; ++b) {
@@ -74,9 +77,11 @@ void Forward(const float* q, const float* k, const float* v, int B, int H,
 }
 
 template <typename T>
-void Backward(const float* q, const float* k, const float* v, int B, int H,
-              int N, int Dh, const DenseAllowedFn& allowed, const float* dout,
-              T* dq_out, T* dk_out, T* dv_out) {
+void DenseMaskedAttentionBackward(const float* q, const float* k,
+                                  const float* v, int B, int H, int N, int Dh,
+                                  const DenseAllowedFn& allowed,
+                                  const float* dout, T* dq_out, T* dk_out,
+                                  T* dv_out) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(Dh));
   const int64_t count = int64_t(B) * H * N * Dh;
   // Accumulate in double; dk and dv collect contributions from every row.
@@ -121,35 +126,22 @@ void Backward(const float* q, const float* k, const float* v, int B, int H,
   }
 }
 
-}  // namespace
-
-void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
-                          int H, int N, int Dh, const DenseAllowedFn& allowed,
-                          float* out) {
-  Forward(q, k, v, B, H, N, Dh, allowed, out);
-}
-
-void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
-                          int H, int N, int Dh, const DenseAllowedFn& allowed,
-                          double* out) {
-  Forward(q, k, v, B, H, N, Dh, allowed, out);
-}
-
-void DenseMaskedAttentionBackward(const float* q, const float* k,
-                                  const float* v, int B, int H, int N, int Dh,
-                                  const DenseAllowedFn& allowed,
-                                  const float* dout, float* dq, float* dk,
-                                  float* dv) {
-  Backward(q, k, v, B, H, N, Dh, allowed, dout, dq, dk, dv);
-}
-
-void DenseMaskedAttentionBackward(const float* q, const float* k,
-                                  const float* v, int B, int H, int N, int Dh,
-                                  const DenseAllowedFn& allowed,
-                                  const float* dout, double* dq, double* dk,
-                                  double* dv) {
-  Backward(q, k, v, B, H, N, Dh, allowed, dout, dq, dk, dv);
-}
+template void DenseMaskedAttention<float>(const float*, const float*,
+                                          const float*, int, int, int, int,
+                                          const DenseAllowedFn&, float*);
+template void DenseMaskedAttention<double>(const float*, const float*,
+                                           const float*, int, int, int, int,
+                                           const DenseAllowedFn&, double*);
+template void DenseMaskedAttentionBackward<float>(const float*, const float*,
+                                                  const float*, int, int, int,
+                                                  int, const DenseAllowedFn&,
+                                                  const float*, float*, float*,
+                                                  float*);
+template void DenseMaskedAttentionBackward<double>(const float*, const float*,
+                                                   const float*, int, int, int,
+                                                   int, const DenseAllowedFn&,
+                                                   const float*, double*,
+                                                   double*, double*);
 
 void DenseMaskedAttentionBackwardSharedQK(const float* qk, const float* v,
                                           int B, int H, int N, int Dh,
@@ -158,7 +150,8 @@ void DenseMaskedAttentionBackwardSharedQK(const float* qk, const float* v,
                                           double* dv) {
   const int64_t total = int64_t(B) * H * N * Dh;
   std::vector<double> dk(total);
-  Backward(qk, qk, v, B, H, N, Dh, allowed, dout, dqk, dk.data(), dv);
+  DenseMaskedAttentionBackward(qk, qk, v, B, H, N, Dh, allowed, dout, dqk,
+                               dk.data(), dv);
   for (int64_t e = 0; e < total; ++e) dqk[e] += dk[e];
 }
 

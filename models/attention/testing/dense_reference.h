@@ -20,30 +20,21 @@ using DenseAllowedFn = std::function<bool(int b, int h, int i, int j)>;
 // out[b, h, i] = sum_j softmax_j(q_i . k_j / sqrt(Dh) over allowed j) v_j.
 // q, k, v, out: [B, H, N, Dh] contiguous. A row with no allowed key outputs
 // zero (and gets zero gradients), which is what every plugin must do for
-// fully padded examples.
+// fully padded examples. T is float, or double to keep the output in double
+// for tight comparisons (defined for these two).
+template <typename T>
 void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
                           int H, int N, int Dh, const DenseAllowedFn& allowed,
-                          float* out);
-
-// The same, with the output left in double for tight comparisons.
-void DenseMaskedAttention(const float* q, const float* k, const float* v, int B,
-                          int H, int N, int Dh, const DenseAllowedFn& allowed,
-                          double* out);
+                          T* out);
 
 // Gradients of <out, dout> for the same attention. dout, dq, dk, dv:
-// [B, H, N, Dh]; dq, dk and dv are overwritten.
+// [B, H, N, Dh]; dq, dk and dv are overwritten. T is float, or double for
+// tight comparisons (the sums are in double either way).
+template <typename T>
 void DenseMaskedAttentionBackward(const float* q, const float* k,
                                   const float* v, int B, int H, int N, int Dh,
                                   const DenseAllowedFn& allowed,
-                                  const float* dout, float* dq, float* dk,
-                                  float* dv);
-
-// The same, with gradients in double.
-void DenseMaskedAttentionBackward(const float* q, const float* k,
-                                  const float* v, int B, int H, int N, int Dh,
-                                  const DenseAllowedFn& allowed,
-                                  const float* dout, double* dq, double* dk,
-                                  double* dv);
+                                  const float* dout, T* dq, T* dk, T* dv);
 
 // Expects a plugin's output and its gradients in q, k and v (all [B, H, N,
 // Dh], computed from q, k, v and dout) to match the double-precision dense
