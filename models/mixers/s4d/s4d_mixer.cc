@@ -81,14 +81,23 @@ inline void StoreState(const Mode& q, float* s, int k) {
   _mm512_storeu_ps(s + (2 * k + 1) * kLanes, q.s_im);
 }
 
+// x <- a x + u for complex a and x and real u, or with kConj
+// x <- conj(a) x + u: the recurrence and its adjoint.
+template <bool kConj>
+inline void MulAddReal(__m512 a_re, __m512 a_im, __m512 u, __m512& x_re,
+                       __m512& x_im) {
+  const __m512 re = _mm512_fmadd_ps(a_re, x_re, u);
+  const __m512 im = _mm512_mul_ps(a_re, x_im);
+  const __m512 nr = kConj ? _mm512_fmadd_ps(a_im, x_im, re)
+                          : _mm512_fnmadd_ps(a_im, x_im, re);
+  x_im = kConj ? _mm512_fnmadd_ps(a_im, x_re, im)
+               : _mm512_fmadd_ps(a_im, x_re, im);
+  x_re = nr;
+}
+
 // s <- a s + u (u real).
 inline void Update(Mode& q, __m512 uv) {
-  const __m512 nr =
-      _mm512_fnmadd_ps(q.a_im, q.s_im, _mm512_fmadd_ps(q.a_re, q.s_re, uv));
-  const __m512 ni =
-      _mm512_fmadd_ps(q.a_im, q.s_re, _mm512_mul_ps(q.a_re, q.s_im));
-  q.s_re = nr;
-  q.s_im = ni;
+  MulAddReal<false>(q.a_re, q.a_im, uv, q.s_re, q.s_im);
 }
 
 // acc0 + acc1 += Re(c s).
@@ -206,12 +215,8 @@ inline Adjoint LoadAdjoint(const float* ar, const float* ai, const float* cr,
 // mu); G += u mu; P += conj(s_prev) mu with s_prev at sp.
 inline void AdjointStep(Adjoint& q, __m512 gv, __m512 uv, const float* sp,
                         __m512& d0, __m512& d1) {
-  const __m512 nr =
-      _mm512_fmadd_ps(q.a_im, q.m_im, _mm512_fmadd_ps(q.a_re, q.m_re, gv));
-  const __m512 ni =
-      _mm512_fnmadd_ps(q.a_im, q.m_re, _mm512_mul_ps(q.a_re, q.m_im));
-  q.m_re = nr;
-  q.m_im = ni;
+  MulAddReal<true>(q.a_re, q.a_im, gv, q.m_re, q.m_im);
+  const __m512 nr = q.m_re, ni = q.m_im;
   q.g_re = _mm512_fmadd_ps(uv, nr, q.g_re);
   q.g_im = _mm512_fmadd_ps(uv, ni, q.g_im);
   d0 = _mm512_fmadd_ps(q.c_re, nr, d0);
