@@ -214,12 +214,10 @@ TEST(BlockSparseEngineTest, AllPairsEqualsFullAttentionWithDropout) {
   auto sparse = BlockSparseAttention::Create(shape, {*pattern});
   ASSERT_TRUE(sparse.ok()) << sparse.status();
   FullAttention full(shape);
-  const int64_t count = int64_t{B} * H * N * Dh;
-  const std::vector<float> q = SparseTestValues(count, 11, 2.0f),
-                           k = SparseTestValues(count, 12, 2.0f),
-                           v = SparseTestValues(count, 13),
-                           dout = SparseTestValues(count, 14);
-  const std::vector<uint8_t> mask = SparseTestKeyMask(B, N);
+  const SparseTestInputs in = MakeSparseTestInputs(B, H, N, Dh, 11);
+  const int64_t count = in.count;
+  const std::vector<float>&q = in.q, &k = in.k, &v = in.v, &dout = in.dout;
+  const std::vector<uint8_t>& mask = in.mask;
   std::vector<float> out_s(count), dq_s(count), dk_s(count), dv_s(count);
   std::vector<float> out_f(count), dq_f(count), dk_f(count), dv_f(count);
   (*sparse)->Forward({q.data(), k.data(), v.data(), mask.data(), B, true, 5},

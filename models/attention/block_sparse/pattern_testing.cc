@@ -69,16 +69,26 @@ std::vector<float> SparseTestValues(int64_t n, uint64_t seed, float scale) {
   return v;
 }
 
+SparseTestInputs MakeSparseTestInputs(int B, int H, int N, int Dh,
+                                      uint64_t first_seed) {
+  SparseTestInputs in;
+  in.count = int64_t{B} * H * N * Dh;
+  in.q = SparseTestValues(in.count, first_seed, 2.0f);
+  in.k = SparseTestValues(in.count, first_seed + 1, 2.0f);
+  in.v = SparseTestValues(in.count, first_seed + 2);
+  in.dout = SparseTestValues(in.count, first_seed + 3);
+  in.mask = SparseTestKeyMask(B, N);
+  return in;
+}
+
 ::testing::AssertionResult MatchesDenseReference(
     Attention& attention, const DenseComparison& c,
     const std::function<bool(int h, int i, int j)>& allowed) {
   const int B = c.batch, H = c.heads, N = c.seq_len, Dh = c.head_dim;
-  const int64_t count = int64_t{B} * H * N * Dh;
-  const std::vector<float> q = SparseTestValues(count, 1, 2.0f),
-                           k = SparseTestValues(count, 2, 2.0f),
-                           v = SparseTestValues(count, 3),
-                           dout = SparseTestValues(count, 4);
-  const std::vector<uint8_t> mask = SparseTestKeyMask(B, N);
+  const SparseTestInputs in = MakeSparseTestInputs(B, H, N, Dh, 1);
+  const int64_t count = in.count;
+  const std::vector<float>&q = in.q, &k = in.k, &v = in.v, &dout = in.dout;
+  const std::vector<uint8_t>& mask = in.mask;
   const uint8_t* key_mask = c.padding ? mask.data() : nullptr;
   // Poison the outputs: the plugin must overwrite every entry.
   std::vector<float> out(count, 9.0f), dq(count, 9.0f), dk(count, 9.0f),

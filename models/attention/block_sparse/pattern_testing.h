@@ -50,6 +50,17 @@ std::vector<uint8_t> SparseTestKeyMask(int batch, int seq_len);
 std::vector<float> SparseTestValues(int64_t n, uint64_t seed,
                                     float scale = 1.0f);
 
+// The inputs of one attention call of [B, H, N, Dh]: q and k in [-2, 2)
+// from seeds first_seed and first_seed + 1, v and dout in [-1, 1) from the
+// next two, and SparseTestKeyMask(B, N).
+struct SparseTestInputs {
+  int64_t count = 0;  // B * H * N * Dh
+  std::vector<float> q, k, v, dout;
+  std::vector<uint8_t> mask;
+};
+SparseTestInputs MakeSparseTestInputs(int B, int H, int N, int Dh,
+                                      uint64_t first_seed);
+
 }  // namespace lra
 
 #endif  // LRA_MODELS_ATTENTION_BLOCK_SPARSE_PATTERN_TESTING_H_
