@@ -140,6 +140,12 @@ expect_error() {  # expect_error NAME PATTERN (one error line naming a file)
   check "$1 names '$2'" grep -q -e "$2" "$TEST_TMPDIR/o"
   check "$1 is one line" test "$(wc -l <"$TEST_TMPDIR/o")" -eq 1
 }
+data_check_fails() {  # data_check_fails NAME PATTERN ARGS...: data_check ARGS, then expect_error
+  local name="$1" pattern="$2"
+  shift 2
+  data_check "$@"
+  expect_error "$name" "$pattern"
+}
 
 # ListOps: basic_{train,val,test}.tsv in a folder.
 mkdir -p "$data/listops"
@@ -151,11 +157,9 @@ expect_ok "listops check" "^== val: .*basic_val.tsv$" "^examples: 20$" \
   "^labels agree with our evaluator: 20/20$" "^files read: 3$" \
   "warning: task.train_size = 96000 but" "^rows also in train: 20$"
 cp "$ws/datasets/listops/testdata/basic_malformed.tsv" "$data/listops/basic_test.tsv"
-data_check --task=listops --data_dir="$data/listops"
-expect_error "malformed listops" "basic_test.tsv:3: "
+data_check_fails "malformed listops" "basic_test.tsv:3: " --task=listops --data_dir="$data/listops"
 rm "$data/listops/basic_test.tsv"
-data_check --task=listops --data_dir="$data/listops"
-expect_error "missing listops file" "basic_test.tsv"
+data_check_fails "missing listops file" "basic_test.tsv" --task=listops --data_dir="$data/listops"
 
 # Text: aclImdb's layout.
 imdb="$data/aclImdb"
@@ -170,12 +174,10 @@ expect_ok "text check" "^== train: .*aclImdb/train/{pos,neg}$" "^examples: 3$" \
   "^reviews: neg 1 (ratings 1-4), pos 2 (ratings 7-10)$" "^== val, test: " \
   "^tokens: min 5, mean 9.0, max 13; 0 of 3 cut to seq_len$" "^files read: 5$"
 printf 'x' >"$imdb/test/neg/notes.md"
-data_check --task=text --data_dir="$imdb"
-expect_error "malformed text" "aclImdb/test/neg/notes.md"
+data_check_fails "malformed text" "aclImdb/test/neg/notes.md" --task=text --data_dir="$imdb"
 rm "$imdb/test/neg/notes.md"
 : >"$imdb/train/neg/6_3.txt"
-data_check --task=text --data_dir="$imdb"
-expect_error "empty review" "aclImdb/train/neg/6_3.txt' is empty"
+data_check_fails "empty review" "aclImdb/train/neg/6_3.txt' is empty" --task=text --data_dir="$imdb"
 rm "$imdb/train/neg/6_3.txt"
 
 # Retrieval: new_aan_pairs.{train,eval,test}.tsv.
@@ -190,8 +192,7 @@ expect_ok "retrieval check" "^== val: .*new_aan_pairs.eval.tsv$" "^examples: 2$"
   "^labels: 0=1 1=1$" "^tokens per document: min 5, mean 9.8, max 12; 0 of 4 cut" \
   "^distinct document ids: 3"
 printf '1\taan/A\taan/B\tok\tok\n1\taan/A\ttext only\n' >"$aan/new_aan_pairs.eval.tsv"
-data_check --task=retrieval --data_dir="$aan"
-expect_error "malformed retrieval" "new_aan_pairs.eval.tsv:2: has 3 tab-separated fields"
+data_check_fails "malformed retrieval" "new_aan_pairs.eval.tsv:2: has 3 tab-separated fields" --task=retrieval --data_dir="$aan"
 
 # Image: CIFAR-10 batches, 10 records each (labels 0..9), test 20.
 cifar="$data/cifar"
@@ -211,11 +212,9 @@ expect_ok "image check" "^examples: 45$" "^examples: 5$" "^examples: 20$" \
   "^records per batch: data_batch_1.bin 10, .*data_batch_5.bin 10$" "^files read: 6$"
 head -c $((3073 * 4 + 100)) "$cifar/test_batch.bin" >"$cifar/cut.bin"
 mv "$cifar/cut.bin" "$cifar/data_batch_2.bin"
-data_check --task=image --data_dir="$cifar"
-expect_error "truncated CIFAR batch" "data_batch_2.bin: record 4 is cut short"
+data_check_fails "truncated CIFAR batch" "data_batch_2.bin: record 4 is cut short" --task=image --data_dir="$cifar"
 rm "$cifar/test_batch.bin"
-data_check --task=image --data_dir="$cifar"
-expect_error "missing CIFAR batch" "data_batch_2.bin"
+data_check_fails "missing CIFAR batch" "data_batch_2.bin" --task=image --data_dir="$cifar"
 
 # Pathfinder: LRA's layout written by pathfinder_tool (20 images, 8 per batch).
 pf="$data/pathfinder32/curv_contour_length_14"
@@ -225,17 +224,13 @@ expect_ok "pathfinder check" "^examples: 16$" "^PNGs decoded: 16, all 32x32 8-bi
   "^files read: 23$" "^data: .*curv_contour_length_14$"
 "$pathfinder_tool" render --resolution=64 --count=1 --out="$TEST_TMPDIR/big" >/dev/null 2>&1
 cp "$TEST_TMPDIR/big/sample_0.png" "$pf/imgs/1/sample_3.png"
-data_check --task=pathfinder --data_dir="$data/pathfinder32"
-expect_error "wrong-size PNG" "imgs/1/sample_3.png: image is 64x64 pixels (allowed: 32x32) (listed at .*metadata/1.npy:4)"
+data_check_fails "wrong-size PNG" "imgs/1/sample_3.png: image is 64x64 pixels (allowed: 32x32) (listed at .*metadata/1.npy:4)" --task=pathfinder --data_dir="$data/pathfinder32"
 echo "not a png" >"$pf/imgs/1/sample_3.png"
-data_check --task=pathfinder --data_dir="$data/pathfinder32"
-expect_error "non-PNG" "imgs/1/sample_3.png"
-data_check --task=pathx --data_dir="$data/nowhere"
-expect_error "missing pathfinder folder" "nowhere/metadata"
+data_check_fails "non-PNG" "imgs/1/sample_3.png" --task=pathfinder --data_dir="$data/pathfinder32"
+data_check_fails "missing pathfinder folder" "nowhere/metadata" --task=pathx --data_dir="$data/nowhere"
 
 # A task without files, and the old one-file form.
-data_check --task=recall --data_dir="$data"
-expect_error "recall has no files" "allowed: image, listops, pathfinder, pathx, retrieval, text"
+data_check_fails "recall has no files" "allowed: image, listops, pathfinder, pathx, retrieval, text" --task=recall --data_dir="$data"
 
 # 6b. stats and bench for every registered task (as `lra list` prints them,
 #     the same list as the error for an unknown task), on a few examples;
