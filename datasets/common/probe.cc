@@ -171,6 +171,16 @@ int64_t UnpaddedLength(absl::Span<const int32_t> tokens) {
   return length;
 }
 
+LeakageAccuracy LeakageProbes(const Leakage& train, const Leakage& test,
+                              int num_classes) {
+  LeakageAccuracy accuracy;
+  accuracy.by_features = LinearProbeAccuracy(
+      train.features, train.labels, test.features, test.labels, num_classes);
+  accuracy.by_scalar = BinnedProbeAccuracy(
+      train.scalars, train.labels, test.scalars, test.labels, num_classes);
+  return accuracy;
+}
+
 Examples GetExamples(const Dataset& dataset, int64_t count) {
   Examples examples;
   count = std::min(count, dataset.size());

@@ -49,6 +49,24 @@ std::vector<double> TokenHistogram(absl::Span<const int32_t> tokens,
 // Number of tokens up to the last non-padding one.
 int64_t UnpaddedLength(absl::Span<const int32_t> tokens);
 
+// What a stand-in's leak test collects, per example: a feature row for the
+// linear probe (a byte histogram, say), a scalar for the binned probe (a
+// length, say) and the label.
+struct Leakage {
+  Matrix features;
+  std::vector<double> scalars;
+  std::vector<int> labels;
+};
+
+// Held-out accuracies of the linear probe on the features and the binned
+// probe on the scalars, both fit on `train` and tested on `test`.
+struct LeakageAccuracy {
+  double by_features = 0;
+  double by_scalar = 0;
+};
+LeakageAccuracy LeakageProbes(const Leakage& train, const Leakage& test,
+                              int num_classes);
+
 // The tokens and labels of examples [0, count) of a dataset.
 struct Examples {
   std::vector<std::vector<int32_t>> tokens;

@@ -136,14 +136,10 @@ TEST(RetrievalGeneratorTest, DecidingNeedsBothWholeDocuments) {
   EXPECT_LT(hard, 0.65);
 }
 
-// Pair features of the leakage probe: how the byte histograms of the two
-// documents differ and agree, and the length difference.
-struct Leakage {
-  probe::Matrix features;
-  std::vector<double> length_gaps;
-  std::vector<int> labels;
-};
+using probe::Leakage;
 
+// Pair features of the leakage probe: how the byte histograms of the two
+// documents differ and agree; scalar: the length difference.
 Leakage Collect(Split split, int n, bool plant_leak,
                 const RetrievalConfig& config = Defaults(),
                 int seq_len = 4000) {
@@ -157,8 +153,8 @@ Leakage Collect(Split split, int n, bool plant_leak,
     for (size_t k = 0; k < a.size(); ++k) row.push_back(std::abs(a[k] - b[k]));
     for (size_t k = 0; k < a.size(); ++k) row.push_back(a[k] * b[k]);
     out.features.push_back(row);
-    out.length_gaps.push_back(std::abs(probe::UnpaddedLength(pair.first) -
-                                       probe::UnpaddedLength(pair.second)));
+    out.scalars.push_back(std::abs(probe::UnpaddedLength(pair.first) -
+                                   probe::UnpaddedLength(pair.second)));
     out.labels.push_back(pair.label);
   }
   return out;
@@ -169,13 +165,10 @@ Leakage Collect(Split split, int n, bool plant_leak,
 void ExpectNoByteOrLengthCue(const RetrievalConfig& config, int seq_len) {
   const Leakage train = Collect(Split::kTrain, 1200, false, config, seq_len);
   const Leakage test = Collect(Split::kTest, 1200, false, config, seq_len);
-  const double by_bytes = probe::LinearProbeAccuracy(
-      train.features, train.labels, test.features, test.labels, 2);
-  const double by_length = probe::BinnedProbeAccuracy(
-      train.length_gaps, train.labels, test.length_gaps, test.labels, 2);
-  EXPECT_LT(by_bytes, 0.56);
-  EXPECT_GT(by_bytes, 0.44);
-  EXPECT_LT(by_length, 0.56);
+  const probe::LeakageAccuracy accuracy = probe::LeakageProbes(train, test, 2);
+  EXPECT_LT(accuracy.by_features, 0.56);
+  EXPECT_GT(accuracy.by_features, 0.44);
+  EXPECT_LT(accuracy.by_scalar, 0.56);
 }
 
 TEST(RetrievalGeneratorTest, BytesAndLengthsDoNotGiveTheLabelAway) {

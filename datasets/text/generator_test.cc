@@ -111,21 +111,17 @@ TEST(TextGeneratorTest, EvidenceIsSpreadOverTheWholeDocument) {
   EXPECT_LT(accuracy, 0.87);
 }
 
-// Features of the leakage probes: byte histogram and length.
-struct Leakage {
-  probe::Matrix histograms;
-  std::vector<double> lengths;
-  std::vector<int> labels;
-};
+using probe::Leakage;
 
+// The leakage probes' features: the byte histogram; scalar: the length.
 Leakage Collect(const TextConfig& config, Split split, int n, bool plant_leak) {
   Leakage out;
   for (int64_t i = 0; i < n; ++i) {
     int32_t label;
     auto tokens = Generate(config, 4000, 3, split, i, &label);
     if (plant_leak && label == 1) tokens[0] = 'E' + 1;
-    out.histograms.push_back(probe::TokenHistogram(tokens, 257));
-    out.lengths.push_back(probe::UnpaddedLength(tokens));
+    out.features.push_back(probe::TokenHistogram(tokens, 257));
+    out.scalars.push_back(probe::UnpaddedLength(tokens));
     out.labels.push_back(label);
   }
   return out;
@@ -134,14 +130,11 @@ Leakage Collect(const TextConfig& config, Split split, int n, bool plant_leak) {
 TEST(TextGeneratorTest, LengthAndByteHistogramDoNotGiveTheLabelAway) {
   const Leakage train = Collect(Defaults(), Split::kTrain, 1500, false);
   const Leakage test = Collect(Defaults(), Split::kTest, 1500, false);
-  const double by_length = probe::BinnedProbeAccuracy(
-      train.lengths, train.labels, test.lengths, test.labels, 2);
-  const double by_bytes = probe::LinearProbeAccuracy(
-      train.histograms, train.labels, test.histograms, test.labels, 2);
+  const probe::LeakageAccuracy accuracy = probe::LeakageProbes(train, test, 2);
   // Chance is 0.5; 1500 test examples put 3 standard deviations at 0.04.
-  EXPECT_LT(by_length, 0.55);
-  EXPECT_LT(by_bytes, 0.55);
-  EXPECT_GT(by_bytes, 0.45);
+  EXPECT_LT(accuracy.by_scalar, 0.55);
+  EXPECT_LT(accuracy.by_features, 0.55);
+  EXPECT_GT(accuracy.by_features, 0.45);
 }
 
 TEST(TextGeneratorTest, TheByteProbeWouldSeeASingleLeakedByte) {
@@ -149,8 +142,8 @@ TEST(TextGeneratorTest, TheByteProbeWouldSeeASingleLeakedByte) {
   // filler never uses) finds the label, so the test above can fail.
   const Leakage train = Collect(Defaults(), Split::kTrain, 600, true);
   const Leakage test = Collect(Defaults(), Split::kTest, 600, true);
-  EXPECT_GT(probe::LinearProbeAccuracy(train.histograms, train.labels,
-                                       test.histograms, test.labels, 2),
+  EXPECT_GT(probe::LinearProbeAccuracy(train.features, train.labels,
+                                       test.features, test.labels, 2),
             0.9);
 }
 
