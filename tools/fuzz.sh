@@ -2,12 +2,16 @@
 # Builds every fuzz target of fuzz/ with clang and libFuzzer
 # (bazel build --config=fuzz) and runs each for SECONDS (default 60), one
 # after another, starting from its checked-in corpus. Prints per target the
-# executions, coverage (cov: edges, ft: features), corpus size and crashes.
+# CPU seconds, executions, coverage (cov: edges, ft: features), corpus size
+# and crashes.
 # New corpus inputs go to $FUZZ_OUT/corpus/<target>, crashes, leaks, OOMs
 # and timeouts to $FUZZ_OUT/findings/<target> (FUZZ_OUT defaults to
 # /tmp/lra-fuzz); copy a finding into fuzz/corpus/<target>/ as
 # regression-<what>.<ext> once it is fixed.
 #   tools/fuzz.sh [SECONDS] [TARGET...]
+# FUZZ_PARALLEL=1 runs all targets at once, each for SECONDS of wall time
+# (on a shared machine under nice, each gets what CPU is left: the cpu_s
+# column says how much, user + system).
 # FUZZ_TIMEOUT (default 10) is libFuzzer's -timeout: seconds of wall time
 # one input may take before it counts as a finding. Raise it when the
 # fuzzers share the machine or run under nice: a starved process passes
@@ -28,30 +32,44 @@ labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
 $bazel build --config=fuzz "${labels[@]}" || exit 1
 bin="$($bazel info --config=fuzz bazel-bin 2>/dev/null)"
-printf '%-26s %10s %7s %7s %7s %8s\n' target execs cov ft corpus findings
-found=0
-for t in "${targets[@]}"; do
-  corpus="$out/corpus/$t"
-  findings="$out/findings/$t"
-  mkdir -p "$corpus" "$findings"
-  log="$out/$t.log"
+run_target() {  # run_target TARGET: one libFuzzer run, its CPU seconds in $out/TARGET.cpu
+  local t="$1"
+  mkdir -p "$out/corpus/$t" "$out/findings/$t"
   # A declared size must never make a loader allocate without bound:
   # -malloc_limit_mb makes any single allocation over 256 MiB a finding.
-  "$bin/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
+  local timer=()
+  [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f '%U %S' -o "$out/$t.cpu")
+  "${timer[@]}" "$bin/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
     -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout="$timeout" -max_len=8192 \
-    -artifact_prefix="$findings/" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1
+    -artifact_prefix="$out/findings/$t/" "$out/corpus/$t" "fuzz/corpus/$t" \
+    >"$out/$t.log" 2>&1
+}
+found=0
+report() {  # report TARGET: its line of the table
+  local t="$1" log="$out/$1.log"
+  local execs last cov ft size n cpu
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   size=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
-  n=$(find "$findings" -type f | wc -l)
-  printf '%-26s %10s %7s %7s %7s %8s\n' "$t" "${execs:-?}" "${cov:-?}" \
-    "${ft:-?}" "${size:-?}" "$n"
+  cpu=$(awk '/^[0-9.]+ [0-9.]+$/ {printf "%.0f", $1 + $2}' "$out/$t.cpu" 2>/dev/null)
+  n=$(find "$out/findings/$t" -type f | wc -l)
+  printf '%-26s %8s %10s %7s %7s %7s %8s\n' "$t" "${cpu:-?}" "${execs:-?}" \
+    "${cov:-?}" "${ft:-?}" "${size:-?}" "$n"
   if ((n > 0)); then
     found=1
     grep -m3 -E 'ERROR|SUMMARY' "$log" | sed 's/^/    /'
   fi
+}
+if [[ "${FUZZ_PARALLEL:-0}" == 1 ]]; then
+  for t in "${targets[@]}"; do run_target "$t" & done
+  wait
+fi
+printf '%-26s %8s %10s %7s %7s %7s %8s\n' target cpu_s execs cov ft corpus findings
+for t in "${targets[@]}"; do
+  [[ "${FUZZ_PARALLEL:-0}" == 1 ]] || run_target "$t"
+  report "$t"
 done
 echo "logs and findings in $out"
 exit "$found"
