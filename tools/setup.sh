@@ -3,6 +3,7 @@
 # (Debian 12). Uses sudo when not root. Safe to run again.
 #   tools/setup.sh          build, test and run
 #   tools/setup.sh --bench  also PyTorch and OpenBLAS for tools/compare_bench.sh
+#   tools/setup.sh --fuzz   also clang and its libFuzzer runtime for fuzz/
 set -euo pipefail
 
 packages=(
@@ -22,9 +23,16 @@ packages=(
   libopenmpi-dev        # OpenMPI headers and libmpi
   chromium              # the HTML report's browser test (headless)
 )
-if [[ "${1:-}" == "--bench" || "${1:-}" == "--golden" ]]; then
-  packages+=(python3 python3-torch libopenblas0-pthread)
-fi
+for option in "$@"; do
+  case "$option" in
+    --bench | --golden) packages+=(python3 python3-torch libopenblas0-pthread) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *)
+      echo "setup: unknown option '$option' (allowed: --bench, --golden, --fuzz)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 sudo=""
 if [[ "$(id -u)" != 0 ]]; then
