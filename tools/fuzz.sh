@@ -47,16 +47,19 @@ run_target() {  # run_target TARGET: one libFuzzer run, its CPU seconds in $out/
 found=0
 report() {  # report TARGET: its line of the table
   local t="$1" log="$out/$1.log"
-  local execs last cov ft size n cpu
+  local execs last cov ft size n slow cpu
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   size=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
   cpu=$(awk '/^[0-9.]+ [0-9.]+$/ {printf "%.0f", $1 + $2}' "$out/$t.cpu" 2>/dev/null)
-  n=$(find "$out/findings/$t" -type f | wc -l)
-  printf '%-26s %8s %10s %7s %7s %7s %8s\n' "$t" "${cpu:-?}" "${execs:-?}" \
-    "${cov:-?}" "${ft:-?}" "${size:-?}" "$n"
+  # slow-unit-*: an input that took over 10 s of wall time (-report_slow_units),
+  # which a stopped or starved process also produces: listed, not a finding.
+  n=$(find "$out/findings/$t" -type f ! -name 'slow-unit-*' | wc -l)
+  slow=$(find "$out/findings/$t" -type f -name 'slow-unit-*' | wc -l)
+  printf '%-26s %8s %10s %7s %7s %7s %8s %5s\n' "$t" "${cpu:-?}" "${execs:-?}" \
+    "${cov:-?}" "${ft:-?}" "${size:-?}" "$n" "$slow"
   if ((n > 0)); then
     found=1
     grep -m3 -E 'ERROR|SUMMARY' "$log" | sed 's/^/    /'
@@ -66,7 +69,7 @@ if [[ "${FUZZ_PARALLEL:-0}" == 1 ]]; then
   for t in "${targets[@]}"; do run_target "$t" & done
   wait
 fi
-printf '%-26s %8s %10s %7s %7s %7s %8s\n' target cpu_s execs cov ft corpus findings
+printf '%-26s %8s %10s %7s %7s %7s %8s %5s\n' target cpu_s execs cov ft corpus findings slow
 for t in "${targets[@]}"; do
   [[ "${FUZZ_PARALLEL:-0}" == 1 ]] || run_target "$t"
   report "$t"
