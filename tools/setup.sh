@@ -22,6 +22,7 @@ packages=(
   openmpi-bin           # mpirun: data-parallel training (lra/dist), its test
   libopenmpi-dev        # OpenMPI headers and libmpi
   chromium              # the HTML report's browser test (headless)
+  python3               # tools/dup_classes.py and its test
 )
 for option in "$@"; do
   case "$option" in
