@@ -28,6 +28,7 @@ that is not boilerplate), so it can serve as a check:
   tools/dup_classes.py --verbose < scan.txt   # every row with its class
 """
 
+import os
 import re
 import sys
 
@@ -117,7 +118,8 @@ def declarative_share(path, first, last):
 
 def reviewed_pairs():
   pairs = {}
-  path = __file__.rsplit('/', 1)[0] + '/dup_reviewed.txt'
+  path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      'dup_reviewed.txt')
   with open(path, encoding='utf-8') as f:
     for line in f:
       if line.strip() and not line.startswith('#'):
