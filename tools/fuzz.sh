@@ -8,10 +8,16 @@
 # and timeouts to $FUZZ_OUT/findings/<target> (FUZZ_OUT defaults to
 # /tmp/lra-fuzz); copy a finding into fuzz/corpus/<target>/ as
 # regression-<what>.<ext> once it is fixed.
-#   tools/fuzz.sh [SECONDS] [TARGET...]
+#   tools/fuzz.sh [SECONDS] [TARGET[=SECONDS]...]
+# TARGET=SECONDS gives that target its own time (e.g. to top each target up
+# to the same total across sessions).
 # FUZZ_PARALLEL=1 runs all targets at once, each for SECONDS of wall time
 # (on a shared machine under nice, each gets what CPU is left: the cpu_s
 # column says how much, user + system).
+# FUZZ_JOBS=N runs N targets at a time, the next starting as one ends, in
+# the order given (longest first packs best). With N = the core count on an
+# otherwise idle machine each target gets a core, so its CPU seconds are
+# close to its wall seconds.
 # FUZZ_TIMEOUT (default 10) is libFuzzer's -timeout: seconds of wall time
 # one input may take before it counts as a finding. Raise it when the
 # fuzzers share the machine or run under nice: a starved process passes
@@ -24,9 +30,23 @@ seconds="${1:-60}"
 shift || true
 out="${FUZZ_OUT:-/tmp/lra-fuzz}"
 timeout="${FUZZ_TIMEOUT:-10}"
-targets=("$@")
+targets=()
+declare -A budget  # target -> seconds of wall time
+for arg in "$@"; do
+  t="${arg%%=*}"
+  targets+=("$t")
+  budget[$t]="$seconds"
+  if [[ "$arg" == *=* ]]; then
+    budget[$t]="${arg#*=}"
+    if [[ ! "${budget[$t]}" =~ ^[0-9]+$ ]]; then
+      echo "tools/fuzz.sh: '$arg': the time after '=' must be whole seconds" >&2
+      exit 2
+    fi
+  fi
+done
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(sed -n 's/^ *name = "\([a-z_]*_fuzz\)",$/\1/p' fuzz/BUILD.bazel)
+  for t in "${targets[@]}"; do budget[$t]="$seconds"; done
 fi
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
@@ -39,7 +59,7 @@ run_target() {  # run_target TARGET: one libFuzzer run, its CPU seconds in $out/
   # -malloc_limit_mb makes any single allocation over 256 MiB a finding.
   local timer=()
   [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f '%U %S' -o "$out/$t.cpu")
-  "${timer[@]}" "$bin/fuzz/$t" -max_total_time="$seconds" -print_final_stats=1 \
+  "${timer[@]}" "$bin/fuzz/$t" -max_total_time="${budget[$t]}" -print_final_stats=1 \
     -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout="$timeout" -max_len=8192 \
     -artifact_prefix="$out/findings/$t/" "$out/corpus/$t" "fuzz/corpus/$t" \
     >"$out/$t.log" 2>&1
@@ -65,13 +85,25 @@ report() {  # report TARGET: its line of the table
     grep -m3 -E 'ERROR|SUMMARY' "$log" | sed 's/^/    /'
   fi
 }
-if [[ "${FUZZ_PARALLEL:-0}" == 1 ]]; then
-  for t in "${targets[@]}"; do run_target "$t" & done
+jobs=1
+[[ "${FUZZ_PARALLEL:-0}" == 1 ]] && jobs=${#targets[@]}
+[[ -n "${FUZZ_JOBS:-}" ]] && jobs="$FUZZ_JOBS"
+if ((jobs > 1)); then
+  running=0
+  for t in "${targets[@]}"; do
+    if ((running >= jobs)); then
+      wait -n
+      running=$((running - 1))
+    fi
+    echo "$(date -u +%H:%M:%S) start $t (${budget[$t]} s)"
+    run_target "$t" &
+    running=$((running + 1))
+  done
   wait
 fi
 printf '%-26s %8s %10s %7s %7s %7s %8s %5s\n' target cpu_s execs cov ft corpus findings slow
 for t in "${targets[@]}"; do
-  [[ "${FUZZ_PARALLEL:-0}" == 1 ]] || run_target "$t"
+  ((jobs > 1)) || run_target "$t"
   report "$t"
 done
 echo "logs and findings in $out"
