@@ -27,7 +27,7 @@ packages=(
 for option in "$@"; do
   case "$option" in
     --bench | --golden) packages+=(python3 python3-torch libopenblas0-pthread) ;;
-    --fuzz) packages+=(clang libclang-rt-14-dev libomp-dev) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev libomp-dev time) ;;  # time: fuzz.sh's CPU column
     *)
       echo "setup: unknown option '$option' (allowed: --bench, --golden, --fuzz)" >&2
       exit 2
