@@ -52,11 +52,15 @@ if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(sed -n 's/^ *name = "\([a-z_]*_fuzz\)",$/\1/p' fuzz/BUILD.bazel)
   for t in "${targets[@]}"; do budget[$t]="$seconds"; done
 fi
-scratch="${FUZZ_TMPDIR:-}"
-if [[ -z "$scratch" ]]; then
-  scratch="${TMPDIR:-/tmp}"
-  [[ -d /dev/shm && -w /dev/shm ]] && scratch=/dev/shm
+scratch_base="${FUZZ_TMPDIR:-}"
+if [[ -z "$scratch_base" ]]; then
+  scratch_base="${TMPDIR:-/tmp}"
+  [[ -d /dev/shm && -w /dev/shm ]] && scratch_base=/dev/shm
 fi
+# One folder for this run, removed at the end: a fuzzer stopped by a signal
+# leaves its scratch files behind (libFuzzer exits without atexit handlers).
+scratch="$(mktemp -d "$scratch_base/lra-fuzz-run.XXXXXX")" || exit 1
+trap 'rm -rf "$scratch"' EXIT
 labels=()
 for t in "${targets[@]}"; do labels+=("//fuzz:$t"); done
 $bazel build --config=fuzz "${labels[@]}" || exit 1

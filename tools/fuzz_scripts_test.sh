@@ -42,6 +42,8 @@ if ((merge)); then
   exit 0
 fi
 echo "start \$name \$(date +%s%N) \$time" >>"$events"
+echo "tmp \$name \$TMPDIR" >>"$events"
+touch "\${TMPDIR:?}/left-by-\$name"
 sleep 1
 echo "end \$name \$(date +%s%N)" >>"$events"
 echo "#4242 DONE cov: 17 ft: 23 corp: 5/99b lim: 4 exec/s: 4242 rss: 30Mb"
@@ -67,9 +69,11 @@ grep -q "'a_fuzz=1m': the time after '=' must be whole seconds" "$out" ||
   { cat "$out"; fail "bad time: message"; }
 [[ -s "$events" ]] && fail "bad time: a fuzzer ran"
 
-# Two at a time, per-target times, a slow unit that is not a finding.
+# Two at a time, per-target times, a slow unit that is not a finding,
+# scratch files in a folder of FUZZ_TMPDIR that is removed afterwards.
 out="$TEST_TMPDIR/jobs.out"
-FUZZ_OUT="$TEST_TMPDIR/o1" FUZZ_JOBS=2 \
+mkdir -p "$TEST_TMPDIR/scratch"
+FUZZ_OUT="$TEST_TMPDIR/o1" FUZZ_JOBS=2 FUZZ_TMPDIR="$TEST_TMPDIR/scratch" \
   bash "$root/tools/fuzz.sh" 7 a_fuzz=3 b_fuzz c_fuzz=11 slow_fuzz >"$out" 2>&1
 rc=$?
 ((rc == 0)) || { cat "$out"; fail "jobs: exit $rc, want 0"; }
@@ -79,6 +83,10 @@ for want in "a_fuzz 3" "b_fuzz 7" "c_fuzz 11" "slow_fuzz 7"; do
 done
 most=$(sort -k3,3n "$events" | awk '$1 == "start" {n++} $1 == "end" {n--} n > m {m = n} END {print m}')
 ((most == 2)) || { cat "$events"; fail "jobs: $most fuzzers at once, want 2"; }
+grep -q "^tmp a_fuzz $TEST_TMPDIR/scratch/lra-fuzz-run\.[A-Za-z0-9]*\$" "$events" ||
+  { cat "$events"; fail "jobs: TMPDIR not a folder of FUZZ_TMPDIR"; }
+left=$(find "$TEST_TMPDIR/scratch" -mindepth 1 | head -3)
+[[ -z "$left" ]] || fail "jobs: scratch left behind: $left"
 line=$(grep '^slow_fuzz ' "$out")
 read -r _ _ execs cov ft corp findings slow <<<"$line"
 [[ "$execs $cov $ft $corp $findings $slow" == "4242 17 23 5 0 1" ]] ||
