@@ -35,23 +35,21 @@ shift || true
 out="${FUZZ_OUT:-/tmp/lra-fuzz}"
 timeout="${FUZZ_TIMEOUT:-10}"
 targets=()
-declare -A budget  # target -> seconds of wall time
+declare -A budget  # target -> seconds of wall time, where not SECONDS
 for arg in "$@"; do
   t="${arg%%=*}"
   targets+=("$t")
-  budget[$t]="$seconds"
-  if [[ "$arg" == *=* ]]; then
-    budget[$t]="${arg#*=}"
-    if [[ ! "${budget[$t]}" =~ ^[0-9]+$ ]]; then
-      echo "tools/fuzz.sh: '$arg': the time after '=' must be whole seconds" >&2
-      exit 2
-    fi
+  [[ "$arg" == *=* ]] || continue
+  budget[$t]="${arg#*=}"
+  if [[ ! "${budget[$t]}" =~ ^[0-9]+$ ]]; then
+    echo "tools/fuzz.sh: '$arg': the time after '=' must be whole seconds" >&2
+    exit 2
   fi
 done
 if ((${#targets[@]} == 0)); then
   mapfile -t targets < <(sed -n 's/^ *name = "\([a-z_]*_fuzz\)",$/\1/p' fuzz/BUILD.bazel)
-  for t in "${targets[@]}"; do budget[$t]="$seconds"; done
 fi
+for t in "${targets[@]}"; do budget[$t]="${budget[$t]:-$seconds}"; done
 scratch_base="${FUZZ_TMPDIR:-}"
 if [[ -z "$scratch_base" ]]; then
   scratch_base="${TMPDIR:-/tmp}"

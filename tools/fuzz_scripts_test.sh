@@ -6,6 +6,9 @@
 # merge copies only the inputs the fuzzer keeps.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
+most_at_once() {  # the most fake fuzzers running at once, from $events
+  sort -k3,3n "$events" | awk '$1 == "start" {n++} $1 == "end" {n--} n > m {m = n} END {print m}'
+}
 root="$TEST_TMPDIR/repo"
 mkdir -p "$root/tools" "$root/bin" "$root/bazel-bin/fuzz"
 cp tools/fuzz.sh tools/fuzz_merge.sh "$root/tools/"
@@ -81,7 +84,7 @@ for want in "a_fuzz 3" "b_fuzz 7" "c_fuzz 11" "slow_fuzz 7"; do
   grep -q "^start ${want% *} [0-9]* ${want#* }\$" "$events" ||
     { cat "$events"; fail "jobs: want -max_total_time for '$want'"; }
 done
-most=$(sort -k3,3n "$events" | awk '$1 == "start" {n++} $1 == "end" {n--} n > m {m = n} END {print m}')
+most=$(most_at_once)
 ((most == 2)) || { cat "$events"; fail "jobs: $most fuzzers at once, want 2"; }
 grep -q "^tmp a_fuzz $TEST_TMPDIR/scratch/lra-fuzz-run\.[A-Za-z0-9]*\$" "$events" ||
   { cat "$events"; fail "jobs: TMPDIR not a folder of FUZZ_TMPDIR"; }
@@ -102,7 +105,7 @@ rc=$?
 grep -qE '^crash_fuzz +[^ ]+ +4242 +17 +23 +5 +1 +0$' "$out" ||
   { cat "$out"; fail "crash: row"; }
 grep -q 'ERROR: libFuzzer: deadly signal' "$out" || { cat "$out"; fail "crash: log tail"; }
-most=$(sort -k3,3n "$events" | awk '$1 == "start" {n++} $1 == "end" {n--} n > m {m = n} END {print m}')
+most=$(most_at_once)
 ((most == 2)) || { cat "$events"; fail "FUZZ_PARALLEL=1: $most at once, want 2"; }
 
 # The merge adds the inputs the fuzzer keeps, and only those.
