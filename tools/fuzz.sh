@@ -34,6 +34,14 @@ seconds="${1:-60}"
 shift || true
 out="${FUZZ_OUT:-/tmp/lra-fuzz}"
 timeout="${FUZZ_TIMEOUT:-10}"
+whole() {  # whole WHAT VALUE: exits 2 unless VALUE is a whole number > 0
+  [[ "$2" =~ ^[0-9]+$ && "$2" =~ [1-9] ]] && return
+  echo "tools/fuzz.sh: $1 is '$2': it must be a whole number above 0" >&2
+  exit 2
+}
+whole SECONDS "$seconds"
+whole FUZZ_TIMEOUT "$timeout"
+[[ -n "${FUZZ_JOBS:-}" ]] && whole FUZZ_JOBS "$FUZZ_JOBS"
 targets=()
 declare -A budget  # target -> seconds of wall time, where not SECONDS
 for arg in "$@"; do

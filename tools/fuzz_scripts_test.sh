@@ -2,8 +2,9 @@
 # tools/fuzz.sh and tools/fuzz_merge.sh against a fake bazel and fake
 # libFuzzer binaries (no clang needed): per-target times reach -max_total_time,
 # FUZZ_JOBS caps how many run at once, a crash is a finding (non-zero exit)
-# and a slow unit is not, a malformed TARGET=SECONDS is refused, and the
-# merge copies only the inputs the fuzzer keeps.
+# and a slow unit is not, a malformed TARGET=SECONDS, SECONDS, FUZZ_JOBS or
+# FUZZ_TIMEOUT is refused, and the merge copies only the inputs the fuzzer
+# keeps.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 most_at_once() {  # the most fake fuzzers running at once, from $events
@@ -71,6 +72,19 @@ rc=$?
 grep -q "'a_fuzz=1m': the time after '=' must be whole seconds" "$out" ||
   { cat "$out"; fail "bad time: message"; }
 [[ -s "$events" ]] && fail "bad time: a fuzzer ran"
+
+# So are a malformed SECONDS, FUZZ_JOBS and FUZZ_TIMEOUT, each named.
+for bad in "FUZZ_JOBS=abc:5:FUZZ_JOBS is 'abc'" "FUZZ_JOBS=0:5:FUZZ_JOBS is '0'" \
+  "FUZZ_TIMEOUT=10s:5:FUZZ_TIMEOUT is '10s'" "X=1:2m:SECONDS is '2m'"; do
+  IFS=: read -r env secs want <<<"$bad"
+  out="$TEST_TMPDIR/bad-env.out"
+  env "$env" FUZZ_OUT="$TEST_TMPDIR/o0" bash "$root/tools/fuzz.sh" "$secs" a_fuzz \
+    >"$out" 2>&1
+  rc=$?
+  ((rc == 2)) || { cat "$out"; fail "$env $secs: exit $rc, want 2"; }
+  grep -qF "$want" "$out" || { cat "$out"; fail "$env $secs: message"; }
+  [[ -s "$events" ]] && fail "$env $secs: a fuzzer ran"
+done
 
 # Two at a time, per-target times, a slow unit that is not a finding,
 # scratch files in a folder of FUZZ_TMPDIR that is removed afterwards.
