@@ -26,6 +26,7 @@
 # targets write each input as a file for the loader to read: on a disk
 # file system that write, truncate and unlink per execution costs more
 # kernel time (and journal and writeback threads) than the parsing itself.
+# Each fuzzer runs with OMP_NUM_THREADS=1 unless OMP_NUM_THREADS is set.
 # Exits non-zero when any target found something.
 set -uo pipefail
 bazel="${BAZEL:-bazel}"  # e.g. BAZEL="bazel --output_base=/tmp/ob" to keep a clang build apart
@@ -78,7 +79,11 @@ run_target() {  # run_target TARGET: one libFuzzer run, its CPU seconds in $out/
   # -malloc_limit_mb makes any single allocation over 256 MiB a finding.
   local timer=()
   [[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f '%U %S' -o "$out/$t.cpu")
-  TMPDIR="$scratch" "${timer[@]}" "$bin/fuzz/$t" -max_total_time="${budget[$t]}" -print_final_stats=1 \
+  # One OpenMP thread (unless OMP_NUM_THREADS says otherwise): the
+  # pathfinder loader decodes in an OpenMP loop, and a second thread's start
+  # and spin on one small input cost more than the decode and take the core
+  # of the next job under FUZZ_JOBS.
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" TMPDIR="$scratch" "${timer[@]}" "$bin/fuzz/$t" -max_total_time="${budget[$t]}" -print_final_stats=1 \
     -rss_limit_mb=2048 -malloc_limit_mb=256 -timeout="$timeout" -max_len=8192 \
     -artifact_prefix="$out/findings/$t/" "$out/corpus/$t" "fuzz/corpus/$t" \
     >"$out/$t.log" 2>&1

@@ -3,7 +3,8 @@
 # libFuzzer binaries (no clang needed): per-target times reach -max_total_time,
 # FUZZ_JOBS caps how many run at once, a crash is a finding (non-zero exit)
 # and a slow unit is not, a malformed TARGET=SECONDS, SECONDS, FUZZ_JOBS or
-# FUZZ_TIMEOUT is refused, and the merge copies only the inputs the fuzzer
+# FUZZ_TIMEOUT is refused, fuzzers get one OpenMP thread unless
+# OMP_NUM_THREADS is set, and the merge copies only the inputs the fuzzer
 # keeps.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
@@ -47,6 +48,7 @@ if ((merge)); then
 fi
 echo "start \$name \$(date +%s%N) \$time" >>"$events"
 echo "tmp \$name \$TMPDIR" >>"$events"
+echo "omp \$name \${OMP_NUM_THREADS-unset}" >>"$events"
 touch "\${TMPDIR:?}/left-by-\$name"
 sleep 1
 echo "end \$name \$(date +%s%N)" >>"$events"
@@ -87,10 +89,11 @@ for bad in "FUZZ_JOBS=abc:5:FUZZ_JOBS is 'abc'" "FUZZ_JOBS=0:5:FUZZ_JOBS is '0'"
 done
 
 # Two at a time, per-target times, a slow unit that is not a finding,
-# scratch files in a folder of FUZZ_TMPDIR that is removed afterwards.
+# scratch files in a folder of FUZZ_TMPDIR that is removed afterwards, one
+# OpenMP thread by default.
 out="$TEST_TMPDIR/jobs.out"
 mkdir -p "$TEST_TMPDIR/scratch"
-FUZZ_OUT="$TEST_TMPDIR/o1" FUZZ_JOBS=2 FUZZ_TMPDIR="$TEST_TMPDIR/scratch" \
+env -u OMP_NUM_THREADS FUZZ_OUT="$TEST_TMPDIR/o1" FUZZ_JOBS=2 FUZZ_TMPDIR="$TEST_TMPDIR/scratch" \
   bash "$root/tools/fuzz.sh" 7 a_fuzz=3 b_fuzz c_fuzz=11 slow_fuzz >"$out" 2>&1
 rc=$?
 ((rc == 0)) || { cat "$out"; fail "jobs: exit $rc, want 0"; }
@@ -102,6 +105,7 @@ most=$(most_at_once)
 ((most == 2)) || { cat "$events"; fail "jobs: $most fuzzers at once, want 2"; }
 grep -q "^tmp a_fuzz $TEST_TMPDIR/scratch/lra-fuzz-run\.[A-Za-z0-9]*\$" "$events" ||
   { cat "$events"; fail "jobs: TMPDIR not a folder of FUZZ_TMPDIR"; }
+grep -qx "omp a_fuzz 1" "$events" || { cat "$events"; fail "jobs: OMP_NUM_THREADS not 1"; }
 left=$(find "$TEST_TMPDIR/scratch" -mindepth 1 | head -3)
 [[ -z "$left" ]] || fail "jobs: scratch left behind: $left"
 line=$(grep '^slow_fuzz ' "$out")
@@ -110,9 +114,10 @@ read -r _ _ execs cov ft corp findings slow <<<"$line"
   { cat "$out"; fail "jobs: slow_fuzz row '$line'"; }
 
 # A crash is a finding: its row counts it, its log lines are shown, exit 1.
+# An OMP_NUM_THREADS given is kept.
 : >"$events"
 out="$TEST_TMPDIR/crash.out"
-FUZZ_OUT="$TEST_TMPDIR/o2" FUZZ_PARALLEL=1 \
+OMP_NUM_THREADS=3 FUZZ_OUT="$TEST_TMPDIR/o2" FUZZ_PARALLEL=1 \
   bash "$root/tools/fuzz.sh" 2 a_fuzz crash_fuzz >"$out" 2>&1
 rc=$?
 ((rc == 1)) || { cat "$out"; fail "crash: exit $rc, want 1"; }
@@ -121,6 +126,7 @@ grep -qE '^crash_fuzz +[^ ]+ +4242 +17 +23 +5 +1 +0$' "$out" ||
 grep -q 'ERROR: libFuzzer: deadly signal' "$out" || { cat "$out"; fail "crash: log tail"; }
 most=$(most_at_once)
 ((most == 2)) || { cat "$events"; fail "FUZZ_PARALLEL=1: $most at once, want 2"; }
+grep -qx "omp a_fuzz 3" "$events" || { cat "$events"; fail "crash: OMP_NUM_THREADS not kept"; }
 
 # The merge adds the inputs the fuzzer keeps, and only those.
 mkdir -p "$root/fuzz/corpus/a_fuzz" "$TEST_TMPDIR/o3/corpus/a_fuzz"
