@@ -35,8 +35,9 @@ seconds="${1:-60}"
 shift || true
 out="${FUZZ_OUT:-/tmp/lra-fuzz}"
 timeout="${FUZZ_TIMEOUT:-10}"
+above_0() { [[ "$1" =~ ^[0-9]+$ && "$1" =~ [1-9] ]]; }  # a whole number > 0
 whole() {  # whole WHAT VALUE: exits 2 unless VALUE is a whole number > 0
-  [[ "$2" =~ ^[0-9]+$ && "$2" =~ [1-9] ]] && return
+  above_0 "$2" && return
   echo "tools/fuzz.sh: $1 is '$2': it must be a whole number above 0" >&2
   exit 2
 }
@@ -50,8 +51,9 @@ for arg in "$@"; do
   targets+=("$t")
   [[ "$arg" == *=* ]] || continue
   budget[$t]="${arg#*=}"
-  if [[ ! "${budget[$t]}" =~ ^[0-9]+$ ]]; then
-    echo "tools/fuzz.sh: '$arg': the time after '=' must be whole seconds" >&2
+  # libFuzzer takes -max_total_time=0 as no limit: refuse it too.
+  if ! above_0 "${budget[$t]}"; then
+    echo "tools/fuzz.sh: '$arg': the time after '=' must be whole seconds above 0" >&2
     exit 2
   fi
 done

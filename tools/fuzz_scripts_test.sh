@@ -75,17 +75,19 @@ grep -q "'a_fuzz=1m': the time after '=' must be whole seconds" "$out" ||
   { cat "$out"; fail "bad time: message"; }
 [[ -s "$events" ]] && fail "bad time: a fuzzer ran"
 
-# So are a malformed SECONDS, FUZZ_JOBS and FUZZ_TIMEOUT, each named.
-for bad in "FUZZ_JOBS=abc:5:FUZZ_JOBS is 'abc'" "FUZZ_JOBS=0:5:FUZZ_JOBS is '0'" \
-  "FUZZ_TIMEOUT=10s:5:FUZZ_TIMEOUT is '10s'" "X=1:2m:SECONDS is '2m'"; do
-  IFS=: read -r env secs want <<<"$bad"
+# So are a malformed SECONDS, FUZZ_JOBS and FUZZ_TIMEOUT, each named, and a
+# target's time of 0 (libFuzzer's "no limit").
+for bad in "FUZZ_JOBS=abc|5|FUZZ_JOBS is 'abc'" "FUZZ_JOBS=0|5|FUZZ_JOBS is '0'" \
+  "FUZZ_TIMEOUT=10s|5|FUZZ_TIMEOUT is '10s'" "X=1|2m|SECONDS is '2m'" \
+  "X=1|5|'a_fuzz=0': the time after '=' must be whole seconds above 0|a_fuzz=0"; do
+  IFS='|' read -r env secs want target <<<"$bad"
   out="$TEST_TMPDIR/bad-env.out"
-  env "$env" FUZZ_OUT="$TEST_TMPDIR/o0" bash "$root/tools/fuzz.sh" "$secs" a_fuzz \
+  env "$env" FUZZ_OUT="$TEST_TMPDIR/o0" bash "$root/tools/fuzz.sh" "$secs" "${target:-a_fuzz}" \
     >"$out" 2>&1
   rc=$?
-  ((rc == 2)) || { cat "$out"; fail "$env $secs: exit $rc, want 2"; }
-  grep -qF "$want" "$out" || { cat "$out"; fail "$env $secs: message"; }
-  [[ -s "$events" ]] && fail "$env $secs: a fuzzer ran"
+  ((rc == 2)) || { cat "$out"; fail "$env $secs $target: exit $rc, want 2"; }
+  grep -qF "$want" "$out" || { cat "$out"; fail "$env $secs $target: message"; }
+  [[ -s "$events" ]] && fail "$env $secs $target: a fuzzer ran"
 done
 
 # Two at a time, per-target times, a slow unit that is not a finding,
